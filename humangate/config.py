@@ -1,0 +1,79 @@
+"""Settings read once from the environment (HUMANGATE_*), with embedded defaults."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from humangate.errors import ConfigError
+
+Environment = Literal["local", "production"]
+_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "please-change"}
+
+
+class Settings(BaseSettings):
+    """Process settings. Core code receives explicit values from here, never this object."""
+
+    model_config = SettingsConfigDict(env_prefix="HUMANGATE_", extra="ignore")
+
+    environment: Environment = "local"
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    redis_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str = ""
+    secret_key: str = ""
+    auto_migrate: bool = True
+    demo: bool = True
+    test_keys: bool = True
+    challenge_ttl: int = Field(default=120, ge=10, le=3600)
+    token_ttl: int = Field(default=300, ge=10, le=3600)
+    secret_grace_hours: float = Field(default=24.0, ge=0)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    rate_challenges_per_minute: int = Field(default=120, ge=1)
+    unit_cache_seconds: float = Field(default=5.0, ge=0)
+    log_level: str = "info"
+
+    @field_validator("database_url", "redis_url", "secret_key", "public_url")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'humangate.db'}"
+
+    def resolve_secret_key(self) -> bytes:
+        """Return the server key that signs PoW challenges; nodes of one cluster must share it.
+
+        In `local` the key is generated once and kept in the data folder; in `production` it must
+        be set explicitly and must not be a placeholder.
+        """
+        if self.secret_key:
+            if self.secret_key.lower() in _PLACEHOLDERS or len(self.secret_key) < 32:
+                raise ConfigError(
+                    "HUMANGATE_SECRET_KEY must be at least 32 characters and not a placeholder."
+                )
+            return self.secret_key.encode()
+        if self.environment == "production":
+            raise ConfigError("HUMANGATE_SECRET_KEY must be set when HUMANGATE_ENVIRONMENT=production.")
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment, naming the offending key on error."""
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise ConfigError(f"Invalid HumanGate setting: {exc}") from exc

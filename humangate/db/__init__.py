@@ -1,0 +1,1 @@
+"""Database of record: SQLAlchemy models, Alembic migrations, unit functions."""

@@ -1,0 +1,45 @@
+"""Tables of record. Secret keys are stored only as SHA-256 digests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Unit(Base):
+    """A verification unit: one site key, its allowed domains, mode and difficulty."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sitekey: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    domains: Mapped[list[str]] = mapped_column(JSON)
+    mode: Mapped[str] = mapped_column(String(20))
+    pow_difficulty: Mapped[int] = mapped_column(Integer)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    secrets: Mapped[list[UnitSecret]] = relationship(
+        back_populates="unit", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class UnitSecret(Base):
+    """A secret key digest; a rotated-out secret keeps working until `expires_at`."""
+
+    __tablename__ = "unit_secrets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    unit: Mapped[Unit] = relationship(back_populates="secrets")

@@ -1,0 +1,132 @@
+"""Verb-first functions over verification units; each takes an `AsyncSession`."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from humangate.db.models import Unit, UnitSecret
+from humangate.units import Mode, UnitView
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedUnit:
+    """A new unit and its secret, which is shown once and never stored in clear."""
+
+    unit: UnitView
+    secret: str
+
+
+def digest_secret(secret: str) -> str:
+    """SHA-256 of a secret key; secrets carry 256 random bits, so a fast hash is enough."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_sitekey() -> str:
+    return "hg" + secrets.token_urlsafe(18)
+
+
+def new_secret() -> str:
+    return "hgs_" + secrets.token_urlsafe(32)
+
+
+def to_view(unit: Unit) -> UnitView:
+    return UnitView(
+        id=unit.id,
+        sitekey=unit.sitekey,
+        name=unit.name,
+        domains=tuple(unit.domains),
+        mode=unit.mode,  # type: ignore[arg-type]
+        pow_difficulty=unit.pow_difficulty,
+        disabled=unit.disabled,
+    )
+
+
+async def create_unit(
+    session: AsyncSession,
+    *,
+    name: str,
+    domains: list[str],
+    mode: Mode,
+    pow_difficulty: int,
+    sitekey: str | None = None,
+    secret: str | None = None,
+) -> CreatedUnit:
+    """Create a unit with a fresh site key and secret (both may be given, for the demo unit)."""
+    now = datetime.now(UTC)
+    secret = secret or new_secret()
+    unit = Unit(
+        sitekey=sitekey or new_sitekey(),
+        name=name,
+        domains=list(domains),
+        mode=mode,
+        pow_difficulty=pow_difficulty,
+        disabled=False,
+        created_at=now,
+    )
+    unit.secrets.append(UnitSecret(digest=digest_secret(secret), created_at=now, expires_at=None))
+    session.add(unit)
+    await session.commit()
+    return CreatedUnit(unit=to_view(unit), secret=secret)
+
+
+async def list_units(session: AsyncSession) -> list[UnitView]:
+    result = await session.scalars(select(Unit).order_by(Unit.id))
+    return [to_view(unit) for unit in result]
+
+
+async def get_unit_by_sitekey(session: AsyncSession, sitekey: str) -> UnitView | None:
+    unit = await session.scalar(select(Unit).where(Unit.sitekey == sitekey))
+    return to_view(unit) if unit is not None else None
+
+
+async def find_unit_by_secret(
+    session: AsyncSession, secret: str, *, now: datetime | None = None
+) -> UnitView | None:
+    """Return the unit owning `secret` if the secret is current or still in its grace period."""
+    now = now or datetime.now(UTC)
+    row = await session.scalar(
+        select(UnitSecret).where(
+            UnitSecret.digest == digest_secret(secret),
+            or_(UnitSecret.expires_at.is_(None), UnitSecret.expires_at > now),
+        )
+    )
+    if row is None:
+        return None
+    unit = await session.get(Unit, row.unit_id)
+    return to_view(unit) if unit is not None else None
+
+
+async def rotate_secret(
+    session: AsyncSession, sitekey: str, *, grace: timedelta, now: datetime | None = None
+) -> str | None:
+    """Issue a new secret; current secrets expire after `grace`, expired ones are dropped.
+
+    Returns the new secret, or None if no unit has this site key.
+    """
+    now = now or datetime.now(UTC)
+    unit = await session.scalar(select(Unit).where(Unit.sitekey == sitekey))
+    if unit is None:
+        return None
+    for old in list(unit.secrets):
+        expires_at = _aware(old.expires_at)
+        if expires_at is not None and expires_at <= now:
+            unit.secrets.remove(old)
+        elif expires_at is None:
+            old.expires_at = now + grace
+    secret = new_secret()
+    unit.secrets.append(UnitSecret(digest=digest_secret(secret), created_at=now, expires_at=None))
+    await session.commit()
+    return secret
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; every moment stored here is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment

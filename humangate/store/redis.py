@@ -1,0 +1,79 @@
+"""Redis store for production and multi-node deployments (Redis 6.2+ for GETDEL)."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from humangate.errors import StorageError
+
+# INCR and set the expiry only on the first hit, in one round trip and atomically.
+_HIT_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
+class RedisStore:
+    """Keys are `<prefix>:<namespace>:<key>`; values are raw bytes."""
+
+    def __init__(self, url: str, *, prefix: str = "hg") -> None:
+        self._redis = Redis.from_url(url, decode_responses=False, health_check_interval=30)
+        self._prefix = prefix
+        self._hit = self._redis.register_script(_HIT_SCRIPT)
+
+    def _key(self, namespace: str, key: str) -> str:
+        return f"{self._prefix}:{namespace}:{key}"
+
+    async def put(self, namespace: str, key: str, value: bytes, ttl: float) -> None:
+        try:
+            await self._redis.set(self._key(namespace, key), value, px=_ms(ttl))
+        except RedisError as exc:
+            raise StorageError("The Redis store failed to write.") from exc
+
+    async def put_if_absent(self, namespace: str, key: str, value: bytes, ttl: float) -> bool:
+        try:
+            stored = await self._redis.set(self._key(namespace, key), value, px=_ms(ttl), nx=True)
+        except RedisError as exc:
+            raise StorageError("The Redis store failed to write.") from exc
+        return bool(stored)
+
+    async def get(self, namespace: str, key: str) -> bytes | None:
+        try:
+            value = await self._redis.get(self._key(namespace, key))
+        except RedisError as exc:
+            raise StorageError("The Redis store failed to read.") from exc
+        return bytes(value) if value is not None else None
+
+    async def take(self, namespace: str, key: str) -> bytes | None:
+        try:
+            value = await self._redis.getdel(self._key(namespace, key))
+        except RedisError as exc:
+            raise StorageError("The Redis store failed to read.") from exc
+        return bytes(value) if value is not None else None
+
+    async def delete(self, namespace: str, key: str) -> None:
+        try:
+            await self._redis.delete(self._key(namespace, key))
+        except RedisError as exc:
+            raise StorageError("The Redis store failed to delete.") from exc
+
+    async def hit(self, namespace: str, key: str, window: float) -> int:
+        try:
+            return int(await self._hit(keys=[self._key(namespace, key)], args=[_ms(window)]))
+        except RedisError as exc:
+            raise StorageError("The Redis store failed to count.") from exc
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except RedisError:
+            return False
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))

@@ -1,0 +1,64 @@
+"""Verification units as the hot path sees them, and the pure rules about them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+Mode = Literal["managed", "interactive", "invisible"]
+MODES: tuple[Mode, ...] = ("managed", "interactive", "invisible")
+DEFAULT_POW_DIFFICULTY = 50_000
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+@dataclass(frozen=True, slots=True)
+class UnitView:
+    """An immutable snapshot of a unit, safe to cache for a few seconds."""
+
+    id: int
+    sitekey: str
+    name: str
+    domains: tuple[str, ...]
+    mode: Mode
+    pow_difficulty: int
+    disabled: bool = False
+    any_origin: bool = False
+
+
+def normalize_domain(domain: str) -> str:
+    """Lower-case a host name and check it; raises ValueError with a full sentence if invalid."""
+    host = domain.strip().lower().rstrip(".")
+    if "://" in host:
+        host = urlsplit(host).hostname or ""
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValueError(f"{domain!r} is not a valid domain name.") from exc
+    if not _HOSTNAME.match(host):
+        raise ValueError(f"{domain!r} is not a valid domain name.")
+    return host
+
+
+def origin_hostname(origin: str | None, referer: str | None) -> str | None:
+    """The host name a browser request came from, from Origin or else Referer."""
+    for value in (origin, referer):
+        if value and value != "null":
+            try:
+                host = urlsplit(value).hostname
+            except ValueError:
+                return None
+            if host:
+                return host.lower()
+    return None
+
+
+def hostname_allowed(unit: UnitView, hostname: str | None) -> bool:
+    """A host matches a unit's domain exactly or as a subdomain of it."""
+    if hostname is None:
+        return False
+    if unit.any_origin:
+        return True
+    return any(hostname == d or hostname.endswith("." + d) for d in unit.domains)

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     rate_challenges_per_minute: int = Field(default=120, ge=1)
     unit_cache_seconds: float = Field(default=5.0, ge=0)
     log_level: str = "info"
+    forwarded_allow_ips: str = "127.0.0.1"
 
     @field_validator("database_url", "redis_url", "secret_key", "public_url")
     @classmethod

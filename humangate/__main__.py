@@ -1,0 +1,3 @@
+from humangate.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The HTTP shell: translates requests into calls on the verification loop."""

@@ -1,0 +1,43 @@
+"""Dependencies shared by the routes, as Annotated aliases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from humangate.directory import UnitDirectory
+from humangate.netaddr import ip_prefix
+from humangate.units import origin_hostname
+from humangate.verification import Verifier
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUnit:
+    """The demo unit's keys; only present while the demo is enabled."""
+
+    sitekey: str
+    secret: str
+
+
+def get_verifier(request: Request) -> Verifier:
+    return request.app.state.verifier  # type: ignore[no-any-return]
+
+
+def get_directory(request: Request) -> UnitDirectory:
+    return request.app.state.directory  # type: ignore[no-any-return]
+
+
+def get_client_prefix(request: Request) -> str:
+    return ip_prefix(request.client.host if request.client else None)
+
+
+def get_page_hostname(request: Request) -> str | None:
+    return origin_hostname(request.headers.get("origin"), request.headers.get("referer"))
+
+
+VerifierDep = Annotated[Verifier, Depends(get_verifier)]
+DirectoryDep = Annotated[UnitDirectory, Depends(get_directory)]
+ClientPrefix = Annotated[str, Depends(get_client_prefix)]
+PageHostname = Annotated[str | None, Depends(get_page_hostname)]

@@ -1,0 +1,72 @@
+"""The widget script, the demo page and the health check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.templating import Jinja2Templates
+
+from humangate.api.siteverify import verify_fields
+
+PACKAGE = Path(__file__).resolve().parent.parent
+templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
+router = APIRouter()
+
+
+@router.get("/humangate.js", include_in_schema=False)
+async def widget_script() -> FileResponse:
+    return FileResponse(
+        PACKAGE / "static" / "humangate.js",
+        media_type="application/javascript",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@router.get("/healthz", summary="Liveness and store health")
+async def healthz(request: Request) -> JSONResponse:
+    ok = await request.app.state.store.ping()
+    return JSONResponse({"status": "ok" if ok else "degraded"}, status_code=200 if ok else 503)
+
+
+def _demo_or_404(request: Request) -> HTMLResponse | None:
+    if request.app.state.demo is None:
+        return HTMLResponse("The demo is disabled.", status_code=404)
+    return None
+
+
+@router.get("/demo", include_in_schema=False)
+async def demo_page(request: Request) -> HTMLResponse:
+    if (missing := _demo_or_404(request)) is not None:
+        return missing
+    context = {"sitekey": request.app.state.demo.sitekey, "result": None, "result_json": None}
+    return templates.TemplateResponse(request, "demo.html", {**context, "name": "", "email": ""})
+
+
+@router.post("/demo", include_in_schema=False)
+async def demo_submit(request: Request) -> HTMLResponse:
+    """The sign-up handler a site owner would write: verify the token server-side, then act."""
+    if (missing := _demo_or_404(request)) is not None:
+        return missing
+    form = await request.form()
+    state = request.app.state
+    token = form.get("humangate-response")
+    result = await verify_fields(
+        {"secret": state.demo.secret, "response": token if isinstance(token, str) else ""},
+        directory=state.directory,
+        verifier=state.verifier,
+        test_keys=False,
+    )
+    name = form.get("name")
+    email = form.get("email")
+    context = {
+        "sitekey": state.demo.sitekey,
+        "result": result,
+        "result_json": json.dumps(result, indent=2),
+        "name": name if isinstance(name, str) else "",
+        "email": email if isinstance(email, str) else "",
+    }
+    status = 200 if result["success"] else 400
+    return templates.TemplateResponse(request, "demo.html", context, status_code=status)

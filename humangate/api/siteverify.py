@@ -1,0 +1,135 @@
+"""Siteverify, spoken in the dialects of reCAPTCHA, hCaptcha and Cloudflare Turnstile.
+
+Verdicts on a token (`invalid-input-response`, `timeout-or-duplicate`) answer 200 with
+`success: false`, as those services do; a malformed request answers 400 with its error code.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from humangate.directory import UnitDirectory
+from humangate.verification import Verifier, verify_failure, verify_test_secret
+
+router = APIRouter(tags=["siteverify"])
+
+_LIMITS = {"secret": 256, "response": 4096, "remoteip": 64, "sitekey": 64, "idempotency_key": 128}
+_REQUEST_ERRORS = {
+    "missing-input-secret",
+    "missing-input-response",
+    "invalid-input-secret",
+    "sitekey-secret-mismatch",
+    "bad-request",
+}
+
+
+class BadSiteverify(Exception):
+    """The request could not be read as siteverify fields."""
+
+
+async def read_fields(request: Request) -> dict[str, str]:
+    """Merge query parameters with a form or JSON body; every field must be a short string."""
+    fields: dict[str, Any] = dict(request.query_params)
+    body = await request.body()
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if body:
+        if content_type == "application/json":
+            try:
+                parsed = json.loads(body)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise BadSiteverify from exc
+            if not isinstance(parsed, dict):
+                raise BadSiteverify
+            fields.update(parsed)
+        elif content_type == "multipart/form-data":
+            form = await request.form()
+            fields.update({k: v for k, v in form.items() if isinstance(v, str)})
+        else:
+            try:
+                fields.update(
+                    parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
+                )
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise BadSiteverify from exc
+    known: dict[str, str] = {}
+    for name, limit in _LIMITS.items():
+        value = fields.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > limit:
+            raise BadSiteverify
+        known[name] = value.strip()
+    return known
+
+
+async def verify_fields(
+    fields: dict[str, str], *, directory: UnitDirectory, verifier: Verifier, test_keys: bool
+) -> dict[str, Any]:
+    """The siteverify answer for already-read fields."""
+    secret = fields.get("secret", "")
+    response = fields.get("response", "")
+    if not secret:
+        return verify_failure(["missing-input-secret"])
+    if test_keys and (fixed := verify_test_secret(secret)) is not None:
+        return fixed if response else verify_failure(["missing-input-response"])
+    unit = await directory.by_secret(secret)
+    if unit is None:
+        return verify_failure(["invalid-input-secret"])
+    if not response:
+        return verify_failure(["missing-input-response"])
+    if fields.get("sitekey") and fields["sitekey"] != unit.sitekey:
+        return verify_failure(["sitekey-secret-mismatch"])
+    result = await verifier.siteverify(
+        unit, response, idempotency_key=fields.get("idempotency_key", "")
+    )
+    if result["success"]:
+        result["sitekey"] = unit.sitekey
+    return result
+
+
+async def _siteverify(request: Request) -> JSONResponse:
+    state = request.app.state
+    try:
+        fields = await read_fields(request)
+    except BadSiteverify:
+        return JSONResponse(verify_failure(["bad-request"]), status_code=400)
+    result = await verify_fields(
+        fields,
+        directory=state.directory,
+        verifier=state.verifier,
+        test_keys=state.settings.test_keys,
+    )
+    codes = result.get("error-codes", [])
+    status = 400 if any(code in _REQUEST_ERRORS for code in codes) else 200
+    return JSONResponse(result, status_code=status)
+
+
+_DOC = {
+    "requestBody": {
+        "content": {
+            media: {
+                "schema": {
+                    "type": "object",
+                    "required": ["secret", "response"],
+                    "properties": {name: {"type": "string"} for name in _LIMITS},
+                }
+            }
+            for media in ("application/x-www-form-urlencoded", "application/json")
+        }
+    }
+}
+
+for path in ("/siteverify", "/recaptcha/api/siteverify", "/turnstile/v0/siteverify"):
+    router.add_api_route(
+        path,
+        _siteverify,
+        methods=["POST"],
+        summary=f"Verify a pass token ({path})",
+        openapi_extra=_DOC,
+        response_class=JSONResponse,
+    )

@@ -1,0 +1,74 @@
+"""ASGI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from humangate import __version__
+from humangate.api import challenges, site, siteverify
+from humangate.api.errors import install_error_handlers
+from humangate.api.limits import BodyLimit
+from humangate.config import Settings, load_settings
+from humangate.db.engine import create_engine, create_sessionmaker
+from humangate.db.migrate import migrate
+from humangate.demo import ensure_demo_unit
+from humangate.directory import UnitDirectory
+from humangate.store import create_store
+from humangate.verification import Policy, Verifier
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; resources open in the lifespan, so importing this does no I/O."""
+    settings = settings or load_settings()
+    key = settings.resolve_secret_key()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.resolved_database_url)
+        if settings.auto_migrate:
+            await migrate(engine)
+        sessions = create_sessionmaker(engine)
+        store = create_store(settings.redis_url)
+        policy = Policy(
+            challenge_ttl=settings.challenge_ttl,
+            token_ttl=settings.token_ttl,
+            challenges_per_minute=settings.rate_challenges_per_minute,
+            answers_per_minute=settings.rate_challenges_per_minute,
+        )
+        app.state.settings = settings
+        app.state.store = store
+        app.state.sessions = sessions
+        app.state.directory = UnitDirectory(
+            sessions, ttl=settings.unit_cache_seconds, test_keys=settings.test_keys
+        )
+        app.state.verifier = Verifier(store, key=key, policy=policy)
+        app.state.demo = await ensure_demo_unit(sessions, settings.data_dir) if settings.demo else None
+        try:
+            yield
+        finally:
+            await store.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="HumanGate",
+        version=__version__,
+        summary="Self-hosted human verification: challenges, pass tokens, siteverify.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(challenges.router)
+    app.include_router(siteverify.router)
+    app.include_router(site.router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["POST"],
+        allow_headers=["Content-Type"],
+        max_age=600,
+    )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -46,7 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sessions, ttl=settings.unit_cache_seconds, test_keys=settings.test_keys
         )
         app.state.verifier = Verifier(store, key=key, policy=policy)
-        app.state.demo = await ensure_demo_unit(sessions, settings.data_dir) if settings.demo else None
+        app.state.demo = (
+            await ensure_demo_unit(sessions, settings.data_dir) if settings.demo else None
+        )
         try:
             yield
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -14,6 +15,7 @@ from humangate.config import Settings, load_settings
 from humangate.db import units as unit_db
 from humangate.db.engine import AsyncSession, create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
+from humangate.demo import ensure_demo_unit
 from humangate.errors import HumanGateError
 from humangate.units import DEFAULT_POW_DIFFICULTY, MODES, normalize_domain
 
@@ -65,12 +67,18 @@ def _run_unit(args: argparse.Namespace, settings: Settings) -> int:
             _with_session(
                 settings,
                 lambda s: unit_db.create_unit(
-                    s, name=args.name, domains=domains, mode=args.mode, pow_difficulty=args.pow_difficulty
+                    s,
+                    name=args.name,
+                    domains=domains,
+                    mode=args.mode,
+                    pow_difficulty=args.pow_difficulty,
                 ),
             )
         )
         data = {"sitekey": created.unit.sitekey, "secret": created.secret}
-        _print(data, args.json, f"sitekey: {data['sitekey']}\nsecret:  {data['secret']}  (shown once)")
+        _print(
+            data, args.json, f"sitekey: {data['sitekey']}\nsecret:  {data['secret']}  (shown once)"
+        )
         return 0
     if args.unit_command == "list":
         found = asyncio.run(_with_session(settings, unit_db.list_units))
@@ -78,17 +86,25 @@ def _run_unit(args: argparse.Namespace, settings: Settings) -> int:
             {"sitekey": u.sitekey, "name": u.name, "domains": list(u.domains), "mode": u.mode}
             for u in found
         ]
-        text = "\n".join(f"{r['sitekey']}  {r['mode']:<11}  {r['name']}  {','.join(r['domains'])}" for r in rows)
+        text = "\n".join(
+            f"{r['sitekey']}  {r['mode']:<11}  {r['name']}  {','.join(r['domains'])}" for r in rows
+        )
         _print(rows, args.json, text or "no units")
         return 0
-    grace = timedelta(hours=args.grace_hours if args.grace_hours is not None else settings.secret_grace_hours)
+    grace = timedelta(
+        hours=args.grace_hours if args.grace_hours is not None else settings.secret_grace_hours
+    )
     secret = asyncio.run(
         _with_session(settings, lambda s: unit_db.rotate_secret(s, args.sitekey, grace=grace))
     )
     if secret is None:
         print(f"error: no unit has the site key {args.sitekey!r}.", file=sys.stderr)
         return 1
-    data = {"sitekey": args.sitekey, "secret": secret, "old_secret_valid_hours": grace.total_seconds() / 3600}
+    data = {
+        "sitekey": args.sitekey,
+        "secret": secret,
+        "old_secret_valid_hours": grace.total_seconds() / 3600,
+    }
     _print(data, args.json, f"secret: {secret}  (shown once; the old one works for {grace})")
     return 0
 
@@ -96,10 +112,15 @@ def _run_unit(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(settings: Settings) -> int:
     import uvicorn
 
-    from humangate.app import create_app
-
+    settings.check_workers()
+    settings.resolve_secret_key()  # fail before forking, and create the local key only once
+    asyncio.run(_prepare(settings))
+    # Workers find the schema and the demo unit ready; none of them races to create them.
+    os.environ["HUMANGATE_AUTO_MIGRATE"] = "false"
     uvicorn.run(
-        create_app(settings),
+        "humangate.app:create_app",
+        factory=True,
+        workers=settings.workers,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
@@ -129,6 +150,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _noop(_: AsyncSession) -> None:
     return None
+
+
+async def _prepare(settings: Settings) -> None:
+    """Migrate and create the demo unit once, in the parent process, before serving."""
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        if settings.auto_migrate:
+            await migrate(engine)
+        if settings.demo:
+            await ensure_demo_unit(create_sessionmaker(engine), settings.data_dir)
+    finally:
+        await engine.dispose()
 
 
 if __name__ == "__main__":

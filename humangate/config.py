@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     redis_url: str = ""
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
     public_url: str = ""
     secret_key: str = ""
     auto_migrate: bool = True
@@ -50,6 +51,11 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'humangate.db'}"
 
+    def check_workers(self) -> None:
+        """Several worker processes need a shared store; the in-memory one is per process."""
+        if self.workers > 1 and not self.redis_url:
+            raise ConfigError("HUMANGATE_WORKERS > 1 needs HUMANGATE_REDIS_URL (a shared store).")
+
     def resolve_secret_key(self) -> bytes:
         """Return the server key that signs PoW challenges; nodes of one cluster must share it.
 
@@ -63,7 +69,9 @@ class Settings(BaseSettings):
                 )
             return self.secret_key.encode()
         if self.environment == "production":
-            raise ConfigError("HUMANGATE_SECRET_KEY must be set when HUMANGATE_ENVIRONMENT=production.")
+            raise ConfigError(
+                "HUMANGATE_SECRET_KEY must be set when HUMANGATE_ENVIRONMENT=production."
+            )
         path = self.data_dir / "secret.key"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -14,9 +14,7 @@ from humangate.units import DEFAULT_POW_DIFFICULTY
 DEMO_DOMAINS = ["localhost", "127.0.0.1"]
 
 
-async def ensure_demo_unit(
-    sessions: async_sessionmaker[AsyncSession], data_dir: Path
-) -> DemoUnit:
+async def ensure_demo_unit(sessions: async_sessionmaker[AsyncSession], data_dir: Path) -> DemoUnit:
     """Return the demo unit's keys, creating the unit (and data/demo.json, mode 600) if needed."""
     path = data_dir / "demo.json"
     keys = json.loads(path.read_text()) if path.exists() else None

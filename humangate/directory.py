@@ -39,11 +39,15 @@ class UnitDirectory:
     async def by_sitekey(self, sitekey: str) -> UnitView | None:
         if self._test_keys and sitekey in TEST_UNITS:
             return TEST_UNITS[sitekey]
-        return await self._cached(("sitekey", sitekey), lambda s: unit_db.get_unit_by_sitekey(s, sitekey))
+        return await self._cached(
+            ("sitekey", sitekey), lambda s: unit_db.get_unit_by_sitekey(s, sitekey)
+        )
 
     async def by_secret(self, secret: str) -> UnitView | None:
         digest = digest_secret(secret)
-        return await self._cached(("secret", digest), lambda s: unit_db.find_unit_by_secret(s, secret))
+        return await self._cached(
+            ("secret", digest), lambda s: unit_db.find_unit_by_secret(s, secret)
+        )
 
     def forget(self) -> None:
         self._cache.clear()

@@ -16,8 +16,12 @@ FAIL_SECRET = "2x0000000000000000000000000000000AA"
 SPENT_SECRET = "3x0000000000000000000000000000000AA"
 
 TEST_UNITS: dict[str, UnitView] = {
-    PASS_SITEKEY: UnitView(-1, PASS_SITEKEY, "Test: always passes", (), "invisible", 1, any_origin=True),
-    FAIL_SITEKEY: UnitView(-2, FAIL_SITEKEY, "Test: always fails", (), "invisible", 1, any_origin=True),
+    PASS_SITEKEY: UnitView(
+        -1, PASS_SITEKEY, "Test: always passes", (), "invisible", 1, any_origin=True
+    ),
+    FAIL_SITEKEY: UnitView(
+        -2, FAIL_SITEKEY, "Test: always fails", (), "invisible", 1, any_origin=True
+    ),
     INTERACTIVE_SITEKEY: UnitView(
         -3, INTERACTIVE_SITEKEY, "Test: interactive", (), "interactive", 1, any_origin=True
     ),

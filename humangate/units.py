@@ -11,7 +11,9 @@ Mode = Literal["managed", "interactive", "invisible"]
 MODES: tuple[Mode, ...] = ("managed", "interactive", "invisible")
 DEFAULT_POW_DIFFICULTY = 50_000
 
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 
 
 @dataclass(frozen=True, slots=True)

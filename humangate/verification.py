@@ -83,7 +83,9 @@ class Verifier:
         kind = choose_kind(unit, level=level)
         rng = random.Random(secrets.randbits(128))
         now = int(time.time())
-        challenge = self._generate(kind, rng, unit, level=level, expires_at=now + self._policy.challenge_ttl)
+        challenge = self._generate(
+            kind, rng, unit, level=level, expires_at=now + self._policy.challenge_ttl
+        )
         challenge_id = secrets.token_urlsafe(16)
         state = {
             "unit_id": unit.id,
@@ -142,16 +144,23 @@ class Verifier:
             raise Rejected(429, "rate-limited", "Too many answers from this network; wait.")
         raw = await self._store.take("challenge", challenge_id)
         if raw is None:
-            raise Rejected(410, "expired-or-used", "This challenge expired or was already answered.")
+            raise Rejected(
+                410, "expired-or-used", "This challenge expired or was already answered."
+            )
         state = json.loads(raw)
         reason = self._check(state, pow_number=pow_number, answer=answer, trajectory=trajectory)
         if unit.sitekey == FAIL_SITEKEY:
             reason = reason or "wrong-answer"
         if not reason:
             return {"success": True, "token": await self._mint(unit, state), **self._token_life()}
-        failures = await self._store.hit("failcount", f"{unit.id}:{visitor.ip_prefix}", self._policy.failure_window)
+        failures = await self._store.hit(
+            "failcount", f"{unit.id}:{visitor.ip_prefix}", self._policy.failure_window
+        )
         await self._store.put(
-            "fail", f"{unit.id}:{visitor.ip_prefix}", str(failures).encode(), self._policy.failure_window
+            "fail",
+            f"{unit.id}:{visitor.ip_prefix}",
+            str(failures).encode(),
+            self._policy.failure_window,
         )
         next_challenge = None
         if unit.sitekey != FAIL_SITEKEY:
@@ -161,7 +170,9 @@ class Verifier:
             )
         return {"success": False, "error": reason, "next": next_challenge}
 
-    def _check(self, state: dict[str, Any], *, pow_number: int | None, answer: Any, trajectory: Any) -> str:
+    def _check(
+        self, state: dict[str, Any], *, pow_number: int | None, answer: Any, trajectory: Any
+    ) -> str:
         if state["kind"] == "pow":
             return check_pow(state["payload"], pow_number, hmac_key=self._key).reason
         return check_slide(state["answer"], answer, trajectory).reason
@@ -181,7 +192,9 @@ class Verifier:
             "challenge_ts": now,
             "kind": state["kind"],
         }
-        await self._store.put("token", token_key(token), json.dumps(record).encode(), self._policy.token_ttl)
+        await self._store.put(
+            "token", token_key(token), json.dumps(record).encode(), self._policy.token_ttl
+        )
         return token
 
     async def siteverify(
@@ -223,7 +236,7 @@ class Verifier:
 
 
 def choose_kind(unit: UnitView, *, level: int) -> Kind:
-    """Invisible: always PoW. Interactive: always a visual challenge. Managed: PoW until failures."""
+    """Invisible: always PoW. Interactive: always visual. Managed: PoW until failures."""
     if unit.mode == "invisible":
         return "pow"
     if unit.mode == "interactive":
@@ -254,7 +267,9 @@ def verify_test_secret(secret: str) -> dict[str, Any] | None:
         return None
     if codes:
         return verify_failure(list(codes))
-    return verify_success(hostname="example.com", challenge_ts=int(time.time()), action="", cdata="")
+    return verify_success(
+        hostname="example.com", challenge_ts=int(time.time()), action="", cdata=""
+    )
 
 
 def _iso(ts: int) -> str:

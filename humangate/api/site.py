@@ -25,7 +25,12 @@ async def widget_script() -> FileResponse:
     )
 
 
-@router.get("/healthz", summary="Liveness and store health")
+@router.get("/livez", summary="Liveness: the process answers (no I/O)")
+async def livez() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/healthz", summary="Readiness: the hot-state store answers")
 async def healthz(request: Request) -> JSONResponse:
     ok = await request.app.state.store.ping()
     return JSONResponse({"status": "ok" if ok else "degraded"}, status_code=200 if ok else 503)

@@ -58,7 +58,11 @@ def check_pow(payload: dict[str, object], number: object, *, hmac_key: bytes) ->
     challenge = payload.get("challenge")
     salt = payload.get("salt")
     signature = payload.get("signature")
-    if not isinstance(challenge, str) or not isinstance(salt, str) or not isinstance(signature, str):
+    if (
+        not isinstance(challenge, str)
+        or not isinstance(salt, str)
+        or not isinstance(signature, str)
+    ):
         return CheckResult.fail("invalid-payload")
     if not hmac.compare_digest(sign(hmac_key, challenge), signature):
         return CheckResult.fail("invalid-signature")

@@ -12,7 +12,11 @@ from humangate.units import Mode
 
 
 def create_unit(
-    client: TestClient, *, mode: Mode = "invisible", domains: list[str] | None = None, difficulty: int = 500
+    client: TestClient,
+    *,
+    mode: Mode = "invisible",
+    domains: list[str] | None = None,
+    difficulty: int = 500,
 ) -> tuple[str, str]:
     """Create a unit in the app's database; returns (sitekey, secret)."""
     sessions = client.app.state.sessions  # type: ignore[attr-defined]
@@ -20,7 +24,11 @@ def create_unit(
     async def work() -> unit_db.CreatedUnit:
         async with sessions() as session:
             return await unit_db.create_unit(
-                session, name="t", domains=domains or ["localhost"], mode=mode, pow_difficulty=difficulty
+                session,
+                name="t",
+                domains=domains or ["localhost"],
+                mode=mode,
+                pow_difficulty=difficulty,
             )
 
     # The engine belongs to the app's event loop, which runs in the client's portal thread.
@@ -39,12 +47,16 @@ def pass_pow(client: TestClient, sitekey: str, **extra: Any) -> str:
     challenge = issue(client, sitekey, **extra)
     assert challenge["kind"] == "pow"
     number = solve_pow(challenge["pow"])
-    reply = client.post(f"/api/v1/challenges/{challenge['id']}/answer", json={"pow": {"number": number}})
+    reply = client.post(
+        f"/api/v1/challenges/{challenge['id']}/answer", json={"pow": {"number": number}}
+    )
     assert reply.status_code == 200, reply.text
     body = reply.json()
     assert body["success"] is True, body
     return str(body["token"])
 
 
-def siteverify(client: TestClient, secret: str, token: str, path: str = "/siteverify", **extra: str) -> Any:
+def siteverify(
+    client: TestClient, secret: str, token: str, path: str = "/siteverify", **extra: str
+) -> Any:
     return client.post(path, data={"secret": secret, "response": token, **extra})

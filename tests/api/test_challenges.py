@@ -64,7 +64,9 @@ def test_wrong_pow_fails_with_a_harder_next_challenge(client: TestClient) -> Non
 def test_invisible_unit_doubles_difficulty_after_a_failure(client: TestClient) -> None:
     sitekey, _ = create_unit(client, mode="invisible", difficulty=300)
     challenge = issue(client, sitekey)
-    reply = client.post(f"/api/v1/challenges/{challenge['id']}/answer", json={"pow": {"number": 10**9}})
+    reply = client.post(
+        f"/api/v1/challenges/{challenge['id']}/answer", json={"pow": {"number": 10**9}}
+    )
     assert reply.json()["next"]["pow"]["maxnumber"] == 600
 
 
@@ -88,12 +90,18 @@ def test_expired_challenge_is_refused(make_settings, tmp_path) -> None:  # type:
 
 def test_origin_must_match_the_unit_domains(client: TestClient) -> None:
     sitekey, _ = create_unit(client, domains=["example.org"])
-    for headers in ({"Origin": "http://evil.test"}, {"Origin": "http://example.org.evil.test"}, {"Origin": ""}):
+    for headers in (
+        {"Origin": "http://evil.test"},
+        {"Origin": "http://example.org.evil.test"},
+        {"Origin": ""},
+    ):
         reply = client.post("/api/v1/challenges", json={"sitekey": sitekey}, headers=headers)
         assert reply.status_code == 403
         assert reply.json()["error"] == "invalid-origin"
     ok = client.post(
-        "/api/v1/challenges", json={"sitekey": sitekey}, headers={"Origin": "https://www.example.org"}
+        "/api/v1/challenges",
+        json={"sitekey": sitekey},
+        headers={"Origin": "https://www.example.org"},
     )
     assert ok.status_code == 200
     referer = client.post(
@@ -109,7 +117,9 @@ def test_answer_from_another_origin_is_refused_and_keeps_the_challenge(client: T
     challenge = issue(client, sitekey)
     number = solve_pow(challenge["pow"])
     url = f"/api/v1/challenges/{challenge['id']}/answer"
-    other = client.post(url, json={"pow": {"number": number}}, headers={"Origin": "http://example.org"})
+    other = client.post(
+        url, json={"pow": {"number": number}}, headers={"Origin": "http://example.org"}
+    )
     assert other.status_code == 403 and other.json()["error"] == "invalid-origin"
     assert client.post(url, json={"pow": {"number": number}}).json()["success"] is True
 
@@ -125,7 +135,9 @@ def test_test_sitekeys_work_anywhere(client: TestClient) -> None:
     assert token == "XXXX.DUMMY.TOKEN.XXXX"
     challenge = issue(client, FAIL_SITEKEY)
     number = solve_pow(challenge["pow"])
-    reply = client.post(f"/api/v1/challenges/{challenge['id']}/answer", json={"pow": {"number": number}})
+    reply = client.post(
+        f"/api/v1/challenges/{challenge['id']}/answer", json={"pow": {"number": number}}
+    )
     assert reply.json() == {"success": False, "error": "wrong-answer", "next": None}
 
 
@@ -141,7 +153,7 @@ def test_test_sitekeys_work_anywhere(client: TestClient) -> None:
         b'{"sitekey": "x", "cdata": "' + b"c" * 300 + b'"}',
         b'{"sitekey": ""}',
         b"",
-        "{\"sitekey\": \"\udc80\"}".encode("utf-8", "surrogatepass"),
+        '{"sitekey": "\udc80"}'.encode("utf-8", "surrogatepass"),
     ],
 )
 def test_bad_challenge_requests_get_400(client: TestClient, body: bytes) -> None:
@@ -186,7 +198,9 @@ def test_malformed_challenge_id(client: TestClient) -> None:
 
 def test_body_over_64_kib_is_refused(client: TestClient) -> None:
     body = b'{"sitekey": "' + b"a" * (64 * 1024) + b'"}'
-    reply = client.post("/api/v1/challenges", content=body, headers={"Content-Type": "application/json"})
+    reply = client.post(
+        "/api/v1/challenges", content=body, headers={"Content-Type": "application/json"}
+    )
     assert reply.status_code == 413
     assert reply.json()["error"] == "payload-too-large"
 
@@ -195,19 +209,29 @@ def test_issue_rate_limit_per_network(make_settings) -> None:  # type: ignore[no
     from humangate.app import create_app
 
     with TestClient(
-        create_app(make_settings(rate_challenges_per_minute=5)), headers={"Origin": "http://localhost"}
+        create_app(make_settings(rate_challenges_per_minute=5)),
+        headers={"Origin": "http://localhost"},
     ) as client:
         sitekey, _ = create_unit(client)
-        codes = [client.post("/api/v1/challenges", json={"sitekey": sitekey}).status_code for _ in range(7)]
+        codes = [
+            client.post("/api/v1/challenges", json={"sitekey": sitekey}).status_code
+            for _ in range(7)
+        ]
         assert codes == [200] * 5 + [429] * 2
-        assert client.post("/api/v1/challenges", json={"sitekey": sitekey}).json()["error"] == "rate-limited"
+        assert (
+            client.post("/api/v1/challenges", json={"sitekey": sitekey}).json()["error"]
+            == "rate-limited"
+        )
 
 
 def test_cors_preflight_is_answered(client: TestClient) -> None:
     reply = client.options(
         "/api/v1/challenges",
-        headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type"},
+        headers={
+            "Origin": "https://example.org",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
     )
     assert reply.status_code == 200
     assert reply.headers["access-control-allow-origin"] in ("*", "https://example.org")

@@ -15,7 +15,9 @@ PATHS = ["/siteverify", "/recaptcha/api/siteverify", "/turnstile/v0/siteverify"]
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_token_verifies_once_with_the_fields_of_all_three_services(client: TestClient, path: str) -> None:
+def test_token_verifies_once_with_the_fields_of_all_three_services(
+    client: TestClient, path: str
+) -> None:
     sitekey, secret = create_unit(client)
     token = pass_pow(client, sitekey, action="signup", cdata="order-42")
     first = siteverify(client, secret, token, path=path)
@@ -110,10 +112,16 @@ def test_unknown_tokens_are_invalid_input_response(client: TestClient, response:
 
 @pytest.mark.parametrize(
     ("body", "content_type"),
-    [(b"{bad", "application/json"), (b"[1]", "application/json"), (b'{"secret": 5}', "application/json"),
-     (b"secret=%ff%fe&response=1", "application/x-www-form-urlencoded")],
+    [
+        (b"{bad", "application/json"),
+        (b"[1]", "application/json"),
+        (b'{"secret": 5}', "application/json"),
+        (b"secret=%ff%fe&response=1", "application/x-www-form-urlencoded"),
+    ],
 )
-def test_malformed_bodies_are_bad_request(client: TestClient, body: bytes, content_type: str) -> None:
+def test_malformed_bodies_are_bad_request(
+    client: TestClient, body: bytes, content_type: str
+) -> None:
     reply = client.post("/siteverify", content=body, headers={"Content-Type": content_type})
     assert reply.status_code == 400
     assert reply.json()["error-codes"] == ["bad-request"]
@@ -121,8 +129,12 @@ def test_malformed_bodies_are_bad_request(client: TestClient, body: bytes, conte
 
 def test_published_test_secrets(client: TestClient) -> None:
     assert siteverify(client, PASS_SECRET, "anything").json()["success"] is True
-    assert siteverify(client, FAIL_SECRET, "anything").json()["error-codes"] == ["invalid-input-response"]
-    assert siteverify(client, SPENT_SECRET, "anything").json()["error-codes"] == ["timeout-or-duplicate"]
+    assert siteverify(client, FAIL_SECRET, "anything").json()["error-codes"] == [
+        "invalid-input-response"
+    ]
+    assert siteverify(client, SPENT_SECRET, "anything").json()["error-codes"] == [
+        "timeout-or-duplicate"
+    ]
     token = pass_pow(client, PASS_SITEKEY)
     assert siteverify(client, PASS_SECRET, token).json()["success"] is True
 

@@ -41,6 +41,8 @@ def generate_pow(rng: random.Random, params: PowParams) -> Challenge:
     salt = rng.getrandbits(96).to_bytes(12, "big").hex()
     if params.expires_at is not None:
         salt = f"{salt}?expires={params.expires_at}"
+    # ALTCHA ends every salt with "&" so that no parameter can be spliced onto it.
+    salt += "&"
     number = rng.randrange(difficulty)
     challenge = hash_solution(salt, number)
     payload = {

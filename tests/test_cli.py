@@ -1,0 +1,70 @@
+"""The command line as an operator uses it: real processes on a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.live import create_unit_cli, humangate_env, run_cli
+
+
+def test_unit_create_list_and_rotate(tmp_path: Path) -> None:
+    env = humangate_env(tmp_path)
+    keys = create_unit_cli(
+        env, "--domain", "Example.ORG", "--domain", "localhost", "--mode", "managed"
+    )
+    assert set(keys) == {"sitekey", "secret"}
+    assert len(keys["secret"]) >= 40
+
+    listed = json.loads(run_cli(env, "unit", "list", "--json").stdout)
+    assert listed == [
+        {
+            "sitekey": keys["sitekey"],
+            "name": "live",
+            "domains": ["example.org", "localhost"],
+            "mode": "managed",
+        }
+    ]
+
+    rotated = run_cli(env, "unit", "rotate-secret", keys["sitekey"], "--json")
+    assert rotated.returncode == 0, rotated.stderr
+    new = json.loads(rotated.stdout)
+    assert new["secret"] != keys["secret"] and new["old_secret_valid_hours"] == 24
+
+    dump = "\n".join(sqlite3.connect(tmp_path / "humangate.db").iterdump())
+    assert keys["secret"] not in dump and new["secret"] not in dump
+
+
+def test_bad_arguments_are_refused_cleanly(tmp_path: Path) -> None:
+    env = humangate_env(tmp_path)
+    bad_domain = run_cli(env, "unit", "create", "--name", "x", "--domain", "not a domain")
+    assert bad_domain.returncode == 2 and "not a valid domain" in bad_domain.stderr
+    bad_mode = run_cli(env, "unit", "create", "--name", "x", "--domain", "a.org", "--mode", "loud")
+    assert bad_mode.returncode == 2 and "invalid choice" in bad_mode.stderr
+    unknown = run_cli(env, "unit", "rotate-secret", "hg-no-such-key")
+    assert unknown.returncode == 1 and "no unit" in unknown.stderr
+    assert "Traceback" not in bad_domain.stderr + bad_mode.stderr + unknown.stderr
+    assert json.loads(run_cli(env, "unit", "list", "--json").stdout) == []
+
+
+def test_migrate_is_idempotent(tmp_path: Path) -> None:
+    env = humangate_env(tmp_path)
+    for _ in range(2):
+        done = run_cli(env, "migrate")
+        assert done.returncode == 0, done.stderr
+    tables = {
+        row[0]
+        for row in sqlite3.connect(tmp_path / "humangate.db").execute(
+            "SELECT name FROM sqlite_master WHERE type='table'"
+        )
+    }
+    assert {"units", "unit_secrets", "alembic_version"} <= tables
+
+
+def test_production_refuses_a_missing_secret_key(tmp_path: Path) -> None:
+    env = humangate_env(tmp_path, environment="production")
+    del env["HUMANGATE_SECRET_KEY"]
+    done = run_cli(env, "serve")
+    assert done.returncode == 2
+    assert "HUMANGATE_SECRET_KEY" in done.stderr and "Traceback" not in done.stderr

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from humangate import __version__
-from humangate.api import challenges, site, siteverify
+from humangate.api import challenges, reference, site, siteverify
 from humangate.api.errors import install_error_handlers
 from humangate.api.limits import BodyLimit
 from humangate.config import Settings, load_settings
@@ -60,11 +60,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Self-hosted human verification: challenges, pass tokens, siteverify.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.include_router(challenges.router)
     app.include_router(siteverify.router)
     app.include_router(site.router)
+    app.include_router(reference.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

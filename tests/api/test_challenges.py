@@ -235,3 +235,14 @@ def test_cors_preflight_is_answered(client: TestClient) -> None:
     )
     assert reply.status_code == 200
     assert reply.headers["access-control-allow-origin"] in ("*", "https://example.org")
+
+
+def test_api_reference_is_served_without_third_party_assets(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"/api/v1/challenges", "/siteverify", "/turnstile/v0/siteverify"} <= set(spec["paths"])
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/api/v1/challenges/{challenge_id}/answer" in page.text
+    assert (
+        "http://" not in page.text.replace("http://localhost", "") and "https://" not in page.text
+    )

@@ -1,0 +1,83 @@
+"""Browser tests: the real server in a subprocess, driven through Debian's chromium by Playwright.
+
+Fixtures (package scope, so that they end with this folder's tests: Playwright's sync API keeps
+an event loop running in the main thread, which would break later pytest-asyncio tests):
+    hg_server   the running server: `.url`, `.port`, `.data_dir`, `.redis_url`
+    redis_db    a synchronous Redis client on the server's store, to read private answers
+    browser     headless /usr/bin/chromium; no browser is ever downloaded
+    page        a fresh light-scheme page that fails the test on any uncaught page error (function)
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.live import humangate_env, running_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    redis_url: str
+
+
+@pytest.fixture(scope="package")
+def hg_server(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Run `humangate serve` with the demo unit, its store in the test Redis."""
+    env = humangate_env(tmp_path_factory.mktemp("hg-data"), redis_url=redis_url)
+    with running_server(env) as live:
+        yield Server(url=live.url, redis_url=redis_url)
+
+
+@pytest.fixture(scope="package")
+def redis_db(hg_server: Server):
+    """Direct access to the server's hot-state store (never through HTTP)."""
+    import redis
+
+    client = redis.Redis.from_url(hg_server.redis_url, decode_responses=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="package")
+def browser():
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `apt-get install -y chromium` (never a downloaded build).",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(color_scheme="light", viewport={"width": 520, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"

@@ -1,0 +1,59 @@
+"""The checked-in humangate/static/humangate.js is exactly what widget/build.mjs produces."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+WIDGET = ROOT / "widget"
+BUILT = ROOT / "humangate" / "static" / "humangate.js"
+GZIP_BUDGET = 10 * 1024
+
+
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, str]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed; the widget build needs Node.js 18+.", pytrace=False)
+    if not (WIDGET / "node_modules" / "esbuild").is_dir():
+        pytest.fail("widget/node_modules is missing: run `npm ci --prefix widget`.", pytrace=False)
+    out = tmp_path_factory.mktemp("widget") / "humangate.js"
+    proc = subprocess.run(
+        [node, str(WIDGET / "build.mjs"), "--outfile", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out.read_bytes(), proc.stdout
+
+
+def test_checked_in_build_is_fresh(rebuilt: tuple[bytes, str]) -> None:
+    code, _ = rebuilt
+    assert code == BUILT.read_bytes(), (
+        "humangate/static/humangate.js is stale: run `node widget/build.mjs` and commit the result."
+    )
+
+
+def test_build_reports_raw_and_gzipped_size(rebuilt: tuple[bytes, str]) -> None:
+    code, stdout = rebuilt
+    match = re.search(r"(\d+) bytes raw, (\d+) bytes gzipped", stdout)
+    assert match, f"the build should print its sizes, printed: {stdout!r}"
+    assert int(match.group(1)) == len(code)
+    assert abs(int(match.group(2)) - len(gzip.compress(code, 9))) < 64
+    assert int(match.group(2)) < GZIP_BUDGET, "the widget grew past its gzip budget"
+
+
+def test_bundle_is_a_plain_es2019_script(rebuilt: tuple[bytes, str]) -> None:
+    text = rebuilt[0].decode("ascii")  # esbuild escapes non-ASCII: no charset surprises
+    assert text.startswith("/*! HumanGate widget ")
+    assert "import " not in text and "export " not in text
+    for es2020_plus in ("?.", "??"):
+        assert es2020_plus not in text.replace("?.5", ""), f"{es2020_plus} is newer than ES2019"

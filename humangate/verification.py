@@ -154,13 +154,7 @@ class Verifier:
         if not reason:
             return {"success": True, "token": await self._mint(unit, state), **self._token_life()}
         failures = await self._store.hit(
-            "failcount", f"{unit.id}:{visitor.ip_prefix}", self._policy.failure_window
-        )
-        await self._store.put(
-            "fail",
-            f"{unit.id}:{visitor.ip_prefix}",
-            str(failures).encode(),
-            self._policy.failure_window,
+            "fail", f"{unit.id}:{visitor.ip_prefix}", self._policy.failure_window
         )
         next_challenge = None
         if unit.sitekey != FAIL_SITEKEY:

@@ -28,7 +28,10 @@ class Store(Protocol):
         """Remove `key` if present."""
 
     async def hit(self, namespace: str, key: str, window: float) -> int:
-        """Count one event in the fixed window that starts at the first hit; return the count."""
+        """Count one event in the fixed window that starts at the first hit; return the count.
+
+        A counter shares the key space of values: `get` reads it as ASCII digits.
+        """
 
     async def ping(self) -> bool:
         """Return whether the store answers."""

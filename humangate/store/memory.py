@@ -12,7 +12,6 @@ class MemoryStore:
     def __init__(self, *, clock: Callable[[], float] = time.monotonic, sweep_every: int = 1024):
         self._clock = clock
         self._values: dict[tuple[str, str], tuple[float, bytes]] = {}
-        self._counters: dict[tuple[str, str], tuple[float, int]] = {}
         self._sweep_every = sweep_every
         self._writes = 0
 
@@ -30,7 +29,6 @@ class MemoryStore:
         if self._writes % self._sweep_every == 0:
             now = self._clock()
             self._values = {k: v for k, v in self._values.items() if v[0] > now}
-            self._counters = {k: v for k, v in self._counters.items() if v[0] > now}
 
     async def put(self, namespace: str, key: str, value: bytes, ttl: float) -> None:
         self._values[(namespace, key)] = (self._clock() + ttl, value)
@@ -55,17 +53,17 @@ class MemoryStore:
         self._values.pop((namespace, key), None)
 
     async def hit(self, namespace: str, key: str, window: float) -> int:
-        now = self._clock()
-        expires, count = self._counters.get((namespace, key), (0.0, 0))
-        if expires <= now:
-            expires, count = now + window, 0
-        self._counters[(namespace, key)] = (expires, count + 1)
+        current = self._live(namespace, key)
+        if current is None:
+            expires, count = self._clock() + window, 1
+        else:
+            expires, count = self._values[(namespace, key)][0], int(current) + 1
+        self._values[(namespace, key)] = (expires, str(count).encode())
         self._written()
-        return count + 1
+        return count
 
     async def ping(self) -> bool:
         return True
 
     async def close(self) -> None:
         self._values.clear()
-        self._counters.clear()

@@ -1,4 +1,4 @@
-"""Command line: humangate serve | migrate | unit create | unit list | unit rotate-secret."""
+"""Command line: humangate serve | migrate | unit create | update | show | list | rotate-secret."""
 
 from __future__ import annotations
 
@@ -17,7 +17,39 @@ from humangate.db.engine import AsyncSession, create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
 from humangate.demo import ensure_demo_unit
 from humangate.errors import HumanGateError
-from humangate.units import DEFAULT_POW_DIFFICULTY, MODES, normalize_domain
+from humangate.units import (
+    DEFAULT_KINDS,
+    DEFAULT_POW_DIFFICULTY,
+    MAX_DIFFICULTY,
+    MODES,
+    VISUAL_KINDS,
+    UnitView,
+    normalize_domain,
+    normalize_kinds,
+)
+
+
+def _add_unit_fields(command: argparse.ArgumentParser, *, creating: bool) -> None:
+    command.add_argument("--name", required=creating)
+    command.add_argument("--domain", action="append", required=creating, dest="domains")
+    command.add_argument("--mode", choices=MODES, default="managed" if creating else None)
+    command.add_argument(
+        "--kind",
+        action="append",
+        dest="kinds",
+        choices=VISUAL_KINDS,
+        help="a visual challenge kind the unit may use (repeat); default: slide",
+    )
+    command.add_argument(
+        "--difficulty", type=int, help=f"base difficulty of visual challenges, 0..{MAX_DIFFICULTY}"
+    )
+    command.add_argument(
+        "--pow-difficulty",
+        type=int,
+        default=DEFAULT_POW_DIFFICULTY if creating else None,
+        help="the proof of work's search space (ALTCHA maxnumber)",
+    )
+    command.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,12 +60,18 @@ def _parser() -> argparse.ArgumentParser:
     unit = commands.add_parser("unit", help="manage verification units").add_subparsers(
         dest="unit_command", required=True
     )
-    create = unit.add_parser("create", help="create a unit; prints its secret once")
-    create.add_argument("--name", required=True)
-    create.add_argument("--domain", action="append", required=True, dest="domains")
-    create.add_argument("--mode", choices=MODES, default="managed")
-    create.add_argument("--pow-difficulty", type=int, default=DEFAULT_POW_DIFFICULTY)
-    create.add_argument("--json", action="store_true", help="print JSON")
+    _add_unit_fields(
+        unit.add_parser("create", help="create a unit; prints its secret once"), creating=True
+    )
+    update = unit.add_parser("update", help="change a unit's settings")
+    update.add_argument("sitekey")
+    _add_unit_fields(update, creating=False)
+    state = update.add_mutually_exclusive_group()
+    state.add_argument("--disable", action="store_const", const=True, dest="disabled")
+    state.add_argument("--enable", action="store_const", const=False, dest="disabled")
+    show = unit.add_parser("show", help="show one unit")
+    show.add_argument("sitekey")
+    show.add_argument("--json", action="store_true", help="print JSON")
     listing = unit.add_parser("list", help="list units")
     listing.add_argument("--json", action="store_true", help="print JSON")
     rotate = unit.add_parser("rotate-secret", help="issue a new secret; the old one keeps working")
@@ -58,55 +96,121 @@ def _print(data: dict[str, Any] | list[Any], as_json: bool, text: str) -> None:
     print(json.dumps(data) if as_json else text)
 
 
-def _run_unit(args: argparse.Namespace, settings: Settings) -> int:
-    if args.unit_command == "create":
-        domains = [normalize_domain(d) for d in args.domains]
-        if not 1 <= args.pow_difficulty <= 10_000_000:
-            raise ValueError("--pow-difficulty must be between 1 and 10000000.")
-        created = asyncio.run(
-            _with_session(
-                settings,
-                lambda s: unit_db.create_unit(
-                    s,
-                    name=args.name,
-                    domains=domains,
-                    mode=args.mode,
-                    pow_difficulty=args.pow_difficulty,
-                ),
-            )
-        )
-        data = {"sitekey": created.unit.sitekey, "secret": created.secret}
-        _print(
-            data, args.json, f"sitekey: {data['sitekey']}\nsecret:  {data['secret']}  (shown once)"
-        )
-        return 0
-    if args.unit_command == "list":
-        found = asyncio.run(_with_session(settings, unit_db.list_units))
-        rows = [
-            {"sitekey": u.sitekey, "name": u.name, "domains": list(u.domains), "mode": u.mode}
-            for u in found
-        ]
-        text = "\n".join(
-            f"{r['sitekey']}  {r['mode']:<11}  {r['name']}  {','.join(r['domains'])}" for r in rows
-        )
-        _print(rows, args.json, text or "no units")
-        return 0
-    grace = timedelta(
-        hours=args.grace_hours if args.grace_hours is not None else settings.secret_grace_hours
+def _unit_row(unit: UnitView) -> dict[str, Any]:
+    return {
+        "sitekey": unit.sitekey,
+        "name": unit.name,
+        "domains": list(unit.domains),
+        "mode": unit.mode,
+        "kinds": list(unit.kinds),
+        "difficulty": unit.difficulty,
+        "pow_difficulty": unit.pow_difficulty,
+        "disabled": unit.disabled,
+    }
+
+
+def _unit_text(row: dict[str, Any]) -> str:
+    state = "disabled" if row["disabled"] else row["mode"]
+    kinds = ",".join(row["kinds"])
+    return (
+        f"{row['sitekey']}  {state:<11}  {kinds}@{row['difficulty']}  {row['name']}  "
+        + ",".join(row["domains"])
     )
+
+
+def _changes(args: argparse.Namespace) -> unit_db.UnitChanges:
+    """Check the unit fields given on the command line; raises ValueError with a sentence."""
+    if args.pow_difficulty is not None and not 1 <= args.pow_difficulty <= 10_000_000:
+        raise ValueError("--pow-difficulty must be between 1 and 10000000.")
+    if args.difficulty is not None and not 0 <= args.difficulty <= MAX_DIFFICULTY:
+        raise ValueError(f"--difficulty must be between 0 and {MAX_DIFFICULTY}.")
+    if args.name is not None and not 1 <= len(args.name) <= 200:
+        raise ValueError("--name must be 1 to 200 characters.")
+    return unit_db.UnitChanges(
+        name=args.name,
+        domains=[normalize_domain(d) for d in args.domains] if args.domains else None,
+        mode=args.mode,
+        kinds=normalize_kinds(args.kinds) if args.kinds else None,
+        difficulty=args.difficulty,
+        pow_difficulty=args.pow_difficulty,
+        disabled=getattr(args, "disabled", None),
+    )
+
+
+def _unit_create(args: argparse.Namespace, settings: Settings) -> int:
+    changes = _changes(args)
+    created = asyncio.run(
+        _with_session(
+            settings,
+            lambda s: unit_db.create_unit(
+                s,
+                name=args.name,
+                domains=changes.domains or [],
+                mode=args.mode,
+                pow_difficulty=args.pow_difficulty,
+                kinds=changes.kinds or DEFAULT_KINDS,
+                difficulty=changes.difficulty or 0,
+            ),
+        )
+    )
+    data = {"sitekey": created.unit.sitekey, "secret": created.secret}
+    _print(data, args.json, f"sitekey: {data['sitekey']}\nsecret:  {data['secret']}  (shown once)")
+    return 0
+
+
+def _unit_update(args: argparse.Namespace, settings: Settings) -> int:
+    changes = _changes(args)
+    unit = asyncio.run(
+        _with_session(settings, lambda s: unit_db.update_unit(s, args.sitekey, changes))
+    )
+    return _show(unit, args)
+
+
+def _unit_show(args: argparse.Namespace, settings: Settings) -> int:
+    unit = asyncio.run(
+        _with_session(settings, lambda s: unit_db.get_unit_by_sitekey(s, args.sitekey))
+    )
+    return _show(unit, args)
+
+
+def _show(unit: UnitView | None, args: argparse.Namespace) -> int:
+    if unit is None:
+        print(f"error: no unit has the site key {args.sitekey!r}.", file=sys.stderr)
+        return 1
+    row = _unit_row(unit)
+    _print(row, args.json, _unit_text(row))
+    return 0
+
+
+def _unit_list(args: argparse.Namespace, settings: Settings) -> int:
+    rows = [_unit_row(u) for u in asyncio.run(_with_session(settings, unit_db.list_units))]
+    _print(rows, args.json, "\n".join(_unit_text(r) for r in rows) or "no units")
+    return 0
+
+
+def _unit_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    hours = args.grace_hours if args.grace_hours is not None else settings.secret_grace_hours
+    if not 0 <= hours <= 24 * 90:
+        raise ValueError("--grace-hours must be between 0 and 2160.")
+    grace = timedelta(hours=hours)
     secret = asyncio.run(
         _with_session(settings, lambda s: unit_db.rotate_secret(s, args.sitekey, grace=grace))
     )
     if secret is None:
         print(f"error: no unit has the site key {args.sitekey!r}.", file=sys.stderr)
         return 1
-    data = {
-        "sitekey": args.sitekey,
-        "secret": secret,
-        "old_secret_valid_hours": grace.total_seconds() / 3600,
-    }
+    data = {"sitekey": args.sitekey, "secret": secret, "old_secret_valid_hours": hours}
     _print(data, args.json, f"secret: {secret}  (shown once; the old one works for {grace})")
     return 0
+
+
+_UNIT_COMMANDS = {
+    "create": _unit_create,
+    "update": _unit_update,
+    "show": _unit_show,
+    "list": _unit_list,
+    "rotate-secret": _unit_rotate,
+}
 
 
 def _serve(settings: Settings) -> int:
@@ -142,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_with_session(settings.model_copy(update={"auto_migrate": True}), _noop))
             print("database is up to date")
             return 0
-        return _run_unit(args, settings)
+        return _UNIT_COMMANDS[args.unit_command](args, settings)
     except (HumanGateError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

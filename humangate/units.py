@@ -10,6 +10,10 @@ from urllib.parse import urlsplit
 Mode = Literal["managed", "interactive", "invisible"]
 MODES: tuple[Mode, ...] = ("managed", "interactive", "invisible")
 DEFAULT_POW_DIFFICULTY = 50_000
+# Visual kinds from the least to the most demanding; risk moves a visitor along this order.
+VISUAL_KINDS: tuple[str, ...] = ("slide", "rotate", "click", "text")
+DEFAULT_KINDS: tuple[str, ...] = ("slide",)
+MAX_DIFFICULTY = 4
 
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
@@ -28,6 +32,8 @@ class UnitView:
     pow_difficulty: int
     disabled: bool = False
     any_origin: bool = False
+    kinds: tuple[str, ...] = DEFAULT_KINDS
+    difficulty: int = 0
 
 
 def normalize_domain(domain: str) -> str:
@@ -42,6 +48,15 @@ def normalize_domain(domain: str) -> str:
     if not _HOSTNAME.match(host):
         raise ValueError(f"{domain!r} is not a valid domain name.")
     return host
+
+
+def normalize_kinds(kinds: list[str]) -> tuple[str, ...]:
+    """Check visual kinds and put them in order of demand; raises ValueError if invalid."""
+    unknown = sorted(set(kinds) - set(VISUAL_KINDS))
+    if unknown or not kinds:
+        allowed = ", ".join(VISUAL_KINDS)
+        raise ValueError(f"Kinds must be a non-empty selection of {allowed}; got {kinds!r}.")
+    return tuple(kind for kind in VISUAL_KINDS if kind in kinds)
 
 
 def origin_hostname(origin: str | None, referer: str | None) -> str | None:

@@ -24,6 +24,10 @@ def test_unit_create_list_and_rotate(tmp_path: Path) -> None:
             "name": "live",
             "domains": ["example.org", "localhost"],
             "mode": "managed",
+            "kinds": ["slide"],
+            "difficulty": 0,
+            "pow_difficulty": 50000,
+            "disabled": False,
         }
     ]
 
@@ -68,3 +72,51 @@ def test_production_refuses_a_missing_secret_key(tmp_path: Path) -> None:
     done = run_cli(env, "serve")
     assert done.returncode == 2
     assert "HUMANGATE_SECRET_KEY" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_unit_update_and_show(tmp_path: Path) -> None:
+    env = humangate_env(tmp_path)
+    sitekey = create_unit_cli(env, "--domain", "a.org")["sitekey"]
+    done = run_cli(
+        env,
+        "unit",
+        "update",
+        sitekey,
+        "--kind",
+        "text",
+        "--kind",
+        "slide",
+        "--difficulty",
+        "3",
+        "--mode",
+        "interactive",
+        "--disable",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(run_cli(env, "unit", "show", sitekey, "--json").stdout)
+    assert shown["kinds"] == ["slide", "text"]  # kept in order of demand
+    assert (shown["difficulty"], shown["mode"], shown["disabled"]) == (3, "interactive", True)
+    assert shown["domains"] == ["a.org"] and shown["name"] == "live"  # untouched fields stay
+
+    enabled = json.loads(run_cli(env, "unit", "update", sitekey, "--enable", "--json").stdout)
+    assert enabled["disabled"] is False and enabled["kinds"] == ["slide", "text"]
+
+
+def test_unit_update_refuses_bad_values_and_changes_nothing(tmp_path: Path) -> None:
+    env = humangate_env(tmp_path)
+    sitekey = create_unit_cli(env, "--domain", "a.org")["sitekey"]
+    before = run_cli(env, "unit", "show", sitekey, "--json").stdout
+    for bad in (
+        ["--difficulty", "9"],
+        ["--kind", "maze"],
+        ["--pow-difficulty", "0"],
+        ["--domain", "bad domain"],
+        ["--name", ""],
+    ):
+        done = run_cli(env, "unit", "update", sitekey, *bad)
+        assert done.returncode == 2, bad
+        assert "Traceback" not in done.stderr
+    assert run_cli(env, "unit", "show", sitekey, "--json").stdout == before
+    missing = run_cli(env, "unit", "update", "hg-none", "--difficulty", "1")
+    assert missing.returncode == 1 and "no unit" in missing.stderr

@@ -21,16 +21,16 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def _upgrade(connection: Connection, config: Config) -> None:
+def _upgrade(connection: Connection, config: Config, revision: str) -> None:
     if connection.dialect.name == "postgresql":
         # Nodes starting together must not race to create the same tables.
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Upgrade the database behind `engine` to the newest revision."""
+async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
+    """Upgrade the database behind `engine` to `revision`, by default the newest."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade, config)
+        await connection.run_sync(_upgrade, config, revision)

@@ -23,6 +23,8 @@ class Unit(Base):
     domains: Mapped[list[str]] = mapped_column(JSON)
     mode: Mapped[str] = mapped_column(String(20))
     pow_difficulty: Mapped[int] = mapped_column(Integer)
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["slide"])
+    difficulty: Mapped[int] = mapped_column(Integer, default=0)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.db.models import Unit, UnitSecret
-from humangate.units import Mode, UnitView
+from humangate.units import DEFAULT_KINDS, Mode, UnitView
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,8 @@ def to_view(unit: Unit) -> UnitView:
         mode=unit.mode,  # type: ignore[arg-type]
         pow_difficulty=unit.pow_difficulty,
         disabled=unit.disabled,
+        kinds=tuple(unit.kinds),
+        difficulty=unit.difficulty,
     )
 
 
@@ -54,6 +56,8 @@ async def create_unit(
     domains: list[str],
     mode: Mode,
     pow_difficulty: int,
+    kinds: tuple[str, ...] = DEFAULT_KINDS,
+    difficulty: int = 0,
     sitekey: str | None = None,
     secret: str | None = None,
 ) -> CreatedUnit:
@@ -66,6 +70,8 @@ async def create_unit(
         domains=list(domains),
         mode=mode,
         pow_difficulty=pow_difficulty,
+        kinds=list(kinds),
+        difficulty=difficulty,
         disabled=False,
         created_at=now,
     )
@@ -83,6 +89,32 @@ async def list_units(session: AsyncSession) -> list[UnitView]:
 async def get_unit_by_sitekey(session: AsyncSession, sitekey: str) -> UnitView | None:
     unit = await session.scalar(select(Unit).where(Unit.sitekey == sitekey))
     return to_view(unit) if unit is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitChanges:
+    """Fields to change on a unit; None leaves a field as it is."""
+
+    name: str | None = None
+    domains: list[str] | None = None
+    mode: Mode | None = None
+    kinds: tuple[str, ...] | None = None
+    difficulty: int | None = None
+    pow_difficulty: int | None = None
+    disabled: bool | None = None
+
+
+async def update_unit(session: AsyncSession, sitekey: str, changes: UnitChanges) -> UnitView | None:
+    """Apply `changes` to the unit with this site key; None if there is no such unit."""
+    unit = await session.scalar(select(Unit).where(Unit.sitekey == sitekey))
+    if unit is None:
+        return None
+    for field in UnitChanges.__dataclass_fields__:
+        value = getattr(changes, field)
+        if value is not None:
+            setattr(unit, field, list(value) if isinstance(value, tuple) else value)
+    await session.commit()
+    return to_view(unit)
 
 
 async def find_unit_by_secret(

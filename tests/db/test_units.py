@@ -235,3 +235,27 @@ async def test_concurrent_migrations_on_postgres(fresh_postgres_url: str) -> Non
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_upgrade_keeps_units_made_before_kinds_existed(db_url: str) -> None:
+    engine = create_engine(db_url)
+    try:
+        await migrate(engine, "0001")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO units (sitekey, name, domains, mode, pow_difficulty, disabled)"
+                    " VALUES ('hgold', 'Old', '[\"a.org\"]', 'managed', 1000, false)"
+                )
+            )
+        await migrate(engine)
+        async with create_sessionmaker(engine)() as session:
+            unit = await unit_db.get_unit_by_sitekey(session, "hgold")
+            assert unit is not None
+            assert (unit.kinds, unit.difficulty, unit.domains) == (("slide",), 0, ("a.org",))
+            changed = await unit_db.update_unit(
+                session, "hgold", unit_db.UnitChanges(kinds=("slide", "click"), difficulty=2)
+            )
+            assert changed is not None and changed.kinds == ("slide", "click")
+    finally:
+        await engine.dispose()

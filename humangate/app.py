@@ -18,8 +18,9 @@ from humangate.db.engine import create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
 from humangate.demo import ensure_demo_unit
 from humangate.directory import UnitDirectory
+from humangate.pool import ChallengePool
 from humangate.store import create_store
-from humangate.verification import Policy, Verifier
+from humangate.verification import Policy, Verifier, generate_visual
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -46,7 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.directory = UnitDirectory(
             sessions, ttl=settings.unit_cache_seconds, test_keys=settings.test_keys
         )
-        app.state.verifier = Verifier(store, key=key, policy=policy)
+        pool = ChallengePool(generate_visual, size=settings.pool_size)
+        app.state.verifier = Verifier(store, key=key, policy=policy, pool=pool)
         app.state.demo = (
             await ensure_demo_unit(sessions, settings.data_dir) if settings.demo else None
         )
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await pool.close()
             await store.close()
             await engine.dispose()
 

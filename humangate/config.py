@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     rate_challenges_per_minute: int = Field(default=120, ge=1)
     unit_cache_seconds: float = Field(default=5.0, ge=0)
+    pool_size: int = Field(default=8, ge=0, le=1000)
     log_level: str = "info"
     forwarded_allow_ips: str = "127.0.0.1"
 

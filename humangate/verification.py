@@ -12,20 +12,21 @@ import json
 import random
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from humangate.challenges.base import Challenge, Kind
+from humangate.challenges import registry
+from humangate.challenges.base import Challenge
 from humangate.challenges.pow import PowParams, check_pow, generate_pow
-from humangate.challenges.slide import SlideParams, check_slide, generate_slide
 from humangate.errors import HumanGateError
+from humangate.pool import ChallengePool
 from humangate.store import Store
 from humangate.testkeys import FAIL_SITEKEY, TEST_SECRETS, is_test_unit
 from humangate.tokens import DUMMY_TOKEN, check_token, mint_token, token_key
-from humangate.units import UnitView
+from humangate.units import MAX_DIFFICULTY, UnitView
 
-MAX_LEVEL = 4
+MAX_LEVEL = 4  # how far failures raise a visitor above the unit's base difficulty
 _PENDING = b"pending"
 
 
@@ -37,6 +38,10 @@ class Rejected(HumanGateError):
         self.status = status
         self.code = code
         self.message = message
+
+
+def expired_challenge() -> Rejected:
+    return Rejected(410, "expired-or-used", "This challenge expired or was already answered.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +61,24 @@ class Visitor:
 
     ip_prefix: str
     hostname: str
+    lang: str = "en"
 
 
 class Verifier:
     """The loop over one store; stateless itself, so any number of nodes can share the store."""
 
-    def __init__(self, store: Store, *, key: bytes, policy: Policy | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        key: bytes,
+        policy: Policy | None = None,
+        pool: ChallengePool | None = None,
+    ) -> None:
         self._store = store
         self._key = key
         self._policy = policy or Policy()
+        self._pool = pool or ChallengePool(generate_visual, size=0)
 
     async def issue(
         self, unit: UnitView, visitor: Visitor, *, action: str = "", cdata: str = ""
@@ -78,14 +92,28 @@ class Verifier:
         return await self._issue(unit, visitor, action=action, cdata=cdata, level=level)
 
     async def _issue(
-        self, unit: UnitView, visitor: Visitor, *, action: str, cdata: str, level: int
+        self,
+        unit: UnitView,
+        visitor: Visitor,
+        *,
+        action: str,
+        cdata: str,
+        level: int,
+        kind: str | None = None,
     ) -> dict[str, Any]:
-        kind = choose_kind(unit, level=level)
-        rng = random.Random(secrets.randbits(128))
+        kind = kind or choose_kind(unit, level=level)
         now = int(time.time())
-        challenge = self._generate(
-            kind, rng, unit, level=level, expires_at=now + self._policy.challenge_ttl
-        )
+        if kind == "pow":
+            difficulty = unit.pow_difficulty * (2**level)
+            params = PowParams(
+                difficulty=difficulty,
+                hmac_key=self._key,
+                expires_at=now + self._policy.challenge_ttl,
+            )
+            challenge = generate_pow(random.Random(secrets.randbits(128)), params)
+        else:
+            visual_level = min(MAX_DIFFICULTY, unit.difficulty + level)
+            challenge = await self._pool.take(kind, visual_level, visitor.lang)
         challenge_id = secrets.token_urlsafe(16)
         state = {
             "unit_id": unit.id,
@@ -97,6 +125,7 @@ class Verifier:
             "action": action,
             "cdata": cdata,
             "level": level,
+            "lang": visitor.lang,
             "issued_at": now,
         }
         await self._store.put(
@@ -108,16 +137,6 @@ class Verifier:
             "expires_in": self._policy.challenge_ttl,
             kind: challenge.payload,
         }
-
-    def _generate(
-        self, kind: Kind, rng: random.Random, unit: UnitView, *, level: int, expires_at: int
-    ) -> Challenge:
-        if kind == "slide":
-            return generate_slide(rng, SlideParams())
-        difficulty = unit.pow_difficulty * (2**level)
-        return generate_pow(
-            rng, PowParams(difficulty=difficulty, hmac_key=self._key, expires_at=expires_at)
-        )
 
     async def _failures(self, unit: UnitView, visitor: Visitor) -> int:
         raw = await self._store.get("fail", f"{unit.id}:{visitor.ip_prefix}")
@@ -144,10 +163,9 @@ class Verifier:
             raise Rejected(429, "rate-limited", "Too many answers from this network; wait.")
         raw = await self._store.take("challenge", challenge_id)
         if raw is None:
-            raise Rejected(
-                410, "expired-or-used", "This challenge expired or was already answered."
-            )
+            raise expired_challenge()
         state = json.loads(raw)
+        visitor = replace(visitor, lang=state["lang"])
         reason = self._check(state, pow_number=pow_number, answer=answer, trajectory=trajectory)
         if unit.sitekey == FAIL_SITEKEY:
             reason = reason or "wrong-answer"
@@ -169,7 +187,27 @@ class Verifier:
     ) -> str:
         if state["kind"] == "pow":
             return check_pow(state["payload"], pow_number, hmac_key=self._key).reason
-        return check_slide(state["answer"], answer, trajectory).reason
+        return registry.check(state["kind"], state["answer"], answer, trajectory).reason
+
+    async def switch_to_audio(
+        self, unit: UnitView, challenge_id: str, visitor: Visitor
+    ) -> dict[str, Any]:
+        """Trade a live visual challenge for an audio one at the same level (accessibility)."""
+        raw = await self._store.take("challenge", challenge_id)
+        if raw is None:
+            raise expired_challenge()
+        state = json.loads(raw)
+        issued = await self._store.hit("rate", f"issue:{visitor.ip_prefix}", 60)
+        if issued > self._policy.challenges_per_minute:
+            raise Rejected(429, "rate-limited", "Too many challenges from this network; wait.")
+        return await self._issue(
+            unit,
+            visitor,
+            action=state["action"],
+            cdata=state["cdata"],
+            level=int(state["level"]),
+            kind="audio",
+        )
 
     def _token_life(self) -> dict[str, int]:
         return {"expires_in": self._policy.token_ttl}
@@ -229,13 +267,23 @@ class Verifier:
         )
 
 
-def choose_kind(unit: UnitView, *, level: int) -> Kind:
-    """Invisible: always PoW. Interactive: always visual. Managed: PoW until failures."""
+def choose_kind(unit: UnitView, *, level: int) -> str:
+    """Invisible: always PoW. Interactive: a visual kind. Managed: PoW until failures.
+
+    Each failure moves a visitor one step along the unit's kinds, from the least to the most
+    demanding (the unit's kinds are kept in that order).
+    """
     if unit.mode == "invisible":
         return "pow"
-    if unit.mode == "interactive":
-        return "slide"
-    return "pow" if level == 0 else "slide"
+    if unit.mode == "managed":
+        if level == 0:
+            return "pow"
+        level -= 1
+    return unit.kinds[min(level, len(unit.kinds) - 1)]
+
+
+def generate_visual(kind: str, rng: random.Random, level: int, lang: str) -> Challenge:
+    return registry.generate(kind, rng, level=level, lang=lang)
 
 
 def verify_success(*, hostname: str, challenge_ts: int, action: str, cdata: str) -> dict[str, Any]:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from humangate.api.deps import ClientPrefix, DirectoryDep, PageHostname, VerifierDep
 from humangate.units import UnitView, hostname_allowed
-from humangate.verification import Rejected, Visitor
+from humangate.verification import Rejected, Verifier, Visitor, expired_challenge
 
 router = APIRouter(prefix="/api/v1", tags=["challenges"])
 
+Language = Literal["en", "zh"]
 ChallengeId = Path(pattern=r"^[A-Za-z0-9_-]{16,64}$", description="The id of an issued challenge.")
 
 
@@ -24,7 +26,16 @@ class ChallengeRequest(BaseModel):
     sitekey: str = Field(min_length=1, max_length=64)
     action: str = Field(default="", max_length=32, pattern=r"^[A-Za-z0-9_.-]*$")
     cdata: str = Field(default="", max_length=255)
+    lang: Language = "en"
     signals: dict[str, Any] | None = None
+
+
+class AudioRequest(BaseModel):
+    """Trade a visual challenge for an audio one, spoken in `language`."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    language: Language = "en"
 
 
 class PowSolution(BaseModel):
@@ -42,6 +53,25 @@ class AnswerRequest(BaseModel):
     answer: Any = None
     trajectory: list[Any] | None = Field(default=None, max_length=2000)
     signals: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveChallenge:
+    unit: UnitView
+    kind: str
+
+
+async def _live_state(
+    verifier: Verifier, directory: DirectoryDep, challenge_id: str, hostname: str | None
+) -> LiveChallenge:
+    """A live challenge answered from the page it was issued to, without consuming it."""
+    state = await verifier.peek(challenge_id)
+    if state is None:
+        raise expired_challenge()
+    unit = await _unit_for_page(directory, state["sitekey"], hostname)
+    if hostname != state["hostname"]:
+        raise Rejected(403, "invalid-origin", "The answer comes from another origin.")
+    return LiveChallenge(unit=unit, kind=state["kind"])
 
 
 async def _unit_for_page(directory: DirectoryDep, sitekey: str, hostname: str | None) -> UnitView:
@@ -67,7 +97,7 @@ async def create_challenge(
 ) -> dict[str, Any]:
     """Check the site key and the page's origin, then issue a `pow` or `slide` challenge."""
     unit = await _unit_for_page(directory, body.sitekey, hostname)
-    visitor = Visitor(ip_prefix=prefix, hostname=hostname or "")
+    visitor = Visitor(ip_prefix=prefix, hostname=hostname or "", lang=body.lang)
     return await verifier.issue(unit, visitor, action=body.action, cdata=body.cdata)
 
 
@@ -81,16 +111,12 @@ async def answer_challenge(
     challenge_id: str = ChallengeId,
 ) -> dict[str, Any]:
     """Consume the challenge and check the answer: a pass token, or the next challenge."""
-    state = await verifier.peek(challenge_id)
-    if state is None:
-        raise Rejected(410, "expired-or-used", "This challenge expired or was already answered.")
-    unit = await _unit_for_page(directory, state["sitekey"], hostname)
-    if hostname != state["hostname"]:
-        raise Rejected(403, "invalid-origin", "The answer comes from another origin.")
-    if state["kind"] == "pow" and body.pow is None:
+    state = await _live_state(verifier, directory, challenge_id, hostname)
+    unit = state.unit
+    if state.kind == "pow" and body.pow is None:
         raise Rejected(400, "bad-request", "A pow challenge needs {'pow': {'number': N}}.")
-    if state["kind"] != "pow" and (body.answer is None or body.trajectory is None):
-        raise Rejected(400, "bad-request", "A visual challenge needs 'answer' and 'trajectory'.")
+    if state.kind != "pow" and body.answer is None:
+        raise Rejected(400, "bad-request", "A visual or audio challenge needs an 'answer'.")
     visitor = Visitor(ip_prefix=prefix, hostname=hostname or "")
     return await verifier.answer(
         unit,
@@ -100,3 +126,21 @@ async def answer_challenge(
         answer=body.answer,
         trajectory=body.trajectory,
     )
+
+
+@router.post("/challenges/{challenge_id}/audio", summary="Switch to an audio challenge")
+async def switch_to_audio(
+    verifier: VerifierDep,
+    directory: DirectoryDep,
+    prefix: ClientPrefix,
+    hostname: PageHostname,
+    body: AudioRequest | None = None,
+    challenge_id: str = ChallengeId,
+) -> dict[str, Any]:
+    """Consume a visual challenge and issue an audio one of the same difficulty instead."""
+    state = await _live_state(verifier, directory, challenge_id, hostname)
+    if state.kind in ("pow", "audio"):
+        raise Rejected(400, "bad-request", "Only a visual challenge has an audio alternative.")
+    language = body.language if body else "en"
+    visitor = Visitor(ip_prefix=prefix, hostname=hostname or "", lang=language)
+    return await verifier.switch_to_audio(state.unit, challenge_id, visitor)

@@ -17,6 +17,8 @@ def create_unit(
     mode: Mode = "invisible",
     domains: list[str] | None = None,
     difficulty: int = 500,
+    kinds: tuple[str, ...] = ("slide",),
+    level: int = 0,
 ) -> tuple[str, str]:
     """Create a unit in the app's database; returns (sitekey, secret)."""
     sessions = client.app.state.sessions  # type: ignore[attr-defined]
@@ -29,6 +31,8 @@ def create_unit(
                 domains=domains or ["localhost"],
                 mode=mode,
                 pow_difficulty=difficulty,
+                kinds=kinds,
+                difficulty=level,
             )
 
     # The engine belongs to the app's event loop, which runs in the client's portal thread.
@@ -60,3 +64,9 @@ def siteverify(
     client: TestClient, secret: str, token: str, path: str = "/siteverify", **extra: str
 ) -> Any:
     return client.post(path, data={"secret": secret, "response": token, **extra})
+
+
+def stored_state(client: TestClient, challenge_id: str) -> Any:
+    """The private state of a challenge, read from the store (never over HTTP)."""
+    verifier = client.app.state.verifier  # type: ignore[attr-defined]
+    return client.portal.call(verifier.peek, challenge_id)  # type: ignore[union-attr]

@@ -1,0 +1,365 @@
+"""Click the characters in order: a scene of scattered glyphs and a prompt naming some of them.
+
+The payload is `{image, width, height, prompt_image, prompt_width, prompt_height, count}`: the
+scene as a JPEG data URL, the prompt as a lossless WebP data URL of the `count` target
+characters drawn plainly in order (a picture, so the JSON names no character), and the sizes.
+The private answer is `{"points": [[x, y], ...], "radius": r, "width": w, "height": h}`: each
+target's centre in scene pixels, in the order to click, the tolerance, and the scene's size.
+
+What a person sees: five to seven bold characters scattered over a fresh procedural background,
+each turned, sized and coloured on its own with an outline and a soft shadow, some touching or
+overlapping a neighbour; above it, the targets in a plain, upright, thin face.
+
+What a solver meets: the prompt's face, weight, size and colour differ from the scene's, so the
+prompt is no template; the glyphs are turned up to ~40 degrees, outlined and shadowed, overlap
+their neighbours and sit on a busy background among look-alike strokes, which a detector and a
+classifier trained on upright text handle badly. See bench/adversary/click.py.
+
+All randomness comes from the `rng` argument, so the same seed gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import itertools
+import math
+import random
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from humangate.challenges import _glyphs, _imaging
+from humangate.challenges.base import Challenge, CheckResult
+
+Script = Literal["latin", "cjk", "mixed"]
+MAX_COORDINATE = 4096
+MAX_COUNT = 8
+_MAX_SAFE_INT = 2**53
+_PROMPT_SIZE = 22  # the prompt's font size, px
+_PROMPT_PITCH = 30  # the prompt's advance per character, px
+
+
+@dataclass(frozen=True, slots=True)
+class _Level:
+    turn: float  # max turn of a glyph, degrees
+    size: tuple[float, float]  # font size, px at the default 200 px height
+    touch: float  # how close a distractor may come to a target, over the glyph size
+    strokes: int  # glyph-coloured scribbles over the scene
+    fragments: int  # pieces of other characters, faint, under the glyphs
+    hatch: float  # how much of a glyph's fill the stripes take away, 0..1
+
+
+_LEVELS = (
+    _Level(12, (38, 44), 0.95, 0, 0, 0.0),
+    _Level(22, (36, 46), 0.85, 1, 1, 0.5),
+    _Level(35, (34, 48), 0.72, 2, 2, 0.7),
+    _Level(40, (32, 50), 0.66, 3, 3, 0.75),
+    _Level(45, (30, 52), 0.6, 4, 4, 0.8),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClickParams:
+    """Scene size in pixels, how many targets to click (in order), how many distractors (drawn
+    at random in the inclusive range), which characters, the click tolerance and the level."""
+
+    width: int = 320
+    height: int = 200
+    targets: int = 3
+    distractors: tuple[int, int] = (2, 3)
+    script: Script = "cjk"
+    radius: int = 16
+    level: int = 2
+    jpeg_quality: int = 80
+
+    def __post_init__(self) -> None:
+        if not 200 <= self.width <= 1024 or not 120 <= self.height <= 1024:
+            raise ValueError("width must be in [200, 1024] and height in [120, 1024]")
+        lo, hi = self.distractors
+        if not 1 <= self.targets <= MAX_COUNT or not 0 <= lo <= hi <= 6:
+            raise ValueError(f"targets must be in [1, {MAX_COUNT}] and distractors in [0, 6]")
+        if self.targets + hi > self.width * self.height // 6000:
+            raise ValueError("too many glyphs for the scene")
+        if self.script not in ("latin", "cjk", "mixed"):
+            raise ValueError("script must be latin, cjk or mixed")
+        if not 8 <= self.radius <= 40:
+            raise ValueError("radius must be in [8, 40]")
+        if not 0 <= self.level <= 4 or not 30 <= self.jpeg_quality <= 95:
+            raise ValueError("level must be in [0, 4] and jpeg_quality in [30, 95]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Glyph:
+    char: str
+    face: str
+    mask: np.ndarray  # coverage, turned
+    fill: np.ndarray  # coverage of the fill (the mask, hatched), turned
+    x: int  # top-left of the mask in the scene
+    y: int
+
+    @property
+    def centre(self) -> tuple[int, int]:
+        return self.x + self.mask.shape[1] // 2, self.y + self.mask.shape[0] // 2
+
+
+def _characters(rng: random.Random, script: Script, n: int) -> list[str]:
+    latin, cjk = _glyphs.LATIN_SAFE, _glyphs.CJK_COMMON
+    if script == "latin":
+        return rng.sample(latin, n)
+    if script == "cjk":
+        return rng.sample(cjk, n)
+    chars: list[str] = []
+    while len(chars) < n:
+        char = rng.choice(latin if rng.random() < 0.5 else cjk)
+        if char not in chars:
+            chars.append(char)
+    return chars
+
+
+def _face(rng: random.Random, char: str) -> str:
+    return rng.choice(_glyphs.LATIN_FONTS if char in _glyphs.LATIN_SAFE else _glyphs.CJK_FONTS)
+
+
+def _place(rng: random.Random, masks: list[np.ndarray], n_targets: int, params: ClickParams,
+           level: _Level) -> list[tuple[int, int]] | None:  # fmt: skip
+    """Top-left corners for `masks` (targets first) inside the scene: targets far enough apart
+    that their click circles never meet, distractors allowed to touch them. None if 200 tries
+    found no room."""
+    centres: list[tuple[float, float]] = []
+    corners: list[tuple[int, int]] = []
+    for i, mask in enumerate(masks):
+        h, w = mask.shape
+        for _ in range(200):
+            x, y = rng.randint(2, params.width - w - 2), rng.randint(2, params.height - h - 2)
+            cx, cy = x + w / 2, y + h / 2
+            if all(math.dist((cx, cy), c) >= _gap(i, j, n_targets, params, level, h)
+                   for j, c in enumerate(centres)):  # fmt: skip
+                centres.append((cx, cy))
+                corners.append((x, y))
+                break
+        else:
+            return None
+    return corners
+
+
+def _gap(i: int, j: int, n_targets: int, params: ClickParams, level: _Level, size: int) -> float:
+    """The least distance between the centres of glyphs i and j (j placed before i)."""
+    if i < n_targets and j < n_targets:
+        return max(2 * params.radius + 8, 0.95 * size)
+    return max(params.radius + 6, level.touch * size)
+
+
+def _glyph_set(rng: random.Random, params: ClickParams) -> list[_Glyph]:
+    """The targets (first, in click order) then the distractors, turned and placed."""
+    level = _LEVELS[params.level]
+    n = params.targets + rng.randint(*params.distractors)
+    scale = params.height / 200
+    for _ in range(20):
+        chars = _characters(rng, params.script, n)
+        faces = [_face(rng, c) for c in chars]
+        masks, fills = [], []
+        for char, face in zip(chars, faces, strict=True):
+            size = 2 * round(rng.uniform(*level.size) * scale / 2)
+            mask = _glyphs.glyph(char, face, size)
+            stripes = (rng.uniform(0, math.pi), rng.uniform(4.0, 5.0), rng.uniform(0, 6.3))
+            turn = rng.uniform(-level.turn, level.turn)
+            masks.append(_glyphs.transform(mask, turn))
+            fills.append(_glyphs.transform(_glyphs.hatch(mask, level.hatch, *stripes), turn))
+        corners = _place(rng, masks, params.targets, params, level)
+        if corners is not None:
+            return [
+                _Glyph(c, f, m, fill, x, y)
+                for c, f, m, fill, (x, y) in zip(chars, faces, masks, fills, corners, strict=True)
+            ]
+    raise ValueError("the scene is too small for these glyphs")
+
+
+def _colours(rng: random.Random, luma: float) -> tuple[np.ndarray, np.ndarray]:
+    """(fill top and bottom as a (2, 3) array, outline) that stand out from a background of
+    mean `luma`: a light fill with a dark outline on dark ground, and the reverse on light."""
+    hue, light = rng.random(), luma < 150
+    v_fill = rng.uniform(0.85, 1.0) if light else rng.uniform(0.2, 0.45)
+    s_fill = rng.uniform(0.3, 0.75) if light else rng.uniform(0.6, 0.95)
+    top = colorsys.hsv_to_rgb(hue, s_fill, v_fill)
+    bottom = colorsys.hsv_to_rgb((hue + rng.uniform(-0.08, 0.08)) % 1, s_fill, v_fill * 0.85)
+    edge = colorsys.hsv_to_rgb(rng.random(), rng.uniform(0, 0.3), 0.1 if light else 0.97)
+    fill = np.array((top, bottom), dtype=np.float32) * 255
+    return fill, np.array(edge, dtype=np.float32) * 255
+
+
+def _blend(rgb: np.ndarray, alpha: np.ndarray, colour: np.ndarray, x: int, y: int) -> None:
+    """rgb += (colour - rgb) * alpha over alpha's box at (x, y), clipped; colour is (3,) or
+    broadcastable to alpha's box."""
+    h, w = alpha.shape
+    y0, x0, y1, x1 = max(0, y), max(0, x), min(rgb.shape[0], y + h), min(rgb.shape[1], x + w)
+    if y1 <= y0 or x1 <= x0:
+        return
+    a = alpha[y0 - y : y1 - y, x0 - x : x1 - x, None]
+    if colour.ndim == 3:
+        colour = colour[y0 - y : y1 - y, x0 - x : x1 - x]
+    region = rgb[y0:y1, x0:x1]
+    region += (colour - region) * a
+
+
+def _paint(rgb: np.ndarray, glyph: _Glyph, rng: random.Random) -> np.ndarray:
+    """Draw one glyph with a soft shadow, an outline and a two-tone fill; returns its fill."""
+    h, w = glyph.mask.shape
+    box = rgb[max(0, glyph.y) : glyph.y + h, max(0, glyph.x) : glyph.x + w]
+    luma = float(_imaging.channel_mean(box) @ np.array([0.299, 0.587, 0.114]))
+    fill, edge = _colours(rng, luma)
+    grown = _glyphs.dilate(glyph.mask, 2).astype(np.float32) * np.float32(1 / 255)
+    dx, dy = rng.choice((-2, 2)), rng.randint(1, 3)
+    _blend(
+        rgb, grown * np.float32(0.45), np.zeros(3, np.float32), glyph.x - 2 + dx, glyph.y - 2 + dy
+    )
+    _blend(rgb, grown, edge, glyph.x - 2, glyph.y - 2)
+    ramp = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
+    shade = fill[0] + (fill[1] - fill[0]) * ramp
+    _blend(rgb, glyph.fill.astype(np.float32) * np.float32(1 / 255), shade, glyph.x, glyph.y)
+    return fill[0]
+
+
+def _fragment(rng: random.Random, params: ClickParams) -> np.ndarray:
+    """Part of a random character cut off by a straight line: clutter no one would click."""
+    char = _characters(rng, params.script, 1)[0]
+    size = 2 * round(rng.uniform(*_LEVELS[params.level].size) * params.height / 400)
+    mask = _glyphs.glyph(char, _face(rng, char), size).astype(np.float32)
+    h, w = mask.shape
+    angle = rng.uniform(0, 2 * math.pi)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    keep = (xs - w / 2) * math.cos(angle) + (ys - h / 2) * math.sin(angle) > rng.uniform(-3, 3)
+    cut = (mask * keep).astype(np.uint8)
+    return _glyphs.transform(cut, rng.uniform(-90, 90)).astype(np.float32) * np.float32(1 / 255)
+
+
+def _clutter(rng: random.Random, rgb: np.ndarray, params: ClickParams) -> None:
+    """Faint fragments of characters and thin scribbles, under the glyphs."""
+    level = _LEVELS[params.level]
+    h, w = rgb.shape[:2]
+    for _ in range(level.fragments):
+        alpha = _fragment(rng, params) * np.float32(rng.uniform(0.35, 0.6))
+        colour = np.array(colorsys.hsv_to_rgb(rng.random(), 0.6, rng.uniform(0.2, 0.95)))
+        fh, fw = alpha.shape
+        _blend(rgb, alpha, colour.astype(np.float32) * 255, rng.randint(-fw // 3, w - fw // 2),
+               rng.randint(-fh // 3, h - fh // 2))  # fmt: skip
+    layer = Image.new("L", (w, h))
+    draw = ImageDraw.Draw(layer)
+    for _ in range(level.strokes):
+        x, y, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(15, 60)
+        start = rng.uniform(0, 360)
+        draw.arc((x - r, y - r, x + r, y + r), start, start + rng.uniform(50, 140), fill=160,
+                 width=rng.choice((2, 3)))  # fmt: skip
+    if level.strokes:
+        colour = np.array(colorsys.hsv_to_rgb(rng.random(), 0.5, rng.uniform(0.3, 0.9)))
+        _blend(rgb, np.asarray(layer, np.float32) * np.float32(1 / 255),
+               colour.astype(np.float32) * 255, 0, 0)  # fmt: skip
+
+
+def _prompt(rng: random.Random, chars: list[str]) -> tuple[bytes, int, int]:
+    """The targets in order, upright in the thin prompt face: (lossless WebP, width, height)."""
+    width, height = 16 + _PROMPT_PITCH * len(chars), _PROMPT_SIZE + 12
+    paper = colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.0, 0.08), rng.uniform(0.95, 1.0))
+    ink = colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.2, 0.5), rng.uniform(0.12, 0.3))
+    image = Image.new("RGBA", (width, height), tuple(round(c * 255) for c in paper) + (255,))
+    draw = ImageDraw.Draw(image)
+    face = _glyphs.font(_glyphs.PROMPT_FONT, _PROMPT_SIZE)
+    for i, char in enumerate(chars):
+        centre = (8 + _PROMPT_PITCH * (i + 0.5), height / 2 + rng.uniform(-1.0, 1.0))
+        draw.text(centre, char, font=face, fill=tuple(round(c * 255) for c in ink), anchor="mm")
+    return _imaging.encode_webp_rgba(np.asarray(image)), width, height
+
+
+def generate_click(rng: random.Random, params: ClickParams) -> Challenge:
+    """Create a click-in-order challenge; every pixel comes from `rng`."""
+    gen = _imaging.numpy_generator(rng)
+    index, palette = _imaging.render_background(rng, gen, params.width, params.height)
+    rgb = palette[index].astype(np.float32)
+    _clutter(rng, rgb, params)
+    glyphs = _glyph_set(rng, params)
+    for i in rng.sample(range(len(glyphs)), len(glyphs)):
+        _paint(rgb, glyphs[i], rng)
+    scene = Image.fromarray(np.clip(rgb + 0.5, 0, 255).astype(np.uint8))
+    targets = glyphs[: params.targets]
+    prompt, prompt_w, prompt_h = _prompt(rng, [g.char for g in targets])
+    payload = {
+        "image": _imaging.jpeg_data_url(_imaging.encode_jpeg(scene, params.jpeg_quality)),
+        "width": params.width,
+        "height": params.height,
+        "prompt_image": _imaging.webp_data_url(prompt),
+        "prompt_width": prompt_w,
+        "prompt_height": prompt_h,
+        "count": params.targets,
+    }
+    answer = {
+        "points": [list(g.centre) for g in targets],
+        "radius": params.radius,
+        "width": params.width,
+        "height": params.height,
+    }
+    return Challenge(kind="click", payload=payload, answer=answer)
+
+
+def _number(value: object) -> float | None:
+    """`value` as a finite float, or None for bools, non-numbers, NaN, infinities and huge ints."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return float(value) if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT else None
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return None
+
+
+def _point(value: object, width: float, height: float) -> tuple[float, float] | None:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return None
+    x, y = _number(value[0]), _number(value[1])
+    if x is None or y is None or not (0 <= x <= width and 0 <= y <= height):
+        return None
+    return x, y
+
+
+def _expected(answer: object) -> tuple[list[tuple[float, float]], float, float, float] | None:
+    """(points, radius, width, height) of a stored answer, or None if it is malformed."""
+    if not isinstance(answer, dict):
+        return None
+    width = _number(answer.get("width", MAX_COORDINATE))
+    height = _number(answer.get("height", MAX_COORDINATE))
+    radius = _number(answer.get("radius"))
+    raw = answer.get("points")
+    if None in (width, height, radius) or not isinstance(raw, list) or radius <= 0:
+        return None
+    points = [_point(p, MAX_COORDINATE, MAX_COORDINATE) for p in raw]
+    if not 1 <= len(points) <= MAX_COUNT or None in points:
+        return None
+    return points, radius, width, height  # type: ignore[return-value]
+
+
+def check_click(answer: dict, submission: object, trajectory: object = None) -> CheckResult:
+    """Pass when each submitted point is within the radius of its target, in order.
+
+    `submission` is `{"points": [[x, y], ...]}` or the bare list, with exactly as many points
+    as targets, each a pair of finite numbers inside the scene; `trajectory` is ignored. Error
+    codes: "invalid-challenge" (bad stored answer), "invalid-answer" (malformed),
+    "wrong-order" (every target hit, in another order), "wrong-answer". Never raises.
+    """
+    expected = _expected(answer)
+    if expected is None:
+        return CheckResult.fail("invalid-challenge")
+    targets, radius, width, height = expected
+    if isinstance(submission, dict):
+        submission = submission.get("points")
+    if not isinstance(submission, list | tuple) or len(submission) != len(targets):
+        return CheckResult.fail("invalid-answer")
+    points = [_point(p, width, height) for p in submission]
+    if None in points:
+        return CheckResult.fail("invalid-answer")
+    hits = [[math.dist(p, t) <= radius for t in targets] for p in points]
+    if all(hits[i][i] for i in range(len(targets))):
+        return CheckResult.ok()
+    for order in itertools.permutations(range(len(targets))):
+        if all(hits[i][j] for i, j in enumerate(order)):
+            return CheckResult.fail("wrong-order")
+    return CheckResult.fail("wrong-answer")

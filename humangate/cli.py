@@ -18,6 +18,7 @@ from humangate.db.migrate import migrate
 from humangate.demo import ensure_demo_unit
 from humangate.errors import HumanGateError
 from humangate.units import (
+    DEFAULT_DIFFICULTY,
     DEFAULT_KINDS,
     DEFAULT_POW_DIFFICULTY,
     MAX_DIFFICULTY,
@@ -149,7 +150,7 @@ def _unit_create(args: argparse.Namespace, settings: Settings) -> int:
                 mode=args.mode,
                 pow_difficulty=args.pow_difficulty,
                 kinds=changes.kinds or DEFAULT_KINDS,
-                difficulty=changes.difficulty or 0,
+                difficulty=DEFAULT_DIFFICULTY if changes.difficulty is None else changes.difficulty,
             ),
         )
     )

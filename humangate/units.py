@@ -14,6 +14,8 @@ DEFAULT_POW_DIFFICULTY = 50_000
 VISUAL_KINDS: tuple[str, ...] = ("slide", "rotate", "click", "text")
 DEFAULT_KINDS: tuple[str, ...] = ("slide",)
 MAX_DIFFICULTY = 4
+# The level the challenge kinds are hardened and measured at (bench/adversary); 0..1 are milder.
+DEFAULT_DIFFICULTY = 2
 
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
@@ -33,7 +35,7 @@ class UnitView:
     disabled: bool = False
     any_origin: bool = False
     kinds: tuple[str, ...] = DEFAULT_KINDS
-    difficulty: int = 0
+    difficulty: int = DEFAULT_DIFFICULTY
 
 
 def normalize_domain(domain: str) -> str:

@@ -25,7 +25,7 @@ def test_unit_create_list_and_rotate(tmp_path: Path) -> None:
             "domains": ["example.org", "localhost"],
             "mode": "managed",
             "kinds": ["slide"],
-            "difficulty": 0,
+            "difficulty": 2,
             "pow_difficulty": 50000,
             "disabled": False,
         }

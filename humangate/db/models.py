@@ -24,7 +24,7 @@ class Unit(Base):
     mode: Mapped[str] = mapped_column(String(20))
     pow_difficulty: Mapped[int] = mapped_column(Integer)
     kinds: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["slide"])
-    difficulty: Mapped[int] = mapped_column(Integer, default=0)
+    difficulty: Mapped[int] = mapped_column(Integer, default=2)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.db.models import Unit, UnitSecret
-from humangate.units import DEFAULT_KINDS, Mode, UnitView
+from humangate.units import DEFAULT_DIFFICULTY, DEFAULT_KINDS, Mode, UnitView
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ async def create_unit(
     mode: Mode,
     pow_difficulty: int,
     kinds: tuple[str, ...] = DEFAULT_KINDS,
-    difficulty: int = 0,
+    difficulty: int = DEFAULT_DIFFICULTY,
     sitekey: str | None = None,
     secret: str | None = None,
 ) -> CreatedUnit:

@@ -252,7 +252,7 @@ async def test_upgrade_keeps_units_made_before_kinds_existed(db_url: str) -> Non
         async with create_sessionmaker(engine)() as session:
             unit = await unit_db.get_unit_by_sitekey(session, "hgold")
             assert unit is not None
-            assert (unit.kinds, unit.difficulty, unit.domains) == (("slide",), 0, ("a.org",))
+            assert (unit.kinds, unit.difficulty, unit.domains) == (("slide",), 2, ("a.org",))
             changed = await unit_db.update_unit(
                 session, "hgold", unit_db.UnitChanges(kinds=("slide", "click"), difficulty=2)
             )

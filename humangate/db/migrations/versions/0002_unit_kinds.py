@@ -22,7 +22,7 @@ def upgrade() -> None:
             sa.Column("kinds", sa.JSON(), nullable=False, server_default=sa.text("'[\"slide\"]'"))
         )
         batch.add_column(
-            sa.Column("difficulty", sa.Integer(), nullable=False, server_default=sa.text("0"))
+            sa.Column("difficulty", sa.Integer(), nullable=False, server_default=sa.text("2"))
         )
 
 

@@ -8,7 +8,18 @@ import random
 SLIDER = ".humangate-widget [role=slider]"
 LIVE = ".humangate-widget [aria-live=polite]"
 ROOT = ".humangate-widget .hg"
+MESSAGE = ".humangate-widget .msg"
 IMAGE = ".humangate-widget .img"
+REFRESH = ".humangate-widget button.rf"
+AUDIO = ".humangate-widget button.au"
+UNDO = ".humangate-widget button.un"
+VERIFY = ".humangate-widget button.ok"
+CLICK_IMAGE = ".humangate-widget .ci"
+MARKERS = ".humangate-widget .ci .mk"
+PROMPT = ".humangate-widget .pi"
+DISC = ".humangate-widget .dk img"
+INPUT = ".humangate-widget input.in"
+PLAY = ".humangate-widget button.play"
 
 
 def is_new_challenge(response) -> bool:
@@ -19,11 +30,20 @@ def is_answer(response) -> bool:
     return response.request.method == "POST" and response.url.endswith("/answer")
 
 
-def private_x(redis_db, challenge_id: str) -> int:
-    """The slide answer, read straight from the server's Redis store."""
+def is_audio_swap(response) -> bool:
+    return response.request.method == "POST" and response.url.endswith("/audio")
+
+
+def private_answer(redis_db, challenge_id: str) -> dict:
+    """A challenge's private answer, read straight from the server's Redis store."""
     raw = redis_db.get(f"hg:challenge:{challenge_id}")
     assert raw, f"challenge {challenge_id} is not in Redis"
-    return int(json.loads(raw)["answer"]["x"])
+    return dict(json.loads(raw)["answer"])
+
+
+def private_x(redis_db, challenge_id: str) -> int:
+    """The slide answer."""
+    return int(private_answer(redis_db, challenge_id)["x"])
 
 
 def deep_focus(page) -> str | None:
@@ -33,6 +53,8 @@ def deep_focus(page) -> str | None:
             let a = document.activeElement;
             while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
             if (!a) return null;
+            if (a.closest(".humangate-widget, .hg") && a.className)
+                return a.getAttribute("role") || a.className;
             return a.getAttribute("role") || a.getAttribute("type") || a.id || a.tagName;
         }"""
     )

@@ -2,8 +2,10 @@
 
 Fixtures (package scope, so that they end with this folder's tests: Playwright's sync API keeps
 an event loop running in the main thread, which would break later pytest-asyncio tests):
-    hg_server   the running server: `.url`, `.port`, `.data_dir`, `.redis_url`
+    hg_server   the running server: `.url`, `.redis_url`, `.env` (for the CLI on its database)
     redis_db    a synchronous Redis client on the server's store, to read private answers
+    host_site   a second HTTP server on another origin, for host pages (`host_site.page(...)`)
+    unit_for    `unit_for("click")`: the site key of an interactive unit of that visual kind
     browser     headless /usr/bin/chromium; no browser is ever downloaded
     page        a fresh light-scheme page that fails the test on any uncaught page error (function)
 """
@@ -17,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import humangate_env, running_server
+from tests.browser._host import HostSite
+from tests.live import create_unit_cli, humangate_env, running_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -36,6 +39,7 @@ CHROMIUM_ARGS = [
 class Server:
     url: str
     redis_url: str
+    env: dict[str, str]
 
 
 @pytest.fixture(scope="package")
@@ -43,7 +47,32 @@ def hg_server(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """Run `humangate serve` with the demo unit, its store in the test Redis."""
     env = humangate_env(tmp_path_factory.mktemp("hg-data"), redis_url=redis_url)
     with running_server(env) as live:
-        yield Server(url=live.url, redis_url=redis_url)
+        yield Server(url=live.url, redis_url=redis_url, env=live.env)
+
+
+@pytest.fixture(scope="package")
+def host_site() -> Iterator[HostSite]:
+    site = HostSite()
+    yield site
+    site.close()
+
+
+@pytest.fixture(scope="package")
+def unit_for(hg_server: Server):
+    """Site keys of interactive units (127.0.0.1 and localhost), created with the CLI, by kind."""
+    made: dict[str, str] = {}
+
+    def sitekey(kind: str) -> str:
+        if kind not in made:
+            unit = create_unit_cli(
+                hg_server.env,
+                "--domain", "127.0.0.1", "--domain", "localhost",
+                "--mode", "interactive", "--kind", kind,
+            )  # fmt: skip
+            made[kind] = unit["sitekey"]
+        return made[kind]
+
+    return sitekey
 
 
 @pytest.fixture(scope="package")

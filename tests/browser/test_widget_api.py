@@ -1,20 +1,16 @@
 """The widget's embedding API on a page of another origin, with the published test site keys.
 
-The host pages come from a second little HTTP server on another port, so they are cross-origin to
-HumanGate: the script must find its server from its own src and the API must answer CORS
-preflights. (A page that Playwright fulfils itself counts as public, and Chromium then refuses it
-any request to a loopback address.)
+The host pages come from a second little HTTP server on another port (`host_site`), so they are
+cross-origin to HumanGate: the script must find its server from its own src and the API must
+answer CORS preflights.
 """
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser._widget import LIVE, ROOT, SLIDER, drag_handle, is_answer, private_x
+from tests.browser._widget import LIVE, REFRESH, ROOT, SLIDER, drag_handle, is_answer, private_x
 
 pytestmark = pytest.mark.browser
 
@@ -22,59 +18,9 @@ PASS_SITEKEY = "1x00000000000000000000AA"
 FAIL_SITEKEY = "2x00000000000000000000AB"
 INTERACTIVE_SITEKEY = "3x00000000000000000000FF"
 
-RECORDER = """<script>
-window.events = [];
-function onToken(t) { events.push(["ok", t]); }
-function onExpired() { events.push(["expired"]); }
-function onError(code) { events.push(["error", code]); }
-</script>"""
-
-
-class _HostSite:
-    def __init__(self) -> None:
-        self.pages: dict[str, bytes] = {}
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                body = site.pages.get(self.path)
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body or b"")))
-                self.end_headers()
-                self.wfile.write(body or b"")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def host_site():
-    site = _HostSite()
-    yield site
-    site.close()
-
-
-_seq = iter(range(1_000_000))
-
 
 def _host_page(host_site, hg_server, body: str, script_query: str = "", script_attrs="") -> str:
-    path = f"/page-{next(_seq)}.html"
-    host_site.pages[path] = (
-        "<!doctype html><html lang=en><meta charset=utf-8><title>host</title><body>"
-        f"{RECORDER}{body}<script src='{hg_server.url}/humangate.js{script_query}' "
-        f"{script_attrs} async></script></body></html>"
-    ).encode()
-    return host_site.url + path
+    return host_site.page(hg_server.url, body, script_query=script_query, script_attrs=script_attrs)
 
 
 def _events(page) -> list:
@@ -96,7 +42,7 @@ def test_implicit_render_pow_pass_key(page, host_site, hg_server):
     assert token and _events(page) == [["ok", token]]
     assert page.evaluate("() => humangate.getResponse()") == token
     sent = [r.post_data_json for r in requests if r.method == "POST"]
-    assert sent == [{"sitekey": PASS_SITEKEY, "action": "login"}]
+    assert sent == [{"sitekey": PASS_SITEKEY, "lang": "en", "action": "login"}]
 
 
 def test_explicit_render_reset_remove(page, host_site, hg_server):
@@ -206,7 +152,7 @@ def test_dark_scheme_and_refresh(browser, host_site, hg_server):
         assert background == "rgb(22, 27, 34)"
         old = page.locator(".humangate-widget img.bg").get_attribute("src")
         with page.expect_response(lambda r: r.url.endswith("/api/v1/challenges")):
-            page.locator(".humangate-widget button").click()
+            page.locator(REFRESH).click()
         expect(page.locator(".humangate-widget img.bg")).not_to_have_attribute("src", old)
     finally:
         context.close()

@@ -44,6 +44,7 @@ if (!window.humangate) {
       action: pick("action"),
       cdata: pick("cdata"),
       theme: pick("theme"),
+      lang: pick("lang"),
       callback: pick("callback"),
       expired: pick("expired-callback", "expiredCallback"),
       error: pick("error-callback", "errorCallback"),

@@ -1,51 +1,18 @@
-// One rendered widget: fetches a challenge, solves it (pow) or lets the person solve it (slide),
-// and keeps the pass token in a hidden form field until it expires.
+// One rendered widget: fetches a challenge, solves it (pow) or lets the person solve it (slide,
+// rotate, click, text, audio), and keeps the pass token in a hidden form field until it expires.
 
+import { Clicks } from "./click.js";
+import { pickLang, strings } from "./i18n.js";
 import { solvePow } from "./pow.js";
+import { Slider } from "./slider.js";
 import { CSS as STYLE } from "./styles.js";
+import { Typing } from "./typing.js";
+import { ICONS, r2 } from "./util.js";
 
-const SAY = {
-  verifying: "Verifying",
-  prompt: "Drag the piece to fill the gap, or use the arrow keys and press Enter",
-  failed: "Verification failed, try again",
-  success: "Verification succeeded",
-  expired: "Verification expired",
-};
-
-const ERRORS = {
-  "invalid-sitekey": "This site key is not valid.",
-  "invalid-origin": "This website may not use this site key.",
-  "rate-limited": "Too many attempts. Wait a moment and try again.",
-  network: "Could not reach the verification server.",
-};
-
-const ICON_REFRESH =
-  '<svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" ' +
-  'stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">' +
-  '<path d="M20 11a8 8 0 1 0-2.3 5.7M20 4v7h-7"/></svg>';
-const ICON_ARROW =
-  '<svg width="20" height="20" viewBox="0 0 24 24" fill="none" stroke="currentColor" ' +
-  'stroke-width="2.5" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">' +
-  '<path d="M5 12h14M13 6l6 6-6 6"/></svg>';
-
-const HTML =
-  '<div class="hg" role="group" aria-label="Human verification">' +
-  '<div class="row"><span class="ic" aria-hidden="true"></span><span class="msg" tabindex="-1">' +
-  '</span><button type="button" class="rf" aria-label="New challenge" title="New challenge">' +
-  ICON_REFRESH +
-  '</button><span class="brand">HumanGate</span></div><div class="pz" hidden>' +
-  '<div class="img" aria-hidden="true"><img class="bg" alt="" draggable="false">' +
-  '<img class="pc" alt="" draggable="false"></div><div class="tr"><div class="fill"></div>' +
-  '<span class="hint" aria-hidden="true">Slide to fit the piece</span>' +
-  '<div class="hd" role="slider" tabindex="0" aria-label="Puzzle piece position" ' +
-  'aria-valuemin="0">' +
-  ICON_ARROW +
-  '</div></div></div><div class="sr" aria-live="polite"></div></div>';
+// The kinds a person solves.
+const KINDS = /^(slide|rotate|click|text|audio)$/;
 
 let sheet;
-
-const r2 = (v) => Math.round(v * 100) / 100;
-const pct = (v) => v * 100 + "%";
 
 /** Call a callback given as a function or as the name of a global function. */
 export function call(fn, arg) {
@@ -95,44 +62,67 @@ export class Widget {
     this.api = api;
     this.gen = 0;
     this.token = "";
+    this.lang = pickLang(opts.lang || navigator.language);
+    this.t = strings(this.lang);
     this.build();
     this.load();
   }
 
   build() {
+    const t = this.t;
+    const button = (cls, key) =>
+      `<button type="button" class="b ${cls}" aria-label="${t(key)}" title="${t(key)}">` +
+      ICONS[key] +
+      "</button>";
+    const html =
+      `<div class="hg" role="group" aria-label="${t("group")}">` +
+      '<div class="row"><span class="ic" aria-hidden="true"></span>' +
+      '<span class="msg" tabindex="-1"></span><span class="brand">HumanGate</span></div>' +
+      '<div class="pz" hidden></div><div class="bar" hidden>' +
+      button("rf", "refresh") +
+      button("au", "audio") +
+      '<span class="sp"></span>' +
+      button("un", "undo") +
+      `<button type="button" class="ok">${t("verify")}</button></div>` +
+      '<div class="sr" aria-live="polite"></div></div>';
     const host = (this.host = document.createElement("div"));
     host.className = "humangate-widget";
-    const root = host.attachShadow({ mode: "open" });
-    // Constructed stylesheets are not subject to a host page's CSP style-src; <style> is the fallback.
+    const root = (this.root = host.attachShadow({ mode: "open" }));
+    // Constructed stylesheets are not subject to a host page's CSP style-src; <style> is the
+    // fallback.
     try {
       if (!sheet) {
         sheet = new CSSStyleSheet();
         sheet.replaceSync(STYLE);
       }
       root.adoptedStyleSheets = [sheet];
-      root.innerHTML = HTML;
+      root.innerHTML = html;
     } catch (e) {
-      root.innerHTML = "<style>" + STYLE + "</style>" + HTML;
+      root.innerHTML = "<style>" + STYLE + "</style>" + html;
     }
     const $ = (s) => root.querySelector(s);
     this.el = $(".hg");
     this.el.classList.add(/^(light|dark)$/.test(this.o.theme) ? this.o.theme : "auto");
+    this.el.lang = this.lang == "zh" ? "zh-CN" : "en";
     this.msg = $(".msg");
     this.live = $(".sr");
     this.pz = $(".pz");
-    this.wrap = $(".img");
-    this.bg = $(".bg");
-    this.pc = $(".pc");
-    this.fill = $(".fill");
-    this.hint = $(".hint");
-    this.hd = $(".hd");
+    this.bar = $(".bar");
+    this.au = $(".au");
+    this.un = $(".un");
+    this.ok = $(".ok");
     $(".rf").addEventListener("click", () => {
       this.fails = 0;
       this.load();
     });
-    this.dragOn(this.hd);
-    this.dragOn(this.pc);
-    this.hd.addEventListener("keydown", (e) => this.key(e));
+    this.au.addEventListener("click", () => {
+      if (!this.live_()) return;
+      this.aud = this.kind != "audio";
+      if (this.aud) this.toAudio(this.ch, 1);
+      else this.load();
+    });
+    this.un.addEventListener("click", () => this.undo());
+    this.ok.addEventListener("click", () => this.submit());
 
     const input = (this.input = document.createElement("input"));
     input.type = "hidden";
@@ -143,6 +133,7 @@ export class Widget {
   destroy() {
     this.gen++;
     clearTimeout(this.tExp);
+    this.mute();
     this.host.remove();
     this.input.remove();
   }
@@ -150,13 +141,21 @@ export class Widget {
   // ---- state and messages -------------------------------------------------------------------
 
   set(state, text, say) {
-    const focused = this.host.shadowRoot.activeElement;
+    const focused = this.root.activeElement;
+    const kind = this.kind;
+    const shown = KINDS.test(kind) && !/^(solving|success|error)$/.test(state);
     this.state = state;
     this.el.setAttribute("data-state", state);
     this.msg.textContent = text;
-    this.pz.hidden = this.kind != "slide" || /^(solving|success|error)$/.test(state);
+    this.pz.hidden = !shown;
+    this.bar.hidden = !shown && state != "error";
+    this.au.hidden = !shown;
+    this.un.hidden = kind != "click" || !shown;
+    this.ok.hidden = !/^(click|text|audio)$/.test(kind) || !shown;
     // Keep keyboard users in place when the control they were on disappears.
-    if (focused && !focused.getClientRects().length) this.msg.focus();
+    if (focused && !focused.getClientRects().length) {
+      (shown && this.main ? this.main : this.msg).focus();
+    }
     if (say) this.say(say);
   }
 
@@ -170,68 +169,95 @@ export class Widget {
     this.input.value = token;
   }
 
+  error(data, text) {
+    const code = data.error || "error";
+    text = text || this.t(code) || (this.lang == "en" && data.message) || this.t("error");
+    this.set("error", text, text);
+    call(this.o.error, code);
+  }
+
   // ---- challenge lifecycle ------------------------------------------------------------------
 
-  /** Start over with `next` (a challenge object) or a freshly requested one. */
-  async load(next, notice) {
-    const gen = ++this.gen;
+  body() {
+    // `lang` picks the script of click challenges and the voice of audio ones.
+    const body = { sitekey: this.o.sitekey, lang: this.lang };
+    if (this.o.action) body.action = String(this.o.action);
+    if (this.o.cdata) body.cdata = String(this.o.cdata);
+    return body;
+  }
+
+  /** Stop what the current challenge is doing; returns the new generation. */
+  stop() {
     clearTimeout(this.tExp);
     this.drag = null;
     this.el.classList.remove("drag");
+    this.mute();
     if (this.token) this.setToken("");
+    return ++this.gen;
+  }
+
+  /** Start over with `next` (a challenge object) or a freshly requested one. */
+  async load(next, notice) {
+    const gen = this.stop();
     if (next) return this.show(next, notice);
-    this.set("loading", "Loading\u2026");
-    const body = { sitekey: this.o.sitekey };
-    if (this.o.action) body.action = String(this.o.action);
-    if (this.o.cdata) body.cdata = String(this.o.cdata);
-    const { status, data } = await post(this.api + "challenges", body);
+    this.set("loading", this.t("loading"));
+    const { status, data } = await post(this.api + "challenges", this.body());
     if (gen != this.gen) return;
     if (status == 200 && data.id) this.show(data, notice);
     else this.error(data);
   }
 
-  show(ch, notice) {
+  /** Trade the visual challenge `ch` for an audio one in the widget's language. */
+  async toAudio(ch, focus, notice) {
+    const gen = this.stop();
+    this.set("loading", this.t("loading"));
+    for (let tries = 0; ; tries++) {
+      const url = this.api + "challenges/" + encodeURIComponent(ch.id) + "/audio";
+      const { status, data } = await post(url, { language: this.lang });
+      if (gen != this.gen) return;
+      if (status == 200 && data.id) return this.show(data, notice, focus);
+      // 410: the visual challenge expired or was used; trade a fresh one, once.
+      if (status != 410 || tries) {
+        this.aud = 0;
+        return this.error(data);
+      }
+      const fresh = await post(this.api + "challenges", this.body());
+      if (gen != this.gen) return;
+      if (!(fresh.status == 200 && fresh.data.id)) return this.error(fresh.data);
+      if (!KINDS.test(fresh.data.kind)) return this.show(fresh.data);
+      ch = fresh.data;
+    }
+  }
+
+  show(ch, notice, focus) {
     const gen = this.gen;
     this.ch = ch;
     this.kind = ch.kind;
     this.shown = performance.now();
     if (ch.kind == "pow") {
-      this.set("solving", "Verifying\u2026", notice ? 0 : SAY.verifying);
+      this.set("solving", this.t("verifying"), notice ? 0 : this.t("verifying"));
       solvePow(ch.pow, () => gen == this.gen).then((number) => {
         if (gen != this.gen) return;
-        if (number == null) this.error({ error: "pow-unsolvable", message: "Could not verify." });
+        if (number == null) this.error({ error: "pow-unsolvable" });
         else this.answer({ pow: { number } });
       });
-    } else if (ch.kind == "slide") {
-      // Swap an unsolved puzzle for a new one shortly before the server forgets it.
+    } else if (KINDS.test(ch.kind) && ch[ch.kind]) {
+      // Someone who chose the audio alternative keeps getting it.
+      if (this.aud && ch.kind != "audio") return this.toAudio(ch, focus, notice);
+      // Swap an unsolved challenge for a new one shortly before the server forgets it.
       this.tExp = setTimeout(() => {
-        if (this.live_() && !this.drag) this.load();
+        if (this.live_() && !this.drag) this.load(null, this.traj.length ? this.t("expired") : 0);
       }, Math.max(5, (ch.expires_in || 120) - 2) * 1000);
-      this.puzzle(ch.slide, notice);
+      this.stage(ch[ch.kind], notice, focus);
     } else {
       this.error({ error: "unsupported-challenge" });
     }
   }
 
-  puzzle(s, notice) {
-    this.s = s;
-    this.max = Math.max(0, s.width - s.piece_width);
-    this.traj = [];
-    this.wrap.style.paddingTop = pct(s.height / s.width);
-    this.bg.src = s.background;
-    this.pc.src = s.piece;
-    this.pc.style.width = this.hd.style.width = pct(s.piece_width / s.width);
-    this.pc.style.top = pct(s.piece_y / s.height);
-    this.hd.setAttribute("aria-valuemax", Math.round(this.max));
-    this.move(0);
-    if (notice) this.set("failed", notice, notice);
-    else this.set("puzzle", "Drag the piece to fill the gap", SAY.prompt);
-  }
-
   async answer(body) {
     const gen = this.gen;
     const ch = this.ch;
-    this.set("checking", "Verifying\u2026");
+    this.set("checking", this.t("verifying"));
     const { status, data } = await post(
       this.api + "challenges/" + encodeURIComponent(ch.id) + "/answer",
       body
@@ -243,9 +269,9 @@ export class Widget {
       // A pow answer is computed, not guessed: failing twice in a row will not get better.
       if (pow && (this.fails = (this.fails || 0) + 1) > 1) {
         this.fails = 0;
-        return this.error({ error: data.error || "failed", message: SAY.failed });
+        return this.error(data, this.t("failed"));
       }
-      return this.load(status == 410 ? null : data.next, pow ? 0 : SAY.failed);
+      return this.load(status == 410 ? null : data.next, pow ? 0 : this.t("failed"));
     }
     this.error(data);
   }
@@ -254,146 +280,132 @@ export class Widget {
     const gen = this.gen;
     this.fails = 0;
     clearTimeout(this.tExp);
-    this.set("success", "Success", SAY.success);
+    this.mute();
+    this.set("success", this.t("ok"), this.t("okSay"));
     this.setToken(data.token);
     call(this.o.callback, data.token);
     this.tExp = setTimeout(() => {
       if (gen != this.gen) return;
       this.setToken("");
       call(this.o.expired);
-      if (this.kind == "pow") this.say(SAY.expired);
-      this.load(null, SAY.expired);
+      if (this.kind == "pow") this.say(this.t("expired"));
+      this.load(null, this.t("expired"));
     }, (data.expires_in || 300) * 1000);
   }
 
-  error(data) {
-    const code = data.error || "error";
-    const text = ERRORS[code] || data.message || "Verification error.";
-    this.set("error", text, text);
-    call(this.o.error, code);
-  }
-
-  // ---- slide interaction --------------------------------------------------------------------
+  // ---- the person's challenge: shared parts -------------------------------------------------
 
   live_() {
-    return this.kind == "slide" && /^(puzzle|failed)$/.test(this.state);
+    return KINDS.test(this.kind) && /^(puzzle|failed)$/.test(this.state);
   }
 
+  /** Back from "failed" to the prompt once the person starts on the new challenge. */
   begin() {
-    if (this.state == "failed") this.set("puzzle", "Drag the piece to fill the gap");
+    if (this.state == "failed") this.set("puzzle", this.t(this.pk()));
   }
 
-  move(v) {
-    this.v = v = Math.min(this.max, Math.max(0, v));
-    const left = pct(v / this.s.width);
-    this.pc.style.left = this.hd.style.left = left;
-    this.fill.style.width = pct((v + this.s.piece_width) / this.s.width);
-    this.hint.style.opacity = v ? 0 : 1;
-    this.hd.setAttribute("aria-valuenow", Math.round(v));
+  /** The key of the current kind's prompt in the string table. */
+  pk() {
+    return this.kind == "audio" ? "listen" : this.kind;
   }
 
-  scale() {
-    return this.wrap.getBoundingClientRect().width / this.s.width || 1;
+  /** Build the challenge's controls for payload `p` and show its prompt. */
+  stage(p, notice, focus) {
+    const t = this.t;
+    const kind = this.kind;
+    const track = (label) =>
+      '<div class="tr"><div class="fill"></div><span class="hint" aria-hidden="true">' +
+      t(kind + "Hint") +
+      '</span><div class="hd" role="slider" tabindex="0" aria-valuemin="0" aria-label="' +
+      t(label) +
+      '">' +
+      ICONS[kind == "slide" ? "arrow" : "turn"] +
+      "</div></div>";
+    const field = (label, mode, max) =>
+      `<input class="in" type="text" inputmode="${mode}" maxlength="${max}" autocomplete="off" ` +
+      `autocapitalize="off" autocorrect="off" spellcheck="false" aria-label="${t(label)}" ` +
+      `placeholder="${t(label)}">`;
+    const markup = {
+      slide:
+        '<div class="img" aria-hidden="true"><img class="bg"><img class="pc"></div>' +
+        track("slideLabel"),
+      rotate: '<div class="dk" aria-hidden="true"><img class="bg"></div>' + track("rotateLabel"),
+      click:
+        '<div class="pr"><img class="pi"></div><div class="img ci" ' +
+        `tabindex="0" role="application" aria-label="${t("clickLabel")}"><img class="bg">` +
+        '<span class="cx"></span></div>',
+      text: '<img class="ti">' + field("textLabel", "text", p.length + 2),
+      audio:
+        '<button type="button" class="play"></button><audio preload="auto"></audio>' +
+        field("digits", "numeric", p.length + 2),
+    };
+    const pz = this.pz;
+    // Rebuilding removes the focused control: a keyboard user goes on in the new challenge.
+    focus = focus || pz.contains(this.root.activeElement);
+    this.mute();
+    this.p = p;
+    this.traj = [];
+    this.v = 0;
+    this.pts = [];
+    pz.innerHTML = markup[kind];
+    const $ = (s) => pz.querySelector(s);
+    pz.querySelectorAll("img").forEach((img) => {
+      img.alt = "";
+      img.draggable = false;
+    });
+    this.au.innerHTML = ICONS[kind == "audio" ? "visual" : "audio"];
+    this.au.title = t(kind == "audio" ? "visual" : "audio");
+    this.au.setAttribute("aria-label", this.au.title);
+    const bg = $(".bg");
+    this.main = $(".hd,.ci,.play,.in");
+    if (kind == "slide" || kind == "rotate") this.slider(p, bg, $(".hd"));
+    else if (kind == "click") this.clicks(p, bg, $(".ci"), $(".pi"));
+    else this.typing(p, $(".in"), $(".ti"), $(".play"), $("audio"));
+    this.upd();
+    const say = t(this.pk() + "Say", p.length);
+    // After a failure the same kind needs no new instructions; another kind does.
+    const changed = this.said != kind;
+    this.said = kind;
+    if (notice) this.set("failed", notice, changed ? notice + ". " + say : notice);
+    else this.set("puzzle", t(this.pk()), say);
+    if (focus && this.main) this.main.focus();
   }
 
-  /** Record a trajectory point: piece x and pointer y in background px, ms since shown. */
-  point(ev) {
+  /** Record a trajectory point [a, b, ms since shown], at most 2000 of them. */
+  rec(a, b, ev) {
     const now = performance.now();
     let t = ev && ev.timeStamp > 0 && ev.timeStamp <= now + 50 ? ev.timeStamp : now;
-    const y = ev
-      ? (ev.clientY - this.wrap.getBoundingClientRect().top) / this.scale()
-      : this.s.piece_y + this.s.piece_height / 2;
-    const traj = this.traj;
-    const last = traj[traj.length - 1];
+    const last = this.traj[this.traj.length - 1];
     t = Math.max(last ? last[2] : 0, Math.round(t - this.shown));
-    if (traj.length >= 2000) this.traj = traj.filter((_, i) => i % 2 == 0);
-    this.traj.push([r2(this.v), r2(y), t]);
+    if (this.traj.length >= 2000) this.traj = this.traj.filter((_, i) => i % 2 == 0);
+    this.traj.push([r2(a), r2(b), t]);
   }
 
-  dragOn(el) {
-    el.addEventListener("pointerdown", (e) => {
-      if (!this.live_() || this.drag || (e.pointerType == "mouse" && e.button)) return;
-      e.preventDefault();
-      try {
-        el.setPointerCapture(e.pointerId);
-      } catch (err) {
-        // Capture is a nicety; moves still arrive while the pointer stays over the element.
-      }
-      if (el == this.hd) el.focus({ preventScroll: true });
-      this.drag = { id: e.pointerId, x: e.clientX, v: this.v };
-      this.el.classList.add("drag");
-      this.begin();
-      this.point(e);
-    });
-    el.addEventListener("pointermove", (e) => {
-      const d = this.drag;
-      if (!d || d.id != e.pointerId) return;
-      const list = (e.getCoalescedEvents && e.getCoalescedEvents()) || [];
-      for (const ev of list.length ? list : [e]) {
-        this.move(d.v + (ev.clientX - d.x) / this.scale());
-        this.point(ev);
-      }
-    });
-    const end = (e) => {
-      const d = this.drag;
-      if (!d || d.id != e.pointerId) return;
-      this.drag = null;
-      this.el.classList.remove("drag");
-      if (e.type == "pointerup" && this.v != d.v) {
-        this.point(e);
-        this.submit();
-      } else {
-        this.move(d.v);
-        this.traj = [];
-      }
-    };
-    el.addEventListener("pointerup", end);
-    el.addEventListener("pointercancel", end);
-  }
-
-  key(e) {
-    if (!this.live_() || this.drag) return;
-    const step = e.shiftKey ? 10 : 1;
-    let v = this.v;
-    switch (e.key) {
-      case "ArrowRight":
-      case "ArrowUp":
-        v += step;
-        break;
-      case "ArrowLeft":
-      case "ArrowDown":
-        v -= step;
-        break;
-      case "PageUp":
-        v += 10;
-        break;
-      case "PageDown":
-        v -= 10;
-        break;
-      case "Home":
-        v = 0;
-        break;
-      case "End":
-        v = this.max;
-        break;
-      case "Enter":
-        e.preventDefault();
-        if (this.traj.length) {
-          this.point(null);
-          this.submit();
-        }
-        return;
-      default:
-        return;
-    }
-    e.preventDefault();
-    this.begin();
-    if (!this.traj.length) this.point(null);
-    this.move(v);
-    this.point(null);
+  /** Enable the undo and verify buttons as far as the answer allows. */
+  upd() {
+    const k = this.kind;
+    this.un.disabled = !this.pts.length;
+    this.ok.disabled =
+      k == "click" ? this.pts.length < this.p.count : !(this.inp && this.inp.value.trim());
   }
 
   submit() {
-    this.answer({ answer: { x: r2(this.v) }, trajectory: this.traj });
+    if (!this.live_()) return;
+    const k = this.kind;
+    let answer;
+    if (k == "slide") answer = { x: r2(this.v) };
+    else if (k == "rotate") answer = { angle: this.v };
+    else if (k == "click") {
+      if (this.pts.length < this.p.count) return;
+      answer = { points: this.pts.map((q) => q.map(r2)) };
+    } else {
+      const text = this.inp.value.trim();
+      if (!text) return this.inp.focus();
+      answer = { text };
+    }
+    this.answer({ answer, trajectory: this.traj });
   }
 }
+
+// The kinds' own parts live in their modules.
+Object.assign(Widget.prototype, Slider, Clicks, Typing);

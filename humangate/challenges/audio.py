@@ -8,11 +8,14 @@ offline by scripts/make_audio_assets.py; see assets/README.md), so the runtime n
 What a person hears: one clear voice reading the digits with uneven pauses, over a quieter crowd
 of other digit clips (babble) and pink or brown noise. Each spoken digit is resampled by a random
 factor (pitch and speed together), its gain nudged, and the voice may change between digits.
+Digits only: spoken English letters fall into rhyming sets (b c d e g p t v z) too easy to
+confuse under noise, so they are left out.
 
 What a solver meets: babble made of the same kind of clips makes ASR and template matching find
-extra digits; the resampling keeps any clip from matching a shipped one sample for sample. An
-attacker who has the shipped clips and segments by loudness is not stopped: see
-bench/adversary/audio.py. All randomness comes from `rng`; the same seed gives the same bytes.
+extra digits; the resampling keeps any clip from matching a shipped one sample for sample. The
+shipped clips are public, so an attacker who slides them along the mixture in MFCC space still
+wins a share that falls with `level`: see bench/adversary/audio.py. All randomness comes from
+`rng`; the same seed gives the same bytes.
 """
 
 from __future__ import annotations
@@ -66,13 +69,13 @@ class AudioParams:
     sample_rate: int = 8000
 
     def __post_init__(self) -> None:
-        if isinstance(self.length, bool) or not 1 <= self.length <= MAX_LENGTH:
-            raise ValueError(f"length must be in [1, {MAX_LENGTH}]")
+        for name, lo, hi in (("length", 1, MAX_LENGTH), ("level", 0, len(_LEVELS) - 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise ValueError(f"{name} must be an integer in [{lo}, {hi}]")
         if self.language not in LANGUAGES:
             raise ValueError(f"language must be one of {LANGUAGES}")
-        if isinstance(self.level, bool) or self.level not in range(len(_LEVELS)):
-            raise ValueError("level must be in [0, 4]")
-        if self.sample_rate not in SAMPLE_RATES:
+        if self.sample_rate not in SAMPLE_RATES or isinstance(self.sample_rate, bool):
             raise ValueError(f"sample_rate must be one of {SAMPLE_RATES}")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["pow", "slide"]
+Kind = Literal["pow", "slide", "click", "rotate", "text", "audio"]
 JSON = dict[str, Any]
 
 

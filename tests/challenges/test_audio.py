@@ -181,7 +181,8 @@ def test_digits_follow_the_answer_in_order() -> None:
 @pytest.mark.parametrize(
     "overrides",
     [{"length": 0}, {"length": 11}, {"length": True}, {"language": "fr"}, {"level": 5},
-     {"level": -1}, {"sample_rate": 44100}],
+     {"level": -1}, {"level": 2.0}, {"length": 5.0}, {"sample_rate": 44100},
+     {"sample_rate": 8000.5}],
 )  # fmt: skip
 def test_params_out_of_range_are_refused(overrides: dict) -> None:
     with pytest.raises(ValueError):

@@ -55,13 +55,12 @@ def font(name: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT_DIR / name), size)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
 def glyph(char: str, name: str, size: int) -> np.ndarray:
     """The anti-aliased coverage of `char` (uint8, read-only), cropped to its ink plus 1 px."""
     face = font(name, size)
     left, top, right, bottom = face.getbbox(char)
     image = Image.new("L", (right - left + 2, bottom - top + 2))
-    image.im.paste(0, (0, 0, *image.size))
     ImageDraw.Draw(image).text((1 - left, 1 - top), char, font=face, fill=255)
     mask = np.asarray(image)
     mask.setflags(write=False)
@@ -90,8 +89,9 @@ def hatch(mask: np.ndarray, depth: float, angle: float, period: float,
 def transform(mask: np.ndarray, angle: float, scale_x: float = 1.0, scale_y: float = 1.0,
               shear: float = 0.0) -> np.ndarray:  # fmt: skip
     """`mask` turned by `angle` degrees (clockwise on screen), scaled and sheared about its centre,
-    on a canvas just large enough to hold it (bilinear, uint8)."""
-    h, w = mask.shape
+    on a canvas just large enough to hold it (bilinear, uint8). An (h, w, 2) mask turns both
+    layers in one pass."""
+    h, w = mask.shape[:2]
     rad = math.radians(angle)
     cos, sin = math.cos(rad), math.sin(rad)
     # forward matrix: rotate @ shear @ scale
@@ -105,20 +105,10 @@ def transform(mask: np.ndarray, angle: float, scale_x: float = 1.0, scale_y: flo
     ia, ib, ic, id_ = d / det, -b / det, -c / det, a / det  # inverse: output -> input
     ox, oy = out_w / 2, out_h / 2
     coeffs = (ia, ib, w / 2 - ia * ox - ib * oy, ic, id_, h / 2 - ic * ox - id_ * oy)
-    image = Image.fromarray(mask).transform(
+    image = Image.fromarray(mask, "LA" if mask.ndim == 3 else "L").transform(
         (out_w, out_h), Image.Transform.AFFINE, coeffs, Image.Resampling.BILINEAR
     )
     return np.asarray(image)
-
-
-def paste_max(canvas: np.ndarray, mask: np.ndarray, x: int, y: int) -> None:
-    """Union `mask` into `canvas` (same dtype) with its top-left at (x, y), clipped."""
-    h, w = mask.shape
-    y0, x0 = max(0, y), max(0, x)
-    y1, x1 = min(canvas.shape[0], y + h), min(canvas.shape[1], x + w)
-    if y1 > y0 and x1 > x0:
-        region = canvas[y0:y1, x0:x1]
-        np.maximum(region, mask[y0 - y : y1 - y, x0 - x : x1 - x], out=region)
 
 
 def paste_labelled(cover: np.ndarray, labels: np.ndarray, mask: np.ndarray, x: int, y: int,
@@ -150,12 +140,3 @@ def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
         np.maximum(wide[:, :-1], step[:, 1:], out=wide[:, :-1])
         out = wide
     return out
-
-
-def ink_box(mask: np.ndarray, threshold: int = 64) -> tuple[int, int, int, int] | None:
-    """(x0, y0, x1, y1) of the pixels above `threshold`, exclusive ends; None if there are none."""
-    rows = np.flatnonzero((mask > threshold).any(axis=1))
-    cols = np.flatnonzero((mask > threshold).any(axis=0))
-    if not len(rows):
-        return None
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1

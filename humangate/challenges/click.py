@@ -6,14 +6,16 @@ characters drawn plainly in order (a picture, so the JSON names no character), a
 The private answer is `{"points": [[x, y], ...], "radius": r, "width": w, "height": h}`: each
 target's centre in scene pixels, in the order to click, the tolerance, and the scene's size.
 
-What a person sees: five to seven bold characters scattered over a fresh procedural background,
-each turned, sized and coloured on its own with an outline and a soft shadow, some touching or
-overlapping a neighbour; above it, the targets in a plain, upright, thin face.
+What a person sees: five or six bold characters scattered over a fresh procedural background,
+each turned, sized and coloured on its own, hatched with stripes that turn with it, outlined
+and softly shadowed, some touching a neighbour; faint pieces of other characters and a few arcs
+underneath; above it, the targets in a plain, upright, thin face.
 
 What a solver meets: the prompt's face, weight, size and colour differ from the scene's, so the
-prompt is no template; the glyphs are turned up to ~40 degrees, outlined and shadowed, overlap
-their neighbours and sit on a busy background among look-alike strokes, which a detector and a
-classifier trained on upright text handle badly. See bench/adversary/click.py.
+prompt is no template; the hatching, the turn (up to 35 degrees at the default level) and the
+outline make a classifier's first guess wrong about two times in three. A detector plus a
+classifier that ranks every box for every prompt character, over a few turns, still wins: see
+bench/adversary/click.py.
 
 All randomness comes from the `rng` argument, so the same seed gives the same bytes.
 """
@@ -21,6 +23,7 @@ All randomness comes from the `rng` argument, so the same seed gives the same by
 from __future__ import annotations
 
 import colorsys
+import io
 import itertools
 import math
 import random
@@ -39,6 +42,8 @@ MAX_COUNT = 8
 _MAX_SAFE_INT = 2**53
 _PROMPT_SIZE = 22  # the prompt's font size, px
 _PROMPT_PITCH = 30  # the prompt's advance per character, px
+_LATIN_GROW = 1.3  # Latin capitals fill less of the em than CJK characters
+_SHADOW = [v * 45 // 100 for v in range(256)]  # a shadow's opacity from the outline's
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +166,14 @@ def _glyph_set(rng: random.Random, params: ClickParams) -> list[_Glyph]:
         faces = [_face(rng, c) for c in chars]
         masks, fills = [], []
         for char, face in zip(chars, faces, strict=True):
-            size = 2 * round(rng.uniform(*level.size) * scale / 2)
+            grow = _LATIN_GROW if char in _glyphs.LATIN_SAFE else 1.0
+            size = 4 * round(rng.uniform(*level.size) * scale * grow / 4)  # few sizes: cache hits
             mask = _glyphs.glyph(char, face, size)
             stripes = (rng.uniform(0, math.pi), rng.uniform(4.0, 5.0), rng.uniform(0, 6.3))
-            turn = rng.uniform(-level.turn, level.turn)
-            masks.append(_glyphs.transform(mask, turn))
-            fills.append(_glyphs.transform(_glyphs.hatch(mask, level.hatch, *stripes), turn))
+            both = np.dstack((mask, _glyphs.hatch(mask, level.hatch, *stripes)))
+            turned = _glyphs.transform(both, rng.uniform(-level.turn, level.turn))
+            masks.append(turned[..., 0])
+            fills.append(turned[..., 1])
         corners = _place(rng, masks, params.targets, params, level)
         if corners is not None:
             return [
@@ -176,85 +183,63 @@ def _glyph_set(rng: random.Random, params: ClickParams) -> list[_Glyph]:
     raise ValueError("the scene is too small for these glyphs")
 
 
-def _colours(rng: random.Random, luma: float) -> tuple[np.ndarray, np.ndarray]:
-    """(fill top and bottom as a (2, 3) array, outline) that stand out from a background of
-    mean `luma`: a light fill with a dark outline on dark ground, and the reverse on light."""
-    hue, light = rng.random(), luma < 150
+def _rgb(h: float, s: float, v: float) -> tuple[int, int, int]:
+    r, g, b = colorsys.hsv_to_rgb(h, s, v)
+    return round(r * 255), round(g * 255), round(b * 255)
+
+
+def _colours(rng: random.Random, luma: float) -> tuple[tuple, tuple]:
+    """(fill, outline) that stand out from a background of mean `luma`: a light fill with a
+    dark outline on dark ground, and the reverse on light."""
+    light = luma < 150
     v_fill = rng.uniform(0.85, 1.0) if light else rng.uniform(0.2, 0.45)
     s_fill = rng.uniform(0.3, 0.75) if light else rng.uniform(0.6, 0.95)
-    top = colorsys.hsv_to_rgb(hue, s_fill, v_fill)
-    bottom = colorsys.hsv_to_rgb((hue + rng.uniform(-0.08, 0.08)) % 1, s_fill, v_fill * 0.85)
-    edge = colorsys.hsv_to_rgb(rng.random(), rng.uniform(0, 0.3), 0.1 if light else 0.97)
-    fill = np.array((top, bottom), dtype=np.float32) * 255
-    return fill, np.array(edge, dtype=np.float32) * 255
+    fill = _rgb(rng.random(), s_fill, v_fill)
+    return fill, _rgb(rng.random(), rng.uniform(0, 0.3), 0.1 if light else 0.97)
 
 
-def _blend(rgb: np.ndarray, alpha: np.ndarray, colour: np.ndarray, x: int, y: int) -> None:
-    """rgb += (colour - rgb) * alpha over alpha's box at (x, y), clipped; colour is (3,) or
-    broadcastable to alpha's box."""
-    h, w = alpha.shape
-    y0, x0, y1, x1 = max(0, y), max(0, x), min(rgb.shape[0], y + h), min(rgb.shape[1], x + w)
-    if y1 <= y0 or x1 <= x0:
-        return
-    a = alpha[y0 - y : y1 - y, x0 - x : x1 - x, None]
-    if colour.ndim == 3:
-        colour = colour[y0 - y : y1 - y, x0 - x : x1 - x]
-    region = rgb[y0:y1, x0:x1]
-    region += (colour - region) * a
-
-
-def _paint(rgb: np.ndarray, glyph: _Glyph, rng: random.Random) -> np.ndarray:
-    """Draw one glyph with a soft shadow, an outline and a two-tone fill; returns its fill."""
-    h, w = glyph.mask.shape
-    box = rgb[max(0, glyph.y) : glyph.y + h, max(0, glyph.x) : glyph.x + w]
-    luma = float(_imaging.channel_mean(box) @ np.array([0.299, 0.587, 0.114]))
+def _paint(scene: Image.Image, luma: float, glyph: _Glyph, rng: random.Random) -> None:
+    """Draw one glyph with a soft shadow, an outline and a hatched fill; `luma` is the mean
+    luma of the background under it."""
     fill, edge = _colours(rng, luma)
-    grown = _glyphs.dilate(glyph.mask, 2).astype(np.float32) * np.float32(1 / 255)
-    dx, dy = rng.choice((-2, 2)), rng.randint(1, 3)
-    _blend(
-        rgb, grown * np.float32(0.45), np.zeros(3, np.float32), glyph.x - 2 + dx, glyph.y - 2 + dy
-    )
-    _blend(rgb, grown, edge, glyph.x - 2, glyph.y - 2)
-    ramp = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
-    shade = fill[0] + (fill[1] - fill[0]) * ramp
-    _blend(rgb, glyph.fill.astype(np.float32) * np.float32(1 / 255), shade, glyph.x, glyph.y)
-    return fill[0]
+    grown = Image.fromarray(_glyphs.dilate(glyph.mask, 2))
+    x, y = glyph.x, glyph.y
+    scene.paste((0, 0, 0), (x - 2 + rng.choice((-2, 2)), y - 2 + rng.randint(1, 3)),
+                grown.point(_SHADOW))  # fmt: skip
+    scene.paste(edge, (x - 2, y - 2), grown)
+    scene.paste(fill, (x, y), Image.fromarray(glyph.fill))
 
 
 def _fragment(rng: random.Random, params: ClickParams) -> np.ndarray:
     """Part of a random character cut off by a straight line: clutter no one would click."""
     char = _characters(rng, params.script, 1)[0]
     size = 2 * round(rng.uniform(*_LEVELS[params.level].size) * params.height / 400)
-    mask = _glyphs.glyph(char, _face(rng, char), size).astype(np.float32)
+    mask = _glyphs.glyph(char, _face(rng, char), size)
     h, w = mask.shape
     angle = rng.uniform(0, 2 * math.pi)
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    keep = (xs - w / 2) * math.cos(angle) + (ys - h / 2) * math.sin(angle) > rng.uniform(-3, 3)
-    cut = (mask * keep).astype(np.uint8)
-    return _glyphs.transform(cut, rng.uniform(-90, 90)).astype(np.float32) * np.float32(1 / 255)
+    xs = (np.arange(w, dtype=np.float32) - w / 2) * np.float32(math.cos(angle))
+    ys = (np.arange(h, dtype=np.float32) - h / 2) * np.float32(math.sin(angle))
+    keep = xs[None, :] + ys[:, None] > rng.uniform(-3, 3)
+    return _glyphs.transform(mask * keep.astype(np.uint8), rng.uniform(-90, 90))
 
 
-def _clutter(rng: random.Random, rgb: np.ndarray, params: ClickParams) -> None:
+def _clutter(rng: random.Random, scene: Image.Image, params: ClickParams) -> None:
     """Faint fragments of characters and thin scribbles, under the glyphs."""
     level = _LEVELS[params.level]
-    h, w = rgb.shape[:2]
+    w, h = scene.size
     for _ in range(level.fragments):
-        alpha = _fragment(rng, params) * np.float32(rng.uniform(0.35, 0.6))
-        colour = np.array(colorsys.hsv_to_rgb(rng.random(), 0.6, rng.uniform(0.2, 0.95)))
-        fh, fw = alpha.shape
-        _blend(rgb, alpha, colour.astype(np.float32) * 255, rng.randint(-fw // 3, w - fw // 2),
-               rng.randint(-fh // 3, h - fh // 2))  # fmt: skip
-    layer = Image.new("L", (w, h))
-    draw = ImageDraw.Draw(layer)
+        faint = np.float32(rng.uniform(0.35, 0.6))
+        alpha = Image.fromarray((_fragment(rng, params) * faint).astype(np.uint8))
+        colour = _rgb(rng.random(), 0.6, rng.uniform(0.2, 0.95))
+        x = rng.randint(-alpha.width // 3, w - alpha.width // 2)
+        scene.paste(colour, (x, rng.randint(-alpha.height // 3, h - alpha.height // 2)), alpha)
+    draw = ImageDraw.Draw(scene)
+    colour = _rgb(rng.random(), 0.5, rng.uniform(0.3, 0.9))
     for _ in range(level.strokes):
         x, y, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(15, 60)
         start = rng.uniform(0, 360)
-        draw.arc((x - r, y - r, x + r, y + r), start, start + rng.uniform(50, 140), fill=160,
+        draw.arc((x - r, y - r, x + r, y + r), start, start + rng.uniform(50, 140), fill=colour,
                  width=rng.choice((2, 3)))  # fmt: skip
-    if level.strokes:
-        colour = np.array(colorsys.hsv_to_rgb(rng.random(), 0.5, rng.uniform(0.3, 0.9)))
-        _blend(rgb, np.asarray(layer, np.float32) * np.float32(1 / 255),
-               colour.astype(np.float32) * 255, 0, 0)  # fmt: skip
 
 
 def _prompt(rng: random.Random, chars: list[str]) -> tuple[bytes, int, int]:
@@ -262,25 +247,30 @@ def _prompt(rng: random.Random, chars: list[str]) -> tuple[bytes, int, int]:
     width, height = 16 + _PROMPT_PITCH * len(chars), _PROMPT_SIZE + 12
     paper = colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.0, 0.08), rng.uniform(0.95, 1.0))
     ink = colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.2, 0.5), rng.uniform(0.12, 0.3))
-    image = Image.new("RGBA", (width, height), tuple(round(c * 255) for c in paper) + (255,))
-    draw = ImageDraw.Draw(image)
-    face = _glyphs.font(_glyphs.PROMPT_FONT, _PROMPT_SIZE)
+    image = Image.new("RGB", (width, height), tuple(round(c * 255) for c in paper))
+    colour = tuple(round(c * 255) for c in ink)
     for i, char in enumerate(chars):
-        centre = (8 + _PROMPT_PITCH * (i + 0.5), height / 2 + rng.uniform(-1.0, 1.0))
-        draw.text(centre, char, font=face, fill=tuple(round(c * 255) for c in ink), anchor="mm")
-    return _imaging.encode_webp_rgba(np.asarray(image)), width, height
+        mask = Image.fromarray(_glyphs.glyph(char, _glyphs.PROMPT_FONT, _PROMPT_SIZE))
+        x = 8 + _PROMPT_PITCH * (i + 0.5) - mask.width / 2
+        y = (height - mask.height) / 2 + rng.uniform(-1.0, 1.0)
+        image.paste(colour, (round(x), round(y)), mask)
+    out = io.BytesIO()  # lossless WebP, fastest setting; Pillow writes no metadata chunks
+    image.save(out, format="WEBP", lossless=True, quality=0, method=0)
+    return out.getvalue(), width, height
 
 
 def generate_click(rng: random.Random, params: ClickParams) -> Challenge:
     """Create a click-in-order challenge; every pixel comes from `rng`."""
     gen = _imaging.numpy_generator(rng)
     index, palette = _imaging.render_background(rng, gen, params.width, params.height)
-    rgb = palette[index].astype(np.float32)
-    _clutter(rng, rgb, params)
+    scene = _imaging.to_rgb(index, palette)
+    luma = palette @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    _clutter(rng, scene, params)
     glyphs = _glyph_set(rng, params)
     for i in rng.sample(range(len(glyphs)), len(glyphs)):
-        _paint(rgb, glyphs[i], rng)
-    scene = Image.fromarray(np.clip(rgb + 0.5, 0, 255).astype(np.uint8))
+        g = glyphs[i]
+        under = index[max(0, g.y) : g.y + g.mask.shape[0], max(0, g.x) : g.x + g.mask.shape[1]]
+        _paint(scene, float(luma[under].mean()), g, rng)
     targets = glyphs[: params.targets]
     prompt, prompt_w, prompt_h = _prompt(rng, [g.char for g in targets])
     payload = {

@@ -6,13 +6,15 @@ from a set with no look-alikes (`_glyphs.LATIN_SAFE` by default), and the privat
 
 What a person sees: bold letters of mixed faces, each turned, sheared and sized on its own and
 hatched with fine stripes that turn with it, neighbours in different inks and touching, the
-word bent by a gentle wave and crossed by thin strokes, on a pale mottled paper with faint
-scribbles. From level 2 a wavy cut splits the picture and the far side is shown in negative
-(light letters on dark paper).
+word bent by a gentle wave and a softer local wobble and crossed by thin strokes, on a pale
+mottled paper with faint scribbles. A wavy cut between two letters (from level 1, half the
+time; from level 2, always) shows one side in negative: light letters on dark paper.
 
 What a solver meets: stripes and crossing strokes leave no clean outlines, a binarising
-threshold cannot serve both sides of the negative cut, and touching, turned letters give no gaps
-to segment on. `level` (0..4) scales all of it; bench/adversary/text.py says what each buys.
+threshold cannot serve both sides of the negative cut, touching, turned letters give no gaps to
+segment on, and the wobble bends every letter differently. `level` (0..4) scales all of it;
+bench/adversary/text.py measures what it buys (the default, 2, is the hardest level we judged
+people read without effort).
 
 All randomness comes from the `rng` argument, so the same seed gives the same bytes.
 """
@@ -48,6 +50,7 @@ class _Level:
     elastic: float  # amplitude of a smooth random displacement, px
     bend: float  # how far letters leave the baseline, px
     scribbles: int
+    cuts: int = 1  # cuts of a negative picture
 
 
 _LEVELS = (
@@ -55,7 +58,7 @@ _LEVELS = (
     _Level(20, 0.1, (0.58, 0.74), (0.04, 0.1), 0.45, 0.5, 1, 2.0, 1.5, 4, 6),
     _Level(36, 0.16, (0.5, 0.78), (0.08, 0.16), 0.68, 1.0, 2, 2.5, 3.5, 4, 8),
     _Level(38, 0.2, (0.48, 0.79), (0.12, 0.2), 0.72, 1.0, 2, 3.0, 4.5, 5, 10),
-    _Level(40, 0.24, (0.46, 0.8), (0.16, 0.24), 0.76, 1.0, 3, 3.5, 5.0, 6, 12),
+    _Level(40, 0.24, (0.46, 0.8), (0.16, 0.24), 0.76, 1.0, 3, 3.5, 5.0, 6, 12, cuts=2),
 )
 
 
@@ -267,15 +270,18 @@ def _paper(rng: random.Random, gen: np.random.Generator, params: TextParams) -> 
     return ImageChops.subtract(base, Image.merge("RGB", (shade, shade, shade)))
 
 
-def _negative_side(rng: random.Random, w: int, h: int, centres: list[float]) -> Image.Image:
-    """An L mask of one side of a wavy cut across the picture between two letters (a cut
-    through a letter's middle would hide it from people too)."""
+def _negative_side(rng: random.Random, w: int, h: int, centres: list[float],
+                   cuts: int) -> Image.Image:  # fmt: skip
+    """An L mask of every other region between `cuts` wavy cuts across the picture, each
+    between two letters (a cut through a letter's middle would hide it from people too)."""
     xs, ys = np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)
-    gap = rng.randrange(len(centres) - 1) if len(centres) > 1 else 0
-    at = (centres[gap] + centres[min(gap + 1, len(centres) - 1)]) / 2 if centres else w / 2
-    slant, wave = rng.uniform(-0.15, 0.15), rng.uniform(0.1, 0.2)
-    cut = at + slant * (ys - h / 2) + 3 * np.sin(ys * wave + rng.random() * 6)
-    side = (xs[None, :] > cut[:, None]) ^ (rng.random() < 0.5)
+    gaps = range(len(centres) - 1)
+    side = np.full((h, w), rng.random() < 0.5)
+    for gap in rng.sample(gaps, min(cuts, len(gaps))):
+        at = (centres[gap] + centres[gap + 1]) / 2
+        slant, wave = rng.uniform(-0.15, 0.15), rng.uniform(0.1, 0.2)
+        cut = at + slant * (ys - h / 2) + 3 * np.sin(ys * wave + rng.random() * 6)
+        side ^= xs[None, :] > cut[:, None]
     return Image.fromarray(side.view(np.uint8) * np.uint8(255))
 
 
@@ -292,7 +298,7 @@ def generate_text(rng: random.Random, params: TextParams) -> Challenge:
     ink.putpalette(_inks(rng, params.length))
     image = Image.composite(ink.convert("RGB"), _paper(rng, gen, params), alpha)
     if rng.random() < level.negative:  # the negative of paper and ink is the negative of both
-        flip = _negative_side(rng, params.width, params.height, centres)
+        flip = _negative_side(rng, params.width, params.height, centres, level.cuts)
         image = Image.composite(ImageChops.invert(image), image, flip)
     payload = {
         "image": _imaging.jpeg_data_url(_imaging.encode_jpeg(image, params.jpeg_quality)),

@@ -7,11 +7,13 @@ payload sent to the widget and the private answer kept in the hot-state store. I
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Kind = Literal["pow", "slide", "click", "rotate", "text", "audio"]
 JSON = dict[str, Any]
+MAX_SAFE_INT = 2**53  # the largest integer a browser's JSON numbers carry exactly
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +40,14 @@ class CheckResult:
     @classmethod
     def fail(cls, reason: str) -> CheckResult:
         return cls(False, reason)
+
+
+def finite_number(value: object) -> float | None:
+    """`value` as a finite float, or None for bools, non-numbers, NaN, infinities and huge ints."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return float(value) if -MAX_SAFE_INT <= value <= MAX_SAFE_INT else None
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return None

@@ -34,12 +34,11 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from humangate.challenges import _glyphs, _imaging
-from humangate.challenges.base import Challenge, CheckResult
+from humangate.challenges.base import Challenge, CheckResult, finite_number
 
 Script = Literal["latin", "cjk", "mixed"]
 MAX_COORDINATE = 4096
 MAX_COUNT = 8
-_MAX_SAFE_INT = 2**53
 _PROMPT_SIZE = 22  # the prompt's font size, px
 _PROMPT_PITCH = 30  # the prompt's advance per character, px
 _LATIN_GROW = 1.3  # Latin capitals fill less of the em than CJK characters
@@ -291,21 +290,10 @@ def generate_click(rng: random.Random, params: ClickParams) -> Challenge:
     return Challenge(kind="click", payload=payload, answer=answer)
 
 
-def _number(value: object) -> float | None:
-    """`value` as a finite float, or None for bools, non-numbers, NaN, infinities and huge ints."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return float(value) if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT else None
-    if isinstance(value, float) and math.isfinite(value):
-        return value
-    return None
-
-
 def _point(value: object, width: float, height: float) -> tuple[float, float] | None:
     if not isinstance(value, list | tuple) or len(value) != 2:
         return None
-    x, y = _number(value[0]), _number(value[1])
+    x, y = finite_number(value[0]), finite_number(value[1])
     if x is None or y is None or not (0 <= x <= width and 0 <= y <= height):
         return None
     return x, y
@@ -315,9 +303,9 @@ def _expected(answer: object) -> tuple[list[tuple[float, float]], float, float, 
     """(points, radius, width, height) of a stored answer, or None if it is malformed."""
     if not isinstance(answer, dict):
         return None
-    width = _number(answer.get("width", MAX_COORDINATE))
-    height = _number(answer.get("height", MAX_COORDINATE))
-    radius = _number(answer.get("radius"))
+    width = finite_number(answer.get("width", MAX_COORDINATE))
+    height = finite_number(answer.get("height", MAX_COORDINATE))
+    radius = finite_number(answer.get("radius"))
     raw = answer.get("points")
     if None in (width, height, radius) or not isinstance(raw, list) or radius <= 0:
         return None

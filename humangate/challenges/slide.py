@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from humangate.challenges import _imaging
-from humangate.challenges.base import Challenge, CheckResult
+from humangate.challenges.base import Challenge, CheckResult, finite_number
 
 DEFAULT_TOLERANCE = 4
 MAX_COORDINATE = 4096
@@ -40,7 +40,6 @@ TRAJECTORY_MIN_POINTS = 2
 TRAJECTORY_MAX_POINTS = 2000
 TRAJECTORY_MIN_DURATION_MS = 150.0
 TRAJECTORY_END_SLACK = 3.0
-_MAX_SAFE_INT = 2**53
 
 _AA = 1  # transparent margin around a piece for its anti-aliased edge
 _RIM = 3  # pixels around a hole that its soft edge and rim may touch
@@ -321,23 +320,12 @@ def generate_slide(rng: random.Random, params: SlideParams) -> Challenge:
     return Challenge(kind="slide", payload=payload, answer={"x": left})
 
 
-def _number(value: object) -> float | None:
-    """`value` as a finite float, or None for bools, non-numbers, NaN, infinities and huge ints."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return float(value) if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT else None
-    if isinstance(value, float) and math.isfinite(value):
-        return value
-    return None
-
-
 def _submitted_x(submission: object) -> float | None:
     if isinstance(submission, dict):
         if "x" not in submission:
             return None
         submission = submission["x"]
-    x = _number(submission)
+    x = finite_number(submission)
     return x if x is not None and 0 <= x <= MAX_COORDINATE else None
 
 
@@ -352,7 +340,7 @@ def _trajectory_ok(trajectory: object, x: float) -> bool:
     for point in trajectory:
         if not isinstance(point, list | tuple) or len(point) != 3:
             return False
-        px, py, t = (_number(v) for v in point)
+        px, py, t = (finite_number(v) for v in point)
         if px is None or py is None or t is None or t < last_t:
             return False
         first_t = t if math.isnan(first_t) else first_t

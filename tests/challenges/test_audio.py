@@ -27,6 +27,7 @@ from humangate.challenges.audio import (
     normalise,
 )
 from humangate.challenges.base import CheckResult
+from tests.strategies import json_values
 
 PAYLOAD_KEYS = {"audio", "length", "language", "duration_ms"}
 
@@ -248,17 +249,6 @@ def test_zero_variants_and_a_leading_zero() -> None:
 )  # fmt: skip
 def test_a_broken_stored_answer_is_reported(answer: object) -> None:
     assert check_audio(answer, "53817").reason == "invalid-challenge"  # type: ignore[arg-type]
-
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=4), inner),
-    max_leaves=30,
-)
 
 
 @settings(max_examples=300, deadline=None)

@@ -18,6 +18,7 @@ from PIL import Image
 from humangate.challenges import _glyphs
 from humangate.challenges.base import CheckResult
 from humangate.challenges.click import ClickParams, check_click, generate_click
+from tests.strategies import json_values
 
 PAYLOAD_KEYS = {
     "image",
@@ -228,13 +229,6 @@ def test_checker_rejects_a_broken_stored_answer(answer: object) -> None:
     assert check_click(answer, [[1, 2]]) == CheckResult.fail("invalid-challenge")  # type: ignore[arg-type]
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
-    ),
-    max_leaves=16,
-)
 numbers = st.integers(-10, 5000) | st.floats(allow_nan=True, allow_infinity=True)
 point_lists = st.lists(st.lists(numbers, min_size=0, max_size=3), max_size=9)
 

@@ -24,6 +24,7 @@ from humangate.challenges.rotate import (
     check_rotate,
     generate_rotate,
 )
+from tests.strategies import json_values
 
 
 def make(seed: int = 1, params: RotateParams | None = None):
@@ -222,17 +223,6 @@ def test_the_extremes_of_the_range_are_accepted() -> None:
 def test_a_broken_stored_answer_or_tolerance_is_reported(answer: object, tolerance: object) -> None:
     result = check_rotate(answer, 100, tolerance=tolerance)  # type: ignore[arg-type]
     assert result.reason == "invalid-challenge"
-
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=3), inner),
-    max_leaves=30,
-)
 
 
 @settings(max_examples=300, deadline=None)

@@ -25,6 +25,7 @@ from humangate.challenges.slide import (
     check_slide,
     generate_slide,
 )
+from tests.strategies import json_values
 
 PAYLOAD_KEYS = {
     "width",
@@ -343,17 +344,6 @@ def test_trajectory_may_end_a_little_off_and_use_tuples() -> None:
 def test_a_broken_stored_answer_or_tolerance_is_reported(answer: object, tolerance: object) -> None:
     result = check_slide(answer, 150, drag(150), tolerance=tolerance)  # type: ignore[arg-type]
     assert result.reason == "invalid-challenge"
-
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=3), inner),
-    max_leaves=30,
-)
 
 
 @settings(max_examples=300, deadline=None)

@@ -17,6 +17,7 @@ from PIL import Image
 from humangate.challenges import _glyphs
 from humangate.challenges.base import CheckResult
 from humangate.challenges.text import TextParams, check_text, generate_text
+from tests.strategies import json_values
 
 PAYLOAD_KEYS = {"image", "width", "height", "length"}
 GOLDEN_SEED_1 = "DMEYX"  # the answer for seed 1 at the default parameters
@@ -159,13 +160,6 @@ def test_checker_rejects_a_broken_stored_answer(answer: object) -> None:
 def test_checker_passes_a_generated_answer() -> None:
     challenge = make(11)
     assert check_text(challenge.answer, challenge.answer["text"].lower()).passed
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-    max_leaves=12,
-)
 
 
 @settings(max_examples=300, deadline=None)

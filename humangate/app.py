@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from humangate import __version__
-from humangate.api import challenges, reference, site, siteverify
+from humangate.api import challenges, feedback, privacy, reference, site, siteverify
 from humangate.api.errors import install_error_handlers
 from humangate.api.limits import BodyLimit
 from humangate.config import Settings, load_settings
@@ -18,7 +18,10 @@ from humangate.db.engine import create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
 from humangate.demo import ensure_demo_unit
 from humangate.directory import UnitDirectory
+from humangate.dnscheck import verify_crawler_dns
+from humangate.events import EventLog
 from humangate.pool import ChallengePool
+from humangate.privacy.retention import RetentionJob
 from humangate.store import create_store
 from humangate.verification import Policy, Verifier, generate_visual
 
@@ -27,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; resources open in the lifespan, so importing this does no I/O."""
     settings = settings or load_settings()
     key = settings.resolve_secret_key()
+    regions = settings.load_region_table()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -40,15 +44,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             token_ttl=settings.token_ttl,
             challenges_per_minute=settings.rate_challenges_per_minute,
             answers_per_minute=settings.rate_challenges_per_minute,
+            lockout_failures=settings.lockout_failures,
         )
+        events = EventLog(sessions)
         app.state.settings = settings
         app.state.store = store
         app.state.sessions = sessions
+        app.state.key = key
+        app.state.events = events
         app.state.directory = UnitDirectory(
             sessions, ttl=settings.unit_cache_seconds, test_keys=settings.test_keys
         )
         pool = ChallengePool(generate_visual, size=settings.pool_size)
-        app.state.verifier = Verifier(store, key=key, policy=policy, pool=pool)
+        app.state.verifier = Verifier(
+            store,
+            key=key,
+            policy=policy,
+            pool=pool,
+            crawler_check=verify_crawler_dns,
+            events=events.record,
+            regions=regions,
+        )
+        retention = RetentionJob(sessions, days=settings.risk_retention_days)
+        events.start()
+        retention.start()
         app.state.demo = (
             await ensure_demo_unit(sessions, settings.data_dir) if settings.demo else None
         )
@@ -60,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await retention.close()
+            await events.close()
             await pool.close()
             await store.close()
             await engine.dispose()
@@ -75,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(challenges.router)
     app.include_router(siteverify.router)
+    app.include_router(feedback.router)
+    app.include_router(privacy.router)
     app.include_router(site.router)
     app.include_router(reference.router)
     app.add_middleware(

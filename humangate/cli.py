@@ -17,6 +17,7 @@ from humangate.db.engine import AsyncSession, create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
 from humangate.demo import ensure_demo_unit
 from humangate.errors import HumanGateError
+from humangate.risk.access import CRAWLERS, parse_networks
 from humangate.units import (
     DEFAULT_DIFFICULTY,
     DEFAULT_KINDS,
@@ -49,6 +50,33 @@ def _add_unit_fields(command: argparse.ArgumentParser, *, creating: bool) -> Non
         type=int,
         default=DEFAULT_POW_DIFFICULTY if creating else None,
         help="the proof of work's search space (ALTCHA maxnumber)",
+    )
+    command.add_argument(
+        "--threshold",
+        type=float,
+        help="the risk score (0..1) a visitor needs; default: the behaviour model's",
+    )
+    command.add_argument(
+        "--allow",
+        action="append",
+        dest="allow_networks",
+        metavar="CIDR",
+        help="a network that skips scoring (repeat; replaces the list; 'none' empties it)",
+    )
+    command.add_argument(
+        "--deny",
+        action="append",
+        dest="deny_networks",
+        metavar="CIDR",
+        help="a network refused outright (repeat; replaces the list; 'none' empties it)",
+    )
+    command.add_argument(
+        "--good-bot",
+        action="append",
+        dest="good_bots",
+        metavar="NAME",
+        help=f"a declared crawler to let through once DNS confirms it: {', '.join(CRAWLERS)}"
+        " (repeat; replaces the list; 'none' empties it)",
     )
     command.add_argument("--json", action="store_true", help="print JSON")
 
@@ -107,6 +135,11 @@ def _unit_row(unit: UnitView) -> dict[str, Any]:
         "difficulty": unit.difficulty,
         "pow_difficulty": unit.pow_difficulty,
         "disabled": unit.disabled,
+        "threshold": unit.score_threshold,
+        "calibrated_threshold": unit.calibrated_threshold,
+        "allow": list(unit.allow_networks),
+        "deny": list(unit.deny_networks),
+        "good_bots": list(unit.good_bots),
     }
 
 
@@ -127,6 +160,8 @@ def _changes(args: argparse.Namespace) -> unit_db.UnitChanges:
         raise ValueError(f"--difficulty must be between 0 and {MAX_DIFFICULTY}.")
     if args.name is not None and not 1 <= len(args.name) <= 200:
         raise ValueError("--name must be 1 to 200 characters.")
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        raise ValueError("--threshold must be between 0 and 1.")
     return unit_db.UnitChanges(
         name=args.name,
         domains=[normalize_domain(d) for d in args.domains] if args.domains else None,
@@ -135,25 +170,53 @@ def _changes(args: argparse.Namespace) -> unit_db.UnitChanges:
         difficulty=args.difficulty,
         pow_difficulty=args.pow_difficulty,
         disabled=getattr(args, "disabled", None),
+        score_threshold=args.threshold,
+        allow_networks=_networks(args.allow_networks, "--allow"),
+        deny_networks=_networks(args.deny_networks, "--deny"),
+        good_bots=_good_bots(args.good_bots),
     )
+
+
+def _networks(values: list[str] | None, option: str) -> tuple[str, ...] | None:
+    if values is None:
+        return None
+    if values == ["none"]:
+        return ()
+    try:
+        return tuple(str(network) for network in parse_networks(values))
+    except ValueError as exc:
+        raise ValueError(f"{option}: {exc}") from exc
+
+
+def _good_bots(values: list[str] | None) -> tuple[str, ...] | None:
+    if values is None:
+        return None
+    if values == ["none"]:
+        return ()
+    unknown = sorted(set(values) - set(CRAWLERS))
+    if unknown:
+        known = ", ".join(CRAWLERS)
+        raise ValueError(f"--good-bot: unknown crawler {unknown[0]!r}; known: {known}.")
+    return tuple(sorted(set(values)))
 
 
 def _unit_create(args: argparse.Namespace, settings: Settings) -> int:
     changes = _changes(args)
-    created = asyncio.run(
-        _with_session(
-            settings,
-            lambda s: unit_db.create_unit(
-                s,
-                name=args.name,
-                domains=changes.domains or [],
-                mode=args.mode,
-                pow_difficulty=args.pow_difficulty,
-                kinds=changes.kinds or DEFAULT_KINDS,
-                difficulty=DEFAULT_DIFFICULTY if changes.difficulty is None else changes.difficulty,
-            ),
+
+    async def create(session: AsyncSession) -> unit_db.CreatedUnit:
+        created = await unit_db.create_unit(
+            session,
+            name=args.name,
+            domains=changes.domains or [],
+            mode=args.mode,
+            pow_difficulty=args.pow_difficulty,
+            kinds=changes.kinds or DEFAULT_KINDS,
+            difficulty=DEFAULT_DIFFICULTY if changes.difficulty is None else changes.difficulty,
         )
-    )
+        await unit_db.update_unit(session, created.unit.sitekey, changes)
+        return created
+
+    created = asyncio.run(_with_session(settings, create))
     data = {"sitekey": created.unit.sitekey, "secret": created.secret}
     _print(data, args.json, f"sitekey: {data['sitekey']}\nsecret:  {data['secret']}  (shown once)")
     return 0

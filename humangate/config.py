@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from humangate.errors import ConfigError
+from humangate.risk.environment import RegionTable
 
 Environment = Literal["local", "production"]
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "please-change"}
@@ -40,8 +41,21 @@ class Settings(BaseSettings):
     rate_challenges_per_minute: int = Field(default=120, ge=1)
     unit_cache_seconds: float = Field(default=5.0, ge=0)
     pool_size: int = Field(default=8, ge=0, le=1000)
+    risk_retention_days: int = Field(default=30, ge=1, le=3650)
+    lockout_failures: int = Field(default=12, ge=1, le=10_000)
+    # An operator's CSV of network → country and UTC offsets (see humangate/risk/environment.py);
+    # no GeoIP data ships, so the time-zone-versus-region rule is off without one.
+    region_table: Path | None = None
     log_level: str = "info"
     forwarded_allow_ips: str = "127.0.0.1"
+
+    def load_region_table(self) -> RegionTable | None:
+        if self.region_table is None:
+            return None
+        try:
+            return RegionTable.parse(self.region_table.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ConfigError(f"HUMANGATE_REGION_TABLE {self.region_table}: {exc}") from exc
 
     @field_validator("database_url", "redis_url", "secret_key", "public_url")
     @classmethod

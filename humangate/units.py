@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-Mode = Literal["managed", "interactive", "invisible"]
-MODES: tuple[Mode, ...] = ("managed", "interactive", "invisible")
+Mode = Literal["managed", "interactive", "invisible", "score"]
+MODES: tuple[Mode, ...] = ("managed", "interactive", "invisible", "score")
 DEFAULT_POW_DIFFICULTY = 50_000
 # Visual kinds from the least to the most demanding; risk moves a visitor along this order.
 VISUAL_KINDS: tuple[str, ...] = ("slide", "rotate", "click", "text")
@@ -36,6 +36,18 @@ class UnitView:
     any_origin: bool = False
     kinds: tuple[str, ...] = DEFAULT_KINDS
     difficulty: int = DEFAULT_DIFFICULTY
+    score_threshold: float | None = None  # None: the behaviour model's default
+    calibrated_threshold: float | None = None  # from the owner's feedback labels
+    allow_networks: tuple[str, ...] = ()
+    deny_networks: tuple[str, ...] = ()
+    good_bots: tuple[str, ...] = ()
+    device_salt: str = ""
+
+    def threshold(self, default: float) -> float:
+        """The score a visitor needs: calibrated by feedback, else the owner's, else `default`."""
+        if self.calibrated_threshold is not None:
+            return self.calibrated_threshold
+        return default if self.score_threshold is None else self.score_threshold
 
 
 def normalize_domain(domain: str) -> str:

@@ -12,6 +12,7 @@ import json
 import random
 import secrets
 import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -19,8 +20,24 @@ from typing import Any
 from humangate.challenges import registry
 from humangate.challenges.base import Challenge
 from humangate.challenges.pow import PowParams, check_pow, generate_pow
+from humangate.db.events import EventRecord
+from humangate.device import device_id
 from humangate.errors import HumanGateError
 from humangate.pool import ChallengePool
+from humangate.risk.access import AccessList, crawler_findings, declared_crawler
+from humangate.risk.assess import (
+    Pointer,
+    assess,
+    combine_weights,
+    context_findings,
+    default_threshold,
+    findings_from_json,
+    findings_to_json,
+)
+from humangate.risk.base import Assessment, Point, RateFacts
+from humangate.risk.difficulty import pow_difficulty
+from humangate.risk.environment import RegionTable, RequestFacts
+from humangate.risk.replay import trace_fingerprints
 from humangate.store import Store
 from humangate.testkeys import FAIL_SITEKEY, TEST_SECRETS, is_test_unit
 from humangate.tokens import DUMMY_TOKEN, check_token, mint_token, token_key
@@ -28,6 +45,8 @@ from humangate.units import MAX_DIFFICULTY, UnitView
 
 MAX_LEVEL = 4  # how far failures raise a visitor above the unit's base difficulty
 _PENDING = b"pending"
+CrawlerCheck = Callable[[str, str], Awaitable[bool]]
+EventSink = Callable[[EventRecord], None]
 
 
 class Rejected(HumanGateError):
@@ -53,15 +72,36 @@ class Policy:
     challenges_per_minute: int = 120
     answers_per_minute: int = 120
     failure_window: int = 600
+    lockout_failures: int = 12  # failed answers from one network on one unit within the window
 
 
 @dataclass(frozen=True, slots=True)
 class Visitor:
-    """What the loop knows of the requester: a truncated IP and the page's host name."""
+    """What the loop knows of the requester. Only the truncated IP is ever stored or counted;
+    the full address serves the unit's allow/deny lists and crawler checks, then is forgotten."""
 
     ip_prefix: str
     hostname: str
     lang: str = "en"
+    ip: str = ""
+    user_agent: str = ""
+    accept_language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What the widget observed: its environment at issue, its gesture at answer."""
+
+    environment: Mapping[str, object] | None = None
+    first_party: str = ""
+    trace: list[Point] | None = None
+    pointer: Pointer = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    kind: str
+    gesture: bool = False
 
 
 class Verifier:
@@ -74,22 +114,106 @@ class Verifier:
         key: bytes,
         policy: Policy | None = None,
         pool: ChallengePool | None = None,
+        crawler_check: CrawlerCheck | None = None,
+        events: EventSink | None = None,
+        regions: RegionTable | None = None,
     ) -> None:
         self._store = store
         self._key = key
         self._policy = policy or Policy()
         self._pool = pool or ChallengePool(generate_visual, size=0)
+        self._crawler_check = crawler_check
+        self._events = events
+        self._regions = regions
 
     async def issue(
-        self, unit: UnitView, visitor: Visitor, *, action: str = "", cdata: str = ""
+        self,
+        unit: UnitView,
+        visitor: Visitor,
+        *,
+        action: str = "",
+        cdata: str = "",
+        signals: Signals | None = None,
     ) -> dict[str, Any]:
         """Issue a challenge for `unit`, its kind and difficulty chosen by mode and risk."""
+        signals = signals or Signals()
+        access = AccessList.from_strings(unit.allow_networks, unit.deny_networks)
+        if visitor.ip and access.decide(visitor.ip) == "deny":
+            raise Rejected(403, "access-denied", "This network may not use this verification.")
         issued = await self._store.hit("rate", f"issue:{visitor.ip_prefix}", 60)
         if issued > self._policy.challenges_per_minute:
             raise Rejected(429, "rate-limited", "Too many challenges from this network; wait.")
         failures = await self._failures(unit, visitor)
+        if failures >= self._policy.lockout_failures:
+            raise Rejected(429, "locked-out", "Too many failed attempts from this network; wait.")
+        device = device_id(
+            self._key,
+            unit.device_salt,
+            signals.environment or {},
+            visitor.user_agent,
+            signals.first_party,
+        )
+        rate = await self._rate(unit, device, network=issued, failures=failures)
+        crawler = declared_crawler(visitor.user_agent)
+        verified = await self._verified_crawler(crawler, visitor)
+        trusted = _trust(unit, visitor, access, crawler if verified else None)
+        context = (
+            []
+            if trusted
+            else [
+                *context_findings(signals.environment, self._request_facts(visitor), rate),
+                *crawler_findings(crawler, verified),
+            ]
+        )
+        prior = assess(None, "none", context).score
         level = min(MAX_LEVEL, failures)
-        return await self._issue(unit, visitor, action=action, cdata=cdata, level=level)
+        plan = choose_plan(unit, level=level, trusted=bool(trusted), poor=prior < self._floor(unit))
+        risk = {
+            "device": device,
+            "context": findings_to_json(context),
+            "trusted": trusted,
+            "pow_difficulty": pow_difficulty(
+                unit.pow_difficulty, level=level, facts=rate, score=prior
+            ),
+        }
+        return await self._issue(
+            unit, visitor, action=action, cdata=cdata, level=level, plan=plan, risk=risk
+        )
+
+    async def _rate(self, unit: UnitView, device: str, *, network: int, failures: int) -> RateFacts:
+        per_device = await self._store.hit("rate", f"device:{unit.id}:{device}", 60)
+        per_unit = await self._store.hit("rate", f"unit:{unit.id}", 60)
+        per_hour = await self._store.hit("rate", f"unit-hour:{unit.id}", 3600)
+        return RateFacts(
+            network_per_minute=network,
+            device_per_minute=per_device,
+            unit_per_minute=per_unit,
+            unit_baseline_per_minute=per_hour / 60,
+            failures=failures,
+        )
+
+    async def _verified_crawler(self, crawler: str | None, visitor: Visitor) -> bool:
+        """Forward-confirmed reverse DNS of a declared crawler, cached for a day per address."""
+        if crawler is None or not visitor.ip or self._crawler_check is None:
+            return False
+        key = f"{crawler}:{visitor.ip}"
+        cached = await self._store.get("crawler", key)
+        if cached is None:
+            cached = b"1" if await self._crawler_check(crawler, visitor.ip) else b"0"
+            await self._store.put("crawler", key, cached, 86_400)
+        return cached == b"1"
+
+    def _request_facts(self, visitor: Visitor) -> RequestFacts:
+        region = self._regions.lookup(visitor.ip) if self._regions and visitor.ip else None
+        return RequestFacts(
+            user_agent=visitor.user_agent,
+            accept_language=visitor.accept_language,
+            ip_prefix=visitor.ip_prefix,
+            region=region,
+        )
+
+    def _floor(self, unit: UnitView) -> float:
+        return unit.threshold(default_threshold()) * combine_weights().visual_floor_fraction
 
     async def _issue(
         self,
@@ -99,12 +223,13 @@ class Verifier:
         action: str,
         cdata: str,
         level: int,
-        kind: str | None = None,
+        plan: Plan,
+        risk: dict[str, Any],
     ) -> dict[str, Any]:
-        kind = kind or choose_kind(unit, level=level)
+        kind = plan.kind
         now = int(time.time())
         if kind == "pow":
-            difficulty = unit.pow_difficulty * (2**level)
+            difficulty = int(risk["pow_difficulty"])
             params = PowParams(
                 difficulty=difficulty,
                 hmac_key=self._key,
@@ -127,16 +252,22 @@ class Verifier:
             "level": level,
             "lang": visitor.lang,
             "issued_at": now,
+            "mode": unit.mode,
+            "gesture": plan.gesture,
+            **risk,
         }
         await self._store.put(
             "challenge", challenge_id, json.dumps(state).encode(), self._policy.challenge_ttl
         )
-        return {
+        issued = {
             "id": challenge_id,
             "kind": kind,
             "expires_in": self._policy.challenge_ttl,
             kind: challenge.payload,
         }
+        if plan.gesture:
+            issued["gesture"] = True
+        return issued
 
     async def _failures(self, unit: UnitView, visitor: Visitor) -> int:
         raw = await self._store.get("fail", f"{unit.id}:{visitor.ip_prefix}")
@@ -156,8 +287,15 @@ class Verifier:
         pow_number: int | None,
         answer: Any,
         trajectory: Any,
+        signals: Signals | None = None,
     ) -> dict[str, Any]:
-        """Consume a challenge and check one answer; pass gives a token, fail a next challenge."""
+        """Consume a challenge and check one answer; pass gives a token, fail a next challenge.
+
+        A correct answer is then scored: a poor managed gesture earns a visual challenge
+        ("challenge-required"), a script-like drag of a slide puzzle is refused
+        ("suspicious-behaviour"); score mode always passes and reports the score.
+        """
+        signals = signals or Signals()
         answered = await self._store.hit("rate", f"answer:{visitor.ip_prefix}", 60)
         if answered > self._policy.answers_per_minute:
             raise Rejected(429, "rate-limited", "Too many answers from this network; wait.")
@@ -169,18 +307,113 @@ class Verifier:
         reason = self._check(state, pow_number=pow_number, answer=answer, trajectory=trajectory)
         if unit.sitekey == FAIL_SITEKEY:
             reason = reason or "wrong-answer"
-        if not reason:
-            return {"success": True, "token": await self._mint(unit, state), **self._token_life()}
+        if reason:
+            return await self._fail(unit, visitor, state, reason, Assessment(score=0.0))
+        if state.get("trusted"):
+            risk = Assessment(score=1.0, reasons=(state["trusted"],))
+            return await self._pass(unit, visitor, state, risk)
+        risk = await self._assess(unit, state, signals)
+        threshold = unit.threshold(default_threshold())
+        if state["kind"] == "pow" and state.get("gesture") and risk.score < threshold:
+            self._record(unit, visitor, state, "escalated", risk)
+            level = 2 if risk.score < self._floor(unit) else 1
+            plan = choose_plan(unit, level=level, trusted=False, poor=False)
+            risk_state = {**_risk_state(state), "pow_difficulty": state["pow_difficulty"]}
+            next_challenge = await self._issue(
+                unit,
+                visitor,
+                action=state["action"],
+                cdata=state["cdata"],
+                level=level,
+                plan=plan,
+                risk=risk_state,
+            )
+            return {
+                "success": False,
+                "error": "challenge-required",
+                "score_reasons": list(risk.reasons),
+                "next": next_challenge,
+            }
+        # The behaviour model knows straight drags to a target: the slide puzzle's, not the
+        # rotate disc's circles or clicks; those kinds are judged by their answer alone.
+        scored_drag = signals.trace is not None and signals.pointer != "keyboard"
+        if state["kind"] == "slide" and scored_drag and risk.score < self._floor(unit):
+            return await self._fail(unit, visitor, state, "suspicious-behaviour", risk)
+        return await self._pass(unit, visitor, state, risk)
+
+    async def _assess(self, unit: UnitView, state: dict[str, Any], signals: Signals) -> Assessment:
+        replayed = False
+        if signals.trace and signals.pointer != "keyboard":
+            ttl = combine_weights().trace_ttl_seconds
+            for fingerprint in trace_fingerprints(signals.trace):
+                fresh = await self._store.put_if_absent(
+                    "trace", f"{unit.id}:{fingerprint}", b"1", ttl
+                )
+                replayed = replayed or not fresh
+        context = findings_from_json(state.get("context", []))
+        return assess(signals.trace, signals.pointer, context, replayed=replayed)
+
+    async def _pass(
+        self, unit: UnitView, visitor: Visitor, state: dict[str, Any], risk: Assessment
+    ) -> dict[str, Any]:
+        token = await self._mint(unit, state, risk)
+        self._record(unit, visitor, state, "passed", risk, token=token)
+        return {"success": True, "token": token, **self._token_life()}
+
+    async def _fail(
+        self,
+        unit: UnitView,
+        visitor: Visitor,
+        state: dict[str, Any],
+        reason: str,
+        risk: Assessment,
+    ) -> dict[str, Any]:
+        self._record(unit, visitor, state, "failed", risk)
         failures = await self._store.hit(
             "fail", f"{unit.id}:{visitor.ip_prefix}", self._policy.failure_window
         )
         next_challenge = None
-        if unit.sitekey != FAIL_SITEKEY:
+        if unit.sitekey != FAIL_SITEKEY and failures < self._policy.lockout_failures:
             level = min(MAX_LEVEL, max(failures, int(state["level"]) + 1))
+            plan = choose_plan(unit, level=level, trusted=False, poor=False)
             next_challenge = await self._issue(
-                unit, visitor, action=state["action"], cdata=state["cdata"], level=level
+                unit,
+                visitor,
+                action=state["action"],
+                cdata=state["cdata"],
+                level=level,
+                plan=plan,
+                risk=_risk_state(state, level=level),
             )
         return {"success": False, "error": reason, "next": next_challenge}
+
+    def _record(
+        self,
+        unit: UnitView,
+        visitor: Visitor,
+        state: dict[str, Any],
+        outcome: str,
+        risk: Assessment,
+        *,
+        token: str | None = None,
+    ) -> None:
+        if self._events is None or is_test_unit(unit):
+            return
+        self._events(
+            EventRecord(
+                unit_id=unit.id,
+                created_at=datetime.now(UTC),
+                device_id=str(state.get("device", "")),
+                ip_prefix=visitor.ip_prefix,
+                kind=state["kind"],
+                mode=str(state.get("mode", unit.mode)),
+                outcome=outcome,
+                score=round(risk.score, 4),
+                reasons=risk.reasons,
+                features={name: round(value, 4) for name, value in risk.features.items()},
+                token_digest=token_key(token) if token else None,
+            )
+        )
 
     def _check(
         self, state: dict[str, Any], *, pow_number: int | None, answer: Any, trajectory: Any
@@ -206,13 +439,14 @@ class Verifier:
             action=state["action"],
             cdata=state["cdata"],
             level=int(state["level"]),
-            kind="audio",
+            plan=Plan("audio"),
+            risk=_risk_state(state),
         )
 
     def _token_life(self) -> dict[str, int]:
         return {"expires_in": self._policy.token_ttl}
 
-    async def _mint(self, unit: UnitView, state: dict[str, Any]) -> str:
+    async def _mint(self, unit: UnitView, state: dict[str, Any], risk: Assessment) -> str:
         if is_test_unit(unit):
             return DUMMY_TOKEN
         now = int(time.time())
@@ -223,6 +457,8 @@ class Verifier:
             "cdata": state["cdata"],
             "challenge_ts": now,
             "kind": state["kind"],
+            "score": round(risk.score, 3),
+            "reasons": list(risk.reasons),
         }
         await self._store.put(
             "token", token_key(token), json.dumps(record).encode(), self._policy.token_ttl
@@ -230,14 +466,19 @@ class Verifier:
         return token
 
     async def siteverify(
-        self, unit: UnitView, token: str, *, idempotency_key: str = ""
+        self,
+        unit: UnitView,
+        token: str,
+        *,
+        idempotency_key: str = "",
+        expected_action: str = "",
     ) -> dict[str, Any]:
         """Verify a token once; with an idempotency key, repeats get the first answer."""
         if not idempotency_key:
-            return await self._verify_once(unit, token)
+            return await self._verify_once(unit, token, expected_action)
         idem = f"{unit.id}:{token_key(token)}:{idempotency_key}"
         if await self._store.put_if_absent("idem", idem, _PENDING, self._policy.token_ttl):
-            result = await self._verify_once(unit, token)
+            result = await self._verify_once(unit, token, expected_action)
             await self._store.put("idem", idem, json.dumps(result).encode(), self._policy.token_ttl)
             return result
         for _ in range(100):
@@ -249,7 +490,9 @@ class Verifier:
             await asyncio.sleep(0.01)
         return verify_failure(["timeout-or-duplicate"])
 
-    async def _verify_once(self, unit: UnitView, token: str) -> dict[str, Any]:
+    async def _verify_once(
+        self, unit: UnitView, token: str, expected_action: str
+    ) -> dict[str, Any]:
         check = check_token(self._key, token, unit_id=unit.id, now=time.time())
         if not check.valid:
             return verify_failure(["invalid-input-response"])
@@ -259,34 +502,48 @@ class Verifier:
         if raw is None:
             return verify_failure(["timeout-or-duplicate"])
         record = json.loads(raw)
+        if expected_action and record["action"] != expected_action:
+            return verify_failure(["action-mismatch"])
         return verify_success(
             hostname=record["hostname"],
             challenge_ts=record["challenge_ts"],
             action=record["action"],
             cdata=record["cdata"],
+            score=record.get("score"),
+            reasons=record.get("reasons", []),
         )
 
 
-def choose_kind(unit: UnitView, *, level: int) -> str:
-    """Invisible: always PoW. Interactive: a visual kind. Managed: PoW until failures.
+def choose_plan(unit: UnitView, *, level: int, trusted: bool, poor: bool) -> Plan:
+    """What to ask of a visitor at `level` (failures so far, or risk after a poor gesture).
 
-    Each failure moves a visitor one step along the unit's kinds, from the least to the most
-    demanding (the unit's kinds are kept in that order).
+    Invisible and score modes, and trusted visitors, only ever work a proof of work. Managed
+    starts with the proof of work plus a gesture to score and turns visual after a failure or
+    a poor score; interactive is always visual. Each level moves one step along the unit's
+    kinds, from the least to the most demanding (the unit's kinds are kept in that order).
     """
-    if unit.mode == "invisible":
-        return "pow"
+    if trusted or unit.mode in ("invisible", "score"):
+        return Plan("pow")
     if unit.mode == "managed":
-        if level == 0:
-            return "pow"
-        level -= 1
-    return unit.kinds[min(level, len(unit.kinds) - 1)]
+        if level == 0 and not poor:
+            return Plan("pow", gesture=True)
+        level = max(0, level - 1)
+    return Plan(unit.kinds[min(level, len(unit.kinds) - 1)])
 
 
 def generate_visual(kind: str, rng: random.Random, level: int, lang: str) -> Challenge:
     return registry.generate(kind, rng, level=level, lang=lang)
 
 
-def verify_success(*, hostname: str, challenge_ts: int, action: str, cdata: str) -> dict[str, Any]:
+def verify_success(
+    *,
+    hostname: str,
+    challenge_ts: int,
+    action: str,
+    cdata: str,
+    score: float | None = None,
+    reasons: list[str] | None = None,
+) -> dict[str, Any]:
     return {
         "success": True,
         "challenge_ts": _iso(challenge_ts),
@@ -294,7 +551,8 @@ def verify_success(*, hostname: str, challenge_ts: int, action: str, cdata: str)
         "error-codes": [],
         "action": action,
         "cdata": cdata,
-        "score": None,
+        "score": score,
+        "score_reasons": reasons or [],
     }
 
 
@@ -312,6 +570,27 @@ def verify_test_secret(secret: str) -> dict[str, Any] | None:
     return verify_success(
         hostname="example.com", challenge_ts=int(time.time()), action="", cdata=""
     )
+
+
+def _risk_state(state: dict[str, Any], *, level: int | None = None) -> dict[str, Any]:
+    """The risk part of a challenge's state, carried over to the challenge that follows it."""
+    return {
+        "device": state.get("device", ""),
+        "context": state.get("context", []),
+        "trusted": state.get("trusted", ""),
+        "pow_difficulty": int(state.get("pow_difficulty", 0)) * (2 if level else 1),
+    }
+
+
+def _trust(
+    unit: UnitView, visitor: Visitor, access: AccessList, verified_crawler: str | None
+) -> str:
+    """Why this visitor skips scoring ("allow-listed", "crawler:<name>"), or ""."""
+    if visitor.ip and access.decide(visitor.ip) == "allow":
+        return "allow-listed"
+    if verified_crawler is not None and verified_crawler in unit.good_bots:
+        return f"crawler:{verified_crawler}"
+    return ""
 
 
 def _iso(ts: int) -> str:

@@ -28,6 +28,11 @@ def test_unit_create_list_and_rotate(tmp_path: Path) -> None:
             "difficulty": 2,
             "pow_difficulty": 50000,
             "disabled": False,
+            "threshold": None,
+            "calibrated_threshold": None,
+            "allow": [],
+            "deny": [],
+            "good_bots": [],
         }
     ]
 
@@ -120,3 +125,46 @@ def test_unit_update_refuses_bad_values_and_changes_nothing(tmp_path: Path) -> N
     assert run_cli(env, "unit", "show", sitekey, "--json").stdout == before
     missing = run_cli(env, "unit", "update", "hg-none", "--difficulty", "1")
     assert missing.returncode == 1 and "no unit" in missing.stderr
+
+
+def test_unit_risk_settings(tmp_path: Path) -> None:
+    env = humangate_env(tmp_path)
+    keys = create_unit_cli(env, "--domain", "a.org", "--mode", "score", "--threshold", "0.7")
+    sitekey = keys["sitekey"]
+    changed = run_cli(
+        env,
+        "unit",
+        "update",
+        sitekey,
+        "--allow",
+        "10.1.2.3/8",
+        "--allow",
+        "2001:db8::/32",
+        "--deny",
+        "192.0.2.0/24",
+        "--good-bot",
+        "googlebot",
+        "--json",
+    )
+    assert changed.returncode == 0, changed.stderr
+    shown = json.loads(run_cli(env, "unit", "show", sitekey, "--json").stdout)
+    assert shown["mode"] == "score" and shown["threshold"] == 0.7
+    assert shown["allow"] == ["10.0.0.0/8", "2001:db8::/32"]
+    assert shown["deny"] == ["192.0.2.0/24"] and shown["good_bots"] == ["googlebot"]
+
+    cleared = run_cli(env, "unit", "update", sitekey, "--allow", "none", "--good-bot", "none")
+    assert cleared.returncode == 0, cleared.stderr
+    shown = json.loads(run_cli(env, "unit", "show", sitekey, "--json").stdout)
+    assert shown["allow"] == [] and shown["good_bots"] == [] and shown["deny"] == ["192.0.2.0/24"]
+
+    for bad in (
+        ["--threshold", "1.5"],
+        ["--allow", "10.0.0.300/8"],
+        ["--deny", "everyone"],
+        ["--good-bot", "evilbot"],
+    ):
+        refused = run_cli(env, "unit", "update", sitekey, *bad)
+        assert refused.returncode == 2, (bad, refused.stdout)
+        assert "Traceback" not in refused.stderr and refused.stderr.strip()
+    after = json.loads(run_cli(env, "unit", "show", sitekey, "--json").stdout)
+    assert after == shown, "a refused update changes nothing"

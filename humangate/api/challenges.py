@@ -3,18 +3,87 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from humangate.api.deps import ClientPrefix, DirectoryDep, PageHostname, VerifierDep
+from humangate.api.deps import Client, ClientDep, DirectoryDep, PageHostname, VerifierDep
 from humangate.units import UnitView, hostname_allowed
-from humangate.verification import Rejected, Verifier, Visitor, expired_challenge
+from humangate.verification import Rejected, Signals, Verifier, Visitor, expired_challenge
 
 router = APIRouter(prefix="/api/v1", tags=["challenges"])
 
 Language = Literal["en", "zh"]
+Pair = Annotated[list[Annotated[int, Field(ge=0, le=100_000)]], Field(min_length=2, max_length=2)]
+MAX_TRACE_POINTS = 600
+
+
+class Environment(BaseModel):
+    """Coarse facts about the browser, read once by the widget; every key optional.
+
+    Used for consistency rules (humangate/risk/environment.py) and, hashed with the unit's salt,
+    for the device id; never stored as given.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    wd: bool | None = None
+    ua: str | None = Field(default=None, max_length=300)
+    lang: str | None = Field(default=None, max_length=35)
+    langs: int | None = Field(default=None, ge=0, le=100)
+    tz: str | None = Field(default=None, max_length=64)
+    tzo: int | None = Field(default=None, ge=-1440, le=1440)
+    scr: Pair | None = None
+    avail: Pair | None = None
+    dpr: float | None = Field(default=None, ge=0, le=20, allow_inf_nan=False)
+    touch: int | None = Field(default=None, ge=0, le=1000)
+    hc: int | None = Field(default=None, ge=0, le=4096)
+    mem: float | None = Field(default=None, ge=0, le=4096, allow_inf_nan=False)
+    plugins: int | None = Field(default=None, ge=0, le=1000)
+    canvas: str | None = Field(default=None, max_length=16, pattern=r"^[0-9a-f]*$")
+    webgl: str | None = Field(default=None, max_length=64)
+    chrome: bool | None = None
+    perm: str | None = Field(default=None, max_length=16)
+    outer: Pair | None = None
+
+
+class IssueSignals(BaseModel):
+    """What the widget sends with a challenge request."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    env: Environment | None = None
+    fp: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9_-]*$")
+
+
+class GestureSignals(BaseModel):
+    """The pointer trace of the gesture that produced an answer: [x, y, t] in CSS px relative to
+    where the gesture began and ms since the widget showed the challenge, t non-decreasing."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    pointer: Literal["mouse", "touch", "pen", "keyboard", "none"] = "none"
+    trace: list[list[float]] | None = Field(default=None, max_length=MAX_TRACE_POINTS)
+
+    @field_validator("trace")
+    @classmethod
+    def _points(cls, trace: list[list[float]] | None) -> list[list[float]] | None:
+        if trace is None:
+            return None
+        last = 0.0
+        for point in trace:
+            if len(point) != 3:
+                raise ValueError("each trace point is [x, y, t]")
+            x, y, t = point
+            if not all(abs(v) <= 100_000 for v in (x, y)) or not 0 <= t <= 86_400_000:
+                raise ValueError("trace point out of range")
+            if t < last:
+                raise ValueError("trace times must not decrease")
+            last = t
+        return trace
+
+
 ChallengeId = Path(pattern=r"^[A-Za-z0-9_-]{16,64}$", description="The id of an issued challenge.")
 
 
@@ -27,7 +96,7 @@ class ChallengeRequest(BaseModel):
     action: str = Field(default="", max_length=32, pattern=r"^[A-Za-z0-9_.-]*$")
     cdata: str = Field(default="", max_length=255)
     lang: Language = "en"
-    signals: dict[str, Any] | None = None
+    signals: IssueSignals | None = None
 
 
 class AudioRequest(BaseModel):
@@ -52,7 +121,7 @@ class AnswerRequest(BaseModel):
     pow: PowSolution | None = None
     answer: Any = None
     trajectory: list[Any] | None = Field(default=None, max_length=2000)
-    signals: dict[str, Any] | None = None
+    signals: GestureSignals | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +161,35 @@ async def create_challenge(
     body: ChallengeRequest,
     verifier: VerifierDep,
     directory: DirectoryDep,
-    prefix: ClientPrefix,
+    client: ClientDep,
     hostname: PageHostname,
 ) -> dict[str, Any]:
-    """Check the site key and the page's origin, then issue a `pow` or `slide` challenge."""
+    """Check the site key and the page's origin, then issue a challenge chosen by mode and risk.
+
+    The answer names the challenge's `kind` and carries its payload under that name; a `pow`
+    with `gesture: true` (managed mode) also asks the widget for a slide-to-verify gesture.
+    """
     unit = await _unit_for_page(directory, body.sitekey, hostname)
-    visitor = Visitor(ip_prefix=prefix, hostname=hostname or "", lang=body.lang)
-    return await verifier.issue(unit, visitor, action=body.action, cdata=body.cdata)
+    signals = body.signals or IssueSignals()
+    environment = signals.env.model_dump(exclude_none=True) if signals.env else None
+    return await verifier.issue(
+        unit,
+        _visitor(client, hostname, body.lang),
+        action=body.action,
+        cdata=body.cdata,
+        signals=Signals(environment=environment, first_party=signals.fp),
+    )
+
+
+def _visitor(client: Client, hostname: str | None, lang: str = "en") -> Visitor:
+    return Visitor(
+        ip_prefix=client.prefix,
+        hostname=hostname or "",
+        lang=lang,
+        ip=client.ip,
+        user_agent=client.user_agent,
+        accept_language=client.accept_language,
+    )
 
 
 @router.post("/challenges/{challenge_id}/answer", summary="Answer a challenge")
@@ -106,25 +197,29 @@ async def answer_challenge(
     body: AnswerRequest,
     verifier: VerifierDep,
     directory: DirectoryDep,
-    prefix: ClientPrefix,
+    client: ClientDep,
     hostname: PageHostname,
     challenge_id: str = ChallengeId,
 ) -> dict[str, Any]:
-    """Consume the challenge and check the answer: a pass token, or the next challenge."""
+    """Consume the challenge and check the answer: a pass token, or the next challenge.
+
+    The gesture's trace is scored and then discarded; only its features are kept."""
     state = await _live_state(verifier, directory, challenge_id, hostname)
     unit = state.unit
     if state.kind == "pow" and body.pow is None:
         raise Rejected(400, "bad-request", "A pow challenge needs {'pow': {'number': N}}.")
     if state.kind != "pow" and body.answer is None:
         raise Rejected(400, "bad-request", "A visual or audio challenge needs an 'answer'.")
-    visitor = Visitor(ip_prefix=prefix, hostname=hostname or "")
+    gesture = body.signals or GestureSignals()
+    trace = [(p[0], p[1], p[2]) for p in gesture.trace] if gesture.trace else None
     return await verifier.answer(
         unit,
         challenge_id,
-        visitor,
+        _visitor(client, hostname),
         pow_number=body.pow.number if body.pow else None,
         answer=body.answer,
         trajectory=body.trajectory,
+        signals=Signals(trace=trace, pointer=gesture.pointer),
     )
 
 
@@ -132,7 +227,7 @@ async def answer_challenge(
 async def switch_to_audio(
     verifier: VerifierDep,
     directory: DirectoryDep,
-    prefix: ClientPrefix,
+    client: ClientDep,
     hostname: PageHostname,
     body: AudioRequest | None = None,
     challenge_id: str = ChallengeId,
@@ -142,5 +237,6 @@ async def switch_to_audio(
     if state.kind in ("pow", "audio"):
         raise Rejected(400, "bad-request", "Only a visual challenge has an audio alternative.")
     language = body.language if body else "en"
-    visitor = Visitor(ip_prefix=prefix, hostname=hostname or "", lang=language)
-    return await verifier.switch_to_audio(state.unit, challenge_id, visitor)
+    return await verifier.switch_to_audio(
+        state.unit, challenge_id, _visitor(client, hostname, language)
+    )

@@ -29,8 +29,25 @@ def get_directory(request: Request) -> UnitDirectory:
     return request.app.state.directory  # type: ignore[no-any-return]
 
 
-def get_client_prefix(request: Request) -> str:
-    return ip_prefix(request.client.host if request.client else None)
+@dataclass(frozen=True, slots=True)
+class Client:
+    """The requester as the network shows it; only `prefix` is ever stored or counted."""
+
+    ip: str
+    prefix: str
+    user_agent: str
+    accept_language: str
+
+
+def get_client(request: Request) -> Client:
+    ip = request.client.host if request.client else ""
+    headers = request.headers
+    return Client(
+        ip=ip,
+        prefix=ip_prefix(ip),
+        user_agent=headers.get("user-agent", "")[:512],
+        accept_language=headers.get("accept-language", "")[:256],
+    )
 
 
 def get_page_hostname(request: Request) -> str | None:
@@ -39,5 +56,5 @@ def get_page_hostname(request: Request) -> str | None:
 
 VerifierDep = Annotated[Verifier, Depends(get_verifier)]
 DirectoryDep = Annotated[UnitDirectory, Depends(get_directory)]
-ClientPrefix = Annotated[str, Depends(get_client_prefix)]
+ClientDep = Annotated[Client, Depends(get_client)]
 PageHostname = Annotated[str | None, Depends(get_page_hostname)]

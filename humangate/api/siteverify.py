@@ -18,7 +18,14 @@ from humangate.verification import Verifier, verify_failure, verify_test_secret
 
 router = APIRouter(tags=["siteverify"])
 
-_LIMITS = {"secret": 256, "response": 4096, "remoteip": 64, "sitekey": 64, "idempotency_key": 128}
+_LIMITS = {
+    "secret": 256,
+    "response": 4096,
+    "remoteip": 64,
+    "sitekey": 64,
+    "idempotency_key": 128,
+    "expected_action": 32,
+}
 _REQUEST_ERRORS = {
     "missing-input-secret",
     "missing-input-response",
@@ -85,7 +92,10 @@ async def verify_fields(
     if fields.get("sitekey") and fields["sitekey"] != unit.sitekey:
         return verify_failure(["sitekey-secret-mismatch"])
     result = await verifier.siteverify(
-        unit, response, idempotency_key=fields.get("idempotency_key", "")
+        unit,
+        response,
+        idempotency_key=fields.get("idempotency_key", ""),
+        expected_action=fields.get("expected_action", ""),
     )
     if result["success"]:
         result["sitekey"] = unit.sitekey

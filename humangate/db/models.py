@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -26,6 +27,12 @@ class Unit(Base):
     kinds: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["slide"])
     difficulty: Mapped[int] = mapped_column(Integer, default=2)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    score_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    calibrated_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    allow_networks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    deny_networks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    good_bots: Mapped[list[str]] = mapped_column(JSON, default=list)
+    device_salt: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     secrets: Mapped[list[UnitSecret]] = relationship(
@@ -45,3 +52,24 @@ class UnitSecret(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     unit: Mapped[Unit] = relationship(back_populates="secrets")
+
+
+class RiskEvent(Base):
+    """One scored answer: features, score and reasons with a truncated IP; never a raw trace."""
+
+    __tablename__ = "risk_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    device_id: Mapped[str] = mapped_column(String(32))
+    ip_prefix: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(24))
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    features: Mapped[dict[str, float]] = mapped_column(JSON)
+    token_digest: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    label: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    labelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

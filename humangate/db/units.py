@@ -46,6 +46,12 @@ def to_view(unit: Unit) -> UnitView:
         disabled=unit.disabled,
         kinds=tuple(unit.kinds),
         difficulty=unit.difficulty,
+        score_threshold=unit.score_threshold,
+        calibrated_threshold=unit.calibrated_threshold,
+        allow_networks=tuple(unit.allow_networks or ()),
+        deny_networks=tuple(unit.deny_networks or ()),
+        good_bots=tuple(unit.good_bots or ()),
+        device_salt=unit.device_salt,
     )
 
 
@@ -73,6 +79,10 @@ async def create_unit(
         kinds=list(kinds),
         difficulty=difficulty,
         disabled=False,
+        allow_networks=[],
+        deny_networks=[],
+        good_bots=[],
+        device_salt=secrets.token_hex(16),
         created_at=now,
     )
     unit.secrets.append(UnitSecret(digest=digest_secret(secret), created_at=now, expires_at=None))
@@ -102,6 +112,10 @@ class UnitChanges:
     difficulty: int | None = None
     pow_difficulty: int | None = None
     disabled: bool | None = None
+    score_threshold: float | None = None
+    allow_networks: tuple[str, ...] | None = None
+    deny_networks: tuple[str, ...] | None = None
+    good_bots: tuple[str, ...] | None = None
 
 
 async def update_unit(session: AsyncSession, sitekey: str, changes: UnitChanges) -> UnitView | None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
+import time
+
+from bench.risk.human import human_trace
+from bench.risk.task import DragTask
 
 SLIDER = ".humangate-widget [role=slider]"
 LIVE = ".humangate-widget [aria-live=polite]"
@@ -60,22 +65,64 @@ def deep_focus(page) -> str | None:
     )
 
 
-def drag_handle(page, slide: dict, x: float, *, steps: int = 14, pause_ms: int = 20) -> None:
-    """Drag the slider handle by `x` background px, in small human-like steps."""
+_seeds = itertools.count(1000)
+
+
+def human_drag(page, start: tuple[float, float], dx: float, *, seed: int) -> None:
+    """Drag from `start` by `dx` CSS px along a human-movement model trace, in real time.
+
+    The model (bench/risk/human.py) gives points at 30-1000 Hz; they are replayed at most every
+    8 ms, each at its own moment, so the page's event timestamps carry the model's timing.
+    """
+    task = DragTask(distance=abs(dx), tolerance=1.5, handle_size=40.0, pointer="mouse")
+    points = human_trace(random.Random(seed), task)
+    sign = 1.0 if dx >= 0 else -1.0
+    x0, y0 = start
+    page.mouse.move(x0 - sign * 30, y0 + 12)
+    page.mouse.move(x0, y0)
+    # The model's first point comes when the person grabs the handle after seeing it.
+    time.sleep(min(points[0][2], 3000) / 1000)
+    page.mouse.down()
+    began = time.perf_counter()
+    t_first = points[0][2]
+    last_sent = -1e9
+    for x, y, t in points[1:]:
+        due = (t - t_first) / 1000
+        if (t - last_sent) < 8 and (x, y, t) != points[-1]:
+            continue
+        while (wait := due - (time.perf_counter() - began)) > 0:
+            time.sleep(min(wait, 0.004))
+        page.mouse.move(x0 + sign * x, y0 + y)
+        last_sent = t
+    page.mouse.move(x0 + dx, y0 + points[-1][1])
+    page.mouse.up()
+
+
+def scripted_drag(page, start: tuple[float, float], dx: float) -> None:
+    """What a scripted bot does: a straight line at constant speed, one event every 10 ms."""
+    x0, y0 = start
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for i in range(1, 31):
+        page.wait_for_timeout(10)
+        page.mouse.move(x0 + dx * i / 30, y0)
+    page.mouse.up()
+
+
+def handle_centre(page) -> tuple[float, float]:
     handle = page.locator(SLIDER)
     handle.wait_for(state="visible")
+    box = handle.bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def drag_handle(page, slide: dict, x: float) -> None:
+    """Drag the slide puzzle's handle by `x` background px, the way a person would.
+
+    Every drag gets its own seed: the server rightly refuses a drag it has seen before."""
+    start = handle_centre(page)
     image = page.locator(IMAGE).bounding_box()
     assert image is not None
     scale = image["width"] / slide["width"]
-    box = handle.bounding_box()
-    assert box is not None
-    start_x, start_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    rng = random.Random(x)
-    page.mouse.move(start_x, start_y)
-    page.mouse.down()
-    for i in range(1, steps + 1):
-        page.wait_for_timeout(pause_ms)
-        eased = 1 - (1 - i / steps) ** 2
-        page.mouse.move(start_x + x * scale * eased, start_y + rng.uniform(-2, 2))
-    page.wait_for_timeout(pause_ms)
-    page.mouse.up()
+    human_drag(page, start, x * scale, seed=next(_seeds))

@@ -33,6 +33,18 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+# The widget tests play a person, so they hide what automation announces (navigator.webdriver,
+# "HeadlessChrome"): otherwise the risk engine rightly refuses them. tests/browser/test_risk.py
+# also plays bots, with those announcements left in place.
+PERSON_ARGS = ["--disable-blink-features=AutomationControlled"]
+
+
+def person_user_agent(browser) -> str:
+    major = browser.version.split(".")[0]
+    return (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        f"Chrome/{major}.0.0.0 Safari/537.36"
+    )
 
 
 @dataclass(frozen=True)
@@ -95,14 +107,20 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS + PERSON_ARGS
+        )
         yield browser
         browser.close()
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(color_scheme="light", viewport={"width": 520, "height": 800})
+    context = browser.new_context(
+        color_scheme="light",
+        viewport={"width": 520, "height": 800},
+        user_agent=person_user_agent(browser),
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -88,6 +88,8 @@ def test_keyboard_only(page, hg_server, redis_db):
     expect(page.locator(LIVE)).to_have_text("Verification succeeded")
 
     page.keyboard.press("Tab")
+    assert deep_focus(page) == "brand", "the widget's privacy link comes after the challenge"
+    page.keyboard.press("Tab")
     assert deep_focus(page) == "submit", "focus should move on from the solved widget"
     page.keyboard.press("Enter")
     expect(page.locator("#verify-result")).to_contain_text('"success": true')

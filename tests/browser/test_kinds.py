@@ -257,7 +257,10 @@ def test_text_in_chinese(browser, host_site, hg_server, redis_db, unit_for):
     try:
         challenge = _open(page, host_site, hg_server, unit_for("text"))
         assert challenge["kind"] == "text"
-        assert asked == [{"sitekey": unit_for("text"), "lang": "zh"}]
+        assert [{k: v for k, v in a.items() if k != "signals"} for a in asked] == [
+            {"sitekey": unit_for("text"), "lang": "zh"}
+        ]
+        assert asked[0]["signals"]["env"]["lang"] == "zh-CN"
         text = private_answer(redis_db, challenge["id"])["text"]
         expect(page.locator(MESSAGE)).to_have_text("请输入图中的字符")
         expect(page.locator(LIVE)).to_have_text("请输入图中的字符并按回车键")

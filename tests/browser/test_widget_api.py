@@ -42,7 +42,12 @@ def test_implicit_render_pow_pass_key(page, host_site, hg_server):
     assert token and _events(page) == [["ok", token]]
     assert page.evaluate("() => humangate.getResponse()") == token
     sent = [r.post_data_json for r in requests if r.method == "POST"]
-    assert sent == [{"sitekey": PASS_SITEKEY, "lang": "en", "action": "login"}]
+    assert [{k: v for k, v in s.items() if k != "signals"} for s in sent] == [
+        {"sitekey": PASS_SITEKEY, "lang": "en", "action": "login"}
+    ]
+    signals = sent[0]["signals"]
+    assert set(signals) == {"env", "fp"} and len(signals["fp"]) == 24
+    assert signals["env"]["wd"] is False and signals["env"]["tz"]
 
 
 def test_explicit_render_reset_remove(page, host_site, hg_server):

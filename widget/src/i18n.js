@@ -44,6 +44,12 @@ const EN = {
   digits: "Digits you hear",
   play: "Play",
   pause: "Pause",
+  check: "Slide to verify you are human",
+  checkSay: "Drag the handle to the end of the track, or press Enter on it",
+  checkHint: "Slide to verify",
+  checkLabel: "Slide to verify",
+  more: "One more step",
+  privacy: "What HumanGate keeps about this device",
 };
 
 const ZH = {
@@ -87,6 +93,12 @@ const ZH = {
   digits: "听到的数字",
   play: "播放",
   pause: "暂停",
+  check: "向右滑动完成验证",
+  checkSay: "将滑块拖到最右侧，或在滑块上按回车键",
+  checkHint: "向右滑动验证",
+  checkLabel: "滑动验证",
+  more: "还需一步验证",
+  privacy: "HumanGate 保存的本设备信息",
 };
 
 /** "zh" for any Chinese language tag, otherwise "en". */

@@ -1,6 +1,7 @@
 // humangate.js entry: finds its server from its own <script src>, renders every
 // `.humangate[data-sitekey]` (unless told to render explicitly) and exposes `window.humangate`.
 
+import { environment } from "./env.js";
 import { call, Widget } from "./widget.js";
 
 if (!window.humangate) {
@@ -58,6 +59,8 @@ if (!window.humangate) {
 
   window.humangate = {
     render,
+    // The facts the device id is made from; the privacy page sends them to find its records.
+    environment,
     getResponse(ref) {
       const w = find(ref);
       return w ? w.token : undefined;

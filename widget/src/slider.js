@@ -1,6 +1,7 @@
 // Slide and rotate: a track with a handle (a focusable role="slider"); the rotate disc also turns
 // by dragging it round its centre. Methods of Widget (mixed into its prototype).
 
+import { Trace } from "./env.js";
 import { clamp, pct } from "./util.js";
 
 export const Slider = {
@@ -87,6 +88,7 @@ export const Slider = {
       }
       if (el == this.hd) el.focus({ preventScroll: true });
       this.drag = { id: e.pointerId, x: e.clientX, v: this.v, a: disc && this.angle(e) };
+      this.tr = new Trace(this.shown, e);
       this.el.classList.add("drag");
       this.begin();
       this.point(e);
@@ -94,6 +96,7 @@ export const Slider = {
     el.addEventListener("pointermove", (e) => {
       const d = this.drag;
       if (!d || d.id != e.pointerId) return;
+      this.tr.move(e);
       const list = (e.getCoalescedEvents && e.getCoalescedEvents()) || [];
       for (const ev of list.length ? list : [e]) {
         if (disc) this.move(d.v + this.angle(ev) - d.a, 1);
@@ -107,11 +110,13 @@ export const Slider = {
       this.drag = null;
       this.el.classList.remove("drag");
       if (e.type == "pointerup" && this.v != d.v) {
+        this.tr.add(e);
         this.point(e);
         this.submit();
       } else {
         this.move(d.v);
         this.traj = [];
+        this.tr = null;
       }
     };
     el.addEventListener("pointerup", end);
@@ -155,6 +160,8 @@ export const Slider = {
     }
     e.preventDefault();
     this.begin();
+    this.kb = true;
+    this.tr = null;
     if (!this.traj.length) this.point(null);
     // The disc turns round and round; the puzzle piece stops at the ends.
     this.move(v, this.kind == "rotate");

@@ -30,7 +30,9 @@ border:3px solid var(--tr);border-top-color:var(--ac);animation:hgspin .8s linea
 [data-state=puzzle] .ic{display:none}
 [data-state=failed] .msg,[data-state=error] .msg{color:var(--bad)}
 .msg{flex:1;min-width:0;overflow-wrap:anywhere;outline:none}
-.brand{font-size:11px;color:var(--mut)}
+.brand{display:block;margin-top:2px;font-size:11px;color:var(--mut);text-align:right;
+text-decoration:none}
+.brand:hover{text-decoration:underline}
 button{margin:0;font:inherit;color:inherit;cursor:pointer}
 button:disabled{opacity:.45;cursor:default}
 .bar{display:flex;align-items:center;gap:4px;margin-top:8px}

@@ -2,6 +2,8 @@
 // rotate, click, text, audio), and keeps the pass token in a hidden form field until it expires.
 
 import { Clicks } from "./click.js";
+import { environment, firstParty } from "./env.js";
+import { Gesture } from "./gesture.js";
 import { pickLang, strings } from "./i18n.js";
 import { solvePow } from "./pow.js";
 import { Slider } from "./slider.js";
@@ -9,8 +11,8 @@ import { CSS as STYLE } from "./styles.js";
 import { Typing } from "./typing.js";
 import { ICONS, r2 } from "./util.js";
 
-// The kinds a person solves.
-const KINDS = /^(slide|rotate|click|text|audio)$/;
+// The kinds a person solves ("check" is managed mode's slide-to-verify gesture).
+const KINDS = /^(check|slide|rotate|click|text|audio)$/;
 
 let sheet;
 
@@ -77,13 +79,15 @@ export class Widget {
     const html =
       `<div class="hg" role="group" aria-label="${t("group")}">` +
       '<div class="row"><span class="ic" aria-hidden="true"></span>' +
-      '<span class="msg" tabindex="-1"></span><span class="brand">HumanGate</span></div>' +
+      '<span class="msg" tabindex="-1"></span></div>' +
       '<div class="pz" hidden></div><div class="bar" hidden>' +
       button("rf", "refresh") +
       button("au", "audio") +
       '<span class="sp"></span>' +
       button("un", "undo") +
       `<button type="button" class="ok">${t("verify")}</button></div>` +
+      // Last in tab order: the challenge comes first for keyboard users.
+      `<a class="brand" target="_blank" rel="noopener" title="${t("privacy")}">HumanGate</a>` +
       '<div class="sr" aria-live="polite"></div></div>';
     const host = (this.host = document.createElement("div"));
     host.className = "humangate-widget";
@@ -111,6 +115,10 @@ export class Widget {
     this.au = $(".au");
     this.un = $(".un");
     this.ok = $(".ok");
+    const privacy = new URL("../../privacy/device", this.api);
+    privacy.searchParams.set("sitekey", this.o.sitekey);
+    privacy.hash = "fp=" + firstParty();
+    $(".brand").href = privacy.href;
     $(".rf").addEventListener("click", () => {
       this.fails = 0;
       this.load();
@@ -148,7 +156,7 @@ export class Widget {
     this.el.setAttribute("data-state", state);
     this.msg.textContent = text;
     this.pz.hidden = !shown;
-    this.bar.hidden = !shown && state != "error";
+    this.bar.hidden = (!shown || kind == "check") && state != "error";
     this.au.hidden = !shown;
     this.un.hidden = kind != "click" || !shown;
     this.ok.hidden = !/^(click|text|audio)$/.test(kind) || !shown;
@@ -180,7 +188,11 @@ export class Widget {
 
   body() {
     // `lang` picks the script of click challenges and the voice of audio ones.
-    const body = { sitekey: this.o.sitekey, lang: this.lang };
+    const body = {
+      sitekey: this.o.sitekey,
+      lang: this.lang,
+      signals: { env: environment(), fp: firstParty() },
+    };
     if (this.o.action) body.action = String(this.o.action);
     if (this.o.cdata) body.cdata = String(this.o.cdata);
     return body;
@@ -190,6 +202,7 @@ export class Widget {
   stop() {
     clearTimeout(this.tExp);
     this.drag = null;
+    this.tr = null;
     this.el.classList.remove("drag");
     this.mute();
     if (this.token) this.setToken("");
@@ -234,7 +247,14 @@ export class Widget {
     this.ch = ch;
     this.kind = ch.kind;
     this.shown = performance.now();
-    if (ch.kind == "pow") {
+    if (ch.kind == "pow" && ch.gesture) {
+      this.kind = "check";
+      this.powp = solvePow(ch.pow, () => gen == this.gen);
+      this.tExp = setTimeout(() => {
+        if (this.live_() && !this.drag) this.load();
+      }, Math.max(5, (ch.expires_in || 120) - 2) * 1000);
+      this.stage({}, notice, focus);
+    } else if (ch.kind == "pow") {
       this.set("solving", this.t("verifying"), notice ? 0 : this.t("verifying"));
       solvePow(ch.pow, () => gen == this.gen).then((number) => {
         if (gen != this.gen) return;
@@ -264,6 +284,8 @@ export class Widget {
     );
     if (gen != this.gen) return;
     if (status == 200 && data.success && data.token) return this.pass(data);
+    // Managed mode wants more than the gesture showed: a visual challenge follows.
+    if (data.error == "challenge-required" && data.next) return this.load(data.next, this.t("more"));
     if (status == 410 || data.success === false) {
       const pow = ch.kind == "pow";
       // A pow answer is computed, not guessed: failing twice in a row will not get better.
@@ -319,13 +341,14 @@ export class Widget {
       '</span><div class="hd" role="slider" tabindex="0" aria-valuemin="0" aria-label="' +
       t(label) +
       '">' +
-      ICONS[kind == "slide" ? "arrow" : "turn"] +
+      ICONS[kind == "rotate" ? "turn" : "arrow"] +
       "</div></div>";
     const field = (label, mode, max) =>
       `<input class="in" type="text" inputmode="${mode}" maxlength="${max}" autocomplete="off" ` +
       `autocapitalize="off" autocorrect="off" spellcheck="false" aria-label="${t(label)}" ` +
       `placeholder="${t(label)}">`;
     const markup = {
+      check: track("checkLabel"),
       slide:
         '<div class="img" aria-hidden="true"><img class="bg"><img class="pc"></div>' +
         track("slideLabel"),
@@ -345,6 +368,8 @@ export class Widget {
     this.mute();
     this.p = p;
     this.traj = [];
+    this.tr = null;
+    this.kb = false;
     this.v = 0;
     this.pts = [];
     pz.innerHTML = markup[kind];
@@ -358,7 +383,8 @@ export class Widget {
     this.au.setAttribute("aria-label", this.au.title);
     const bg = $(".bg");
     this.main = $(".hd,.ci,.play,.in");
-    if (kind == "slide" || kind == "rotate") this.slider(p, bg, $(".hd"));
+    if (kind == "check") this.checkBar($(".hd"));
+    else if (kind == "slide" || kind == "rotate") this.slider(p, bg, $(".hd"));
     else if (kind == "click") this.clicks(p, bg, $(".ci"), $(".pi"));
     else this.typing(p, $(".in"), $(".ti"), $(".play"), $("audio"));
     this.upd();
@@ -403,9 +429,12 @@ export class Widget {
       if (!text) return this.inp.focus();
       answer = { text };
     }
-    this.answer({ answer, trajectory: this.traj });
+    const body = { answer, trajectory: this.traj };
+    if (this.tr) body.signals = this.tr.signals();
+    else if (this.kb) body.signals = { pointer: "keyboard" };
+    this.answer(body);
   }
 }
 
 // The kinds' own parts live in their modules.
-Object.assign(Widget.prototype, Slider, Clicks, Typing);
+Object.assign(Widget.prototype, Gesture, Slider, Clicks, Typing);

@@ -1,0 +1,121 @@
+"""Verb-first functions over risk events; each takes an `AsyncSession`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from humangate.db.models import RiskEvent, Unit
+
+LABELS = ("legitimate", "abusive")
+CALIBRATION_WINDOW = 1000  # the most recent labels a unit's calibration looks at
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """What is kept of one scored answer: no trace, no full IP, no raw environment."""
+
+    unit_id: int
+    created_at: datetime
+    device_id: str
+    ip_prefix: str
+    kind: str
+    mode: str
+    outcome: str
+    score: float
+    reasons: tuple[str, ...]
+    features: dict[str, float]
+    token_digest: str | None = None
+
+
+async def add_events(session: AsyncSession, records: Iterable[EventRecord]) -> int:
+    rows = [
+        RiskEvent(
+            unit_id=r.unit_id,
+            created_at=r.created_at,
+            device_id=r.device_id,
+            ip_prefix=r.ip_prefix,
+            kind=r.kind,
+            mode=r.mode,
+            outcome=r.outcome,
+            score=r.score,
+            reasons=list(r.reasons),
+            features=r.features,
+            token_digest=r.token_digest,
+        )
+        for r in records
+    ]
+    session.add_all(rows)
+    await session.commit()
+    return len(rows)
+
+
+async def label_event(
+    session: AsyncSession, unit_id: int, token_digest: str, label: str, *, now: datetime
+) -> bool:
+    """Label the event that minted this token for this unit; False if there is none."""
+    result = await session.execute(
+        update(RiskEvent)
+        .where(RiskEvent.unit_id == unit_id, RiskEvent.token_digest == token_digest)
+        .values(label=label, labelled_at=now)
+    )
+    await session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def labelled_scores(session: AsyncSession, unit_id: int) -> list[tuple[float, str]]:
+    rows = await session.execute(
+        select(RiskEvent.score, RiskEvent.label)
+        .where(RiskEvent.unit_id == unit_id, RiskEvent.label.is_not(None))
+        .order_by(RiskEvent.labelled_at.desc())
+        .limit(CALIBRATION_WINDOW)
+    )
+    return [(float(score), str(label)) for score, label in rows]
+
+
+async def set_calibrated_threshold(
+    session: AsyncSession, unit_id: int, threshold: float | None
+) -> None:
+    await session.execute(
+        update(Unit).where(Unit.id == unit_id).values(calibrated_threshold=threshold)
+    )
+    await session.commit()
+
+
+async def device_events(session: AsyncSession, devices: dict[int, str]) -> list[RiskEvent]:
+    """The events held for each (unit id → device id) pair, newest first."""
+    found: list[RiskEvent] = []
+    for unit_id, device in devices.items():
+        rows = await session.scalars(
+            select(RiskEvent)
+            .where(RiskEvent.unit_id == unit_id, RiskEvent.device_id == device)
+            .order_by(RiskEvent.created_at.desc())
+            .limit(500)
+        )
+        found.extend(rows)
+    return found
+
+
+async def erase_device(session: AsyncSession, devices: dict[int, str]) -> int:
+    erased = 0
+    for unit_id, device in devices.items():
+        result = await session.execute(
+            delete(RiskEvent).where(RiskEvent.unit_id == unit_id, RiskEvent.device_id == device)
+        )
+        erased += result.rowcount  # type: ignore[attr-defined]
+    await session.commit()
+    return erased
+
+
+async def purge_events(session: AsyncSession, *, before: datetime) -> int:
+    result = await session.execute(delete(RiskEvent).where(RiskEvent.created_at < before))
+    await session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""Retention, erasure and export of what HumanGate keeps about people."""

@@ -1,0 +1,53 @@
+"""Risk events are kept for a configurable number of days (HUMANGATE_RISK_RETENTION_DAYS), then
+purged by a job every node runs; deleting the same old rows twice is harmless."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from humangate.db.events import purge_events
+
+log = logging.getLogger(__name__)
+
+
+class RetentionJob:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        days: int,
+        every_seconds: float = 3600.0,
+    ) -> None:
+        self._sessions = sessions
+        self._days = days
+        self._every = every_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    async def purge(self, now: datetime | None = None) -> int:
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=self._days)
+        async with self._sessions() as session:
+            return await purge_events(session, before=cutoff)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                purged = await self.purge()
+                if purged:
+                    log.info("purged %d risk events older than %d days", purged, self._days)
+            except Exception:  # noqa: BLE001 - retry at the next round
+                log.exception("purging risk events failed")
+            await asyncio.sleep(self._every)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -301,6 +301,42 @@ def run(n: int, seed: int) -> None:
     if not ddddocr_solvers():
         print("ddddocr: not installed, skipped")
     print("ddddocr slide_comparison: not applicable (needs the hole-free background, never sent)")
+    best = max(rows, key=lambda row: row[1])
+    drag_gate(best[0], best[1] / n, n, seed)
+
+
+def drag_gate(solver: str, position_rate: float, n: int, seed: int) -> None:
+    """The whole attack: the best solver's position, dragged by a bot, past the server's gate.
+
+    A right slide answer still fails when its drag scores below the floor (half the unit's
+    threshold). Each bot family drags to the solver's x; the environment is taken as clean
+    (a careful bot spoofs it) and every trace is fresh (no replay finding), so this is the gate
+    at its most lenient. Position and drag are independent, so the rates multiply.
+    """
+    from bench.risk.external import GeneratorUnavailable
+    from bench.risk.families import BOT_FAMILIES, FAMILIES
+    from bench.risk.task import DragTask
+    from humangate.risk.assess import assess, combine_weights, default_threshold
+
+    floor = default_threshold() * combine_weights().visual_floor_fraction
+    print(f"\nwith the drag gate (floor {floor:.3f}); {solver}: {position_rate:.1%} placed")
+    print(f"{'drag by':36} {'gate pass':>9} {'whole attack':>13} {'95% Wilson CI':>16}")
+    for family in ("human", *BOT_FAMILIES):
+        rng = random.Random(f"gate-{seed}-{family}")
+        passed = 0
+        try:
+            for _ in range(n):
+                distance = rng.uniform(40, 260)
+                task = DragTask(distance=distance, tolerance=4.0, handle_size=44.0, pointer="mouse")
+                trace = FAMILIES[family](rng, task)
+                passed += assess(trace, "mouse", ()).score >= floor
+        except GeneratorUnavailable as missing:
+            print(f"{family:36} not installed: {missing}")
+            continue
+        whole = round(passed / n * position_rate * n)
+        lo, hi = wilson(whole, n)
+        label = "human model (for reference)" if family == "human" else family
+        print(f"{label:36} {passed / n:9.1%} {whole / n:13.1%} {f'[{lo:.1%}, {hi:.1%}]':>16}")
 
 
 def main(argv: list[str] | None = None) -> None:

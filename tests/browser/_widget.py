@@ -68,21 +68,61 @@ def deep_focus(page) -> str | None:
 _seeds = itertools.count(1000)
 
 
-def human_drag(page, start: tuple[float, float], dx: float, *, seed: int) -> None:
+class _Finger:
+    """One finger on a touch screen, through the DevTools protocol (Playwright only taps)."""
+
+    def __init__(self, page) -> None:
+        self.cdp = page.context.new_cdp_session(page)
+
+    def _send(self, kind: str, x: float, y: float) -> None:
+        points = [] if kind == "touchEnd" else [{"x": x, "y": y, "radiusX": 4, "radiusY": 4}]
+        self.cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    def down(self, x: float, y: float) -> None:
+        self._send("touchStart", x, y)
+
+    def move(self, x: float, y: float) -> None:
+        self._send("touchMove", x, y)
+
+    def up(self, x: float, y: float) -> None:
+        self._send("touchEnd", x, y)
+
+
+class _Mouse:
+    def __init__(self, page) -> None:
+        self.mouse = page.mouse
+
+    def down(self, x: float, y: float) -> None:
+        self.mouse.move(x, y)
+        self.mouse.down()
+
+    def move(self, x: float, y: float) -> None:
+        self.mouse.move(x, y)
+
+    def up(self, x: float, y: float) -> None:
+        self.mouse.move(x, y)
+        self.mouse.up()
+
+
+def human_drag(
+    page, start: tuple[float, float], dx: float, *, seed: int, touch: bool = False
+) -> None:
     """Drag from `start` by `dx` CSS px along a human-movement model trace, in real time.
 
     The model (bench/risk/human.py) gives points at 30-1000 Hz; they are replayed at most every
     8 ms, each at its own moment, so the page's event timestamps carry the model's timing.
     """
-    task = DragTask(distance=abs(dx), tolerance=1.5, handle_size=40.0, pointer="mouse")
+    pointer = "touch" if touch else "mouse"
+    task = DragTask(distance=abs(dx), tolerance=1.5, handle_size=40.0, pointer=pointer)
     points = human_trace(random.Random(seed), task)
+    hand = _Finger(page) if touch else _Mouse(page)
     sign = 1.0 if dx >= 0 else -1.0
     x0, y0 = start
-    page.mouse.move(x0 - sign * 30, y0 + 12)
-    page.mouse.move(x0, y0)
+    if not touch:
+        page.mouse.move(x0 - sign * 30, y0 + 12)
     # The model's first point comes when the person grabs the handle after seeing it.
     time.sleep(min(points[0][2], 3000) / 1000)
-    page.mouse.down()
+    hand.down(x0, y0)
     began = time.perf_counter()
     t_first = points[0][2]
     last_sent = -1e9
@@ -92,10 +132,9 @@ def human_drag(page, start: tuple[float, float], dx: float, *, seed: int) -> Non
             continue
         while (wait := due - (time.perf_counter() - began)) > 0:
             time.sleep(min(wait, 0.004))
-        page.mouse.move(x0 + sign * x, y0 + y)
+        hand.move(x0 + sign * x, y0 + y)
         last_sent = t
-    page.mouse.move(x0 + dx, y0 + points[-1][1])
-    page.mouse.up()
+    hand.up(x0 + dx, y0 + points[-1][1])
 
 
 def scripted_drag(page, start: tuple[float, float], dx: float) -> None:
@@ -117,7 +156,7 @@ def handle_centre(page) -> tuple[float, float]:
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
 
-def drag_handle(page, slide: dict, x: float) -> None:
+def drag_handle(page, slide: dict, x: float, *, touch: bool = False) -> None:
     """Drag the slide puzzle's handle by `x` background px, the way a person would.
 
     Every drag gets its own seed: the server rightly refuses a drag it has seen before."""
@@ -125,4 +164,4 @@ def drag_handle(page, slide: dict, x: float) -> None:
     image = page.locator(IMAGE).bounding_box()
     assert image is not None
     scale = image["width"] / slide["width"]
-    human_drag(page, start, x * scale, seed=next(_seeds))
+    human_drag(page, start, x * scale, seed=next(_seeds), touch=touch)

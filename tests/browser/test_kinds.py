@@ -30,11 +30,15 @@ from tests.browser._widget import (
     UNDO,
     VERIFY,
     deep_focus,
+    drag_handle,
+    handle_centre,
+    human_drag,
     is_answer,
     is_audio_swap,
     is_new_challenge,
     private_answer,
 )
+from tests.browser.conftest import person_user_agent
 
 pytestmark = pytest.mark.browser
 
@@ -189,6 +193,39 @@ def test_click_by_touch_at_300px(browser, host_site, hg_server, redis_db, unit_f
     assert not errors, f"uncaught errors in the page: {errors}"
 
 
+def _touch_page(browser):
+    context = browser.new_context(
+        viewport={"width": 300, "height": 640},
+        has_touch=True,
+        is_mobile=True,
+        user_agent=person_user_agent(browser)
+        .replace("X11; Linux x86_64", "Linux; Android 14")
+        .replace("Safari", "Mobile Safari"),
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return context, page
+
+
+def test_slide_by_touch_at_300px(browser, host_site, hg_server, redis_db, unit_for):
+    """A finger drags the puzzle piece on a phone; the server sees a touch trace."""
+    context, page = _touch_page(browser)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        challenge = _open(page, host_site, hg_server, unit_for("slide"))
+        x = private_answer(redis_db, challenge["id"])["x"]
+        with page.expect_response(is_answer) as answered:
+            drag_handle(page, challenge["slide"], x, touch=True)
+        sent = _passed(page, answered)
+        assert abs(sent["answer"]["x"] - x) <= 4
+        assert sent["signals"]["pointer"] == "touch" and len(sent["signals"]["trace"]) >= 10
+        assert page.evaluate("document.documentElement.scrollWidth") <= 300
+    finally:
+        context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
 # ---- rotate ---------------------------------------------------------------------------------
 
 
@@ -216,6 +253,29 @@ def test_rotate_by_dragging_the_disc(page, host_site, hg_server, redis_db, unit_
     sent = _passed(page, answered)
     assert abs(sent["answer"]["angle"] - round(angle) % 360) <= 1
     _check_trajectory(sent, min_points=10)
+
+
+def test_rotate_by_touch_on_the_slider(browser, host_site, hg_server, redis_db, unit_for):
+    context, page = _touch_page(browser)
+    try:
+        challenge = _open(page, host_site, hg_server, unit_for("rotate"))
+        angle = round(private_answer(redis_db, challenge["id"])["angle"]) % 360
+        target = angle if angle >= 20 else angle + 360  # a full turn more is still upright
+        track = page.locator(".humangate-widget .tr").bounding_box()
+        handle = page.locator(SLIDER).bounding_box()
+        assert track and handle
+        travel = track["width"] - handle["width"]
+        with page.expect_response(is_answer) as answered:
+            human_drag(page, handle_centre(page), min(target, 359) / 359 * travel, seed=angle,
+                       touch=True)  # fmt: skip
+        sent = answered.value.json()
+        body = answered.value.request.post_data_json
+        assert body["signals"]["pointer"] == "touch"
+        turned = body["answer"]["angle"]
+        assert min(abs(turned - angle), 360 - abs(turned - angle)) <= 4, (turned, angle)
+        assert sent["success"] is True, sent
+    finally:
+        context.close()
 
 
 def test_rotate_with_the_slider_keys(page, host_site, hg_server, redis_db, unit_for):

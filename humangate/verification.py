@@ -314,7 +314,10 @@ class Verifier:
             return await self._pass(unit, visitor, state, risk)
         risk = await self._assess(unit, state, signals)
         threshold = unit.threshold(default_threshold())
-        if state["kind"] == "pow" and state.get("gesture") and risk.score < threshold:
+        # A replay match steps up whatever the score: people collide rarely, so they only
+        # meet a challenge, while a kit reusing a recording never passes on the gesture alone.
+        poor = risk.score < threshold or "replayed-trace" in risk.reasons
+        if state["kind"] == "pow" and state.get("gesture") and poor:
             self._record(unit, visitor, state, "escalated", risk)
             level = 2 if risk.score < self._floor(unit) else 1
             plan = choose_plan(unit, level=level, trusted=False, poor=False)

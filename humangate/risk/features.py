@@ -55,7 +55,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 GRID_MS = 10.0  # resampling step: 100 Hz, Nyquist 50 Hz, above the tremor band
-MAX_GRID_POINTS = 6000  # a very long trace gets a coarser grid instead of unbounded work
+MAX_GRID_POINTS = 2000  # beyond 20 s the grid coarsens: bounded work (a drag takes 0.3-5 s)
 SMOOTH_MS = 40.0  # Gaussian sigma: keeps the movement (< 4 Hz), leaves < 5 % of 10 Hz tremor
 KERNEL_SIGMAS = 4.0  # kernel radius; its cut-off tail (3e-4 of the peak) never reads as jerk
 MOVING_FRACTION = 0.05  # of peak speed: below it the pointer counts as stopped
@@ -123,12 +123,15 @@ def trajectory_features(trace: Any) -> dict[str, float]:
         return degenerate_features()
     t, x, y = points
     timing = _timing(np.diff(t), np.diff(x), np.diff(y))
-    keep = np.append(np.diff(t) > 0, True)  # coalesced events at one time: keep the last
+    # Events at one time (within a microsecond; browsers stamp 5 us or coarser): keep the last.
+    keep = np.append(np.diff(t) > EXACT_MS, True)
     t, x, y = t[keep], x[keep], y[keep]
     duration = float(t[-1] - t[0])
     if len(t) < 3 or duration <= 0 or not _moves(x, y):
         return degenerate_features()
     kin = _Kinematics(t, x, y)
+    if not math.isfinite(kin.peak):  # absurd but finite input can still overflow a speed
+        return degenerate_features()
     features = {
         "duration_log": math.log1p(duration),
         "reaction_log": math.log1p(max(float(t[0]), 0.0)),
@@ -212,8 +215,8 @@ class _Kinematics:
 
 def _gaussian(sigma: float) -> Array:
     radius = max(1, math.ceil(KERNEL_SIGMAS * sigma))
-    k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-    return k / k.sum()
+    k: Array = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    return k / float(k.sum())
 
 
 def _smooth(values: CArray, kernel: Array) -> CArray:

@@ -97,7 +97,8 @@ def _read_profile(s: Vector, p: Vector) -> Vector | None:
     grid = mean + spread * (np.array(QUANTILES)[:, None] + offsets[None, :])
     profile = np.interp(grid.ravel(), s, p).reshape(len(QUANTILES), _BIN_SAMPLES).mean(axis=1)
     shape = [math.log(mean / spread), math.log((total - mean) / spread), math.log(total)]
-    return np.concatenate([profile, shape])
+    vector = np.concatenate([profile, shape])
+    return vector if np.isfinite(vector).all() else None  # absurd input can overflow
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,18 +10,23 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from humangate import __version__
+from humangate.accounts import AccountContext
 from humangate.api import challenges, feedback, privacy, reference, site, siteverify
 from humangate.api.errors import install_error_handlers
 from humangate.api.limits import BodyLimit
 from humangate.config import Settings, load_settings
+from humangate.console import install as install_console
+from humangate.console.widget import ensure_console_unit
 from humangate.db.engine import create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
 from humangate.demo import ensure_demo_unit
 from humangate.directory import UnitDirectory
 from humangate.dnscheck import verify_crawler_dns
 from humangate.events import EventLog
+from humangate.messaging import MessageTemplates, channels_from_settings
 from humangate.pool import ChallengePool
 from humangate.privacy.retention import RetentionJob
+from humangate.stats import UnitCounters
 from humangate.store import create_store
 from humangate.verification import Policy, Verifier, generate_visual
 
@@ -31,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     key = settings.resolve_secret_key()
     regions = settings.load_region_table()
+    channels = channels_from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             lockout_failures=settings.lockout_failures,
         )
         events = EventLog(sessions)
+        counters = UnitCounters(sessions)
         app.state.settings = settings
         app.state.store = store
         app.state.sessions = sessions
@@ -64,10 +71,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             crawler_check=verify_crawler_dns,
             events=events.record,
             regions=regions,
+            stats=counters.count,
         )
         retention = RetentionJob(sessions, days=settings.risk_retention_days)
+        app.state.counters = counters
         events.start()
+        counters.start()
         retention.start()
+        app.state.accounts = AccountContext.create(store=store, server_key=key)
+        app.state.channels = channels
+        app.state.message_templates = MessageTemplates.from_settings(settings)
+        app.state.console_unit = (
+            await ensure_console_unit(sessions, settings.data_dir, public_url=settings.public_url)
+            if settings.console_widget
+            else None
+        )
         app.state.demo = (
             await ensure_demo_unit(sessions, settings.data_dir) if settings.demo else None
         )
@@ -81,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await retention.close()
             await events.close()
+            await counters.close()
             await pool.close()
             await store.close()
             await engine.dispose()
@@ -100,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(privacy.router)
     app.include_router(site.router)
     app.include_router(reference.router)
+    install_console(app)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

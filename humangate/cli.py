@@ -1,23 +1,31 @@
-"""Command line: humangate serve | migrate | unit create | update | show | list | rotate-secret."""
+"""Command line: humangate serve | migrate | create-admin | outbox | unit create | update | show |
+list | stats | rotate-secret."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
+from humangate.accounts import AccountContext, AccountView, create_admin
 from humangate.config import Settings, load_settings
+from humangate.db import stats as stats_db
 from humangate.db import units as unit_db
 from humangate.db.engine import AsyncSession, create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
+from humangate.db.stats import StatRow
 from humangate.demo import ensure_demo_unit
 from humangate.errors import HumanGateError
+from humangate.messaging import add_outbox_arguments, outbox_cli
 from humangate.risk.access import CRAWLERS, parse_networks
+from humangate.stats import METRICS, breakdown, hour_of, periods, to_csv
+from humangate.store import MemoryStore
 from humangate.units import (
     DEFAULT_DIFFICULTY,
     DEFAULT_KINDS,
@@ -26,9 +34,15 @@ from humangate.units import (
     MODES,
     VISUAL_KINDS,
     UnitView,
-    normalize_domain,
+    check_difficulty,
+    check_domains,
+    check_name,
+    check_pow_difficulty,
+    check_threshold,
     normalize_kinds,
 )
+
+T = TypeVar("T")
 
 
 def _add_unit_fields(command: argparse.ArgumentParser, *, creating: bool) -> None:
@@ -86,6 +100,16 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the HTTP service (HUMANGATE_HOST, HUMANGATE_PORT)")
     commands.add_parser("migrate", help="upgrade the database to the newest schema")
+    add_outbox_arguments(
+        commands.add_parser(
+            "outbox", help="print the development outbox (mail and SMS sent without a server)"
+        )
+    )
+    admin = commands.add_parser(
+        "create-admin",
+        help="create an operator account; the password is read from a prompt or stdin",
+    )
+    admin.add_argument("--email", required=True, help="the administrator's e-mail address")
     unit = commands.add_parser("unit", help="manage verification units").add_subparsers(
         dest="unit_command", required=True
     )
@@ -103,6 +127,13 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print JSON")
     listing = unit.add_parser("list", help="list units")
     listing.add_argument("--json", action="store_true", help="print JSON")
+    stats = unit.add_parser("stats", help="a unit's statistics (UTC), per hour or per day")
+    stats.add_argument("sitekey")
+    stats.add_argument("--days", type=int, default=7, help="how far back (1..366, default 7)")
+    stats.add_argument("--by", choices=("hour", "day"), default="day")
+    output = stats.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON with a breakdown")
+    output.add_argument("--csv", action="store_true", help="print every hourly counter as CSV")
     rotate = unit.add_parser("rotate-secret", help="issue a new secret; the old one keeps working")
     rotate.add_argument("sitekey")
     rotate.add_argument("--grace-hours", type=float, default=None)
@@ -154,27 +185,23 @@ def _unit_text(row: dict[str, Any]) -> str:
 
 def _changes(args: argparse.Namespace) -> unit_db.UnitChanges:
     """Check the unit fields given on the command line; raises ValueError with a sentence."""
-    if args.pow_difficulty is not None and not 1 <= args.pow_difficulty <= 10_000_000:
-        raise ValueError("--pow-difficulty must be between 1 and 10000000.")
-    if args.difficulty is not None and not 0 <= args.difficulty <= MAX_DIFFICULTY:
-        raise ValueError(f"--difficulty must be between 0 and {MAX_DIFFICULTY}.")
-    if args.name is not None and not 1 <= len(args.name) <= 200:
-        raise ValueError("--name must be 1 to 200 characters.")
-    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
-        raise ValueError("--threshold must be between 0 and 1.")
     return unit_db.UnitChanges(
-        name=args.name,
-        domains=[normalize_domain(d) for d in args.domains] if args.domains else None,
+        name=None if args.name is None else check_name(args.name),
+        domains=check_domains(args.domains) if args.domains else None,
         mode=args.mode,
         kinds=normalize_kinds(args.kinds) if args.kinds else None,
-        difficulty=args.difficulty,
-        pow_difficulty=args.pow_difficulty,
+        difficulty=_maybe(check_difficulty, args.difficulty),
+        pow_difficulty=_maybe(check_pow_difficulty, args.pow_difficulty),
         disabled=getattr(args, "disabled", None),
-        score_threshold=args.threshold,
+        score_threshold=_maybe(check_threshold, args.threshold),
         allow_networks=_networks(args.allow_networks, "--allow"),
         deny_networks=_networks(args.deny_networks, "--deny"),
         good_bots=_good_bots(args.good_bots),
     )
+
+
+def _maybe(check: Callable[[T], T], value: T | None) -> T | None:
+    return None if value is None else check(value)
 
 
 def _networks(values: list[str] | None, option: str) -> tuple[str, ...] | None:
@@ -268,13 +295,66 @@ def _unit_rotate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _unit_stats(args: argparse.Namespace, settings: Settings) -> int:
+    if not 1 <= args.days <= 366:
+        raise ValueError("--days must be between 1 and 366.")
+    until = datetime.now(UTC)
+    since = hour_of(until) - timedelta(days=args.days)
+
+    async def read(session: AsyncSession) -> list[StatRow] | None:
+        unit = await unit_db.get_unit_by_sitekey(session, args.sitekey)
+        if unit is None:
+            return None
+        return await stats_db.unit_stats(session, [unit.id], since=since, until=until)
+
+    rows = asyncio.run(_with_session(settings, read))
+    if rows is None:
+        print(f"error: no unit has the site key {args.sitekey!r}.", file=sys.stderr)
+        return 1
+    table = periods(rows, by=args.by)
+    if args.csv:
+        sys.stdout.write(to_csv(rows))
+    elif args.json:
+        print(json.dumps({"periods": table, "breakdown": breakdown(rows)}))
+    else:
+        print(f"{'period (UTC)':<18}" + "".join(f"{m:>14}" for m in METRICS))
+        for period in table:
+            print(f"{period['period']:<18}" + "".join(f"{period[m]:>14}" for m in METRICS))
+        if not table:
+            print("no activity")
+    return 0
+
+
 _UNIT_COMMANDS = {
+    "stats": _unit_stats,
     "create": _unit_create,
     "update": _unit_update,
     "show": _unit_show,
     "list": _unit_list,
     "rotate-secret": _unit_rotate,
 }
+
+
+def _read_password() -> str:
+    """From a prompt (asked twice) on a terminal, else the first line of stdin; never argv."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat the password: ") != password:
+            raise ValueError("The two passwords differ.")
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
+    password = _read_password()
+    context = AccountContext.create(store=MemoryStore(), server_key=settings.resolve_secret_key())
+
+    async def create(session: AsyncSession) -> AccountView:
+        return await create_admin(context, session, args.email, password, now=datetime.now(UTC))
+
+    admin = asyncio.run(_with_session(settings, create))
+    print(f"administrator {admin.email} created (account {admin.id})")
+    return 0
 
 
 def _serve(settings: Settings) -> int:
@@ -310,6 +390,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_with_session(settings.model_copy(update={"auto_migrate": True}), _noop))
             print("database is up to date")
             return 0
+        if args.command == "outbox":
+            return outbox_cli(args, settings)
+        if args.command == "create-admin":
+            return _create_admin(args, settings)
         return _UNIT_COMMANDS[args.unit_command](args, settings)
     except (HumanGateError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from humangate.errors import ConfigError
@@ -48,6 +48,44 @@ class Settings(BaseSettings):
     region_table: Path | None = None
     log_level: str = "info"
     forwarded_allow_ips: str = "127.0.0.1"
+    # The console's own forms carry a HumanGate widget; turn it off only for tests.
+    console_widget: bool = True
+
+    # --- message channels ---
+    # Mail goes to HUMANGATE_SMTP_URL (smtp://user:pass@host:587, STARTTLS required unless
+    # ?starttls=0; smtps://user:pass@host:465), SMS to the provider at HUMANGATE_SMS_URL. Left
+    # empty in `local`, each goes to the development outbox (<data_dir>/outbox/, read it with
+    # `humangate outbox`); in `production`, sending then fails: codes never land on disk there.
+    # URLs and credentials are SecretStr so that no repr or log of the settings shows them.
+    # See humangate/messaging/ and docs/decisions/0003-message-channels.md.
+    smtp_url: SecretStr = SecretStr("")
+    mail_from: str = ""
+    smtp_timeout: float = Field(default=10.0, gt=0, le=300)
+    smtp_ca_file: Path | None = None
+    sms_url: SecretStr = SecretStr("")
+    sms_method: Literal["POST", "PUT", "PATCH", "GET"] = "POST"
+    sms_auth: Literal["none", "basic", "bearer", "header"] = "none"
+    sms_username: str = ""
+    sms_password: SecretStr = SecretStr("")
+    sms_token: SecretStr = SecretStr("")
+    sms_auth_header: str = ""
+    sms_body_format: Literal["json", "form"] = "json"
+    sms_body_template: str = '{"to": "{to}", "text": "{text}", "from": "{from}"}'
+    sms_from: str = ""
+    sms_message_id_path: str = ""
+    sms_timeout: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("sms_method", mode="before")
+    @classmethod
+    def _sms_method_upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("sms_auth", "sms_body_format", mode="before")
+    @classmethod
+    def _sms_choices_lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    # --- end of message channels ---
 
     def load_region_table(self) -> RegionTable | None:
         if self.region_table is None:

@@ -14,6 +14,9 @@ DEFAULT_POW_DIFFICULTY = 50_000
 VISUAL_KINDS: tuple[str, ...] = ("slide", "rotate", "click", "text")
 DEFAULT_KINDS: tuple[str, ...] = ("slide",)
 MAX_DIFFICULTY = 4
+MAX_POW_DIFFICULTY = 10_000_000
+MAX_NAME = 200
+MAX_DOMAINS = 50
 # The level the challenge kinds are hardened and measured at (bench/adversary); 0..1 are milder.
 DEFAULT_DIFFICULTY = 2
 
@@ -93,3 +96,52 @@ def hostname_allowed(unit: UnitView, hostname: str | None) -> bool:
     if unit.any_origin:
         return True
     return any(hostname == d or hostname.endswith("." + d) for d in unit.domains)
+
+
+def check_name(name: str) -> str:
+    """A unit's name, stripped; raises ValueError unless it is 1 to MAX_NAME characters."""
+    text = name.strip()
+    if not 1 <= len(text) <= MAX_NAME:
+        raise ValueError(f"The name must be 1 to {MAX_NAME} characters.")
+    return text
+
+
+def check_domains(domains: list[str]) -> list[str]:
+    """Normalise host names, dropping repeats; raises ValueError for an empty or bad list."""
+    found: list[str] = []
+    for domain in domains:
+        host = normalize_domain(domain)
+        if host not in found:
+            found.append(host)
+    if not found:
+        raise ValueError("At least one domain is required.")
+    if len(found) > MAX_DOMAINS:
+        raise ValueError(f"A unit has at most {MAX_DOMAINS} domains.")
+    return found
+
+
+def check_mode(mode: str) -> Mode:
+    for known in MODES:
+        if mode == known:
+            return known
+    raise ValueError(f"The mode must be one of {', '.join(MODES)}; got {mode!r}.")
+
+
+def check_difficulty(difficulty: int) -> int:
+    if not 0 <= difficulty <= MAX_DIFFICULTY:
+        raise ValueError(f"The difficulty must be between 0 and {MAX_DIFFICULTY}.")
+    return difficulty
+
+
+def check_pow_difficulty(pow_difficulty: int) -> int:
+    if not 1 <= pow_difficulty <= MAX_POW_DIFFICULTY:
+        limit = MAX_POW_DIFFICULTY
+        raise ValueError(f"The proof-of-work difficulty must be between 1 and {limit}.")
+    return pow_difficulty
+
+
+def check_threshold(threshold: float) -> float:
+    # NaN fails both comparisons, so it is refused too.
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError("The threshold must be between 0 and 1.")
+    return threshold

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.live import create_unit_cli, humangate_env, run_cli
@@ -168,3 +170,37 @@ def test_unit_risk_settings(tmp_path: Path) -> None:
         assert "Traceback" not in refused.stderr and refused.stderr.strip()
     after = json.loads(run_cli(env, "unit", "show", sitekey, "--json").stdout)
     assert after == shown, "a refused update changes nothing"
+
+
+def _create_admin(env: dict[str, str], email: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "humangate", "create-admin", "--email", email],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_create_admin_reads_the_password_from_stdin(tmp_path: Path) -> None:
+    env = humangate_env(tmp_path)
+    password = "operator horse battery staple"
+    done = _create_admin(env, "Ops@Example.org", password + "\n")
+    assert done.returncode == 0, done.stderr
+    assert "administrator Ops@example.org created" in done.stdout
+    assert password not in done.stdout + done.stderr
+    row = (
+        sqlite3.connect(tmp_path / "humangate.db")
+        .execute("SELECT email_key, role, status, password_hash FROM accounts")
+        .fetchall()
+    )
+    assert [r[:3] for r in row] == [("ops@example.org", "admin", "active")]
+    assert row[0][3].startswith("$argon2id$")
+
+    again = _create_admin(env, "ops@example.org", password + "\n")
+    assert again.returncode == 2 and "exists already" in again.stderr
+    weak = _create_admin(env, "other@example.org", "short\n")
+    assert weak.returncode == 2 and "Traceback" not in weak.stderr
+    no_flag = run_cli(env, "create-admin")
+    assert no_flag.returncode == 2 and "--email" in no_flag.stderr

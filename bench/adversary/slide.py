@@ -329,7 +329,7 @@ def drag_gate(solver: str, position_rate: float, n: int, seed: int) -> None:
                 distance = rng.uniform(40, 260)
                 task = DragTask(distance=distance, tolerance=4.0, handle_size=44.0, pointer="mouse")
                 trace = FAMILIES[family](rng, task)
-                passed += assess(trace, "mouse", ()).score >= floor
+                passed += (assess(trace, "mouse", ()).gesture or 0.0) >= floor
         except GeneratorUnavailable as missing:
             print(f"{family:36} not installed: {missing}")
             continue

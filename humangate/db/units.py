@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.db.models import Unit, UnitSecret
@@ -66,8 +66,12 @@ async def create_unit(
     difficulty: int = DEFAULT_DIFFICULTY,
     sitekey: str | None = None,
     secret: str | None = None,
+    account_id: int | None = None,
 ) -> CreatedUnit:
-    """Create a unit with a fresh site key and secret (both may be given, for the demo unit)."""
+    """Create a unit with a fresh site key and secret (both may be given, for the demo unit).
+
+    `account_id` is the console account that owns it; None for the CLI's and the demo's units.
+    """
     now = datetime.now(UTC)
     secret = secret or new_secret()
     unit = Unit(
@@ -84,6 +88,7 @@ async def create_unit(
         good_bots=[],
         device_salt=secrets.token_hex(16),
         created_at=now,
+        account_id=account_id,
     )
     unit.secrets.append(UnitSecret(digest=digest_secret(secret), created_at=now, expires_at=None))
     session.add(unit)
@@ -91,14 +96,37 @@ async def create_unit(
     return CreatedUnit(unit=to_view(unit), secret=secret)
 
 
-async def list_units(session: AsyncSession) -> list[UnitView]:
-    result = await session.scalars(select(Unit).order_by(Unit.id))
-    return [to_view(unit) for unit in result]
+async def list_units(session: AsyncSession, *, owner: int | None = None) -> list[UnitView]:
+    """Every unit, or with `owner` only the units of that console account."""
+    statement = select(Unit).order_by(Unit.id)
+    if owner is not None:
+        statement = statement.where(Unit.account_id == owner)
+    return [to_view(unit) for unit in await session.scalars(statement)]
 
 
-async def get_unit_by_sitekey(session: AsyncSession, sitekey: str) -> UnitView | None:
-    unit = await session.scalar(select(Unit).where(Unit.sitekey == sitekey))
+def _by_sitekey(sitekey: str, owner: int | None) -> Select[Unit]:
+    """The unit with this site key; with `owner`, only if that account owns it."""
+    statement = select(Unit).where(Unit.sitekey == sitekey)
+    if owner is not None:
+        statement = statement.where(Unit.account_id == owner)
+    return statement
+
+
+async def get_unit_by_sitekey(
+    session: AsyncSession, sitekey: str, *, owner: int | None = None
+) -> UnitView | None:
+    unit = await session.scalar(_by_sitekey(sitekey, owner))
     return to_view(unit) if unit is not None else None
+
+
+async def delete_unit(session: AsyncSession, sitekey: str, *, owner: int | None = None) -> bool:
+    """Delete a unit with its secrets, risk events and statistics; False if there is none."""
+    unit = await session.scalar(_by_sitekey(sitekey, owner))
+    if unit is None:
+        return False
+    await session.delete(unit)
+    await session.commit()
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,17 +144,23 @@ class UnitChanges:
     allow_networks: tuple[str, ...] | None = None
     deny_networks: tuple[str, ...] | None = None
     good_bots: tuple[str, ...] | None = None
+    # None cannot both mean "leave it" and "the model's default", so clearing is explicit.
+    clear_threshold: bool = False
 
 
-async def update_unit(session: AsyncSession, sitekey: str, changes: UnitChanges) -> UnitView | None:
-    """Apply `changes` to the unit with this site key; None if there is no such unit."""
-    unit = await session.scalar(select(Unit).where(Unit.sitekey == sitekey))
+async def update_unit(
+    session: AsyncSession, sitekey: str, changes: UnitChanges, *, owner: int | None = None
+) -> UnitView | None:
+    """Apply `changes` to the unit with this site key (of `owner`, if given); None if none."""
+    unit = await session.scalar(_by_sitekey(sitekey, owner))
     if unit is None:
         return None
     for field in UnitChanges.__dataclass_fields__:
         value = getattr(changes, field)
-        if value is not None:
+        if value is not None and field != "clear_threshold":
             setattr(unit, field, list(value) if isinstance(value, tuple) else value)
+    if changes.clear_threshold:
+        unit.score_threshold = None
     await session.commit()
     return to_view(unit)
 
@@ -149,14 +183,19 @@ async def find_unit_by_secret(
 
 
 async def rotate_secret(
-    session: AsyncSession, sitekey: str, *, grace: timedelta, now: datetime | None = None
+    session: AsyncSession,
+    sitekey: str,
+    *,
+    grace: timedelta,
+    now: datetime | None = None,
+    owner: int | None = None,
 ) -> str | None:
     """Issue a new secret; current secrets expire after `grace`, expired ones are dropped.
 
-    Returns the new secret, or None if no unit has this site key.
+    Returns the new secret, or None if no unit has this site key (or `owner` does not own it).
     """
     now = now or datetime.now(UTC)
-    unit = await session.scalar(select(Unit).where(Unit.sitekey == sitekey))
+    unit = await session.scalar(_by_sitekey(sitekey, owner))
     if unit is None:
         return None
     for old in list(unit.secrets):

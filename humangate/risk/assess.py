@@ -68,21 +68,28 @@ def assess(
 ) -> Assessment:
     """Score a gesture (or its absence) together with the findings gathered before it."""
     weights = combine_weights()
-    findings = list(context)
+    context = list(context)
+    gesture_findings: list[Finding] = []
     features: dict[str, float] = {}
-    if trace is not None and len(trace) >= 2 and pointer != "keyboard":
-        features = trajectory_features(trace)
-        behaviour, behaviour_findings = (model or load_model()).logit(features)
-        findings.extend(behaviour_findings)
+    traced = trace is not None and len(trace) >= 2 and pointer != "keyboard"
+    if traced:
+        features = trajectory_features(trace)  # type: ignore[arg-type]
+        behaviour, gesture_findings = (model or load_model()).logit(features)
     elif pointer == "keyboard":
         behaviour = weights.keyboard_logit
-        findings.append(Finding("keyboard-gesture", 0.0))
+        gesture_findings.append(Finding("keyboard-gesture", 0.0))
     else:
         behaviour = weights.no_trace_logit
     if replayed:
-        findings.append(Finding("replayed-trace", weights.replayed_trace))
-    logit = behaviour + sum(f.weight for f in findings)
-    return Assessment(score=_sigmoid(logit), reasons=_reasons(findings), features=features)
+        gesture_findings.append(Finding("replayed-trace", weights.replayed_trace))
+    gesture = behaviour + sum(f.weight for f in gesture_findings)
+    findings = [*context, *gesture_findings]
+    return Assessment(
+        score=_sigmoid(gesture + sum(f.weight for f in context)),
+        reasons=_reasons(findings),
+        features=features,
+        gesture=_sigmoid(gesture) if traced else None,
+    )
 
 
 def findings_from_json(pairs: Sequence[Sequence[object]]) -> list[Finding]:

@@ -45,8 +45,10 @@ class RateFacts:
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
-    """The verdict: a score in [0, 1], the reasons that lowered it (worst first), the features."""
+    """The verdict: a score in [0, 1], the reasons that lowered it (worst first), the features,
+    and the gesture's own score (movement and replay only; None without a pointer trace)."""
 
     score: float
     reasons: tuple[str, ...] = ()
     features: dict[str, float] = field(default_factory=dict)
+    gesture: float | None = None

@@ -3,12 +3,14 @@ replay, feedback with calibration, and the visitor's privacy page."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from bench.risk.families import FAMILIES
 from bench.risk.task import DragTask
@@ -16,9 +18,11 @@ from humangate.app import create_app
 from humangate.challenges.pow import solve_pow
 from humangate.config import Settings
 from humangate.db import units as unit_db
+from humangate.db.models import RiskEvent
 from humangate.risk.assess import default_threshold
 from tests.api.helpers import create_unit, issue, siteverify
 from tests.conftest import ORIGIN
+from tests.live import humangate_env, run_cli
 
 CHROME_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -92,6 +96,19 @@ def flush_events(client: TestClient) -> None:
     client.portal.call(client.app.state.events.flush)  # type: ignore[union-attr]
 
 
+def last_event(client: TestClient) -> RiskEvent:
+    """The newest risk event, as the owner's records keep it (the client is never told why)."""
+    flush_events(client)
+
+    async def read() -> RiskEvent:
+        async with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+            event = await session.scalar(select(RiskEvent).order_by(RiskEvent.id.desc()))
+        assert event is not None
+        return event
+
+    return client.portal.call(read)  # type: ignore[union-attr]
+
+
 def test_managed_mode_asks_for_a_gesture_alongside_the_pow(browser: TestClient) -> None:
     sitekey, _ = create_unit(browser, mode="managed")
     challenge = ask(browser, sitekey)
@@ -116,7 +133,9 @@ def test_scripted_drag_is_escalated_to_a_visual_challenge(browser: TestClient, f
     assert reply["success"] is False
     assert reply["error"] == "challenge-required"
     assert reply["next"]["kind"] in ("slide", "rotate")
-    assert reply["score_reasons"], "an escalation says why"
+    assert "score_reasons" not in reply, "the client is not told what to tune"
+    event = last_event(browser)
+    assert event.outcome == "escalated" and event.reasons, "the owner's record says why"
 
 
 def test_keyboard_gesture_gets_a_visual_challenge(browser: TestClient) -> None:
@@ -124,17 +143,17 @@ def test_keyboard_gesture_gets_a_visual_challenge(browser: TestClient) -> None:
     reply = gesture(browser, ask(browser, sitekey), {"pointer": "keyboard"}).json()
     assert reply["error"] == "challenge-required"
     assert reply["next"]["kind"] == "slide"
-    assert "keyboard-gesture" in reply["score_reasons"]
+    assert "keyboard-gesture" in last_event(browser).reasons
 
 
 def test_replayed_trace_is_caught(browser: TestClient) -> None:
     sitekey, _ = create_unit(browser, mode="managed")
     recorded = trace("human", 11)
-    first = gesture(browser, ask(browser, sitekey), {"pointer": "mouse", "trace": recorded})
+    gesture(browser, ask(browser, sitekey), {"pointer": "mouse", "trace": recorded})
+    assert "replayed-trace" not in last_event(browser).reasons
     again = gesture(browser, ask(browser, sitekey), {"pointer": "mouse", "trace": recorded})
-    assert "replayed-trace" not in first.json().get("score_reasons", [])
     assert again.json()["error"] == "challenge-required"
-    assert "replayed-trace" in again.json()["score_reasons"]
+    assert "replayed-trace" in last_event(browser).reasons
 
 
 def test_score_mode_always_passes_and_scores_the_environment(browser: TestClient) -> None:
@@ -315,3 +334,27 @@ def test_device_ids_do_not_link_across_units(browser: TestClient) -> None:
     again = ask(browser, first)
     state = browser.portal.call(browser.app.state.verifier.peek, again["id"])  # type: ignore[union-attr]
     assert state["device"] == ids[first], "the same browser is recognised on the same site"
+
+
+def test_statistics_count_the_loop_and_survive_a_restart(settings: Settings) -> None:
+    headers = {"Origin": ORIGIN, "User-Agent": CHROME_UA}
+    with TestClient(create_app(settings), headers=headers, client=(VISITOR_IP, 1)) as client:
+        sitekey, secret = create_unit(client, mode="managed")
+        token = human_pass(client, sitekey)
+        assert siteverify(client, secret, token).json()["success"] is True
+        assert siteverify(client, secret, token).json()["success"] is False
+        bad = ask(client, sitekey)
+        client.post(f"/api/v1/challenges/{bad['id']}/answer", json={"pow": {"number": 10**9}})
+        # Leaving the client shuts the app down, which writes the last batch.
+    env = humangate_env(settings.data_dir)
+    shown = run_cli(env, "unit", "stats", sitekey, "--json", "--by", "hour")
+    assert shown.returncode == 0, shown.stderr
+    report = json.loads(shown.stdout)
+    totals = report["breakdown"]
+    assert totals["passed"] == {"pow": 1}
+    assert totals["verified"] == {"": 1}
+    assert totals["verify-failed"] == {"timeout-or-duplicate": 1}
+    assert totals["failed"] == {"invalid-solution": 1}
+    assert sum(totals["issued"].values()) == report["periods"][-1]["issued"] >= 3
+    csv_lines = run_cli(env, "unit", "stats", sitekey, "--csv").stdout.splitlines()
+    assert csv_lines[0] == "hour_utc,metric,key,count" and len(csv_lines) >= 5

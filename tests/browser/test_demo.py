@@ -44,7 +44,7 @@ def test_mouse_drag_then_sign_up(page, hg_server, redis_db):
     with page.expect_response(is_answer) as answered:
         drag_handle(page, challenge["slide"], x)
     _check_trajectory(answered.value.request.post_data_json, x)
-    assert answered.value.json()["success"] is True
+    assert answered.value.json()["success"] is True, answered.value.json()
     expect(page.locator(ROOT)).to_have_attribute("data-state", "success")
     expect(page.locator(LIVE)).to_have_text("Verification succeeded")
     field = page.locator("form input[type=hidden][name=humangate-response]")
@@ -84,7 +84,7 @@ def test_keyboard_only(page, hg_server, redis_db):
     with page.expect_response(is_answer) as answered:
         page.keyboard.press("Enter")
     _check_trajectory(answered.value.request.post_data_json, x)
-    assert answered.value.json()["success"] is True
+    assert answered.value.json()["success"] is True, answered.value.json()
     expect(page.locator(LIVE)).to_have_text("Verification succeeded")
 
     page.keyboard.press("Tab")
@@ -118,7 +118,7 @@ def test_wrong_drag_fresh_challenge_and_replayed_token(page, hg_server, redis_db
 
     with page.expect_response(is_answer) as answered:
         drag_handle(page, fresh["slide"], private_x(redis_db, fresh["id"]))
-    assert answered.value.json()["success"] is True
+    assert answered.value.json()["success"] is True, answered.value.json()
     token = page.locator("input[name=humangate-response]").input_value()
     assert token
 

@@ -266,8 +266,7 @@ def test_rotate_by_touch_on_the_slider(browser, host_site, hg_server, redis_db, 
         assert track and handle
         travel = track["width"] - handle["width"]
         with page.expect_response(is_answer) as answered:
-            human_drag(page, handle_centre(page), min(target, 359) / 359 * travel, seed=angle,
-                       touch=True)  # fmt: skip
+            human_drag(page, handle_centre(page), min(target, 359) / 359 * travel, touch=True)
         sent = answered.value.json()
         body = answered.value.request.post_data_json
         assert body["signals"]["pointer"] == "touch"

@@ -142,7 +142,7 @@ def test_slide_on_narrow_container_scales(page, host_site, hg_server, redis_db):
     with page.expect_response(is_answer) as answered:
         drag_handle(page, challenge["slide"], x)
     assert abs(answered.value.request.post_data_json["answer"]["x"] - x) <= 4
-    assert answered.value.json()["success"] is True
+    assert answered.value.json()["success"] is True, answered.value.json()
     page.wait_for_function("() => events.length == 1")
 
 

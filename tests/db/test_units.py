@@ -3,43 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
-from sqlalchemy import inspect, select, text
+from alembic import command
+from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from humangate.db import units as unit_db
 from humangate.db.engine import create_engine, create_sessionmaker
-from humangate.db.migrate import migrate
+from humangate.db.migrate import alembic_config, migrate
 from humangate.db.models import UnitSecret
 
 GRACE = timedelta(hours=1)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database of each kind, for this test alone."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'db' / 'humangate.db'}"
-    return request.getfixturevalue("fresh_postgres_url")
-
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(db_url)
-    try:
-        await migrate(engine)
-        yield engine
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_sessionmaker(engine)
 
 
 async def _create(
@@ -257,5 +232,33 @@ async def test_upgrade_keeps_units_made_before_kinds_existed(db_url: str) -> Non
                 session, "hgold", unit_db.UnitChanges(kinds=("slide", "click"), difficulty=2)
             )
             assert changed is not None and changed.kinds == ("slide", "click")
+    finally:
+        await engine.dispose()
+
+
+async def test_downgrade_to_the_first_schema_keeps_units_and_secrets(db_url: str) -> None:
+    engine = create_engine(db_url)
+    try:
+        await migrate(engine)
+        async with create_sessionmaker(engine)() as session:
+            created = await unit_db.create_unit(
+                session, name="Kept", domains=["a.org"], mode="managed", pow_difficulty=1000
+            )
+
+        def downgrade(connection: Connection) -> None:
+            config = alembic_config(engine.url.render_as_string(hide_password=False))
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0001")
+
+        async with engine.begin() as connection:
+            await connection.run_sync(downgrade)
+        async with engine.connect() as connection:
+            secrets = (await connection.execute(text("SELECT count(*) FROM unit_secrets"))).scalar()
+            names = (await connection.execute(text("SELECT name FROM units"))).scalars().all()
+        assert names == ["Kept"] and secrets == 1
+        await migrate(engine)
+        async with create_sessionmaker(engine)() as session:
+            found = await unit_db.find_unit_by_secret(session, created.secret)
+        assert found is not None and found.name == "Kept"
     finally:
         await engine.dispose()

@@ -17,16 +17,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("units") as batch:
-        batch.add_column(
-            sa.Column("kinds", sa.JSON(), nullable=False, server_default=sa.text("'[\"slide\"]'"))
-        )
-        batch.add_column(
-            sa.Column("difficulty", sa.Integer(), nullable=False, server_default=sa.text("2"))
-        )
+    # Plain ADD COLUMN: a batch rebuild of `units` on SQLite would drop the table and, with
+    # foreign keys on, every unit's secrets with it.
+    op.add_column(
+        "units",
+        sa.Column("kinds", sa.JSON(), nullable=False, server_default=sa.text("'[\"slide\"]'")),
+    )
+    op.add_column(
+        "units", sa.Column("difficulty", sa.Integer(), nullable=False, server_default=sa.text("2"))
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("units") as batch:
-        batch.drop_column("difficulty")
-        batch.drop_column("kinds")
+    # Plain DROP COLUMN: a batch rebuild on SQLite would take every unit's secrets with it.
+    op.execute("ALTER TABLE units DROP COLUMN difficulty")
+    op.execute("ALTER TABLE units DROP COLUMN kinds")

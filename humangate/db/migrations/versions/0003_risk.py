@@ -20,21 +20,16 @@ depends_on = None
 
 def upgrade() -> None:
     empty_list = sa.text("'[]'")
-    with op.batch_alter_table("units") as batch:
-        batch.add_column(sa.Column("score_threshold", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("calibrated_threshold", sa.Float(), nullable=True))
-        batch.add_column(
-            sa.Column("allow_networks", sa.JSON(), nullable=False, server_default=empty_list)
-        )
-        batch.add_column(
-            sa.Column("deny_networks", sa.JSON(), nullable=False, server_default=empty_list)
-        )
-        batch.add_column(
-            sa.Column("good_bots", sa.JSON(), nullable=False, server_default=empty_list)
-        )
-        batch.add_column(
-            sa.Column("device_salt", sa.String(32), nullable=False, server_default=sa.text("''"))
-        )
+    # Plain ADD COLUMN: a batch rebuild of `units` on SQLite would take the secrets with it.
+    for column in (
+        sa.Column("score_threshold", sa.Float(), nullable=True),
+        sa.Column("calibrated_threshold", sa.Float(), nullable=True),
+        sa.Column("allow_networks", sa.JSON(), nullable=False, server_default=empty_list),
+        sa.Column("deny_networks", sa.JSON(), nullable=False, server_default=empty_list),
+        sa.Column("good_bots", sa.JSON(), nullable=False, server_default=empty_list),
+        sa.Column("device_salt", sa.String(32), nullable=False, server_default=sa.text("''")),
+    ):
+        op.add_column("units", column)
     units = sa.table("units", sa.column("id", sa.Integer), sa.column("device_salt", sa.String))
     connection = op.get_bind()
     for (unit_id,) in connection.execute(sa.select(units.c.id)).fetchall():
@@ -68,13 +63,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("risk_events")
-    with op.batch_alter_table("units") as batch:
-        for column in (
-            "device_salt",
-            "good_bots",
-            "deny_networks",
-            "allow_networks",
-            "calibrated_threshold",
-            "score_threshold",
-        ):
-            batch.drop_column(column)
+    # Plain DROP COLUMN (SQLite >= 3.35, PostgreSQL): a batch rebuild of `units` on SQLite would
+    # drop the table and, with foreign keys on, every unit's secrets with it.
+    for column in (
+        "device_salt",
+        "good_bots",
+        "deny_networks",
+        "allow_networks",
+        "calibrated_threshold",
+        "score_threshold",
+    ):
+        op.execute(f"ALTER TABLE units DROP COLUMN {column}")

@@ -1,0 +1,59 @@
+"""Helpers every account flow shares: time and input checks, look-ups, code messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from humangate.accounts._context import AccountContext
+from humangate.accounts.identifiers import Identifier, parse_identifier
+from humangate.accounts.outcomes import Outgoing
+from humangate.db import accounts as db
+from humangate.db.models import Account
+
+BLOCKED = ("suspended", "banned")
+
+
+def check_now(now: datetime) -> datetime:
+    """Raises ValueError for a naive datetime: every moment here is timezone-aware UTC."""
+    if now.tzinfo is None:
+        raise ValueError("`now` must be a timezone-aware datetime.")
+    return now
+
+
+def read_identifier(ctx: AccountContext, text: str) -> Identifier:
+    return parse_identifier(text, default_region=ctx.policy.default_region)
+
+
+async def find_account(session: AsyncSession, identifier: Identifier) -> Account | None:
+    if identifier.kind == "email":
+        return await db.find_account(session, email_key=identifier.key, phone=None)
+    return await db.find_account(session, email_key=None, phone=identifier.key)
+
+
+def code_message(ctx: AccountContext, identifier: Identifier, template: str, code: str) -> Outgoing:
+    minutes = str(int(ctx.policy.code_ttl.total_seconds() // 60))
+    return Outgoing(
+        identifier.channel, identifier.value, template, {"code": code, "minutes": minutes}
+    )
+
+
+def expires_in(ctx: AccountContext) -> int:
+    return int(ctx.policy.code_ttl.total_seconds())
+
+
+async def require_account(
+    session: AsyncSession, account_id: int, *, active: bool = True
+) -> Account:
+    """The account with this id (and, by default, status active).
+
+    Raises:
+        ValueError: there is no such account, or it is not active.
+    """
+    account = await db.get_account(session, account_id)
+    if account is None or account.status == "pending":
+        raise ValueError(f"No account has id {account_id}.")
+    if active and account.status != "active":
+        raise ValueError(f"Account {account_id} is {account.status}.")
+    return account

@@ -1,0 +1,160 @@
+"""The steps that end every login attempt: success, failure, lock, block; each commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from humangate.accounts import audit, limits
+from humangate.accounts._context import AccountContext, Client
+from humangate.accounts._views import account_view
+from humangate.accounts.codes import CodeCheck
+from humangate.accounts.identifiers import Identifier
+from humangate.accounts.outcomes import AccountBlocked, Locked, LoggedIn, LoginFailed
+from humangate.accounts.sessions import MAX_TOKEN_LENGTH, clean_label, new_token, start_session
+from humangate.db import accounts as db
+from humangate.db.models import Account
+from humangate.netaddr import ip_prefix
+
+
+def login_keys(
+    ctx: AccountContext, ident: Identifier, account: Account | None, network: str
+) -> limits.LoginKeys:
+    digest = ctx.keys.identifier_digest(ident)
+    return limits.LoginKeys(
+        pair=f"{digest}:{network}",
+        account=f"a{account.id}" if account is not None else f"i{digest}",
+    )
+
+
+def device_token_for(client: Client) -> str:
+    token = client.device_token
+    if token and 16 <= len(token) <= MAX_TOKEN_LENGTH:
+        return token
+    return new_token()
+
+
+async def finish_login(
+    ctx: AccountContext,
+    session: AsyncSession,
+    account: Account,
+    client: Client,
+    *,
+    method: str,
+    now: datetime,
+    device_token: str | None = None,
+) -> LoggedIn:
+    """Rotate the session, remember the device and network, record the login, commit."""
+    device_token = device_token or device_token_for(client)
+    network = ip_prefix(client.ip)
+    token = await start_session(
+        ctx,
+        session,
+        account.id,
+        ip=client.ip,
+        device_label=client.device_label,
+        previous_token=client.session_token,
+        now=now,
+    )
+    actor = audit.Actor.account(account.id)
+    device_digest = ctx.keys.device_digest(device_token)
+    if await db.remember_device(session, account.id, device_digest, network, now):
+        await audit.record(
+            session,
+            "device.added",
+            actor=actor,
+            account_id=account.id,
+            now=now,
+            ip_prefix=network,
+            details={"device": clean_label(client.device_label)},
+        )
+    account.last_active_at = now
+    account.inactivity_warned_at = None
+    await audit.record(
+        session,
+        "login.succeeded",
+        actor=actor,
+        account_id=account.id,
+        now=now,
+        ip_prefix=network,
+        details={"method": method},
+    )
+    await session.commit()
+    return LoggedIn(account_view(account), token, device_token)
+
+
+async def login_failed(
+    ctx: AccountContext,
+    session: AsyncSession,
+    account: Account | None,
+    keys: limits.LoginKeys,
+    client: Client,
+    method: str,
+    now: datetime,
+) -> LoginFailed | Locked:
+    locked = await limits.record_failure(ctx.store, ctx.policy, keys, now)
+    account_id = account.id if account is not None else None
+    await audit.record(
+        session,
+        "login.failed",
+        actor=audit.Actor.account(account_id) if account_id else audit.SYSTEM,
+        account_id=account_id,
+        now=now,
+        ip_prefix=ip_prefix(client.ip),
+        details={"method": method, "locked": locked is not None},
+    )
+    await session.commit()
+    return Locked(locked) if locked is not None else LoginFailed()
+
+
+async def locked_outcome(
+    session: AsyncSession, account: Account | None, retry: int, client: Client, now: datetime
+) -> Locked:
+    account_id = account.id if account is not None else None
+    await audit.record(
+        session,
+        "login.locked",
+        actor=audit.Actor.account(account_id) if account_id else audit.SYSTEM,
+        account_id=account_id,
+        now=now,
+        ip_prefix=ip_prefix(client.ip),
+    )
+    await session.commit()
+    return Locked(retry)
+
+
+async def blocked_outcome(
+    session: AsyncSession, account: Account, client: Client, now: datetime
+) -> AccountBlocked:
+    await audit.record(
+        session,
+        "login.blocked",
+        actor=audit.Actor.account(account.id),
+        account_id=account.id,
+        now=now,
+        ip_prefix=ip_prefix(client.ip),
+        details={"status": account.status},
+    )
+    await session.commit()
+    return AccountBlocked(account.status, account.status_reason)  # type: ignore[arg-type]
+
+
+async def record_code_rejected(
+    session: AsyncSession,
+    account_id: int,
+    purpose: str,
+    check: CodeCheck,
+    client: Client,
+    now: datetime,
+) -> None:
+    await audit.record(
+        session,
+        "code.rejected",
+        actor=audit.Actor.account(account_id),
+        account_id=account_id,
+        now=now,
+        ip_prefix=ip_prefix(client.ip),
+        details={"purpose": purpose, "reason": check.reason},
+    )
+    await session.commit()

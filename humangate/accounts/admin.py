@@ -1,0 +1,226 @@
+"""What an operator's admins do: create admins, suspend, ban, restore and cancel accounts.
+
+Suspending or banning an account sets `units.disabled` on each of its enabled units and lists
+them in `accounts.disabled_unit_ids`; restoring re-enables exactly those. The verification hot
+path already refuses disabled units, so no other check is needed there; the console must not let
+a unit be re-enabled while its account is not active.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from humangate.accounts import audit
+from humangate.accounts._common import (
+    check_now,
+    find_account,
+    read_identifier,
+    require_account,
+)
+from humangate.accounts._context import AccountContext, Client
+from humangate.accounts._views import account_view, contacts
+from humangate.accounts.lifecycle import cancel_now
+from humangate.accounts.outcomes import (
+    AccountView,
+    Cancelled,
+    Outgoing,
+    StatusChanged,
+)
+from humangate.accounts.passwords import check_password
+from humangate.db import accounts as db
+from humangate.db.models import Account
+from humangate.netaddr import ip_prefix
+
+MAX_REASON = 500
+
+
+async def create_admin(
+    ctx: AccountContext, session: AsyncSession, identifier: str, password: str, *, now: datetime
+) -> AccountView:
+    """Create an active admin account (for `humangate create-admin`).
+
+    Raises:
+        ValueError: malformed identifier, refused password, identifier taken or held.
+    """
+    check_now(now)
+    ident = read_identifier(ctx, identifier)
+    check_password(password, identifier=ident)
+    held_until = await db.find_hold(session, ctx.keys.identifier_digest(ident), now)
+    if held_until is not None:
+        raise ValueError(
+            f"{ident.value} belonged to a cancelled account and is held until "
+            f"{held_until:%Y-%m-%d %H:%M} UTC."
+        )
+    existing = await find_account(session, ident)
+    if existing is not None and existing.status != "pending":
+        raise ValueError(f"An account with {ident.value} exists already.")
+    if existing is not None:
+        await db.erase_account(session, existing.id)
+    password_hash = await asyncio.to_thread(ctx.hasher.hash, password)
+    account = await db.add_account(
+        session,
+        email=ident.value if ident.kind == "email" else None,
+        email_key=ident.key if ident.kind == "email" else None,
+        phone=ident.key if ident.kind == "phone" else None,
+        password_hash=password_hash,
+        role="admin",
+        status="active",
+        now=now,
+    )
+    await audit.record(
+        session, "account.admin_created", actor=audit.SYSTEM, account_id=account.id, now=now
+    )
+    await session.commit()
+    return account_view(account)
+
+
+async def suspend_account(
+    ctx: AccountContext,
+    session: AsyncSession,
+    account_id: int,
+    *,
+    admin_id: int,
+    reason: str,
+    ban: bool = False,
+    client: Client,
+    now: datetime,
+) -> StatusChanged:
+    """Suspend (or ban) an account: its sessions end, its units stop working, and the reason is
+    shown to its owner at every login attempt and in a notice.
+
+    Raises:
+        PermissionError: `admin_id` is not an active admin.
+        ValueError: no such account, the admin's own account, or an empty or overlong reason.
+    """
+    check_now(now)
+    await _require_admin(session, admin_id)
+    reason = _clean_reason(reason)
+    if account_id == admin_id:
+        raise ValueError("An administrator cannot suspend their own account.")
+    account = await require_account(session, account_id, active=False)
+    status = "banned" if ban else "suspended"
+    units = await db.list_account_units(session, account.id)
+    newly = [unit.id for unit in units if not unit.disabled]
+    await db.set_units_disabled(session, account.id, newly, True)
+    account.disabled_unit_ids = sorted(set(account.disabled_unit_ids or ()) | set(newly))
+    account.status, account.status_reason, account.status_changed_at = status, reason, now
+    await db.delete_account_sessions(session, account.id)
+    await db.add_notification(
+        session,
+        account.id,
+        kind="account",
+        subject=f"Your account is {status}",
+        body=reason,
+        now=now,
+    )
+    await audit.record(
+        session,
+        "account.banned" if ban else "account.suspended",
+        actor=audit.Actor.admin(admin_id),
+        account_id=account.id,
+        now=now,
+        ip_prefix=ip_prefix(client.ip),
+        details={"reason": reason, "units": newly},
+    )
+    await session.commit()
+    outgoing = tuple(
+        Outgoing(c.channel, c.value, "account-suspended", {"status": status, "reason": reason})
+        for c in contacts(account)[:1]
+    )
+    return StatusChanged(account_view(account), tuple(newly), outgoing)
+
+
+async def restore_account(
+    ctx: AccountContext,
+    session: AsyncSession,
+    account_id: int,
+    *,
+    admin_id: int,
+    client: Client,
+    now: datetime,
+) -> StatusChanged:
+    """Lift a suspension or ban; the units it disabled work again.
+
+    Raises:
+        PermissionError: `admin_id` is not an active admin.
+        ValueError: no such account, or it is not suspended or banned.
+    """
+    check_now(now)
+    await _require_admin(session, admin_id)
+    account = await require_account(session, account_id, active=False)
+    if account.status not in ("suspended", "banned"):
+        raise ValueError(f"Account {account_id} is {account.status}; there is nothing to restore.")
+    restored = list(account.disabled_unit_ids or ())
+    await db.set_units_disabled(session, account.id, restored, False)
+    previous = account.status
+    account.disabled_unit_ids = []
+    account.status, account.status_reason, account.status_changed_at = "active", None, now
+    await db.add_notification(
+        session,
+        account.id,
+        kind="account",
+        subject="Your account is active again",
+        body="",
+        now=now,
+    )
+    await audit.record(
+        session,
+        "account.restored",
+        actor=audit.Actor.admin(admin_id),
+        account_id=account.id,
+        now=now,
+        ip_prefix=ip_prefix(client.ip),
+        details={"previous": previous, "units": restored},
+    )
+    await session.commit()
+    outgoing = tuple(
+        Outgoing(c.channel, c.value, "account-restored", {}) for c in contacts(account)[:1]
+    )
+    return StatusChanged(account_view(account), tuple(restored), outgoing)
+
+
+async def _require_admin(session: AsyncSession, admin_id: int) -> Account:
+    admin = await db.get_account(session, admin_id)
+    if admin is None or admin.role != "admin" or admin.status != "active":
+        raise PermissionError(f"Account {admin_id} is not an active administrator.")
+    return admin
+
+
+def _clean_reason(reason: str) -> str:
+    text = " ".join((reason or "").split())
+    if not text:
+        raise ValueError("A reason is required; the account's owner will read it.")
+    if len(text) > MAX_REASON:
+        raise ValueError(f"A reason has at most {MAX_REASON} characters.")
+    return text
+
+
+async def cancel_account(
+    ctx: AccountContext,
+    session: AsyncSession,
+    account_id: int,
+    *,
+    admin_id: int,
+    reason: str,
+    now: datetime,
+) -> Cancelled:
+    """An admin cancels an account (any status but pending) without a code.
+
+    Raises:
+        PermissionError: `admin_id` is not an active admin.
+        ValueError: no such account, the admin's own account, or an empty or overlong reason.
+    """
+    check_now(now)
+    await _require_admin(session, admin_id)
+    reason = _clean_reason(reason)
+    if account_id == admin_id:
+        raise ValueError("An administrator cannot cancel their own account here.")
+    account = await require_account(session, account_id, active=False)
+    cancelled = await cancel_now(
+        ctx, session, account, actor=audit.Actor.admin(admin_id), reason=reason, now=now
+    )
+    await session.commit()
+    return cancelled

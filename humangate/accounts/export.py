@@ -1,0 +1,120 @@
+"""Everything held about an account, as one JSON-serialisable dict (the owner's data export).
+
+Secrets are held only as digests (password hash, secret keys, session, device and code digests,
+the units' device salts); digests say nothing to their owner, so none is exported.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from humangate.accounts import audit
+from humangate.accounts._common import check_now, require_account
+from humangate.accounts._context import AccountContext, Client
+from humangate.accounts._views import account_view, notification_view, session_view
+from humangate.accounts.outcomes import AccountView
+from humangate.db import accounts as db
+from humangate.db.accounts import aware
+from humangate.db.models import Unit
+from humangate.netaddr import ip_prefix
+
+FORMAT = "humangate.account-export/1"
+
+
+async def export_account(
+    ctx: AccountContext, session: AsyncSession, account_id: int, *, client: Client, now: datetime
+) -> dict[str, object]:
+    """The account, its units, sessions, known devices, audit entries and notifications.
+
+    Raises:
+        ValueError: no such account.
+    """
+    check_now(now)
+    account = await require_account(session, account_id, active=False)
+    await audit.record(
+        session,
+        "account.exported",
+        actor=audit.Actor.account(account.id),
+        account_id=account.id,
+        now=now,
+        ip_prefix=ip_prefix(client.ip),
+    )
+    await session.commit()
+    units = await db.list_account_units(session, account.id)
+    events = await db.count_unit_events(session, [unit.id for unit in units])
+    entries: list[dict[str, object]] = []
+    before: int | None = None
+    while True:
+        page = await audit.list_entries(
+            session, account_id=account.id, before_id=before, limit=audit.MAX_PAGE
+        )
+        entries += [entry.as_dict() for entry in page.entries]
+        if page.next_before_id is None:
+            break
+        before = page.next_before_id
+    notifications = await db.list_notifications(session, account.id, limit=10_000)
+    return {
+        "format": FORMAT,
+        "exported_at": now.isoformat(),
+        "account": _account(account_view(account)),
+        "units": [_unit(unit, events.get(unit.id, 0)) for unit in units],
+        "sessions": [
+            _plain(session_view(row)) for row in await db.list_sessions(session, account.id)
+        ],
+        "known_devices": [
+            {
+                "network": row.network,
+                "first_seen_at": aware(row.first_seen_at).isoformat(),
+                "last_seen_at": aware(row.last_seen_at).isoformat(),
+            }
+            for row in await db.list_devices(session, account.id)
+        ],
+        "audit": entries,
+        "notifications": [_plain(notification_view(row)) for row in notifications],
+        "not_included": (
+            "Passwords, secret keys, session and device cookies and one-time codes are stored "
+            "only as one-way digests, which are not exported."
+        ),
+    }
+
+
+def _account(view: AccountView) -> dict[str, object]:
+    return _plain(view)
+
+
+def _unit(unit: Unit, events: int) -> dict[str, object]:
+    return {
+        "id": unit.id,
+        "sitekey": unit.sitekey,
+        "name": unit.name,
+        "domains": list(unit.domains),
+        "mode": unit.mode,
+        "kinds": list(unit.kinds),
+        "difficulty": unit.difficulty,
+        "pow_difficulty": unit.pow_difficulty,
+        "disabled": unit.disabled,
+        "score_threshold": unit.score_threshold,
+        "allow_networks": list(unit.allow_networks or ()),
+        "deny_networks": list(unit.deny_networks or ()),
+        "good_bots": list(unit.good_bots or ()),
+        "created_at": aware(unit.created_at).isoformat() if unit.created_at else None,
+        "secret_keys": [
+            {
+                "created_at": aware(s.created_at).isoformat(),
+                "expires_at": aware(s.expires_at).isoformat() if s.expires_at else None,
+            }
+            for s in unit.secrets
+        ],
+        "risk_events_held": events,
+    }
+
+
+def _plain(view: object) -> dict[str, object]:
+    """A slotted dataclass as a dict with ISO dates."""
+    out: dict[str, object] = {}
+    for name in view.__slots__:  # type: ignore[attr-defined]
+        value = getattr(view, name)
+        out[name] = value.isoformat() if isinstance(value, datetime) else value
+    return out

@@ -1,0 +1,237 @@
+"""The end of an account: cancellation by its owner, and by inactivity.
+
+Cancellation is irreversible. It deletes the account's units (their secrets and risk events go
+with them), sessions, devices, codes, notifications and the audit entries about it; what remains
+is one audit entry recording the cancellation and, for `hold_period` (10 days), a hold on the
+keyed digest of each identifier so it cannot sign up again until then.
+
+Suspension, bans and admins are in `admin.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from humangate.accounts import audit, limits
+from humangate.accounts._common import (
+    check_now,
+    code_message,
+    require_account,
+)
+from humangate.accounts._context import AccountContext, Client
+from humangate.accounts._views import account_view, contacts
+from humangate.accounts.codes import check_code, issue_code, read_code
+from humangate.accounts.outcomes import (
+    AccountView,
+    Cancelled,
+    CodeRejected,
+    CodeSent,
+    HousekeepingReport,
+    Outgoing,
+    Throttled,
+)
+from humangate.db import accounts as db
+from humangate.db.models import Account
+from humangate.netaddr import ip_prefix
+
+# --- cancellation -------------------------------------------------------------------------------
+
+
+async def request_cancellation(
+    ctx: AccountContext, session: AsyncSession, account_id: int, *, client: Client, now: datetime
+) -> CodeSent | Throttled:
+    """Send the code that confirms a cancellation to the account's first identifier.
+
+    Raises:
+        ValueError: no such account, or it is not active.
+    """
+    check_now(now)
+    account = await require_account(session, account_id)
+    to = contacts(account)[0]
+    retry = await limits.allow_send(ctx.store, ctx.policy, ctx.keys.identifier_digest(to), now)
+    if retry is not None:
+        return Throttled(retry)
+    code = await issue_code(
+        session,
+        ctx.keys,
+        ctx.policy,
+        account_id=account.id,
+        purpose="cancel",
+        target=to.value,
+        now=now,
+    )
+    await audit.record(
+        session,
+        "account.cancel_requested",
+        actor=audit.Actor.account(account.id),
+        account_id=account.id,
+        now=now,
+        ip_prefix=ip_prefix(client.ip),
+    )
+    await session.commit()
+    return CodeSent(
+        (code_message(ctx, to, "cancel-code", code),), int(ctx.policy.code_ttl.total_seconds())
+    )
+
+
+async def confirm_cancellation(
+    ctx: AccountContext,
+    session: AsyncSession,
+    account_id: int,
+    code: str,
+    *,
+    client: Client,
+    now: datetime,
+) -> Cancelled | CodeRejected:
+    """Cancel the account for good, given the code from `request_cancellation`.
+
+    Raises:
+        ValueError: a malformed code, no such account, or it is not active.
+    """
+    check_now(now)
+    digits = read_code(code)
+    account = await require_account(session, account_id)
+    check = await check_code(
+        session, ctx.keys, ctx.policy, account_id=account.id, purpose="cancel", code=digits, now=now
+    )
+    if not check.ok:
+        await audit.record(
+            session,
+            "code.rejected",
+            actor=audit.Actor.account(account.id),
+            account_id=account.id,
+            now=now,
+            ip_prefix=ip_prefix(client.ip),
+            details={"purpose": "cancel", "reason": check.reason},
+        )
+        await session.commit()
+        return check.rejected()
+    cancelled = await cancel_now(
+        ctx, session, account, actor=audit.Actor.account(account_id), reason="owner", now=now
+    )
+    await session.commit()
+    return cancelled
+
+
+async def cancel_now(
+    ctx: AccountContext,
+    session: AsyncSession,
+    account: Account,
+    *,
+    actor: audit.Actor,
+    reason: str,
+    now: datetime,
+) -> Cancelled:
+    """Delete everything, hold the identifiers, keep one audit entry; the caller commits."""
+    account_id, reached = account.id, contacts(account)
+    held_until = now + ctx.policy.hold_period
+    for identifier in reached:
+        await db.put_hold(session, ctx.keys.identifier_digest(identifier), held_until, now)
+    erased = await db.erase_account(session, account_id)
+    await audit.record(
+        session,
+        "account.cancelled",
+        actor=actor,
+        account_id=account_id,
+        now=now,
+        details={"reason": reason, "units": erased.units, "held_until": held_until.isoformat()},
+    )
+    outgoing = tuple(
+        Outgoing(c.channel, c.value, "account-cancelled", {"reason": reason}) for c in reached[:1]
+    )
+    return Cancelled(account_id, erased.units, held_until, outgoing)
+
+
+# --- inactivity ---------------------------------------------------------------------------------
+
+
+async def find_inactive_accounts(
+    ctx: AccountContext, session: AsyncSession, *, now: datetime
+) -> list[AccountView]:
+    """Active owner accounts unused for `inactive_after` (365 days) and not yet warned."""
+    check_now(now)
+    rows = await db.find_inactive_accounts(session, unused_since=now - ctx.policy.inactive_after)
+    return [account_view(row) for row in rows]
+
+
+async def warn_inactive_accounts(
+    ctx: AccountContext, session: AsyncSession, *, now: datetime
+) -> tuple[list[int], list[Outgoing]]:
+    """Mark inactive accounts warned and return the warnings to send. Using the account (a login
+    or a console visit) clears the mark."""
+    check_now(now)
+    cancel_after = (now + ctx.policy.inactivity_grace).date().isoformat()
+    warned: list[int] = []
+    outgoing: list[Outgoing] = []
+    for account in await db.find_inactive_accounts(
+        session, unused_since=now - ctx.policy.inactive_after
+    ):
+        account.inactivity_warned_at = now
+        await db.add_notification(
+            session,
+            account.id,
+            kind="account",
+            subject="Your account will be cancelled",
+            body=(
+                "This account has not been used for a year. "
+                f"Log in before {cancel_after} to keep it."
+            ),
+            now=now,
+        )
+        await audit.record(
+            session, "account.inactivity_warned", actor=audit.SYSTEM, account_id=account.id, now=now
+        )
+        warned.append(account.id)
+        outgoing += [
+            Outgoing(c.channel, c.value, "inactivity-warning", {"cancel_after": cancel_after})
+            for c in contacts(account)[:1]
+        ]
+    await session.commit()
+    return warned, outgoing
+
+
+async def cancel_inactive_accounts(
+    ctx: AccountContext, session: AsyncSession, *, now: datetime
+) -> list[Cancelled]:
+    """Cancel accounts warned more than `inactivity_grace` ago and not used since."""
+    check_now(now)
+    warned_before = now - ctx.policy.inactivity_grace
+    done: list[Cancelled] = []
+    for account in await db.find_warned_accounts(session, warned_before=warned_before):
+        done.append(
+            await cancel_now(
+                ctx, session, account, actor=audit.SYSTEM, reason="inactivity", now=now
+            )
+        )
+    await session.commit()
+    return done
+
+
+async def run_housekeeping(
+    ctx: AccountContext, session: AsyncSession, *, now: datetime
+) -> HousekeepingReport:
+    """The operator's daily job: warn and cancel inactive accounts, drop stale sign-ups, ended
+    sessions, dead codes and expired holds."""
+    check_now(now)
+    warned, outgoing = await warn_inactive_accounts(ctx, session, now=now)
+    cancelled = await cancel_inactive_accounts(ctx, session, now=now)
+    stale = await db.find_stale_pending(session, created_before=now - ctx.policy.pending_ttl)
+    for account_id in stale:
+        await db.erase_account(session, account_id)
+    sessions = await db.delete_expired_sessions(
+        session, now=now, idle_since=now - ctx.policy.session_idle
+    )
+    codes = await db.delete_dead_codes(session, now=now)
+    holds = await db.delete_expired_holds(session, now=now)
+    await session.commit()
+    return HousekeepingReport(
+        warned=tuple(warned),
+        cancelled=tuple(c.account_id for c in cancelled),
+        outgoing=tuple(outgoing) + tuple(o for c in cancelled for o in c.outgoing),
+        purged_pending=len(stale),
+        purged_sessions=sessions,
+        purged_codes=codes,
+        purged_holds=holds,
+    )

@@ -1,0 +1,54 @@
+"""The account rules an operator may tune: one value object, built from Settings by the caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountPolicy:
+    """Lifetimes, limits and lockouts of the account core; the defaults are the documented ones.
+
+    Attributes:
+        default_region: region for phone numbers typed without `+` ("CN", "US", …).
+        code_ttl: how long a one-time code lives.
+        code_max_attempts: wrong entries after which a code dies.
+        resend_per_minute / resend_per_hour: codes sent to one identifier.
+        session_idle / session_absolute: a session ends after either.
+        lockout_failures / lockout_window: failed logins for one identifier from one network.
+        account_lockout_failures / account_lockout_window: failed logins on one account.
+        lockout_period: how long the password path stays locked.
+        step_up_ttl: time to enter the code a new device or network asks for.
+        pending_ttl: a sign-up not confirmed within this is dropped.
+        hold_period: a cancelled account's identifiers stay blocked for this long.
+        inactive_after: accounts unused this long are warned …
+        inactivity_grace: … and cancelled this long after the warning if still unused.
+    """
+
+    default_region: str = "US"
+    code_ttl: timedelta = timedelta(minutes=10)
+    code_max_attempts: int = 5
+    resend_per_minute: int = 1
+    resend_per_hour: int = 5
+    session_idle: timedelta = timedelta(hours=12)
+    session_absolute: timedelta = timedelta(days=30)
+    lockout_failures: int = 5
+    lockout_window: timedelta = timedelta(minutes=15)
+    account_lockout_failures: int = 20
+    account_lockout_window: timedelta = timedelta(hours=1)
+    lockout_period: timedelta = timedelta(minutes=15)
+    step_up_ttl: timedelta = timedelta(minutes=10)
+    pending_ttl: timedelta = timedelta(hours=24)
+    hold_period: timedelta = timedelta(days=10)
+    inactive_after: timedelta = timedelta(days=365)
+    inactivity_grace: timedelta = timedelta(days=30)
+
+    def __post_init__(self) -> None:
+        for name in ("code_max_attempts", "resend_per_minute", "resend_per_hour"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"AccountPolicy.{name} must be at least 1.")
+        if self.lockout_failures < 1 or self.account_lockout_failures < 1:
+            raise ValueError("AccountPolicy lockout thresholds must be at least 1.")
+        if self.session_idle > self.session_absolute:
+            raise ValueError("AccountPolicy.session_idle cannot exceed session_absolute.")

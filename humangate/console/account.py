@@ -1,0 +1,317 @@
+"""The owner's own account: home, profile and password, inbox, sessions, export, cancellation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from humangate.accounts import (
+    CodeRejected,
+    ContactChanged,
+    Locked,
+    LoginFailed,
+    Throttled,
+    change_password,
+    confirm_cancellation,
+    confirm_contact_change,
+    export_account,
+    list_inbox,
+    list_sessions,
+    mark_read,
+    request_cancellation,
+    request_contact_change,
+    revoke_other_sessions,
+    revoke_session,
+    update_profile,
+)
+from humangate.console.auth import (
+    MAX_IDENTIFIER,
+    MAX_PASSWORD,
+    WRONG_CODE,
+    locked_message,
+    throttled_message,
+)
+from humangate.console.web import (
+    AccountsDep,
+    ConsoleError,
+    CsrfForm,
+    DbDep,
+    Viewer,
+    ViewerDep,
+    account_client,
+    add_nav,
+    clear_session_cookie,
+    finish,
+    form_text,
+    redirect,
+    render,
+    router,
+    send,
+    utcnow,
+)
+
+LANGUAGES = (("en", "English"), ("zh-CN", "简体中文"))
+
+add_nav("Inbox", "/console/inbox", order=80)
+add_nav("Profile", "/console/profile", order=81)
+add_nav("Sessions", "/console/sessions", order=82)
+
+
+def _page(
+    request: Request, template: str, viewer: Viewer, status: int = 200, **context: Any
+) -> Response:
+    return render(request, template, context, viewer=viewer, status=status)
+
+
+@router.get("")
+async def home(request: Request, viewer: ViewerDep, db: DbDep) -> Response:
+    unread = await list_inbox(db, viewer.account.id, unread_only=True, limit=5)
+    return _page(request, "home.html", viewer, unread=unread)
+
+
+# --- profile and password ------------------------------------------------------------------------
+
+
+def _profile(request: Request, viewer: Viewer, status: int = 200, **context: Any) -> Response:
+    return _page(request, "profile.html", viewer, status, languages=LANGUAGES, **context)
+
+
+@router.get("/profile")
+async def profile_page(request: Request, viewer: ViewerDep) -> Response:
+    return _profile(request, viewer, notice=request.query_params.get("saved") and "Saved.")
+
+
+@router.post("/profile")
+async def profile_submit(
+    request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    name = form_text(form, "display_name", limit=200)
+    language = form_text(form, "language", limit=35)
+    if language not in dict(LANGUAGES):
+        return _profile(request, viewer, 400, error="Choose one of the languages offered.")
+    try:
+        await update_profile(
+            accounts,
+            db,
+            viewer.account.id,
+            display_name=name,
+            language=language,
+            client=account_client(request),
+            now=utcnow(),
+        )
+    except ValueError as exc:
+        return _profile(request, viewer, 400, error=str(exc))
+    return redirect(request, "/console/profile?saved=1")
+
+
+@router.post("/profile/password")
+async def password_submit(
+    request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    current = str(form.get("current_password") or "")
+    new = str(form.get("new_password") or "")
+    if len(current) > MAX_PASSWORD or len(new) > MAX_PASSWORD:
+        return _profile(request, viewer, 400, password_error="The password is too long.")
+    try:
+        outcome = await change_password(
+            accounts,
+            db,
+            viewer.account.id,
+            current,
+            new,
+            client=account_client(request),
+            now=utcnow(),
+        )
+    except ValueError as exc:
+        return _profile(request, viewer, 400, password_error=str(exc))
+    if isinstance(outcome, Locked):
+        return _profile(request, viewer, 429, password_error=locked_message(outcome))
+    if isinstance(outcome, LoginFailed):
+        return _profile(request, viewer, 400, password_error=outcome.message)
+    await send(request, outcome.outgoing, language=viewer.account.language)
+    ended = outcome.sessions_revoked
+    notice = f"Your password was changed; {ended} other session(s) were logged out."
+    return _profile(request, viewer, password_notice=notice)
+
+
+@router.post("/profile/contact")
+async def contact_submit(
+    request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
+    password = str(form.get("password") or "")
+    again: dict[str, Any] = {"contact_identifier": identifier}
+    if len(password) > MAX_PASSWORD:
+        return _profile(request, viewer, 400, contact_error="The password is too long.", **again)
+    try:
+        outcome = await request_contact_change(
+            accounts,
+            db,
+            viewer.account.id,
+            identifier,
+            password,
+            client=account_client(request),
+            now=utcnow(),
+        )
+    except ValueError as exc:
+        return _profile(request, viewer, 400, contact_error=str(exc), **again)
+    if isinstance(outcome, Throttled):
+        error = throttled_message(outcome)
+        return _profile(request, viewer, 429, contact_error=error, **again)
+    if isinstance(outcome, Locked):
+        return _profile(request, viewer, 429, contact_error=locked_message(outcome), **again)
+    if isinstance(outcome, LoginFailed):
+        return _profile(request, viewer, 400, contact_error=outcome.message, **again)
+    await send(request, outcome.outgoing, language=viewer.account.language)
+    return _page(request, "contact_confirm.html", viewer, identifier=identifier)
+
+
+@router.post("/profile/contact/confirm")
+async def contact_confirm(
+    request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
+    code = form_text(form, "code", limit=32)
+    again: dict[str, Any] = {"identifier": identifier}
+    try:
+        outcome = await confirm_contact_change(
+            accounts, db, viewer.account.id, code, client=account_client(request), now=utcnow()
+        )
+    except ValueError as exc:
+        return _page(request, "contact_confirm.html", viewer, 400, error=str(exc), **again)
+    if isinstance(outcome, ContactChanged):
+        await send(request, outcome.outgoing, language=viewer.account.language)
+        return redirect(request, "/console/profile?saved=1")
+    if outcome.reason == "unavailable":
+        error = "That address or number cannot be used: it belongs to another account."
+    else:
+        error = WRONG_CODE
+    return _page(request, "contact_confirm.html", viewer, 400, error=error, **again)
+
+
+# --- inbox ---------------------------------------------------------------------------------------
+
+
+@router.get("/inbox")
+async def inbox_page(request: Request, viewer: ViewerDep, db: DbDep) -> Response:
+    messages = await list_inbox(db, viewer.account.id, limit=100)
+    return _page(request, "inbox.html", viewer, messages=messages)
+
+
+@router.post("/inbox/read")
+async def inbox_read(request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep) -> Response:
+    raw = form.get("id")
+    ids: list[int] | None = None
+    if raw is not None:
+        if not isinstance(raw, str) or not raw.isdigit() or len(raw) > 18:
+            raise ConsoleError(400, "That is not a message of your inbox.")
+        ids = [int(raw)]
+    await mark_read(db, viewer.account.id, ids, now=utcnow())
+    return redirect(request, "/console/inbox")
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+async def _sessions(
+    request: Request, viewer: Viewer, db: DbDep, notice: str | None = None
+) -> Response:
+    rows = await list_sessions(db, viewer.account.id, current_token=viewer.token, now=utcnow())
+    return _page(request, "sessions.html", viewer, sessions=rows, notice=notice)
+
+
+@router.get("/sessions")
+async def sessions_page(request: Request, viewer: ViewerDep, db: DbDep) -> Response:
+    return await _sessions(request, viewer, db)
+
+
+@router.post("/sessions/revoke-others")
+async def sessions_revoke_others(
+    request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    client = account_client(request)
+    ended = await revoke_other_sessions(
+        accounts, db, viewer.account.id, viewer.token, ip=client.ip, now=utcnow()
+    )
+    return await _sessions(request, viewer, db, notice=f"{ended} other session(s) logged out.")
+
+
+@router.post("/sessions/revoke")
+async def sessions_revoke(
+    request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    raw = form_text(form, "id", limit=18)
+    if not raw.isdigit() or int(raw) == viewer.session_id:
+        raise ConsoleError(400, "Choose another of your sessions (log out to end this one).")
+    client = account_client(request)
+    gone = await revoke_session(
+        accounts, db, viewer.account.id, int(raw), ip=client.ip, now=utcnow()
+    )
+    if not gone:
+        raise ConsoleError(404, "That session has already ended.")
+    return await _sessions(request, viewer, db, notice="The session was logged out.")
+
+
+# --- export and cancellation ---------------------------------------------------------------------
+
+
+@router.get("/export")
+async def export_page(request: Request, viewer: ViewerDep) -> Response:
+    return _page(request, "export.html", viewer)
+
+
+@router.post("/export")
+async def export_download(
+    request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    data = await export_account(
+        accounts, db, viewer.account.id, client=account_client(request), now=utcnow()
+    )
+    body = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    name = f"humangate-account-{viewer.account.id}.json"
+    response = Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+    return finish(request, response)
+
+
+@router.get("/cancel")
+async def cancel_page(request: Request, viewer: ViewerDep) -> Response:
+    return _page(request, "cancel.html", viewer)
+
+
+@router.post("/cancel")
+async def cancel_request(
+    request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    outcome = await request_cancellation(
+        accounts, db, viewer.account.id, client=account_client(request), now=utcnow()
+    )
+    if isinstance(outcome, Throttled):
+        return _page(request, "cancel.html", viewer, 429, error=throttled_message(outcome))
+    await send(request, outcome.outgoing, language=viewer.account.language)
+    return _page(request, "cancel_confirm.html", viewer)
+
+
+@router.post("/cancel/confirm")
+async def cancel_confirm(
+    request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    code = form_text(form, "code", limit=32)
+    try:
+        outcome = await confirm_cancellation(
+            accounts, db, viewer.account.id, code, client=account_client(request), now=utcnow()
+        )
+    except ValueError as exc:
+        return _page(request, "cancel_confirm.html", viewer, 400, error=str(exc))
+    if isinstance(outcome, CodeRejected):
+        return _page(request, "cancel_confirm.html", viewer, 400, error=WRONG_CODE)
+    await send(request, outcome.outgoing, language=viewer.account.language)
+    response = render(request, "cancelled.html", {"held_until": outcome.held_until})
+    clear_session_cookie(request, response)
+    return response

@@ -1,0 +1,222 @@
+"""The operator's pages: find accounts, suspend, ban or restore them, send notices, read the
+audit log. Every route needs an admin (`AdminDep`, 403 for owners); changes go through the
+account core, which checks the admin again and writes the audit entry.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from humangate.accounts import (
+    AuditPage,
+    list_entries,
+    restore_account,
+    suspend_account,
+)
+from humangate.accounts._views import contacts
+from humangate.accounts.audit import ACTIONS
+from humangate.accounts.identifiers import Identifier
+from humangate.console._directory import AccountRow, get_account, search_accounts
+from humangate.console.web import (
+    AccountsDep,
+    AdminDep,
+    ConsoleError,
+    CsrfForm,
+    DbDep,
+    account_client,
+    add_nav,
+    form_text,
+    redirect,
+    render,
+    router,
+    send,
+    utcnow,
+)
+from humangate.db import accounts as account_db
+from humangate.db.models import Account
+from humangate.messaging import Channels, DeliveryError, MessageTemplates
+
+log = logging.getLogger(__name__)
+
+add_nav("Accounts", "/console/admin/accounts", admin=True, order=60)
+add_nav("Audit log", "/console/admin/audit", admin=True, order=70)
+
+MAX_TITLE = 200
+MAX_BODY = 5000
+PAGE = 50
+NOTICES = {
+    "suspended": "The account is suspended and its owner was told why.",
+    "banned": "The account is banned and its owner was told why.",
+    "restored": "The account is active again.",
+    "notice": "The notice is in the account's inbox and on its way by e-mail or SMS.",
+    "notice-undelivered": "The notice is in the account's inbox, but it could not be sent.",
+}
+
+
+def _int(value: str | None, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or len(value) > 12:
+        raise ConsoleError(400, f"The {name} must be a whole number.")
+    return int(value)
+
+
+async def _account_or_404(db: DbDep, account_id: int) -> AccountRow:
+    row = await get_account(db, account_id)
+    if row is None:
+        raise ConsoleError(404, "There is no such account.")
+    return row
+
+
+@router.get("/admin")
+async def admin_home(request: Request, viewer: AdminDep) -> Response:
+    return redirect(request, "/console/admin/accounts")
+
+
+@router.get("/admin/accounts")
+async def accounts_page(request: Request, viewer: AdminDep, db: DbDep) -> Response:
+    query = request.query_params.get("q", "")
+    try:
+        rows = await search_accounts(db, query)
+    except ValueError as exc:
+        raise ConsoleError(400, str(exc)) from exc
+    return render(request, "admin_accounts.html", {"q": query, "rows": rows}, viewer=viewer)
+
+
+@router.get("/admin/accounts/{account_id}")
+async def account_page(request: Request, account_id: int, viewer: AdminDep, db: DbDep) -> Response:
+    row = await _account_or_404(db, account_id)
+    units = await account_db.list_account_units(db, account_id)
+    recent = await list_entries(db, account_id=account_id, limit=10)
+    context = {
+        "row": row,
+        "units": units,
+        "recent": recent.entries,
+        "notice": NOTICES.get(request.query_params.get("done", "")),
+        "is_self": account_id == viewer.account.id,
+    }
+    return render(request, "admin_account.html", context, viewer=viewer)
+
+
+@router.post("/admin/accounts/{account_id}/suspend")
+async def suspend(
+    request: Request,
+    account_id: int,
+    viewer: AdminDep,
+    db: DbDep,
+    accounts: AccountsDep,
+    form: CsrfForm,
+) -> Response:
+    await _account_or_404(db, account_id)
+    ban = form_text(form, "action", limit=10) == "ban"
+    try:
+        changed = await suspend_account(
+            accounts,
+            db,
+            account_id,
+            admin_id=viewer.account.id,
+            reason=form_text(form, "reason", limit=2000),
+            ban=ban,
+            client=account_client(request),
+            now=utcnow(),
+        )
+    except (ValueError, PermissionError) as exc:
+        raise ConsoleError(400, str(exc)) from exc
+    await send(request, changed.outgoing, language=changed.account.language)
+    done = "banned" if ban else "suspended"
+    return redirect(request, f"/console/admin/accounts/{account_id}?done={done}")
+
+
+@router.post("/admin/accounts/{account_id}/restore")
+async def restore(
+    request: Request,
+    account_id: int,
+    viewer: AdminDep,
+    db: DbDep,
+    accounts: AccountsDep,
+    form: CsrfForm,
+) -> Response:
+    await _account_or_404(db, account_id)
+    try:
+        changed = await restore_account(
+            accounts,
+            db,
+            account_id,
+            admin_id=viewer.account.id,
+            client=account_client(request),
+            now=utcnow(),
+        )
+    except (ValueError, PermissionError) as exc:
+        raise ConsoleError(400, str(exc)) from exc
+    await send(request, changed.outgoing, language=changed.account.language)
+    return redirect(request, f"/console/admin/accounts/{account_id}?done=restored")
+
+
+@router.post("/admin/accounts/{account_id}/notice")
+async def notice(
+    request: Request, account_id: int, viewer: AdminDep, db: DbDep, form: CsrfForm
+) -> Response:
+    title = " ".join(form_text(form, "title", limit=MAX_TITLE).split())
+    body = form_text(form, "body", limit=MAX_BODY)
+    if not title or not body:
+        raise ConsoleError(400, "A notice needs a title and a text.")
+    account = await db.get(Account, account_id)
+    if account is None:
+        raise ConsoleError(404, "There is no such account.")
+    await account_db.add_notification(
+        db, account_id, kind="notice", subject=title, body=body, now=utcnow()
+    )
+    language, targets = account.language, contacts(account)[:1]
+    await db.commit()
+    delivered = await _deliver_notice(request, targets, language, title=title, body=body)
+    done = "notice" if delivered else "notice-undelivered"
+    return redirect(request, f"/console/admin/accounts/{account_id}?done={done}")
+
+
+async def _deliver_notice(
+    request: Request, targets: list[Identifier], language: str, *, title: str, body: str
+) -> bool:
+    """Send an operator notice by the account's first channel; False if that failed.
+
+    `web.send` renders only the account core's fixed templates, so a notice with the operator's
+    own title and text is rendered here with `MessageTemplates.operator_notice`.
+    """
+    templates: MessageTemplates = request.app.state.message_templates
+    channels: Channels = request.app.state.channels
+    rendered = templates.operator_notice(language, title=title, body=body, link_path="/console")
+    ok = True
+    for target in targets:
+        try:
+            if target.kind == "email":
+                await channels.mailer.send(rendered.email(target.value))
+            else:
+                await channels.sms.send(rendered.sms_message(target.value))
+        except (DeliveryError, ValueError) as exc:
+            ok = False
+            log.warning("An operator notice was not delivered: %s", exc)
+    return ok
+
+
+@router.get("/admin/audit")
+async def audit_page(request: Request, viewer: AdminDep, db: DbDep) -> Response:
+    params = request.query_params
+    account_id = _int(params.get("account"), "account id")
+    before = _int(params.get("before"), "page marker")
+    action = params.get("action") or None
+    try:
+        page: AuditPage = await list_entries(
+            db, account_id=account_id, action=action, before_id=before, limit=PAGE
+        )
+    except ValueError as exc:
+        raise ConsoleError(400, str(exc)) from exc
+    prefixes = sorted({a.split(".")[0] + "." for a in ACTIONS})
+    context = {
+        "page": page,
+        "account": "" if account_id is None else str(account_id),
+        "action": action or "",
+        "actions": prefixes + sorted(ACTIONS),
+    }
+    return render(request, "admin_audit.html", context, viewer=viewer)

@@ -1,0 +1,277 @@
+"""Signing up, logging in (password with step-up, or a one-time code) and logging out.
+
+No page says whether an account exists: sign-up and code requests answer the same way for
+known and unknown identifiers, and wrong codes are "wrong or expired" whatever the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from humangate.accounts import (
+    AccountBlocked,
+    CodeRejected,
+    Locked,
+    LoggedIn,
+    StepUpRequired,
+    Throttled,
+    complete_step_up,
+    confirm_sign_up,
+    log_in,
+    log_in_with_code,
+    log_out,
+    request_login_code,
+    sign_up,
+)
+from humangate.console.web import (
+    AccountsDep,
+    CsrfForm,
+    DbDep,
+    OptionalViewerDep,
+    account_client,
+    clear_session_cookie,
+    form_text,
+    redirect,
+    render,
+    router,
+    safe_next,
+    send,
+    set_device_cookie,
+    set_session_cookie,
+    utcnow,
+)
+from humangate.console.widget import check_widget
+
+MAX_IDENTIFIER = 320
+MAX_PASSWORD = 1024
+WIDGET_FAILED = "The human verification did not pass. Complete it and send the form again."
+WRONG_CODE = "The code is wrong or has expired. Check it, or ask for a new one."
+
+
+def minutes(seconds: int) -> int:
+    return max(1, -(-seconds // 60))
+
+
+def locked_message(outcome: Locked) -> str:
+    return f"{outcome.message} (about {minutes(outcome.retry_after)} minutes)"
+
+
+def throttled_message(outcome: Throttled) -> str:
+    return (
+        "Too many codes were sent to this address or number. "
+        f"Ask again in about {minutes(outcome.retry_after)} minutes."
+    )
+
+
+def blocked_message(outcome: AccountBlocked) -> str:
+    reason = f" Reason given by the operator: {outcome.reason}" if outcome.reason else ""
+    return f"This account is {outcome.status}.{reason}"
+
+
+def logged_in(request: Request, outcome: LoggedIn, next_path: str) -> Response:
+    """Redirect into the console with the new session (any earlier one is already ended)."""
+    response = redirect(request, safe_next(next_path))
+    set_session_cookie(request, response, outcome.session_token)
+    set_device_cookie(request, response, outcome.device_token)
+    return response
+
+
+def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    return render(request, template, context, status=status)
+
+
+# --- sign-up -------------------------------------------------------------------------------------
+
+
+@router.get("/signup")
+async def signup_page(request: Request, viewer: OptionalViewerDep) -> Response:
+    if viewer is not None:
+        return redirect(request, "/console")
+    return _page(request, "signup.html", identifier="")
+
+
+@router.post("/signup")
+async def signup_submit(
+    request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
+    password = str(form.get("password") or "")
+    if len(password) > MAX_PASSWORD:
+        error = "The password is too long."
+        return _page(request, "signup.html", 400, identifier=identifier, error=error)
+    if not await check_widget(request, form):
+        return _page(request, "signup.html", 400, identifier=identifier, error=WIDGET_FAILED)
+    try:
+        outcome = await sign_up(
+            accounts, db, identifier, password, client=account_client(request), now=utcnow()
+        )
+    except ValueError as exc:
+        return _page(request, "signup.html", 400, identifier=identifier, error=str(exc))
+    if isinstance(outcome, Throttled):
+        error = throttled_message(outcome)
+        return _page(request, "signup.html", 429, identifier=identifier, error=error)
+    await send(request, outcome.outgoing)
+    return _page(request, "confirm.html", identifier=identifier, notice=outcome.message)
+
+
+@router.post("/signup/confirm")
+async def signup_confirm(
+    request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
+    code = form_text(form, "code", limit=32)
+    try:
+        outcome = await confirm_sign_up(
+            accounts, db, identifier, code, client=account_client(request), now=utcnow()
+        )
+    except ValueError as exc:
+        return _page(request, "confirm.html", 400, identifier=identifier, error=str(exc))
+    if isinstance(outcome, CodeRejected):
+        return _page(request, "confirm.html", 400, identifier=identifier, error=WRONG_CODE)
+    return logged_in(request, outcome, "/console")
+
+
+# --- password login and step-up ------------------------------------------------------------------
+
+
+@router.get("/login")
+async def login_page(request: Request, viewer: OptionalViewerDep) -> Response:
+    next_path = safe_next(request.query_params.get("next"))
+    if viewer is not None:
+        return redirect(request, next_path)
+    return _page(request, "login.html", identifier="", next=next_path)
+
+
+@router.post("/login")
+async def login_submit(
+    request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
+    next_path = safe_next(form.get("next"))
+    password = str(form.get("password") or "")
+    again: dict[str, Any] = {"identifier": identifier, "next": next_path}
+    if len(password) > MAX_PASSWORD:
+        return _page(request, "login.html", 400, error="The password is too long.", **again)
+    if not await check_widget(request, form):
+        return _page(request, "login.html", 400, error=WIDGET_FAILED, **again)
+    try:
+        outcome = await log_in(
+            accounts, db, identifier, password, client=account_client(request), now=utcnow()
+        )
+    except ValueError as exc:
+        return _page(request, "login.html", 400, error=str(exc), **again)
+    if isinstance(outcome, LoggedIn):
+        return logged_in(request, outcome, next_path)
+    if isinstance(outcome, StepUpRequired):
+        return await _step_up_page(request, outcome, next_path)
+    if isinstance(outcome, Locked):
+        return _page(request, "login.html", 429, error=locked_message(outcome), **again)
+    if isinstance(outcome, AccountBlocked):
+        return _page(request, "login.html", 403, error=blocked_message(outcome), **again)
+    return _page(request, "login.html", 401, error=outcome.message, **again)
+
+
+async def _step_up_page(request: Request, outcome: StepUpRequired, next_path: str) -> Response:
+    await send(request, outcome.outgoing)
+    notice = "This device or network is new to your account: we sent a code to confirm it is you."
+    if outcome.resend_after is not None:
+        notice = "This device or network is new to your account: enter the code we sent earlier."
+    response = _page(
+        request, "step_up.html", token=outcome.step_up_token, next=next_path, notice=notice
+    )
+    set_device_cookie(request, response, outcome.device_token)
+    return response
+
+
+@router.post("/login/step-up")
+async def step_up_submit(
+    request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    token = form_text(form, "token", limit=200)
+    code = form_text(form, "code", limit=32)
+    next_path = safe_next(form.get("next"))
+    again: dict[str, Any] = {"token": token, "next": next_path}
+    try:
+        outcome = await complete_step_up(
+            accounts, db, token, code, client=account_client(request), now=utcnow()
+        )
+    except ValueError as exc:
+        return _page(request, "step_up.html", 400, error=str(exc), **again)
+    if isinstance(outcome, LoggedIn):
+        return logged_in(request, outcome, next_path)
+    if isinstance(outcome, Locked):
+        return _page(request, "step_up.html", 429, error=locked_message(outcome), **again)
+    if outcome.reason in ("expired", "invalid"):
+        error = "This login has expired or was started in another browser. Log in again."
+        return _page(request, "login.html", 400, identifier="", next=next_path, error=error)
+    return _page(request, "step_up.html", 400, error=WRONG_CODE, **again)
+
+
+# --- login by code -------------------------------------------------------------------------------
+
+
+@router.get("/login/code")
+async def code_login_page(request: Request, viewer: OptionalViewerDep) -> Response:
+    next_path = safe_next(request.query_params.get("next"))
+    if viewer is not None:
+        return redirect(request, next_path)
+    return _page(request, "login_code.html", identifier="", next=next_path)
+
+
+@router.post("/login/code")
+async def code_login_request(
+    request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
+    again: dict[str, Any] = {"identifier": identifier, "next": safe_next(form.get("next"))}
+    if not await check_widget(request, form):
+        return _page(request, "login_code.html", 400, error=WIDGET_FAILED, **again)
+    try:
+        outcome = await request_login_code(
+            accounts, db, identifier, client=account_client(request), now=utcnow()
+        )
+    except ValueError as exc:
+        return _page(request, "login_code.html", 400, error=str(exc), **again)
+    if isinstance(outcome, Throttled):
+        return _page(request, "login_code.html", 429, error=throttled_message(outcome), **again)
+    await send(request, outcome.outgoing)
+    return _page(request, "login_code_confirm.html", notice=outcome.message, **again)
+
+
+@router.post("/login/code/confirm")
+async def code_login_confirm(
+    request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
+    code = form_text(form, "code", limit=32)
+    next_path = safe_next(form.get("next"))
+    again: dict[str, Any] = {"identifier": identifier, "next": next_path}
+    try:
+        outcome = await log_in_with_code(
+            accounts, db, identifier, code, client=account_client(request), now=utcnow()
+        )
+    except ValueError as exc:
+        return _page(request, "login_code_confirm.html", 400, error=str(exc), **again)
+    if isinstance(outcome, LoggedIn):
+        return logged_in(request, outcome, next_path)
+    if isinstance(outcome, Locked):
+        error = locked_message(outcome)
+        return _page(request, "login_code_confirm.html", 429, error=error, **again)
+    if isinstance(outcome, AccountBlocked):
+        return _page(request, "login_code.html", 403, error=blocked_message(outcome), **again)
+    return _page(request, "login_code_confirm.html", 400, error=WRONG_CODE, **again)
+
+
+# --- logout --------------------------------------------------------------------------------------
+
+
+@router.post("/logout")
+async def logout(request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep) -> Response:
+    client = account_client(request)
+    await log_out(accounts, db, client.session_token, ip=client.ip, now=utcnow())
+    response = redirect(request, "/console/login")
+    clear_session_cookie(request, response)
+    return response

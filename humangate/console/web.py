@@ -1,0 +1,383 @@
+"""The console's web plumbing: templates, security headers, viewer, CSRF, cookies, messages.
+
+Every console page module (auth, account, units, admin) builds on these names only:
+
+- `router`: the APIRouter all console routes hang on (prefix `/console`).
+- `render(request, template, context, *, viewer=None, status=200)`: a page with the CSRF
+  token, the viewer, the language and strict security headers.
+- `ViewerDep` / `AdminDep`: the logged-in `Viewer` (redirects to the login page when there is
+  none) and the same for admins only (403 otherwise).
+- `CsrfForm`: the POSTed form, after its `csrf` field was checked (403 page otherwise).
+- `DbDep`, `AccountsDep`, `account_client(request)`, `utcnow()`: what the account core needs.
+- `send(request, outgoing, *, language=None)`: deliver `Outgoing` messages.
+- `ConsoleError(status, message)`: raise it to answer with a plain error page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+
+from humangate.accounts import AccountContext, AccountView, Client, authenticate
+from humangate.accounts.sessions import new_token
+from humangate.console._agent import device_label
+from humangate.console._messages import send as send  # re-exported: page modules use web.send
+
+PACKAGE = Path(__file__).resolve().parent.parent
+TEMPLATES = PACKAGE / "templates" / "console"
+STATIC = PACKAGE / "static" / "console"
+SESSION_COOKIE = "hg_session"
+DEVICE_COOKIE = "hg_device"
+COOKIE_PATH = "/console"
+DEVICE_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers keep (Chrome caps at 400 days)
+MAX_COOKIE = 128
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+# The logged-in navigation: (order, label, path, admins only); page modules add theirs.
+NAV: list[tuple[int, str, str, bool]] = []
+
+
+def add_nav(label: str, path: str, *, admin: bool = False, order: int = 50) -> None:
+    """Show a link in the console's navigation (for admins only if `admin`), lowest order first.
+
+    The owner's own pages (inbox, profile, sessions) use 80 and up, so work pages come first.
+    """
+    if all(existing[2] != path for existing in NAV):
+        NAV.append((order, label, path, admin))
+        NAV.sort(key=lambda item: item[0])
+
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(("html",), default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class ConsoleError(Exception):
+    """Answer with a plain error page: `status` (4xx) and one sentence for the visitor."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class LoginRequired(Exception):
+    """No valid session: the handler redirects to the login page, then back to `next`."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Viewer:
+    """The logged-in account and the session token its browser holds."""
+
+    account: AccountView
+    session_id: int
+    token: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.account.role == "admin"
+
+    def __repr__(self) -> str:
+        return f"Viewer(account_id={self.account.id})"
+
+
+# --- app state -----------------------------------------------------------------------------------
+
+
+def utcnow() -> datetime:
+    """The moment every account call receives (timezone-aware UTC)."""
+    return datetime.now(UTC)
+
+
+def get_accounts(request: Request) -> AccountContext:
+    return request.app.state.accounts  # type: ignore[no-any-return]
+
+
+async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One database session per request; account functions commit it themselves."""
+    async with request.app.state.sessions() as session:
+        yield session
+
+
+DbDep = Annotated[AsyncSession, Depends(db_session)]
+AccountsDep = Annotated[AccountContext, Depends(get_accounts)]
+
+
+def account_client(request: Request) -> Client:
+    """What the account core may know about this browser: address, cookies and a device label."""
+    return Client(
+        ip=request.client.host if request.client else None,
+        device_token=_cookie(request, DEVICE_COOKIE),
+        device_label=device_label(request.headers.get("user-agent", "")),
+        session_token=_cookie(request, SESSION_COOKIE),
+    )
+
+
+def _cookie(request: Request, name: str) -> str | None:
+    value = request.cookies.get(name)
+    return value if value and len(value) <= MAX_COOKIE else None
+
+
+# --- viewer --------------------------------------------------------------------------------------
+
+
+async def current_viewer(request: Request, db: DbDep, accounts: AccountsDep) -> Viewer:
+    """The logged-in viewer; without a valid session, a 303 to /console/login?next=<this page>.
+
+    Raises:
+        LoginRequired: turned into the redirect by the console's exception handler.
+    """
+    token = _cookie(request, SESSION_COOKIE)
+    info = await authenticate(accounts, db, token, now=utcnow()) if token else None
+    if info is None or token is None:
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(path if request.method == "GET" else "/console")
+    viewer = Viewer(account=info.account, session_id=info.session.id, token=token)
+    request.state.viewer = viewer  # error pages show the navigation too
+    return viewer
+
+
+async def admin_viewer(viewer: Annotated[Viewer, Depends(current_viewer)]) -> Viewer:
+    """The logged-in viewer if an admin.
+
+    Raises:
+        ConsoleError: 403 for everyone else.
+    """
+    if not viewer.is_admin:
+        raise ConsoleError(403, "This page is for the operators of this service.")
+    return viewer
+
+
+async def optional_viewer(request: Request, db: DbDep, accounts: AccountsDep) -> Viewer | None:
+    """The logged-in viewer, or None (for pages such as the login page)."""
+    try:
+        return await current_viewer(request, db, accounts)
+    except LoginRequired:
+        return None
+
+
+ViewerDep = Annotated[Viewer, Depends(current_viewer)]
+AdminDep = Annotated[Viewer, Depends(admin_viewer)]
+OptionalViewerDep = Annotated[Viewer | None, Depends(optional_viewer)]
+
+
+def safe_next(value: object, default: str = "/console") -> str:
+    """`value` if it is a path inside the console (no scheme, host or `//`), else `default`."""
+    if not isinstance(value, str) or len(value) > 500:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or "\\" in value or any(ord(ch) < 32 for ch in value):
+        return default
+    if value == "/console" or value.startswith(("/console/", "/console?")):
+        return value
+    return default
+
+
+# --- CSRF ----------------------------------------------------------------------------------------
+
+
+def _csrf_binding(request: Request) -> str | None:
+    """What a CSRF token is bound to: the session cookie, else the device cookie."""
+    session = _cookie(request, SESSION_COOKIE)
+    if session:
+        return "s:" + session
+    device = getattr(request.state, "new_device", None) or _cookie(request, DEVICE_COOKIE)
+    return "d:" + device if device else None
+
+
+def _sign(request: Request, binding: str) -> str:
+    key: bytes = request.app.state.key
+    return hmac.new(key, b"console-csrf:" + binding.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request) -> str:
+    """The token for this browser's forms; mints a device cookie first if it has none."""
+    binding = _csrf_binding(request)
+    if binding is None:
+        request.state.new_device = new_token()
+        binding = "d:" + request.state.new_device
+    return _sign(request, binding)
+
+
+async def csrf_form(request: Request) -> FormData:
+    """The POSTed form, once its `csrf` field matches this browser's token.
+
+    Raises:
+        ConsoleError: 403 when the field is missing or wrong; nothing has been done yet.
+    """
+    form = await request.form()
+    sent = form.get("csrf")
+    binding = _csrf_binding(request)
+    if not isinstance(sent, str) or binding is None:
+        raise ConsoleError(403, "The form has expired or your browser did not send its cookies.")
+    if not hmac.compare_digest(sent.encode(), _sign(request, binding).encode()):
+        raise ConsoleError(403, "The form has expired or your browser did not send its cookies.")
+    return form
+
+
+CsrfForm = Annotated[FormData, Depends(csrf_form)]
+
+
+def form_text(form: FormData, name: str, *, limit: int = 1000) -> str:
+    """A text field of the form, stripped; longer than `limit` raises ConsoleError(400)."""
+    value = form.get(name)
+    text = value.strip() if isinstance(value, str) else ""
+    if len(text) > limit:
+        raise ConsoleError(400, f"The field {name!r} is too long (at most {limit} characters).")
+    return text
+
+
+# --- responses and cookies -----------------------------------------------------------------------
+
+
+def secure_cookies(request: Request) -> bool:
+    """Cookies are Secure in production and whenever the public URL is https."""
+    settings = request.app.state.settings
+    return bool(settings.environment == "production" or settings.public_url.startswith("https://"))
+
+
+def nav_for(viewer: Viewer | None) -> list[tuple[str, str]]:
+    """The navigation links this viewer sees: (label, path)."""
+    if viewer is None:
+        return []
+    return [(label, path) for _, label, path, admin in NAV if viewer.is_admin or not admin]
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    viewer: Viewer | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """A console page from `templates/console/<template>`.
+
+    The template also receives `request`, `viewer`, `csrf` (put it in a hidden field named
+    `csrf` in every POST form), `lang` and `widget` (the console unit's site key, or None when
+    the widget is off; include `_widget.html` in a form to protect it).
+    """
+    unit = request.app.state.console_unit
+    values = {
+        "request": request,
+        "viewer": viewer,
+        "csrf": csrf_token(request),
+        "lang": "en",
+        "widget": unit.sitekey if unit is not None else None,
+        "nav": nav_for(viewer),
+        **(context or {}),
+    }
+    html = environment.get_template(template).render(values)
+    response = HTMLResponse(html, status_code=status)
+    finish(request, response)
+    return response
+
+
+def finish(request: Request, response: Response) -> Response:
+    """Add the security headers, and the device cookie if this request minted one."""
+    response.headers.update(SECURITY_HEADERS)
+    minted = getattr(request.state, "new_device", None)
+    if minted:
+        set_device_cookie(request, response, minted)
+    return response
+
+
+def redirect(request: Request, path: str) -> RedirectResponse:
+    """A 303 to a console path, with the security headers."""
+    response = RedirectResponse(path, status_code=303)
+    finish(request, response)
+    return response
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path=COOKIE_PATH,
+    )
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path=COOKIE_PATH,
+    )
+
+
+def set_device_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        DEVICE_COOKIE,
+        token,
+        max_age=DEVICE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path=COOKIE_PATH,
+    )
+
+
+# --- installation --------------------------------------------------------------------------------
+
+
+def install(app: FastAPI) -> None:
+    """Mount the console's routes, its static files and its two exception handlers on `app`."""
+
+    @app.exception_handler(ConsoleError)
+    async def _console_error(request: Request, exc: ConsoleError) -> Response:
+        viewer = getattr(request.state, "viewer", None)
+        context = {"status": exc.status, "message": exc.message}
+        return render(request, "error.html", context, viewer=viewer, status=exc.status)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        return redirect(request, "/console/login?next=" + quote(exc.next_path, safe="/"))
+
+    app.include_router(router)
+
+    async def _not_found(request: Request, path: str) -> Response:
+        if not path:  # /console/
+            return redirect(request, "/console")
+        raise ConsoleError(404, "There is no such page in the console.")
+
+    # Registered after every page, so it only catches what no page matched.
+    app.add_api_route("/console/{path:path}", _not_found, methods=["GET"], include_in_schema=False)
+    # Console assets (console.css, console.js, vendored htmx and uPlot) at /static/console/.
+    app.mount("/static/console", StaticFiles(directory=STATIC), name="console-static")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,24 +19,11 @@ from tests.console.test_units_http import (
     csrf_of,
     make_admin,
     make_owner,
-    open_client,
     post,
     run,
     units_of,
     use,
 )
-
-
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings(console_widget=False, demo=False)
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    client = open_client(settings)
-    yield client
-    client.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ nothing but the console's own pages.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,9 +26,7 @@ from humangate.accounts import (
     list_inbox,
     sign_up,
 )
-from humangate.accounts.passwords import TEST_PARAMS, PasswordHasher
 from humangate.accounts.sessions import start_session
-from humangate.app import create_app
 from humangate.config import Settings
 from humangate.db import stats as stats_db
 from humangate.db import units as unit_db
@@ -46,26 +43,6 @@ BROWSER = Client(ip="198.51.100.7", device_label="Test browser")
 class Login:
     account_id: int
     token: str
-
-
-def open_client(settings: Settings) -> TestClient:
-    client = TestClient(create_app(settings))
-    client.__enter__()
-    state = client.app.state  # type: ignore[attr-defined]
-    state.accounts = dataclasses.replace(state.accounts, hasher=PasswordHasher(TEST_PARAMS))
-    return client
-
-
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings(console_widget=False, demo=False)
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    client = open_client(settings)
-    yield client
-    client.__exit__(None, None, None)
 
 
 def run(client: TestClient, work: Callable[[Any], Any]) -> Any:

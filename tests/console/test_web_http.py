@@ -8,10 +8,9 @@ with a real proof-of-work token, as a browser would.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,13 +19,12 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from humangate.accounts.passwords import TEST_PARAMS, PasswordHasher
-from humangate.app import create_app
 from humangate.config import Settings
 from humangate.console import account, auth, web
 from humangate.db.models import Account
 from humangate.messaging import read_outbox
 from tests.api.helpers import pass_pow
+from tests.console.conftest import open_client
 
 PASSWORD = "correct horse battery"
 EMAIL = "owner@example.com"
@@ -35,26 +33,6 @@ HEADERS = {
     "referrer-policy",
     "x-content-type-options",
 }
-
-
-def open_client(settings: Settings, base_url: str = "http://testserver") -> TestClient:
-    client = TestClient(create_app(settings), base_url=base_url)
-    client.__enter__()
-    state = client.app.state  # type: ignore[attr-defined]
-    state.accounts = dataclasses.replace(state.accounts, hasher=PasswordHasher(TEST_PARAMS))
-    return client
-
-
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings(console_widget=False, demo=False)
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    client = open_client(settings)
-    yield client
-    client.__exit__(None, None, None)
 
 
 class Clock:

@@ -6,11 +6,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from humangate.accounts._context import AccountContext
+from humangate.accounts import audit
+from humangate.accounts._context import AccountContext, Client
+from humangate.accounts.codes import Purpose, issue_code
 from humangate.accounts.identifiers import Identifier, parse_identifier
 from humangate.accounts.outcomes import Outgoing
 from humangate.db import accounts as db
 from humangate.db.models import Account
+from humangate.netaddr import ip_prefix
 
 BLOCKED = ("suspended", "banned")
 
@@ -57,3 +60,37 @@ async def require_account(
     if active and account.status != "active":
         raise ValueError(f"Account {account_id} is {account.status}.")
     return account
+
+
+async def issue_audited_code(
+    ctx: AccountContext,
+    session: AsyncSession,
+    *,
+    account_id: int,
+    purpose: Purpose,
+    target: str,
+    action: audit.AuditAction,
+    client: Client,
+    now: datetime,
+    details: dict[str, object] | None = None,
+) -> str:
+    """Store a code for the account and audit that it was sent (in the caller's transaction)."""
+    code = await issue_code(
+        session,
+        ctx.keys,
+        ctx.policy,
+        account_id=account_id,
+        purpose=purpose,
+        target=target,
+        now=now,
+    )
+    await audit.record(
+        session,
+        action,
+        actor=audit.Actor.account(account_id),
+        account_id=account_id,
+        now=now,
+        ip_prefix=ip_prefix(client.ip),
+        details=details,
+    )
+    return code

@@ -18,11 +18,12 @@ from humangate.accounts import audit, limits
 from humangate.accounts._common import (
     check_now,
     code_message,
+    issue_audited_code,
     require_account,
 )
 from humangate.accounts._context import AccountContext, Client
 from humangate.accounts._views import account_view, contacts
-from humangate.accounts.codes import check_code, issue_code, read_code
+from humangate.accounts.codes import check_code, read_code
 from humangate.accounts.outcomes import (
     AccountView,
     Cancelled,
@@ -53,22 +54,15 @@ async def request_cancellation(
     retry = await limits.allow_send(ctx.store, ctx.policy, ctx.keys.identifier_digest(to), now)
     if retry is not None:
         return Throttled(retry)
-    code = await issue_code(
+    code = await issue_audited_code(
+        ctx,
         session,
-        ctx.keys,
-        ctx.policy,
         account_id=account.id,
         purpose="cancel",
         target=to.value,
+        action="account.cancel_requested",
+        client=client,
         now=now,
-    )
-    await audit.record(
-        session,
-        "account.cancel_requested",
-        actor=audit.Actor.account(account.id),
-        account_id=account.id,
-        now=now,
-        ip_prefix=ip_prefix(client.ip),
     )
     await session.commit()
     return CodeSent(

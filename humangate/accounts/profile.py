@@ -15,13 +15,14 @@ from humangate.accounts._common import (
     check_now,
     code_message,
     find_account,
+    issue_audited_code,
     read_identifier,
     require_account,
 )
 from humangate.accounts._context import AccountContext, Client
 from humangate.accounts._keys import sha256_hex
 from humangate.accounts._views import account_view, contacts, mask, notification_view
-from humangate.accounts.codes import check_code, issue_code, read_code
+from humangate.accounts.codes import check_code, read_code
 from humangate.accounts.outcomes import (
     AccountView,
     CodeRejected,
@@ -171,22 +172,15 @@ async def request_contact_change(
         return CodeSent(
             (Outgoing(ident.channel, ident.value, "already-registered", {}),), expires_in
         )
-    code = await issue_code(
+    code = await issue_audited_code(
+        ctx,
         session,
-        ctx.keys,
-        ctx.policy,
         account_id=account.id,
         purpose="contact-change",
         target=ident.value,
+        action="contact.change_requested",
+        client=client,
         now=now,
-    )
-    await audit.record(
-        session,
-        "contact.change_requested",
-        actor=audit.Actor.account(account.id),
-        account_id=account.id,
-        now=now,
-        ip_prefix=ip_prefix(client.ip),
         details={"kind": ident.kind},
     )
     await session.commit()

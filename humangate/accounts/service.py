@@ -22,6 +22,7 @@ from humangate.accounts._common import (
     code_message,
     expires_in,
     find_account,
+    issue_audited_code,
     read_identifier,
 )
 from humangate.accounts._context import AccountContext, Client
@@ -109,22 +110,15 @@ async def sign_up(
         status="pending",
         now=now,
     )
-    code = await issue_code(
+    code = await issue_audited_code(
+        ctx,
         session,
-        ctx.keys,
-        ctx.policy,
         account_id=account.id,
         purpose="signup",
         target=ident.value,
+        action="account.signup",
+        client=client,
         now=now,
-    )
-    await audit.record(
-        session,
-        "account.signup",
-        actor=audit.Actor.account(account.id),
-        account_id=account.id,
-        now=now,
-        ip_prefix=ip_prefix(client.ip),
         details={"kind": ident.kind},
     )
     try:
@@ -356,22 +350,15 @@ async def request_login_code(
     account = await find_account(session, ident)
     if account is None or account.status == "pending":
         return CodeSent((), expires_in(ctx))
-    code = await issue_code(
+    code = await issue_audited_code(
+        ctx,
         session,
-        ctx.keys,
-        ctx.policy,
         account_id=account.id,
         purpose="login",
         target=ident.value,
+        action="code.sent",
+        client=client,
         now=now,
-    )
-    await audit.record(
-        session,
-        "code.sent",
-        actor=audit.Actor.account(account.id),
-        account_id=account.id,
-        now=now,
-        ip_prefix=ip_prefix(client.ip),
         details={"purpose": "login"},
     )
     await session.commit()

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from humangate.challenges import registry
@@ -140,12 +141,11 @@ class Verifier:
     ) -> dict[str, Any]:
         """Issue a challenge for `unit`, its kind and difficulty chosen by mode and risk."""
         signals = signals or Signals()
-        access = AccessList.from_strings(unit.allow_networks, unit.deny_networks)
-        if visitor.ip and access.decide(visitor.ip) == "deny":
+        access = _access_list(unit.allow_networks, unit.deny_networks)
+        decision = access.decide(visitor.ip) if visitor.ip else None
+        if decision == "deny":
             raise Rejected(403, "access-denied", "This network may not use this verification.")
-        issued = await self._store.hit("rate", f"issue:{visitor.ip_prefix}", 60)
-        if issued > self._policy.challenges_per_minute:
-            raise Rejected(429, "rate-limited", "Too many challenges from this network; wait.")
+        issued = await self._count_issue(visitor)
         failures = await self._failures(unit, visitor)
         if failures >= self._policy.lockout_failures:
             raise Rejected(429, "locked-out", "Too many failed attempts from this network; wait.")
@@ -159,7 +159,7 @@ class Verifier:
         rate = await self._rate(unit, device, network=issued, failures=failures)
         crawler = declared_crawler(visitor.user_agent)
         verified = await self._verified_crawler(crawler, visitor)
-        trusted = _trust(unit, visitor, access, crawler if verified else None)
+        trusted = _trust(unit, decision, crawler if verified else None)
         context = (
             []
             if trusted
@@ -182,6 +182,13 @@ class Verifier:
         return await self._issue(
             unit, visitor, action=action, cdata=cdata, level=level, plan=plan, risk=risk
         )
+
+    async def _count_issue(self, visitor: Visitor) -> int:
+        """Count a challenge for the visitor's network; refuse beyond the per-minute limit."""
+        issued = await self._store.hit("rate", f"issue:{visitor.ip_prefix}", 60)
+        if issued > self._policy.challenges_per_minute:
+            raise Rejected(429, "rate-limited", "Too many challenges from this network; wait.")
+        return issued
 
     async def _rate(self, unit: UnitView, device: str, *, network: int, failures: int) -> RateFacts:
         per_device = await self._store.hit("rate", f"device:{unit.id}:{device}", 60)
@@ -443,9 +450,7 @@ class Verifier:
         if raw is None:
             raise expired_challenge()
         state = json.loads(raw)
-        issued = await self._store.hit("rate", f"issue:{visitor.ip_prefix}", 60)
-        if issued > self._policy.challenges_per_minute:
-            raise Rejected(429, "rate-limited", "Too many challenges from this network; wait.")
+        await self._count_issue(visitor)
         return await self._issue(
             unit,
             visitor,
@@ -605,11 +610,15 @@ def _risk_state(state: dict[str, Any], *, level: int | None = None) -> dict[str,
     }
 
 
-def _trust(
-    unit: UnitView, visitor: Visitor, access: AccessList, verified_crawler: str | None
-) -> str:
+@lru_cache(maxsize=1024)
+def _access_list(allow: tuple[str, ...], deny: tuple[str, ...]) -> AccessList:
+    """A unit's lists, parsed once per distinct content rather than on every challenge."""
+    return AccessList.from_strings(allow, deny)
+
+
+def _trust(unit: UnitView, decision: str | None, verified_crawler: str | None) -> str:
     """Why this visitor skips scoring ("allow-listed", "crawler:<name>"), or ""."""
-    if visitor.ip and access.decide(visitor.ip) == "allow":
+    if decision == "allow":
         return "allow-listed"
     if verified_crawler is not None and verified_crawler in unit.good_bots:
         return f"crawler:{verified_crawler}"

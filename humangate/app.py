@@ -16,6 +16,7 @@ from humangate.api.errors import install_error_handlers
 from humangate.api.limits import BodyLimit
 from humangate.config import Settings, load_settings
 from humangate.console import install as install_console
+from humangate.console.housekeeping import HousekeepingJob
 from humangate.console.widget import ensure_console_unit
 from humangate.db.engine import create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
@@ -82,13 +83,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.channels = channels
         app.state.message_templates = MessageTemplates.from_settings(settings)
         app.state.console_unit = (
-            await ensure_console_unit(sessions, settings.data_dir, public_url=settings.public_url)
+            await ensure_console_unit(
+                sessions, settings.data_dir, public_url=settings.public_url, server_key=key
+            )
             if settings.console_widget
             else None
         )
         app.state.demo = (
             await ensure_demo_unit(sessions, settings.data_dir) if settings.demo else None
         )
+        housekeeping = HousekeepingJob(
+            sessions,
+            app.state.accounts,
+            app.state.message_templates,
+            channels,
+            cancel_inactive=settings.cancel_inactive,
+        )
+        housekeeping.start()
         if not gc.get_freeze_count():
             # Modules, app and pools live as long as the process: keep them out of the full
             # collections, which otherwise pause every request for some 70 ms each second or two.
@@ -97,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await housekeeping.close()
             await retention.close()
             await events.close()
             await counters.close()

@@ -1,5 +1,5 @@
-"""Command line: humangate serve | migrate | create-admin | outbox | unit create | update | show |
-list | stats | rotate-secret."""
+"""Command line: humangate serve | migrate | create-admin | outbox | housekeeping | unit create |
+update | show | list | stats | rotate-secret."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from humangate.accounts import AccountContext, AccountView, create_admin
+from humangate.accounts import AccountContext, AccountView, HousekeepingReport, create_admin
 from humangate.config import Settings, load_settings
 from humangate.db import stats as stats_db
 from humangate.db import units as unit_db
@@ -22,7 +22,12 @@ from humangate.db.migrate import migrate
 from humangate.db.stats import StatRow
 from humangate.demo import ensure_demo_unit
 from humangate.errors import HumanGateError
-from humangate.messaging import add_outbox_arguments, outbox_cli
+from humangate.messaging import (
+    MessageTemplates,
+    add_outbox_arguments,
+    channels_from_settings,
+    outbox_cli,
+)
 from humangate.risk.access import CRAWLERS, parse_networks
 from humangate.stats import METRICS, breakdown, hour_of, periods, to_csv
 from humangate.store import MemoryStore
@@ -110,6 +115,18 @@ def _parser() -> argparse.ArgumentParser:
         help="create an operator account; the password is read from a prompt or stdin",
     )
     admin.add_argument("--email", required=True, help="the administrator's e-mail address")
+    housekeeping = commands.add_parser(
+        "housekeeping",
+        help="run the hourly account job once: inactivity warnings, cancellations, purges",
+    )
+    housekeeping.add_argument(
+        "--cancel-inactive",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="cancel accounts warned 30 days ago and unused since "
+        "(default: HUMANGATE_CANCEL_INACTIVE, off)",
+    )
+    housekeeping.add_argument("--json", action="store_true", help="print JSON")
     unit = commands.add_parser("unit", help="manage verification units").add_subparsers(
         dest="unit_command", required=True
     )
@@ -357,6 +374,36 @@ def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _housekeeping(args: argparse.Namespace, settings: Settings) -> int:
+    from humangate.console.housekeeping import housekeep  # the console is heavy to import
+
+    cancel = settings.cancel_inactive if args.cancel_inactive is None else args.cancel_inactive
+    context = AccountContext.create(store=MemoryStore(), server_key=settings.resolve_secret_key())
+    channels = channels_from_settings(settings)
+    templates = MessageTemplates.from_settings(settings)
+
+    async def work(session: AsyncSession) -> tuple[HousekeepingReport, bool]:
+        now = datetime.now(UTC)
+        return await housekeep(
+            context, session, templates, channels, now=now, cancel_inactive=cancel
+        )
+
+    report, delivered = asyncio.run(_with_session(settings, work))
+    data = {**report.as_dict(), "cancel_inactive": cancel, "delivered": delivered}
+    off = "" if cancel else " (cancellation is off)"
+    text = (
+        f"warned {len(report.warned)} inactive accounts, cancelled {len(report.cancelled)}{off}\n"
+        f"sent {len(report.outgoing)} messages\n"
+        f"purged {report.purged_pending} unconfirmed sign-ups, {report.purged_sessions} sessions, "
+        f"{report.purged_codes} codes, {report.purged_holds} holds"
+    )
+    _print(data, args.json, text)
+    if not delivered:
+        print("error: some messages were not delivered; the log says why.", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _serve(settings: Settings) -> int:
     import uvicorn
 
@@ -394,6 +441,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return outbox_cli(args, settings)
         if args.command == "create-admin":
             return _create_admin(args, settings)
+        if args.command == "housekeeping":
+            return _housekeeping(args, settings)
         return _UNIT_COMMANDS[args.unit_command](args, settings)
     except (HumanGateError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     # The console's own forms carry a HumanGate widget; turn it off only for tests.
     console_widget: bool = True
+    # The hourly housekeeping job always warns owners of accounts unused for a year; it cancels
+    # those still unused 30 days after the warning only when this is on (see docs/guide.md).
+    cancel_inactive: bool = False
 
     # --- message channels ---
     # Mail goes to HUMANGATE_SMTP_URL (smtp://user:pass@host:587, STARTTLS required unless

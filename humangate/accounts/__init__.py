@@ -56,6 +56,11 @@ from humangate.accounts.profile import (
     request_contact_change,
     update_profile,
 )
+from humangate.accounts.resend import (
+    resend_contact_code,
+    resend_sign_up_code,
+    resend_step_up_code,
+)
 from humangate.accounts.service import (
     complete_step_up,
     confirm_sign_up,
@@ -124,6 +129,9 @@ __all__ = [
     "request_cancellation",
     "request_contact_change",
     "request_login_code",
+    "resend_contact_code",
+    "resend_sign_up_code",
+    "resend_step_up_code",
     "restore_account",
     "revoke_other_sessions",
     "revoke_session",

@@ -23,11 +23,12 @@ def _mac(key: bytes, message: str) -> str:
 
 @dataclass(frozen=True, slots=True, repr=False)
 class AccountKeys:
-    """Subkeys of the server key for codes, identifiers and device cookies."""
+    """Subkeys of the server key for codes, identifiers, device cookies and passkey users."""
 
     codes: bytes
     identifiers: bytes
     devices: bytes
+    passkey_users: bytes
 
     @classmethod
     def derive(cls, server_key: bytes) -> AccountKeys:
@@ -38,6 +39,7 @@ class AccountKeys:
             codes=_derive(server_key, "codes"),
             identifiers=_derive(server_key, "identifiers"),
             devices=_derive(server_key, "devices"),
+            passkey_users=_derive(server_key, "passkey-users"),
         )
 
     def identifier_digest(self, identifier: Identifier) -> str:
@@ -45,6 +47,11 @@ class AccountKeys:
 
     def device_digest(self, device_token: str) -> str:
         return _mac(self.devices, device_token)
+
+    def passkey_user_handle(self, account_id: int) -> bytes:
+        """The WebAuthn user handle of an account: stable, and saying nothing about the account
+        (the spec asks that it not be an identifier or a counter)."""
+        return hmac.new(self.passkey_users, str(account_id).encode(), hashlib.sha256).digest()
 
     def code_digest(self, *, account_id: int, purpose: str, target: str, code: str) -> str:
         # Binding account, purpose and target means a code can only ever answer its own question.

@@ -8,10 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.accounts import audit, limits
 from humangate.accounts._context import AccountContext, Client
-from humangate.accounts._views import account_view
+from humangate.accounts._notices import NEW_DEVICE_LOGIN, notice_locale, notice_time
+from humangate.accounts._views import account_view, contacts
 from humangate.accounts.codes import CodeCheck
 from humangate.accounts.identifiers import Identifier
-from humangate.accounts.outcomes import AccountBlocked, Locked, LoggedIn, LoginFailed
+from humangate.accounts.outcomes import AccountBlocked, Locked, LoggedIn, LoginFailed, Outgoing
 from humangate.accounts.sessions import MAX_TOKEN_LENGTH, clean_label, new_token, start_session
 from humangate.db import accounts as db
 from humangate.db.models import Account
@@ -45,7 +46,11 @@ async def finish_login(
     now: datetime,
     device_token: str | None = None,
 ) -> LoggedIn:
-    """Rotate the session, remember the device and network, record the login, commit."""
+    """Rotate the session, remember the device and network, record the login, commit.
+
+    A device or network the account had not used gets a security notice in the inbox, and the
+    same by message in `LoggedIn.outgoing`; not at sign-up, where every device is new.
+    """
     device_token = device_token or device_token_for(client)
     network = ip_prefix(client.ip)
     token = await start_session(
@@ -57,31 +62,49 @@ async def finish_login(
         previous_token=client.session_token,
         now=now,
     )
-    actor = audit.Actor.account(account.id)
     device_digest = ctx.keys.device_digest(device_token)
+    outgoing: tuple[Outgoing, ...] = ()
     if await db.remember_device(session, account.id, device_digest, network, now):
+        label = clean_label(client.device_label)
         await audit.record(
             session,
             "device.added",
-            actor=actor,
+            actor=audit.Actor.account(account.id),
             account_id=account.id,
             now=now,
             ip_prefix=network,
-            details={"device": clean_label(client.device_label)},
+            details={"device": label},
         )
+        if method != "signup":
+            outgoing = await new_device_notice(session, account, label, network, now)
     account.last_active_at = now
     account.inactivity_warned_at = None
     await audit.record(
         session,
         "login.succeeded",
-        actor=actor,
+        actor=audit.Actor.account(account.id),
         account_id=account.id,
         now=now,
         ip_prefix=network,
         details={"method": method},
     )
     await session.commit()
-    return LoggedIn(account_view(account), token, device_token)
+    return LoggedIn(account_view(account), token, device_token, outgoing)
+
+
+async def new_device_notice(
+    session: AsyncSession, account: Account, device: str, network: str, now: datetime
+) -> tuple[Outgoing, ...]:
+    """Put the new-sign-in notice in the inbox (the caller commits); return the message."""
+    params = {"device": device, "network": network, "time": notice_time(now)}
+    title, body = NEW_DEVICE_LOGIN[notice_locale(account.language)]
+    await db.add_notification(
+        session, account.id, kind="security", subject=title, body=body.format(**params), now=now
+    )
+    return tuple(
+        Outgoing(c.channel, c.value, "new-device-login", params, language=account.language)
+        for c in contacts(account)[:1]
+    )
 
 
 async def login_failed(

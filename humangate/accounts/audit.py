@@ -30,6 +30,8 @@ AuditAction = Literal[
     "session.revoked",
     "session.revoked_others",
     "device.added",
+    "passkey.registered",
+    "passkey.removed",
     "contact.change_requested",
     "contact.changed",
     "password.changed",
@@ -41,8 +43,20 @@ AuditAction = Literal[
     "account.suspended",
     "account.banned",
     "account.restored",
+    # Recorded by the console: an owner's unit changes, and an operator's notice.
+    "unit.created",
+    "unit.updated",
+    "unit.secret_rotated",
+    "unit.disabled",
+    "unit.enabled",
+    "unit.deleted",
+    "notice.sent",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(AuditAction))
+# The actions the console's page modules record rather than the account core.
+CONSOLE_ACTIONS: frozenset[str] = frozenset(
+    action for action in ACTIONS if action.startswith(("unit.", "notice."))
+)
 ActorKind = Literal["account", "admin", "system"]
 
 # Detail keys that would put a secret in the log; refusing them keeps every caller honest.

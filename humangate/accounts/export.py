@@ -16,6 +16,7 @@ from humangate.accounts._context import AccountContext, Client
 from humangate.accounts._views import account_view, notification_view, session_view
 from humangate.accounts.outcomes import AccountView
 from humangate.db import accounts as db
+from humangate.db import passkeys as passkey_db
 from humangate.db.accounts import aware
 from humangate.db.models import Unit
 from humangate.netaddr import ip_prefix
@@ -26,7 +27,8 @@ FORMAT = "humangate.account-export/1"
 async def export_account(
     ctx: AccountContext, session: AsyncSession, account_id: int, *, client: Client, now: datetime
 ) -> dict[str, object]:
-    """The account, its units, sessions, known devices, audit entries and notifications.
+    """The account, its units, sessions, known devices, passkeys, audit entries and
+    notifications.
 
     Raises:
         ValueError: no such account.
@@ -70,6 +72,15 @@ async def export_account(
                 "last_seen_at": aware(row.last_seen_at).isoformat(),
             }
             for row in await db.list_devices(session, account.id)
+        ],
+        "passkeys": [
+            {
+                "name": row.name,
+                "credential_id": row.credential_id,
+                "created_at": aware(row.created_at).isoformat(),
+                "last_used_at": aware(row.last_used_at).isoformat() if row.last_used_at else None,
+            }
+            for row in await passkey_db.list_passkeys(session, account.id)
         ],
         "audit": entries,
         "notifications": [_plain(notification_view(row)) for row in notifications],

@@ -119,7 +119,7 @@ async def cancel_now(
     now: datetime,
 ) -> Cancelled:
     """Delete everything, hold the identifiers, keep one audit entry; the caller commits."""
-    account_id, reached = account.id, contacts(account)
+    account_id, reached, language = account.id, contacts(account), account.language
     held_until = now + ctx.policy.hold_period
     for identifier in reached:
         await db.put_hold(session, ctx.keys.identifier_digest(identifier), held_until, now)
@@ -133,7 +133,8 @@ async def cancel_now(
         details={"reason": reason, "units": erased.units, "held_until": held_until.isoformat()},
     )
     outgoing = tuple(
-        Outgoing(c.channel, c.value, "account-cancelled", {"reason": reason}) for c in reached[:1]
+        Outgoing(c.channel, c.value, "account-cancelled", {"reason": reason}, language)
+        for c in reached[:1]
     )
     return Cancelled(account_id, erased.units, held_until, outgoing)
 
@@ -178,8 +179,9 @@ async def warn_inactive_accounts(
             session, "account.inactivity_warned", actor=audit.SYSTEM, account_id=account.id, now=now
         )
         warned.append(account.id)
+        params = {"cancel_after": cancel_after}
         outgoing += [
-            Outgoing(c.channel, c.value, "inactivity-warning", {"cancel_after": cancel_after})
+            Outgoing(c.channel, c.value, "inactivity-warning", params, account.language)
             for c in contacts(account)[:1]
         ]
     await session.commit()
@@ -204,13 +206,18 @@ async def cancel_inactive_accounts(
 
 
 async def run_housekeeping(
-    ctx: AccountContext, session: AsyncSession, *, now: datetime
+    ctx: AccountContext, session: AsyncSession, *, now: datetime, cancel_inactive: bool = True
 ) -> HousekeepingReport:
     """The operator's daily job: warn and cancel inactive accounts, drop stale sign-ups, ended
-    sessions, dead codes and expired holds."""
+    sessions, dead codes and expired holds.
+
+    Args:
+        cancel_inactive: False only warns; accounts warned long enough ago stay, and are
+            cancelled by the first run that passes True.
+    """
     check_now(now)
     warned, outgoing = await warn_inactive_accounts(ctx, session, now=now)
-    cancelled = await cancel_inactive_accounts(ctx, session, now=now)
+    cancelled = await cancel_inactive_accounts(ctx, session, now=now) if cancel_inactive else []
     stale = await db.find_stale_pending(session, created_before=now - ctx.policy.pending_ttl)
     for account_id in stale:
         await db.erase_account(session, account_id)

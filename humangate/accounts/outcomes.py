@@ -32,17 +32,24 @@ TEMPLATES: Mapping[str, tuple[str, ...]] = {
     "inactivity-warning": ("cancel_after",),
     "account-suspended": ("status", "reason"),
     "account-restored": (),
+    "new-device-login": ("device", "network", "time"),
+    "passkey-added": ("name",),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """A message the web layer hands to the mail or SMS channel; the core sends nothing."""
+    """A message the web layer hands to the mail or SMS channel; the core sends nothing.
+
+    `language` is the recipient account's, where the core knows it and no request will (the
+    housekeeping job); the web layer otherwise uses the language it has.
+    """
 
     kind: Channel
     to: str
     template: str
     params: Mapping[str, str] = field(default_factory=dict)
+    language: str | None = None
 
     def __repr__(self) -> str:
         # Codes stay out of logs and tracebacks.
@@ -224,6 +231,18 @@ class HousekeepingReport:
     purged_sessions: int
     purged_codes: int
     purged_holds: int
+
+    def as_dict(self) -> dict[str, object]:
+        """Account ids and counts, without the messages' addresses: safe to print or log."""
+        return {
+            "warned": list(self.warned),
+            "cancelled": list(self.cancelled),
+            "messages": len(self.outgoing),
+            "purged_pending": self.purged_pending,
+            "purged_sessions": self.purged_sessions,
+            "purged_codes": self.purged_codes,
+            "purged_holds": self.purged_holds,
+        }
 
 
 LoginOutcome = LoggedIn | StepUpRequired | LoginFailed | Locked | AccountBlocked

@@ -24,6 +24,9 @@ class AccountPolicy:
         hold_period: a cancelled account's identifiers stay blocked for this long.
         inactive_after: accounts unused this long are warned …
         inactivity_grace: … and cancelled this long after the warning if still unused.
+        passkey_ceremony_ttl: time to answer the browser's passkey prompt.
+        fresh_login: adding a passkey needs a session started at most this long ago.
+        max_passkeys: passkeys one account may hold.
     """
 
     default_region: str = "US"
@@ -43,6 +46,9 @@ class AccountPolicy:
     hold_period: timedelta = timedelta(days=10)
     inactive_after: timedelta = timedelta(days=365)
     inactivity_grace: timedelta = timedelta(days=30)
+    passkey_ceremony_ttl: timedelta = timedelta(minutes=5)
+    fresh_login: timedelta = timedelta(minutes=15)
+    max_passkeys: int = 10
 
     def __post_init__(self) -> None:
         for name in ("code_max_attempts", "resend_per_minute", "resend_per_hour"):

@@ -288,6 +288,9 @@ async def complete_step_up(
 ) -> LoggedIn | CodeRejected | Locked:
     """Finish a login that asked for a code, from the same device that gave the password.
 
+    A wrong code is CodeRejected("invalid") (enter it again), a code that died "exhausted";
+    a login that is over is "expired", and another browser gets "unavailable" (log in again).
+
     Raises:
         ValueError: a malformed code.
     """
@@ -301,7 +304,7 @@ async def complete_step_up(
     if state is None or float(state["expires"]) <= now.timestamp():
         return CodeRejected("expired")
     if not client.device_token or ctx.keys.device_digest(client.device_token) != state["device"]:
-        return CodeRejected("invalid")
+        return CodeRejected("unavailable")
     account = await db.get_account(session, int(state["account"]))
     if account is None or account.status != "active":
         return CodeRejected("expired")

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from humangate.console import account, admin, auth, stats, units, web
+from humangate.console import account, admin, auth, passkeys, stats, units, web
 
 # Importing the page modules registers their routes on web.router.
-PAGES = (auth, account, units, stats, admin)
+PAGES = (auth, account, passkeys, units, stats, admin)
 
 
 def install(app: FastAPI) -> None:

@@ -1,18 +1,22 @@
 """The account core's `Outgoing` messages, rendered by the messaging templates.
 
 Codes map to `MessageTemplates.one_time_code`; notices the messaging catalog has no kind for
-(already registered, password changed, …) are rendered as operator-style notices with the
-sentences below, in English or Simplified Chinese.
+(already registered, password changed, a new sign-in, …) are rendered as operator-style notices
+with the sentences below, in English or Simplified Chinese.
+
+`deliver` needs no request, so background jobs send with it; `send` is its form for pages.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping
 
 from fastapi import Request
 
 from humangate.accounts import TEMPLATES, Outgoing
+from humangate.accounts._notices import NEW_DEVICE_LOGIN, PASSKEY_ADDED
 from humangate.messaging import (
     Channels,
     DeliveryError,
@@ -23,6 +27,9 @@ from humangate.messaging import (
 from humangate.messaging.templates import CodePurpose
 
 log = logging.getLogger(__name__)
+
+# Notices whose SMS is their whole text: the title alone would leave out what matters.
+_SMS_SAYS_ALL = frozenset({"new-device-login"})
 
 _CODE_PURPOSES: Mapping[str, CodePurpose] = {
     "signup-code": "signup",
@@ -71,6 +78,8 @@ _NOTICES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "reason": ("", "Reason: {reason}"),
         "suspended": ("suspended", ""),
         "banned": ("banned", ""),
+        "new-device-login": NEW_DEVICE_LOGIN["en"],
+        "passkey-added": PASSKEY_ADDED["en"],
     },
     "zh-CN": {
         "already-registered": (
@@ -100,6 +109,8 @@ _NOTICES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "reason": ("", "原因：{reason}"),
         "suspended": ("暂停", ""),
         "banned": ("封禁", ""),
+        "new-device-login": NEW_DEVICE_LOGIN["zh-CN"],
+        "passkey-added": PASSKEY_ADDED["zh-CN"],
     },
 }
 
@@ -134,27 +145,29 @@ def render_outgoing(templates: MessageTemplates, message: Outgoing, locale: str)
     reason = fill["reason"]
     if message.template == "account-cancelled" and reason and reason != "owner":
         body += "\n\n" + catalog["reason"][1]
-    return templates.operator_notice(
+    rendered = templates.operator_notice(
         resolved, title=title.format(**fill), body=body.format(**fill), link_path="/console"
     )
+    if message.template in _SMS_SAYS_ALL:
+        rendered = dataclasses.replace(rendered, sms=body.format(**fill))
+    return rendered
 
 
-async def send(
-    request: Request, outgoing: Iterable[Outgoing], *, language: str | None = None
+async def deliver(
+    templates: MessageTemplates,
+    channels: Channels,
+    outgoing: Iterable[Outgoing],
+    locale: str | None = None,
 ) -> bool:
-    """Render and deliver messages through the configured channels; False if any failed.
+    """Render and deliver messages through `channels`; False if any failed.
 
-    `language` is the account's; without one (before login) the browser's is used. Failures
-    are logged (without the message, which may hold a code) and never shown differently to
-    the visitor, so that delivery says nothing about whether an account exists.
+    Each message goes in its own `language` if it has one, else in `locale`. Failures are
+    logged (without the message, which may hold a code) and never raised, so that one
+    address that bounces stops no other message.
     """
-    state = request.app.state
-    templates: MessageTemplates = state.message_templates
-    channels: Channels = state.channels
-    locale = language or request.headers.get("accept-language", "")[:35].split(",")[0]
     ok = True
     for message in outgoing:
-        rendered = render_outgoing(templates, message, locale)
+        rendered = render_outgoing(templates, message, message.language or locale or "")
         try:
             if message.kind == "email":
                 await channels.mailer.send(rendered.email(message.to))
@@ -164,3 +177,17 @@ async def send(
             ok = False
             log.warning("The %s %r was not delivered: %s", message.kind, message.template, exc)
     return ok
+
+
+async def send(
+    request: Request, outgoing: Iterable[Outgoing], *, language: str | None = None
+) -> bool:
+    """Render and deliver messages through the app's channels; False if any failed.
+
+    `language` is the account's; without one (before login) the browser's is used. Failures
+    are logged and never shown differently to the visitor, so that delivery says nothing about
+    whether an account exists.
+    """
+    state = request.app.state
+    locale = language or request.headers.get("accept-language", "")[:35].split(",")[0]
+    return await deliver(state.message_templates, state.channels, outgoing, locale)

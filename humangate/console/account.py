@@ -23,6 +23,7 @@ from humangate.accounts import (
     mark_read,
     request_cancellation,
     request_contact_change,
+    resend_contact_code,
     revoke_other_sessions,
     revoke_session,
     update_profile,
@@ -32,6 +33,7 @@ from humangate.console.auth import (
     MAX_PASSWORD,
     WRONG_CODE,
     locked_message,
+    resend_wait_message,
     throttled_message,
 )
 from humangate.console.web import (
@@ -315,3 +317,54 @@ async def cancel_confirm(
     response = render(request, "cancelled.html", {"held_until": outcome.held_until})
     clear_session_cookie(request, response)
     return response
+
+
+# --- sending a code again ------------------------------------------------------------------------
+
+
+@router.post("/profile/contact/resend")
+async def contact_resend(
+    request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    """A new code for the open contact change; nothing says whether the identifier is free."""
+    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
+    again: dict[str, Any] = {"identifier": identifier}
+    try:
+        outcome = await resend_contact_code(
+            accounts,
+            db,
+            viewer.account.id,
+            identifier,
+            client=account_client(request),
+            now=utcnow(),
+        )
+    except ValueError as exc:
+        return _page(request, "contact_confirm.html", viewer, 400, error=str(exc), **again)
+    if isinstance(outcome, Throttled):
+        error = resend_wait_message(outcome)
+        return _page(request, "contact_confirm.html", viewer, 429, error=error, **again)
+    await send(request, outcome.outgoing, language=viewer.account.language)
+    notice = (
+        f"If {identifier} can be used and the change is still open, a new code is on its way; "
+        "only the newest code works. If none comes, start the change again from your profile."
+    )
+    return _page(request, "contact_confirm.html", viewer, notice=notice, **again)
+
+
+@router.post("/cancel/resend")
+async def cancel_resend(
+    request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    """Asking for the cancellation code again sends a new one that replaces the first."""
+    try:
+        outcome = await request_cancellation(
+            accounts, db, viewer.account.id, client=account_client(request), now=utcnow()
+        )
+    except ValueError as exc:
+        return _page(request, "cancel_confirm.html", viewer, 400, error=str(exc))
+    if isinstance(outcome, Throttled):
+        error = resend_wait_message(outcome)
+        return _page(request, "cancel_confirm.html", viewer, 429, error=error)
+    await send(request, outcome.outgoing, language=viewer.account.language)
+    notice = "A new code is on its way. Only the newest code works."
+    return _page(request, "cancel_confirm.html", viewer, notice=notice)

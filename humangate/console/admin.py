@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from humangate.accounts import (
     AuditPage,
+    audit,
     list_entries,
     restore_account,
     suspend_account,
@@ -38,6 +39,7 @@ from humangate.console.web import (
 from humangate.db import accounts as account_db
 from humangate.db.models import Account
 from humangate.messaging import Channels, DeliveryError, MessageTemplates
+from humangate.netaddr import ip_prefix
 
 log = logging.getLogger(__name__)
 
@@ -166,8 +168,18 @@ async def notice(
     account = await db.get(Account, account_id)
     if account is None:
         raise ConsoleError(404, "There is no such account.")
+    now = utcnow()
     await account_db.add_notification(
-        db, account_id, kind="notice", subject=title, body=body, now=utcnow()
+        db, account_id, kind="notice", subject=title, body=body, now=now
+    )
+    await audit.record(
+        db,
+        "notice.sent",
+        actor=audit.Actor.admin(viewer.account.id),
+        account_id=account_id,
+        now=now,
+        ip_prefix=ip_prefix(account_client(request).ip),
+        details={"title": title},
     )
     language, targets = account.language, contacts(account)[:1]
     await db.commit()

@@ -24,6 +24,8 @@ from humangate.accounts import (
     log_in_with_code,
     log_out,
     request_login_code,
+    resend_sign_up_code,
+    resend_step_up_code,
     sign_up,
 )
 from humangate.console.web import (
@@ -49,6 +51,8 @@ MAX_IDENTIFIER = 320
 MAX_PASSWORD = 1024
 WIDGET_FAILED = "The human verification did not pass. Complete it and send the form again."
 WRONG_CODE = "The code is wrong or has expired. Check it, or ask for a new one."
+CODE_EXHAUSTED = "That code was entered wrongly too many times. Send a new code."
+LOGIN_EXPIRED = "This login has expired or was started in another browser. Log in again."
 
 
 def minutes(seconds: int) -> int:
@@ -72,11 +76,24 @@ def blocked_message(outcome: AccountBlocked) -> str:
 
 
 def logged_in(request: Request, outcome: LoggedIn, next_path: str) -> Response:
-    """Redirect into the console with the new session (any earlier one is already ended)."""
+    """Redirect into the console with the new session (any earlier one is already ended).
+
+    This sends nothing: a caller that may hold `outcome.outgoing` sends it first, or uses
+    `enter_console`.
+    """
     response = redirect(request, safe_next(next_path))
     set_session_cookie(request, response, outcome.session_token)
     set_device_cookie(request, response, outcome.device_token)
     return response
+
+
+async def enter_console(request: Request, outcome: LoggedIn, next_path: str) -> Response:
+    """Send the login's messages (the new-sign-in notice), then `logged_in`.
+
+    A notice that could not be sent is logged and still waits in the inbox; the login stands.
+    """
+    await send(request, outcome.outgoing, language=outcome.account.language)
+    return logged_in(request, outcome, next_path)
 
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
@@ -131,7 +148,7 @@ async def signup_confirm(
         return _page(request, "confirm.html", 400, identifier=identifier, error=str(exc))
     if isinstance(outcome, CodeRejected):
         return _page(request, "confirm.html", 400, identifier=identifier, error=WRONG_CODE)
-    return logged_in(request, outcome, "/console")
+    return await enter_console(request, outcome, "/console")
 
 
 # --- password login and step-up ------------------------------------------------------------------
@@ -164,7 +181,7 @@ async def login_submit(
     except ValueError as exc:
         return _page(request, "login.html", 400, error=str(exc), **again)
     if isinstance(outcome, LoggedIn):
-        return logged_in(request, outcome, next_path)
+        return await enter_console(request, outcome, next_path)
     if isinstance(outcome, StepUpRequired):
         return await _step_up_page(request, outcome, next_path)
     if isinstance(outcome, Locked):
@@ -201,12 +218,13 @@ async def step_up_submit(
     except ValueError as exc:
         return _page(request, "step_up.html", 400, error=str(exc), **again)
     if isinstance(outcome, LoggedIn):
-        return logged_in(request, outcome, next_path)
+        return await enter_console(request, outcome, next_path)
     if isinstance(outcome, Locked):
         return _page(request, "step_up.html", 429, error=locked_message(outcome), **again)
-    if outcome.reason in ("expired", "invalid"):
-        error = "This login has expired or was started in another browser. Log in again."
-        return _page(request, "login.html", 400, identifier="", next=next_path, error=error)
+    if outcome.reason in ("expired", "unavailable"):
+        return _page(request, "login.html", 400, identifier="", next=next_path, error=LOGIN_EXPIRED)
+    if outcome.reason == "exhausted":
+        return _page(request, "step_up.html", 400, error=CODE_EXHAUSTED, **again)
     return _page(request, "step_up.html", 400, error=WRONG_CODE, **again)
 
 
@@ -256,7 +274,7 @@ async def code_login_confirm(
     except ValueError as exc:
         return _page(request, "login_code_confirm.html", 400, error=str(exc), **again)
     if isinstance(outcome, LoggedIn):
-        return logged_in(request, outcome, next_path)
+        return await enter_console(request, outcome, next_path)
     if isinstance(outcome, Locked):
         error = locked_message(outcome)
         return _page(request, "login_code_confirm.html", 429, error=error, **again)
@@ -275,3 +293,83 @@ async def logout(request: Request, form: CsrfForm, db: DbDep, accounts: Accounts
     response = redirect(request, "/console/login")
     clear_session_cookie(request, response)
     return response
+
+
+# --- sending a code again ------------------------------------------------------------------------
+# Each waiting page has a "Send a new code" form. A new code replaces the one sent before, and the
+# answer is the same whether or not an account is waiting: only the outbox differs.
+
+RESENT = "If {to} is waiting for a code, a new one is on its way. Only the newest code works."
+STEP_UP_RESENT = (
+    "A new code is on its way to the address or number you logged in with. "
+    "Only the newest code works."
+)
+
+
+def resend_wait_message(outcome: Throttled) -> str:
+    """When a throttled resend may be asked for again, in seconds while that is under 2 minutes."""
+    wait = outcome.retry_after
+    when = f"{wait} seconds" if wait < 120 else f"about {minutes(wait)} minutes"
+    return f"A code was sent to this address or number a moment ago. Ask again in {when}."
+
+
+@router.post("/signup/resend")
+async def signup_resend(
+    request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
+    if not await check_widget(request, form):
+        return _page(request, "confirm.html", 400, identifier=identifier, error=WIDGET_FAILED)
+    try:
+        outcome = await resend_sign_up_code(
+            accounts, db, identifier, client=account_client(request), now=utcnow()
+        )
+    except ValueError as exc:
+        return _page(request, "confirm.html", 400, identifier=identifier, error=str(exc))
+    if isinstance(outcome, Throttled):
+        error = resend_wait_message(outcome)
+        return _page(request, "confirm.html", 429, identifier=identifier, error=error)
+    await send(request, outcome.outgoing)
+    notice = RESENT.format(to=identifier)
+    return _page(request, "confirm.html", identifier=identifier, notice=notice)
+
+
+@router.post("/login/code/resend")
+async def code_login_resend(
+    request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
+    again: dict[str, Any] = {"identifier": identifier, "next": safe_next(form.get("next"))}
+    if not await check_widget(request, form):
+        return _page(request, "login_code_confirm.html", 400, error=WIDGET_FAILED, **again)
+    try:
+        # Asking again is resending: the new code replaces the earlier one.
+        outcome = await request_login_code(
+            accounts, db, identifier, client=account_client(request), now=utcnow()
+        )
+    except ValueError as exc:
+        return _page(request, "login_code_confirm.html", 400, error=str(exc), **again)
+    if isinstance(outcome, Throttled):
+        error = resend_wait_message(outcome)
+        return _page(request, "login_code_confirm.html", 429, error=error, **again)
+    await send(request, outcome.outgoing)
+    notice = RESENT.format(to=identifier)
+    return _page(request, "login_code_confirm.html", notice=notice, **again)
+
+
+@router.post("/login/step-up/resend")
+async def step_up_resend(
+    request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    token = form_text(form, "token", limit=200)
+    next_path = safe_next(form.get("next"))
+    again: dict[str, Any] = {"token": token, "next": next_path}
+    outcome = await resend_step_up_code(
+        accounts, db, token, client=account_client(request), now=utcnow()
+    )
+    if isinstance(outcome, CodeRejected):
+        return _page(request, "login.html", 400, identifier="", next=next_path, error=LOGIN_EXPIRED)
+    if isinstance(outcome, Throttled):
+        return _page(request, "step_up.html", 429, error=resend_wait_message(outcome), **again)
+    await send(request, outcome.outgoing)
+    return _page(request, "step_up.html", notice=STEP_UP_RESENT, **again)

@@ -16,6 +16,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from humangate.accounts.audit import AuditAction
+from humangate.console._audit import changed_fields, record_unit_action
 from humangate.console.web import (
     ConsoleError,
     CsrfForm,
@@ -32,11 +34,13 @@ from humangate.console.web import (
 from humangate.db import accounts as account_db
 from humangate.db import units as unit_db
 from humangate.messaging import Channels, DeliveryError, MessageTemplates, RenderedMessage
+from humangate.risk.access import CRAWLERS, MAX_ENTRIES, MAX_LINE, parse_networks
 from humangate.units import (
     DEFAULT_DIFFICULTY,
     DEFAULT_KINDS,
     DEFAULT_POW_DIFFICULTY,
     MAX_DIFFICULTY,
+    MAX_POW_DIFFICULTY,
     MODES,
     VISUAL_KINDS,
     Mode,
@@ -45,6 +49,7 @@ from humangate.units import (
     check_domains,
     check_mode,
     check_name,
+    check_pow_difficulty,
     check_threshold,
     normalize_kinds,
 )
@@ -68,6 +73,10 @@ KIND_LABELS = {
     "pow": "Proof of work",
     "audio": "Audio (the accessible alternative)",
 }
+# Each declared crawler by the name its User-Agent gives, such as "Googlebot".
+CRAWLER_LABELS = {name: crawler.ua_tokens[0] for name, crawler in CRAWLERS.items()}
+# An access list's text box: its longest lists, with room for a comment on each line.
+MAX_LIST_TEXT = MAX_ENTRIES * (MAX_LINE + 1) * 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +89,10 @@ class UnitForm:
     kinds: tuple[str, ...]
     difficulty: int
     threshold: float | None
+    pow_difficulty: int = DEFAULT_POW_DIFFICULTY
+    allow_networks: tuple[str, ...] = ()
+    deny_networks: tuple[str, ...] = ()
+    good_bots: tuple[str, ...] = ()
 
 
 def form_values(form: FormData) -> dict[str, Any]:
@@ -91,6 +104,10 @@ def form_values(form: FormData) -> dict[str, Any]:
         "kinds": [k for k in form.getlist("kinds") if isinstance(k, str)][:10],
         "difficulty": form_text(form, "difficulty", limit=10),
         "threshold": form_text(form, "threshold", limit=20),
+        "pow_difficulty": form_text(form, "pow_difficulty", limit=20),
+        "allow_networks": form_text(form, "allow_networks", limit=MAX_LIST_TEXT),
+        "deny_networks": form_text(form, "deny_networks", limit=MAX_LIST_TEXT),
+        "good_bots": [b for b in form.getlist("good_bots") if isinstance(b, str)][:20],
     }
 
 
@@ -115,6 +132,51 @@ def read_unit_form(values: dict[str, Any]) -> UnitForm:
         kinds=normalize_kinds(values["kinds"]),
         difficulty=check_difficulty(difficulty),
         threshold=threshold,
+        pow_difficulty=read_pow_difficulty(values["pow_difficulty"]),
+        allow_networks=read_networks(values["allow_networks"], "allow list"),
+        deny_networks=read_networks(values["deny_networks"], "deny list"),
+        good_bots=read_good_bots(values["good_bots"]),
+    )
+
+
+def read_pow_difficulty(text: str) -> int:
+    """The proof-of-work difficulty as typed (empty: the default), checked like the CLI's."""
+    if not text:
+        return DEFAULT_POW_DIFFICULTY
+    try:
+        value = int(text)
+    except ValueError:
+        message = (
+            f"The proof-of-work difficulty must be a whole number from 1 to {MAX_POW_DIFFICULTY}."
+        )
+        raise ValueError(message) from None
+    return check_pow_difficulty(value)
+
+
+def read_networks(text: str, name: str) -> tuple[str, ...]:
+    """An access list, one network a line, parsed and normalised as `humangate unit` does."""
+    try:
+        return tuple(str(network) for network in parse_networks(text))
+    except ValueError as exc:
+        raise ValueError(f"The {name}: {exc}") from None
+
+
+def read_good_bots(names: list[str]) -> tuple[str, ...]:
+    """Declared crawlers from the catalogue, sorted and without repeats, as the CLI keeps them."""
+    unknown = sorted(set(names) - set(CRAWLERS))
+    if unknown:
+        known = ", ".join(CRAWLERS)
+        raise ValueError(f"{unknown[0][:40]!r} is not a known crawler; choose from {known}.")
+    return tuple(sorted(set(names)))
+
+
+def risk_changes(fields: UnitForm) -> unit_db.UnitChanges:
+    """The settings `create_unit` does not take: the threshold and the access rules."""
+    return unit_db.UnitChanges(
+        score_threshold=fields.threshold,
+        allow_networks=fields.allow_networks,
+        deny_networks=fields.deny_networks,
+        good_bots=fields.good_bots,
     )
 
 
@@ -127,6 +189,10 @@ def unit_values(unit: UnitView) -> dict[str, Any]:
         "kinds": list(unit.kinds),
         "difficulty": str(unit.difficulty),
         "threshold": threshold,
+        "pow_difficulty": str(unit.pow_difficulty),
+        "allow_networks": "\n".join(unit.allow_networks),
+        "deny_networks": "\n".join(unit.deny_networks),
+        "good_bots": list(unit.good_bots),
     }
 
 
@@ -164,6 +230,10 @@ def _form_page(
         "kinds": VISUAL_KINDS,
         "kind_labels": KIND_LABELS,
         "max_difficulty": MAX_DIFFICULTY,
+        "crawlers": CRAWLER_LABELS,
+        "default_pow_difficulty": DEFAULT_POW_DIFFICULTY,
+        "max_pow_difficulty": MAX_POW_DIFFICULTY,
+        "max_entries": MAX_ENTRIES,
     }
     return render(request, "unit_form.html", context, viewer=viewer, status=400 if error else 200)
 
@@ -190,6 +260,10 @@ async def new_unit_page(request: Request, viewer: ViewerDep) -> Response:
         "kinds": list(DEFAULT_KINDS),
         "difficulty": str(DEFAULT_DIFFICULTY),
         "threshold": "",
+        "pow_difficulty": str(DEFAULT_POW_DIFFICULTY),
+        "allow_networks": "",
+        "deny_networks": "",
+        "good_bots": [],
     }
     return _form_page(request, viewer, values, unit=None, error="")
 
@@ -206,15 +280,16 @@ async def create_unit(request: Request, viewer: ViewerDep, db: DbDep, form: Csrf
         name=fields.name,
         domains=fields.domains,
         mode=fields.mode,
-        pow_difficulty=DEFAULT_POW_DIFFICULTY,
+        pow_difficulty=fields.pow_difficulty,
         kinds=fields.kinds,
         difficulty=fields.difficulty,
         account_id=viewer.account.id,
     )
     unit = created.unit
-    if fields.threshold is not None:
-        changes = unit_db.UnitChanges(score_threshold=fields.threshold)
-        unit = await unit_db.update_unit(db, unit.sitekey, changes, owner=viewer.account.id) or unit
+    changes = risk_changes(fields)
+    unit = await unit_db.update_unit(db, unit.sitekey, changes, owner=viewer.account.id) or unit
+    details = {"name": unit.name, "mode": unit.mode}
+    await record_unit_action(request, db, viewer, "unit.created", unit.sitekey, details)
     context = {"unit": unit, "secret": created.secret, "created": True}
     return render(request, "unit_secret.html", context, viewer=viewer, status=201)
 
@@ -229,6 +304,7 @@ async def unit_page(request: Request, sitekey: str, viewer: ViewerDep, db: DbDep
         "siteverify": siteverify_example(base),
         "mode_help": MODE_HELP,
         "kind_labels": KIND_LABELS,
+        "crawlers": CRAWLER_LABELS,
     }
     return render(request, "unit.html", context, viewer=viewer)
 
@@ -257,8 +333,15 @@ async def edit_unit(
         difficulty=fields.difficulty,
         score_threshold=fields.threshold,
         clear_threshold=fields.threshold is None,
+        pow_difficulty=fields.pow_difficulty,
+        allow_networks=fields.allow_networks,
+        deny_networks=fields.deny_networks,
+        good_bots=fields.good_bots,
     )
-    await unit_db.update_unit(db, unit.sitekey, changes, owner=viewer.account.id)
+    updated = await unit_db.update_unit(db, unit.sitekey, changes, owner=viewer.account.id)
+    if changed := changed_fields(unit, updated):
+        details = {"name": fields.name, "changed": changed}
+        await record_unit_action(request, db, viewer, "unit.updated", unit.sitekey, details)
     return redirect(request, f"/console/units/{unit.sitekey}")
 
 
@@ -273,6 +356,8 @@ async def rotate_secret(
     )
     if secret is None:
         raise ConsoleError(404, "There is no such verification unit in your account.")
+    details = {"name": unit.name, "grace_hours": hours}
+    await record_unit_action(request, db, viewer, "unit.secret_rotated", unit.sitekey, details)
     until = utcnow() + timedelta(hours=hours) if hours else None
     templates: MessageTemplates = request.app.state.message_templates
     link = f"/console/units/{unit.sitekey}"
@@ -310,6 +395,9 @@ async def _set_disabled(
     unit = await _owned(db, sitekey, viewer.account.id)
     changes = unit_db.UnitChanges(disabled=disabled)
     await unit_db.update_unit(db, unit.sitekey, changes, owner=viewer.account.id)
+    if unit.disabled != disabled:
+        action: AuditAction = "unit.disabled" if disabled else "unit.enabled"
+        await record_unit_action(request, db, viewer, action, unit.sitekey, {"name": unit.name})
     link = f"/console/units/{unit.sitekey}"
     if disabled and not unit.disabled:
         templates: MessageTemplates = request.app.state.message_templates
@@ -362,4 +450,6 @@ async def delete_unit(
         context = {"unit": unit, "error": error}
         return render(request, "unit_delete.html", context, viewer=viewer, status=400)
     await unit_db.delete_unit(db, unit.sitekey, owner=viewer.account.id)
+    details = {"name": unit.name}
+    await record_unit_action(request, db, viewer, "unit.deleted", unit.sitekey, details)
     return redirect(request, "/console/units")

@@ -99,11 +99,12 @@ class LoginRequired(Exception):
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Viewer:
-    """The logged-in account and the session token its browser holds."""
+    """The logged-in account, its session (and when that began) and the token its browser holds."""
 
     account: AccountView
     session_id: int
     token: str
+    session_started: datetime
 
     @property
     def is_admin(self) -> bool:
@@ -164,7 +165,12 @@ async def current_viewer(request: Request, db: DbDep, accounts: AccountsDep) -> 
     if info is None or token is None:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(path if request.method == "GET" else "/console")
-    viewer = Viewer(account=info.account, session_id=info.session.id, token=token)
+    viewer = Viewer(
+        account=info.account,
+        session_id=info.session.id,
+        token=token,
+        session_started=info.session.created_at,
+    )
     request.state.viewer = viewer  # error pages show the navigation too
     return viewer
 

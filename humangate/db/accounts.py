@@ -22,6 +22,7 @@ from humangate.db.models import (
     IdentifierHold,
     KnownDevice,
     Notification,
+    Passkey,
     RiskEvent,
     Unit,
 )
@@ -149,13 +150,15 @@ class Erased:
 
 async def erase_account(session: AsyncSession, account_id: int) -> Erased:
     """Delete the account and everything it owns: units (their secrets and risk events go with
-    them by cascade), sessions, devices, codes, notifications and the audit entries about it."""
+    them by cascade), sessions, devices, passkeys, codes, notifications and the audit entries
+    about it."""
 
     units = await _bulk(session, delete(Unit).where(Unit.account_id == account_id))
     sessions = await _bulk(
         session, delete(AccountSession).where(AccountSession.account_id == account_id)
     )
     await _bulk(session, delete(KnownDevice).where(KnownDevice.account_id == account_id))
+    await _bulk(session, delete(Passkey).where(Passkey.account_id == account_id))
     codes = await _bulk(session, delete(AccountCode).where(AccountCode.account_id == account_id))
     notes = await _bulk(session, delete(Notification).where(Notification.account_id == account_id))
     audit = await _bulk(session, delete(AuditEntry).where(AuditEntry.account_id == account_id))

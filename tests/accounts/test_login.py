@@ -267,7 +267,7 @@ async def test_new_device_needs_a_code(accounts: Harness) -> None:
     stolen = await accounts.run(
         svc.complete_step_up, step.step_up_token, code, client=other, now=T0
     )
-    assert stolen == CodeRejected("invalid")
+    assert stolen == CodeRejected("unavailable")
 
     done = await accounts.run(svc.complete_step_up, step.step_up_token, code, client=device, now=T0)
     assert isinstance(done, LoggedIn) and done.device_token == step.device_token

@@ -122,6 +122,43 @@ def test_create_copy_verify_and_see_the_statistics(browser, hg_server):
     assert not errors, errors
 
 
+def test_risk_settings_reach_the_verification_loop(page, hg_server):
+    sign_up(page, hg_server)
+    page.goto(hg_server.url + "/console/units/new")
+    page.fill("#name", "Guarded shop")
+    page.fill("#domains", "127.0.0.1\nlocalhost")
+    page.check("#mode-invisible")
+    page.fill("#pow_difficulty", "2000")
+    page.fill("#deny_networks", "127.0.0.1  # this test's own address")
+    page.check("#bot-googlebot")
+    page.click("main button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("created")
+    sitekey = page.inner_text("#sitekey")
+    page.click("text=Continue to the unit")
+    expect(page.locator("#deny-list")).to_have_text("127.0.0.1/32")
+    expect(page.locator("#good-bots")).to_have_text("Googlebot")
+    expect(page.locator("dl.facts")).to_contain_text("2000")
+
+    headers = {"Origin": hg_server.url}
+    with httpx.Client(base_url=hg_server.url, headers=headers, timeout=30) as http:
+        refused = http.post("/api/v1/challenges", json={"sitekey": sitekey})
+        assert refused.status_code == 403 and refused.json()["error"] == "access-denied"
+
+    page.click("text=Edit the settings")
+    expect(page.locator("#deny_networks")).to_have_value("127.0.0.1/32")
+    expect(page.locator("#bot-googlebot")).to_be_checked()
+    page.fill("#deny_networks", "")
+    page.fill("#allow_networks", "127.0.0.0/8\nnot a network")
+    page.click("main button[type=submit]")
+    expect(page.locator("#form-error")).to_contain_text("The allow list: Line 2:")
+    page.fill("#allow_networks", "127.0.0.0/8")
+    page.click("main button[type=submit]")
+    expect(page.locator("#allow-list")).to_have_text("127.0.0.0/8")
+    expect(page.locator("dl.facts")).to_contain_text("Deny listnone")
+    # The server caches units for a few seconds, so the edit's effect on challenges is left to
+    # tests/console/test_units_http.py, which runs without that cache.
+
+
 def create_admin_cli(hg_server) -> str:
     address = f"ops-{uuid.uuid4().hex[:8]}@example.com"
     done = subprocess.run(

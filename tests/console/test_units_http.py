@@ -8,9 +8,10 @@ nothing but the console's own pages.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,14 +27,18 @@ from humangate.accounts import (
     list_inbox,
     sign_up,
 )
+from humangate.accounts.passwords import TEST_PARAMS, PasswordHasher
 from humangate.accounts.sessions import start_session
+from humangate.app import create_app
 from humangate.config import Settings
 from humangate.db import stats as stats_db
 from humangate.db import units as unit_db
 from humangate.messaging import read_outbox
+from humangate.risk.access import CRAWLERS
 from humangate.stats import hour_of
-from humangate.units import UnitView
-from tests.api.helpers import pass_pow, siteverify
+from humangate.units import DEFAULT_POW_DIFFICULTY, UnitView
+from tests.api.helpers import issue, pass_pow, siteverify
+from tests.conftest import ORIGIN
 
 PASSWORD = "correct horse battery"
 BROWSER = Client(ip="198.51.100.7", device_label="Test browser")
@@ -367,3 +372,117 @@ def test_names_are_escaped(client: TestClient, owner: Login) -> None:
     for path in ("/console/units", f"/console/units/{sitekey}", f"/console/units/{sitekey}/stats"):
         page = client.get(path).text
         assert "<img src=x" not in page and "&lt;img src=x" in page, path
+
+
+RISK = {
+    "pow_difficulty": "2000",
+    "allow_networks": "203.0.113.7/24  # the office\n\n2001:db8::/48\n203.0.113.0/24",
+    "deny_networks": "192.0.2.9",
+    "good_bots": ["googlebot", "bingbot", "googlebot"],
+}
+
+
+def test_risk_settings_are_saved_shown_and_edited(client: TestClient, owner: Login) -> None:
+    sitekey, _ = create(client, **RISK)
+    [unit] = units_of(client, owner.account_id)
+    assert unit.pow_difficulty == 2000
+    # Normalised as the CLI stores them: host bits cleared, repeats and comments dropped.
+    assert unit.allow_networks == ("203.0.113.0/24", "2001:db8::/48")
+    assert unit.deny_networks == ("192.0.2.9/32",)
+    assert unit.good_bots == ("bingbot", "googlebot")
+
+    page = client.get(f"/console/units/{sitekey}").text
+    assert "<dt>Proof-of-work difficulty</dt><dd>2000</dd>" in page
+    assert "<li><code>203.0.113.0/24</code></li><li><code>2001:db8::/48</code></li>" in page
+    assert "<li><code>192.0.2.9/32</code></li>" in page
+    assert '<dd id="good-bots">bingbot, Googlebot</dd>' in page
+
+    form = client.get(f"/console/units/{sitekey}/edit").text
+    assert (
+        'name="pow_difficulty" type="text" inputmode="numeric" maxlength="20" value="2000"' in form
+    )
+    assert ">203.0.113.0/24\n2001:db8::/48</textarea>" in form
+    assert 'value="googlebot" checked' in form and 'value="bingbot" checked' in form
+    assert 'value="applebot">' in form
+
+    cleared = {**GOOD, "pow_difficulty": "", "allow_networks": "", "deny_networks": ""}
+    assert post(client, f"/console/units/{sitekey}/edit", cleared).status_code == 303
+    [unit] = units_of(client, owner.account_id)
+    assert unit.pow_difficulty == DEFAULT_POW_DIFFICULTY
+    assert (unit.allow_networks, unit.deny_networks, unit.good_bots) == ((), (), ())
+    page = client.get(f"/console/units/{sitekey}").text
+    assert "<dt>Allow list</dt><dd>none</dd>" in page
+    assert '<dd id="good-bots">none</dd>' in page
+
+
+def test_the_new_unit_form_offers_the_defaults(client: TestClient, owner: Login) -> None:
+    form = client.get("/console/units/new").text
+    assert f'value="{DEFAULT_POW_DIFFICULTY}"' in form
+    for name, crawler in CRAWLERS.items():
+        assert f'<input type="checkbox" id="bot-{name}" name="good_bots" value="{name}">' in form
+        assert f'<label for="bot-{name}">{crawler.ua_tokens[0]}</label>' in form
+
+
+BAD_RISK = [
+    ({"allow_networks": "203.0.113.0/24\nnot-a-network"}, "The allow list: Line 2: "),
+    ({"deny_networks": "10.0.0.0/4"}, "The deny list: Line 1: 0.0.0.0/4 is broader than /8"),
+    ({"deny_networks": "300.1.2.3"}, "is not an IP address or network"),
+    (
+        {"allow_networks": "\n".join(f"10.0.{i // 256}.{i % 256}" for i in range(201))},
+        "An access list holds at most 200 networks.",
+    ),
+    ({"allow_networks": "1" * 40_401}, "too long"),
+    ({"good_bots": ["googlebot", "evilbot"]}, "&#39;evilbot&#39; is not a known crawler"),
+    ({"pow_difficulty": "0"}, "proof-of-work difficulty must be between 1 and 10000000"),
+    ({"pow_difficulty": "10000001"}, "proof-of-work difficulty must be between 1 and 10000000"),
+    ({"pow_difficulty": "-5"}, "proof-of-work difficulty must be between 1 and 10000000"),
+    ({"pow_difficulty": "lots"}, "proof-of-work difficulty must be a whole number from 1 to"),
+    ({"pow_difficulty": "1.5"}, "proof-of-work difficulty must be a whole number from 1 to"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), BAD_RISK)
+def test_bad_risk_settings_are_refused_and_change_nothing(
+    client: TestClient, owner: Login, change: dict[str, Any], message: str
+) -> None:
+    sitekey, _ = create(client, **RISK)
+    before = units_of(client, owner.account_id)
+    created = post(client, "/console/units", {**GOOD, **RISK, **change})
+    assert created.status_code == 400 and message in created.text, created.text
+    edited = post(client, f"/console/units/{sitekey}/edit", {**GOOD, **RISK, **change})
+    assert edited.status_code == 400 and message in edited.text, edited.text
+    assert units_of(client, owner.account_id) == before
+
+
+VISITOR_IP = "198.51.100.23"
+
+
+@pytest.fixture
+def visitor(settings: Settings) -> Iterator[TestClient]:
+    """The console and the widget API for a browser at VISITOR_IP."""
+    app = create_app(settings)
+    with TestClient(app, client=(VISITOR_IP, 50000), headers={"Origin": ORIGIN}) as browser:
+        state = browser.app.state  # type: ignore[attr-defined]
+        state.accounts = dataclasses.replace(state.accounts, hasher=PasswordHasher(TEST_PARAMS))
+        yield browser
+
+
+def test_the_verification_loop_uses_the_risk_settings(visitor: TestClient) -> None:
+    use(visitor, make_owner(visitor, "owner@example.com"))
+    sitekey, secret = create(visitor, mode="invisible", domains="localhost", pow_difficulty="1234")
+    challenge = issue(visitor, sitekey)
+    assert challenge["kind"] == "pow" and challenge["pow"]["maxnumber"] == 1234
+    token = pass_pow(visitor, sitekey)
+    assert siteverify(visitor, secret, token).json()["success"] is True
+
+    form = {**GOOD, "mode": "invisible", "domains": "localhost", "pow_difficulty": "1234"}
+    denied = {**form, "deny_networks": "198.51.100.0/24"}
+    assert post(visitor, f"/console/units/{sitekey}/edit", denied).status_code == 303
+    refused = visitor.post("/api/v1/challenges", json={"sitekey": sitekey})
+    assert refused.status_code == 403 and refused.json()["error"] == "access-denied"
+
+    # Allow-listed, the visitor skips scoring: siteverify reports why.
+    allowed = {**form, "allow_networks": VISITOR_IP}
+    assert post(visitor, f"/console/units/{sitekey}/edit", allowed).status_code == 303
+    verdict = siteverify(visitor, secret, pass_pow(visitor, sitekey)).json()
+    assert verdict["success"] is True and verdict["score_reasons"] == ["allow-listed"]

@@ -374,8 +374,17 @@ def test_a_new_device_must_enter_a_code(
     assert token
     step = {"csrf": csrf_of(reply.text), "token": token.group(1), "next": "/console"}
     wrong = other.post("/console/login/step-up", data={**step, "code": "000001"})
-    assert wrong.status_code == 400
+    # A typo keeps the visitor on the code page; only the login's own end sends them back.
+    assert wrong.status_code == 400 and "Confirm it is you" in wrong.text
+    assert auth.WRONG_CODE in wrong.text
     code = last_code(settings, EMAIL)
+    elsewhere = TestClient(client.app)
+    stolen = elsewhere.post(
+        "/console/login/step-up",
+        data={**step, "csrf": get_csrf(elsewhere), "code": code},
+        follow_redirects=False,
+    )
+    assert stolen.status_code == 400 and auth.LOGIN_EXPIRED in stolen.text
     done = other.post("/console/login/step-up", data={**step, "code": code}, follow_redirects=False)
     assert done.status_code == 303
     assert other.get("/console").status_code == 200

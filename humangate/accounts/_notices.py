@@ -1,0 +1,49 @@
+"""The texts of the security notices the core writes to the inbox itself, in English and
+Simplified Chinese; the console renders the same texts for e-mail and SMS, so they agree."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+NoticeTexts = Mapping[str, tuple[str, str]]
+
+# Title and body per locale; the body's fields are the `new-device-login` template's parameters.
+NEW_DEVICE_LOGIN: NoticeTexts = {
+    "en": (
+        "New sign-in to your HumanGate account",
+        "New sign-in to your HumanGate account: {device}, network {network}, {time}. If this "
+        "was not you, change your password and end other sessions.",
+    ),
+    "zh-CN": (
+        "您的 HumanGate 账户有新的登录",
+        "您的 HumanGate 账户有新的登录：{device}，网络 {network}，{time}。如果不是您本人，"
+        "请修改密码并退出其他会话。",
+    ),
+}
+
+PASSKEY_ADDED: NoticeTexts = {
+    "en": (
+        "A passkey was added to your HumanGate account",
+        'The passkey "{name}" can now log in to your HumanGate account. If you did not add '
+        "it, remove it on the Passkeys page, change your password and end other sessions.",
+    ),
+    "zh-CN": (
+        "您的 HumanGate 账户添加了通行密钥",
+        "通行密钥“{name}”现在可以登录您的 HumanGate 账户。如果不是您本人添加的，请在“通行密钥”页面"
+        "删除它，修改密码并退出其他会话。",
+    ),
+}
+
+
+def notice_locale(language: str | None) -> str:
+    """`zh-CN` for Simplified Chinese tags (as the messaging catalog reads them), else `en`."""
+    tag = (language or "").replace("_", "-").lower()
+    if tag == "zh" or tag.startswith(("zh-cn", "zh-hans", "zh-sg")):
+        return "zh-CN"
+    return "en"
+
+
+def notice_time(now: datetime) -> str:
+    """A moment as notices show it: `2026-03-02 09:00 UTC`."""
+    return now.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

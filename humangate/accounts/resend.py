@@ -1,0 +1,201 @@
+"""Sending a one-time code again, for the pages that wait for one.
+
+Each flow already kills its previous code when it issues a new one (`codes.issue_code`), so here
+too **a resent code replaces the earlier one**: only the newest code works, and its ten minutes
+start again. Every resend counts against the same per-identifier limits as the first message
+(`limits.allow_send`), counted before anything is looked up, so a throttled answer says as little
+about an account as a successful one.
+
+Flows that already resend by being asked again need no function here: a login code by calling
+`request_login_code` again, a cancellation code by calling `request_cancellation` again. The
+flows below cannot be asked again without what the first request had (a password), so they
+resend from what the waiting page holds:
+
+- `resend_sign_up_code(identifier)`: a pending sign-up's code; anything else sends nothing and
+  answers the same.
+- `resend_step_up_code(step_up_token)`: the new-device code of a login that is waiting for it,
+  from the browser that gave the password, to the identifier it logged in with. The login's own
+  deadline (`step_up_ttl` after the password) does not move.
+- `resend_contact_code(account_id, identifier)`: a contact change's code, only while the change
+  still has a live code for that identifier; a change whose code expired or was used up must be
+  started again with the password.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from humangate.accounts import limits
+from humangate.accounts._common import (
+    check_now,
+    code_message,
+    expires_in,
+    find_account,
+    issue_audited_code,
+    read_identifier,
+    require_account,
+)
+from humangate.accounts._context import AccountContext, Client
+from humangate.accounts._keys import sha256_hex
+from humangate.accounts._views import contacts
+from humangate.accounts.codes import Purpose
+from humangate.accounts.identifiers import Identifier
+from humangate.accounts.outcomes import CodeRejected, CodeSent, Outgoing, Throttled
+from humangate.accounts.service import NS_STEP_UP
+from humangate.accounts.sessions import MAX_TOKEN_LENGTH, clean_label
+from humangate.db import accounts as db
+from humangate.db.accounts import aware
+from humangate.db.models import Account
+from humangate.netaddr import ip_prefix
+
+
+async def resend_sign_up_code(
+    ctx: AccountContext, session: AsyncSession, identifier: str, *, client: Client, now: datetime
+) -> CodeSent | Throttled:
+    """Send a pending sign-up a new code. Any other identifier (unknown, confirmed, expired)
+    gets the same CodeSent with nothing to send.
+
+    Raises:
+        ValueError: a malformed identifier.
+    """
+    check_now(now)
+    ident = read_identifier(ctx, identifier)
+    retry = await limits.allow_send(ctx.store, ctx.policy, ctx.keys.identifier_digest(ident), now)
+    if retry is not None:
+        return Throttled(retry)
+    account = await find_account(session, ident)
+    if (
+        account is None
+        or account.status != "pending"
+        or aware(account.created_at) + ctx.policy.pending_ttl <= now
+    ):
+        return CodeSent((), expires_in(ctx))
+    message = await _issue(ctx, session, account, ident, "signup", "signup-code", client, now)
+    return CodeSent((message,), expires_in(ctx))
+
+
+async def resend_step_up_code(
+    ctx: AccountContext,
+    session: AsyncSession,
+    step_up_token: str,
+    *,
+    client: Client,
+    now: datetime,
+) -> CodeSent | Throttled | CodeRejected:
+    """Send a new code for a login waiting at the step-up, to the identifier it logged in with.
+
+    Returns CodeRejected("expired") when the login is over (or the token is unknown), and
+    CodeRejected("unavailable") from a browser other than the one that gave the password; both
+    mean "log in again". Only someone who gave the right password holds a step-up token, so
+    these answers reveal nothing about an account.
+    """
+    check_now(now)
+    if not step_up_token or len(step_up_token) > MAX_TOKEN_LENGTH:
+        return CodeRejected("expired")
+    raw = await ctx.store.get(NS_STEP_UP, sha256_hex(step_up_token))
+    state = json.loads(raw) if raw is not None else None
+    if state is None or float(state["expires"]) <= now.timestamp():
+        return CodeRejected("expired")
+    if not client.device_token or ctx.keys.device_digest(client.device_token) != state["device"]:
+        return CodeRejected("unavailable")
+    account = await db.get_account(session, int(state["account"]))
+    if account is None or account.status != "active":
+        return CodeRejected("expired")
+    ident = _login_identifier(ctx, account, str(state["pair"]))
+    if ident is None:  # the contact it logged in with was changed meanwhile
+        return CodeRejected("expired")
+    retry = await limits.allow_send(ctx.store, ctx.policy, ctx.keys.identifier_digest(ident), now)
+    if retry is not None:
+        return Throttled(retry)
+    message = await _issue(
+        ctx, session, account, ident, "new-device", "new-device-code", client, now
+    )
+    params = {
+        **message.params,
+        "network": ip_prefix(client.ip),
+        "device": clean_label(client.device_label),
+    }
+    return CodeSent(
+        (Outgoing(message.kind, message.to, message.template, params),), expires_in(ctx)
+    )
+
+
+async def resend_contact_code(
+    ctx: AccountContext,
+    session: AsyncSession,
+    account_id: int,
+    identifier: str,
+    *,
+    client: Client,
+    now: datetime,
+) -> CodeSent | Throttled:
+    """Send the code of an open contact change to `identifier` again.
+
+    A code goes only if the account's live contact-change code was sent to this identifier and
+    the identifier is still free; otherwise nothing is sent and the outcome is the same, so the
+    page cannot tell a taken identifier from a free one (as `request_contact_change` cannot).
+
+    Raises:
+        ValueError: a malformed identifier, or an account that is not active.
+    """
+    check_now(now)
+    ident = read_identifier(ctx, identifier)
+    account = await require_account(session, account_id)
+    digest = ctx.keys.identifier_digest(ident)
+    retry = await limits.allow_send(ctx.store, ctx.policy, digest, now)
+    if retry is not None:
+        return Throttled(retry)
+    live = await db.find_live_code(
+        session, account.id, "contact-change", now, ctx.policy.code_max_attempts
+    )
+    target = read_identifier(ctx, live.target) if live is not None else None
+    if live is None or target is None or target.key != ident.key:
+        return CodeSent((), expires_in(ctx))
+    ident = target  # as the owner first typed it
+    # The row is about to be replaced by a bulk delete; SQLite may reuse its id for the new one.
+    session.expunge(live)
+    other = await find_account(session, ident)
+    held = await db.find_hold(session, digest, now)
+    if held is not None or (other is not None and other.status != "pending"):
+        return CodeSent((), expires_in(ctx))
+    message = await _issue(
+        ctx, session, account, ident, "contact-change", "contact-change-code", client, now
+    )
+    return CodeSent((message,), expires_in(ctx))
+
+
+def _login_identifier(ctx: AccountContext, account: Account, pair: str) -> Identifier | None:
+    """The account's identifier whose digest begins the login's lockout key (`digest:network`)."""
+    for ident in contacts(account):
+        if pair.startswith(ctx.keys.identifier_digest(ident) + ":"):
+            return ident
+    return None
+
+
+async def _issue(
+    ctx: AccountContext,
+    session: AsyncSession,
+    account: Account,
+    ident: Identifier,
+    purpose: Purpose,
+    template: str,
+    client: Client,
+    now: datetime,
+) -> Outgoing:
+    """Replace the account's code for `purpose`, audit the resend, commit; the message to send."""
+    code = await issue_audited_code(
+        ctx,
+        session,
+        account_id=account.id,
+        purpose=purpose,
+        target=ident.value,
+        action="code.sent",
+        client=client,
+        now=now,
+        details={"purpose": purpose, "resend": True},
+    )
+    await session.commit()
+    return code_message(ctx, ident, template, code)

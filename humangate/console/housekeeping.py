@@ -1,0 +1,145 @@
+"""The hourly account housekeeping job: inactivity warnings (and, when the operator turns it on
+with HUMANGATE_CANCEL_INACTIVE, cancellations), stale sign-ups, ended sessions, dead codes and
+expired holds, with its messages delivered through the app's channels.
+
+Every node runs the job; a lease in the shared store lets one of them do each round, so that no
+owner is warned twice. `humangate housekeeping` runs one round by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from humangate.accounts import AccountContext, HousekeepingReport, run_housekeeping
+from humangate.console._messages import deliver
+from humangate.messaging import Channels, MessageTemplates
+
+log = logging.getLogger(__name__)
+
+LEASE_NAMESPACE = "housekeeping"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def housekeep(
+    accounts: AccountContext,
+    session: AsyncSession,
+    templates: MessageTemplates,
+    channels: Channels,
+    *,
+    now: datetime,
+    cancel_inactive: bool,
+) -> tuple[HousekeepingReport, bool]:
+    """Run `run_housekeeping` once and deliver its messages, each in its account's language.
+
+    Returns:
+        The report, and whether every message was delivered (failures are logged).
+    """
+    report = await run_housekeeping(accounts, session, now=now, cancel_inactive=cancel_inactive)
+    delivered = await deliver(templates, channels, report.outgoing)
+    return report, delivered
+
+
+class HousekeepingJob:
+    """Runs `run_housekeeping` every `every_seconds` and sends what it returns.
+
+    Args:
+        sessions: the database.
+        accounts: the account context (its store holds the lease).
+        templates, channels: how messages are rendered and sent.
+        cancel_inactive: cancel accounts warned 30 days ago and unused since; else only warn.
+        every_seconds: the pause between rounds.
+        clock: the time each round runs at (tests pass a fixed one).
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        accounts: AccountContext,
+        templates: MessageTemplates,
+        channels: Channels,
+        *,
+        cancel_inactive: bool,
+        every_seconds: float = 3600.0,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._accounts = accounts
+        self._templates = templates
+        self._channels = channels
+        self._cancel_inactive = cancel_inactive
+        self._every = every_seconds
+        self._clock = clock
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_once(self, now: datetime | None = None) -> tuple[HousekeepingReport, bool]:
+        """One round, lease or not: the report, and whether every message was delivered."""
+        async with self._sessions() as session:
+            return await housekeep(
+                self._accounts,
+                session,
+                self._templates,
+                self._channels,
+                now=now or self._clock(),
+                cancel_inactive=self._cancel_inactive,
+            )
+
+    async def run_round(self) -> HousekeepingReport | None:
+        """One round if this node wins the lease for it; None if another node has it."""
+        # The lease ends a little before the next round, so a node's own schedule never
+        # finds its previous lease still held.
+        won = await self._accounts.store.put_if_absent(
+            LEASE_NAMESPACE, "lease", b"1", ttl=max(self._every * 0.9, 0.001)
+        )
+        if not won:
+            return None
+        report, delivered = await self.run_once()
+        log_report(report, delivered)
+        return report
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.run_round()
+            except Exception:  # noqa: BLE001 - retry at the next round
+                log.exception("account housekeeping failed")
+            await asyncio.sleep(self._every)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def log_report(report: HousekeepingReport, delivered: bool) -> None:
+    """Counts only: no account ids or addresses reach the log."""
+    counts = (
+        len(report.warned),
+        len(report.cancelled),
+        len(report.outgoing),
+        report.purged_pending,
+        report.purged_sessions,
+        report.purged_codes,
+        report.purged_holds,
+    )
+    if not any(counts):
+        return
+    log.info(
+        "housekeeping: %d warned, %d cancelled, %d messages%s; purged %d sign-ups, %d sessions, "
+        "%d codes, %d holds",
+        *counts[:3],
+        "" if delivered else " (some not delivered)",
+        *counts[3:],
+    )

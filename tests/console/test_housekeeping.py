@@ -1,0 +1,186 @@
+"""The housekeeping job on the app's SQLite database and development outbox, at a clock the test
+passes in: warnings always, cancellations only when turned on, one node per round."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from humangate.accounts import AccountView, list_entries, list_inbox, update_profile
+from humangate.config import Settings
+from humangate.console.housekeeping import HousekeepingJob
+from humangate.db.models import Account
+from humangate.messaging import OutboxEntry, read_outbox
+from humangate.store import MemoryStore
+from tests.console.test_units_http import BROWSER, make_owner, run
+
+YEAR = timedelta(days=366)
+
+
+def make_job(client: TestClient, clock: Callable[[], datetime], **options: Any) -> HousekeepingJob:
+    """A job on the app's database and channels, with its own store (so its own lease)."""
+    state = client.app.state  # type: ignore[attr-defined]
+    accounts = dataclasses.replace(state.accounts, store=MemoryStore())
+    return HousekeepingJob(
+        state.sessions,
+        accounts,
+        state.message_templates,
+        state.channels,
+        cancel_inactive=options.pop("cancel_inactive", False),
+        clock=clock,
+        **options,
+    )
+
+
+def mail_to(settings: Settings, to: str) -> list[OutboxEntry]:
+    return [e for e in read_outbox(settings.data_dir, 1000) if e.to == to]
+
+
+def account_row(client: TestClient, account_id: int) -> Account | None:
+    return run(client, lambda s: s.get(Account, account_id))  # type: ignore[no-any-return]
+
+
+def test_a_round_warns_then_keeps_the_account_while_cancelling_is_off(
+    client: TestClient, settings: Settings
+) -> None:
+    owner = make_owner(client, "idle@example.com")
+    later = datetime.now(UTC) + YEAR
+    job = make_job(client, lambda: later)
+    report, delivered = client.portal.call(job.run_once)  # type: ignore[union-attr]
+    assert delivered and report.warned == (owner.account_id,) and report.cancelled == ()
+    (mail,) = mail_to(settings, "idle@example.com")[-1:]
+    assert mail.subject == "Your account will be cancelled for inactivity"
+    cancel_after = (later + timedelta(days=30)).date().isoformat()
+    assert cancel_after in mail.text
+    inbox = run(client, lambda s: list_inbox(s, owner.account_id))
+    assert inbox[0].subject == "Your account will be cancelled"
+
+    # Past the grace period, with cancelling off: still there, and warned only once.
+    after = later + timedelta(days=31)
+    report, _ = client.portal.call(job.run_once, after)  # type: ignore[union-attr]
+    assert (report.warned, report.cancelled, report.outgoing) == ((), (), ())
+    assert account_row(client, owner.account_id) is not None
+    assert len(mail_to(settings, "idle@example.com")) == 1  # one warning
+
+
+def test_cancelling_when_turned_on(client: TestClient, settings: Settings) -> None:
+    owner = make_owner(client, "idle@example.com")
+    busy = make_owner(client, "busy@example.com")
+    later = datetime.now(UTC) + YEAR
+    run(client, lambda s: _touch(s, busy.account_id, later - timedelta(days=3)))
+    job = make_job(client, lambda: later, cancel_inactive=True)
+    first, _ = client.portal.call(job.run_once)  # type: ignore[union-attr]
+    assert first.warned == (owner.account_id,)
+    report, delivered = client.portal.call(  # type: ignore[union-attr]
+        job.run_once, later + timedelta(days=31)
+    )
+    assert delivered and report.cancelled == (owner.account_id,)
+    assert account_row(client, owner.account_id) is None
+    assert account_row(client, busy.account_id) is not None
+    assert mail_to(settings, "idle@example.com")[-1].subject == "Your account was cancelled"
+    (entry,) = run(client, lambda s: list_entries(s, account_id=owner.account_id)).entries
+    assert (entry.action, entry.actor_kind, entry.details["reason"]) == (
+        "account.cancelled",
+        "system",
+        "inactivity",
+    )
+
+
+async def _touch(session: Any, account_id: int, when: datetime) -> None:
+    row = await session.get(Account, account_id)
+    row.last_active_at = when
+    await session.commit()
+
+
+def test_the_warning_goes_out_in_the_account_language(
+    client: TestClient, settings: Settings
+) -> None:
+    owner = make_owner(client, "idle@example.com")
+    ctx = client.app.state.accounts  # type: ignore[attr-defined]
+
+    async def to_chinese(session: Any) -> AccountView:
+        now = datetime.now(UTC)
+        return await update_profile(
+            ctx, session, owner.account_id, language="zh-CN", client=BROWSER, now=now
+        )
+
+    run(client, to_chinese)
+    later = datetime.now(UTC) + YEAR
+    client.portal.call(make_job(client, lambda: later).run_once)  # type: ignore[union-attr]
+    mail = mail_to(settings, "idle@example.com")[-1]
+    assert mail.subject == "您的账户因长期未使用将被注销"
+
+
+def test_one_node_per_round(client: TestClient, settings: Settings) -> None:
+    make_owner(client, "idle@example.com")
+    later = datetime.now(UTC) + YEAR
+    first = make_job(client, lambda: later)
+    # A second node shares the first one's store, hence its lease.
+    second = HousekeepingJob(
+        client.app.state.sessions,  # type: ignore[attr-defined]
+        first._accounts,
+        client.app.state.message_templates,  # type: ignore[attr-defined]
+        client.app.state.channels,  # type: ignore[attr-defined]
+        cancel_inactive=False,
+        clock=lambda: later,
+    )
+    won = client.portal.call(first.run_round)  # type: ignore[union-attr]
+    assert won is not None and len(won.warned) == 1
+    assert client.portal.call(second.run_round) is None  # type: ignore[union-attr]
+    assert len(mail_to(settings, "idle@example.com")) == 1
+
+
+def test_the_background_loop_runs_and_stops(
+    client: TestClient, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    owner = make_owner(client, "idle@example.com")
+    later = datetime.now(UTC) + YEAR
+    job = make_job(client, lambda: later, every_seconds=0.01)
+
+    def reported() -> bool:
+        return any("1 warned" in r.getMessage() for r in caplog.records)
+
+    async def until_reported() -> None:
+        # The round logs its counts last, after the commit and the delivery.
+        job.start()
+        try:
+            while not reported():
+                await asyncio.sleep(0.01)
+        finally:
+            await job.close()
+
+    with caplog.at_level(logging.INFO, logger="humangate.console.housekeeping"):
+        client.portal.call(asyncio.wait_for, until_reported(), 30)  # type: ignore[union-attr]
+    row = account_row(client, owner.account_id)
+    assert row is not None and row.inactivity_warned_at is not None
+    assert any("1 warned, 0 cancelled, 1 messages" in r.getMessage() for r in caplog.records)
+    # Counts only: no address or account id reaches the log.
+    assert all("idle@example.com" not in r.getMessage() for r in caplog.records)
+    assert len(mail_to(settings, "idle@example.com")) == 1
+
+
+def test_an_undeliverable_warning_is_reported(
+    make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.console.conftest import open_client
+
+    settings = make_settings(console_widget=False, demo=False, environment="production")
+    client = open_client(settings)
+    try:
+        make_owner(client, "idle@example.com")
+        later = datetime.now(UTC) + YEAR
+        job = make_job(client, lambda: later)
+        with caplog.at_level(logging.WARNING):
+            report, delivered = client.portal.call(job.run_once)  # type: ignore[union-attr]
+        assert len(report.warned) == 1 and not delivered
+        assert read_outbox(settings.data_dir) == []  # production never writes the outbox
+        assert any("not delivered" in r.getMessage() for r in caplog.records)
+    finally:
+        client.__exit__(None, None, None)

@@ -16,7 +16,7 @@ from humangate.api.errors import install_error_handlers
 from humangate.api.limits import BodyLimit
 from humangate.config import Settings, load_settings
 from humangate.console import install as install_console
-from humangate.console.housekeeping import HousekeepingJob
+from humangate.console.housekeeping import HousekeepingJob, retention_from_settings
 from humangate.console.widget import ensure_console_unit
 from humangate.db.engine import create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.message_templates,
             channels,
             cancel_inactive=settings.cancel_inactive,
+            retention=retention_from_settings(settings),
         )
         housekeeping.start()
         if not gc.get_freeze_count():

@@ -1,5 +1,5 @@
-"""Command line: humangate serve | migrate | create-admin | outbox | housekeeping | unit create |
-update | show | list | stats | rotate-secret."""
+"""Command line: humangate serve | migrate | create-admin | outbox | housekeeping | account cancel |
+notice | unit create | update | show | list | stats | rotate-secret."""
 
 from __future__ import annotations
 
@@ -13,7 +13,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from humangate.accounts import AccountContext, AccountView, HousekeepingReport, create_admin
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from humangate.accounts import (
+    AccountContext,
+    AccountView,
+    Cancelled,
+    HousekeepingReport,
+    audit,
+    cancel_account_as_operator,
+    create_admin,
+    find_account_by,
+)
 from humangate.config import Settings, load_settings
 from humangate.db import stats as stats_db
 from humangate.db import units as unit_db
@@ -155,7 +166,36 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("sitekey")
     rotate.add_argument("--grace-hours", type=float, default=None)
     rotate.add_argument("--json", action="store_true", help="print JSON")
+    _add_operator_commands(commands)
     return parser
+
+
+def _add_operator_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """`account cancel` and `notice`: the operator's tools, audited with the actor `operator`."""
+    account = commands.add_parser("account", help="act on one console account")
+    actions = account.add_subparsers(dest="account_command", required=True)
+    cancel = actions.add_parser(
+        "cancel", help="cancel an account for good, when the law or an authority requires it"
+    )
+    cancel.add_argument("identifier", help="the account's e-mail address, phone number or #id")
+    cancel.add_argument("--reason", required=True, help="sent to the owner, kept in the audit log")
+    cancel.add_argument(
+        "--yes", action="store_true", help="skip typing the account's identifier to confirm"
+    )
+    cancel.add_argument("--json", action="store_true", help="print JSON")
+    notice = commands.add_parser(
+        "notice", help="put a notice in every active owner's inbox and send it by e-mail or SMS"
+    )
+    notice.add_argument("--all", action="store_true", required=True, help="every active owner")
+    notice.add_argument("--title", required=True, help="at most 200 characters")
+    notice.add_argument("--body", required=True, help="a blank line starts a new paragraph")
+    notice.add_argument("--admins", action="store_true", help="also to administrators")
+    notice.add_argument(
+        "--blocked", action="store_true", help="also to suspended and banned owners"
+    )
+    notice.add_argument("--json", action="store_true", help="print JSON")
 
 
 async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
@@ -352,6 +392,107 @@ _UNIT_COMMANDS = {
 }
 
 
+def _account_cancel(args: argparse.Namespace, settings: Settings) -> int:
+    from humangate.console._messages import deliver  # the console is heavy to import
+
+    context = AccountContext.create(store=MemoryStore(), server_key=settings.resolve_secret_key())
+    account = asyncio.run(
+        _with_session(settings, lambda s: find_account_by(context, s, args.identifier))
+    )
+    shown = account.email or account.phone or f"#{account.id}"
+    if not args.yes and not _confirmed(account.id, shown):
+        print("error: not confirmed; nothing was cancelled.", file=sys.stderr)
+        return 2
+
+    async def cancel(session: AsyncSession) -> Cancelled:
+        now = datetime.now(UTC)
+        return await cancel_account_as_operator(
+            context, session, account.id, reason=args.reason, now=now
+        )
+
+    done = asyncio.run(_with_session(settings, cancel))
+    templates, channels = MessageTemplates.from_settings(settings), channels_from_settings(settings)
+    delivered = asyncio.run(deliver(templates, channels, done.outgoing))
+    data = {
+        "account_id": done.account_id,
+        "units_deleted": done.units_deleted,
+        "held_until": done.held_until.isoformat(),
+        "delivered": delivered,
+    }
+    text = (
+        f"account #{done.account_id} ({shown}) cancelled with {done.units_deleted} units; "
+        f"its identifiers are held until {done.held_until:%Y-%m-%d %H:%M} UTC"
+    )
+    _print(data, args.json, text)
+    if not delivered:
+        print("error: the owner's message was not delivered; the log says why.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _confirmed(account_id: int, shown: str) -> bool:
+    """Ask on stderr for the account's identifier, read from stdin (a prompt or a pipe)."""
+    print(
+        f"This erases account #{account_id} ({shown}) and everything it holds; it cannot be "
+        "undone. Type its e-mail address or phone number to confirm: ",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+    return sys.stdin.readline().strip().lower() == shown.lower()
+
+
+def _notice(args: argparse.Namespace, settings: Settings) -> int:
+    from humangate.console.notices import deliver_broadcast, write_broadcast
+
+    templates, channels = MessageTemplates.from_settings(settings), channels_from_settings(settings)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+        async with sessions() as session:
+            broadcast = await write_broadcast(
+                session,
+                title=args.title,
+                body=args.body,
+                admins=args.admins,
+                blocked=args.blocked,
+                actor=audit.OPERATOR,
+                ip=None,
+                now=datetime.now(UTC),
+            )
+        report = await deliver_broadcast(sessions, templates, channels, broadcast)
+        return {
+            "ref": broadcast.ref,
+            "recipients": broadcast.recipients,
+            "sent": report.sent,
+            "failed": report.failed,
+            "stopped": report.stopped,
+        }
+
+    data = asyncio.run(_with_sessions(settings, work))
+    text = (
+        f"notice {data['ref']} is in {data['recipients']} inboxes; "
+        f"sent {data['sent']} messages, {data['failed']} failed"
+    )
+    _print(data, args.json, text)
+    if data["failed"] or data["stopped"]:
+        print("error: some messages were not delivered; the log says why.", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _with_sessions(
+    settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[Any]]
+) -> Any:
+    """`_with_session` for work that opens several sessions (one per batch)."""
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        if settings.auto_migrate:
+            await migrate(engine)
+        return await work(create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
 def _read_password() -> str:
     """From a prompt (asked twice) on a terminal, else the first line of stdin; never argv."""
     if sys.stdin.isatty():
@@ -375,17 +516,25 @@ def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _housekeeping(args: argparse.Namespace, settings: Settings) -> int:
-    from humangate.console.housekeeping import housekeep  # the console is heavy to import
+    # The console is heavy to import: only this command loads it.
+    from humangate.console.housekeeping import housekeep, retention_from_settings
 
     cancel = settings.cancel_inactive if args.cancel_inactive is None else args.cancel_inactive
     context = AccountContext.create(store=MemoryStore(), server_key=settings.resolve_secret_key())
     channels = channels_from_settings(settings)
     templates = MessageTemplates.from_settings(settings)
+    retention = retention_from_settings(settings)
 
     async def work(session: AsyncSession) -> tuple[HousekeepingReport, bool]:
         now = datetime.now(UTC)
         return await housekeep(
-            context, session, templates, channels, now=now, cancel_inactive=cancel
+            context,
+            session,
+            templates,
+            channels,
+            now=now,
+            cancel_inactive=cancel,
+            retention=retention,
         )
 
     report, delivered = asyncio.run(_with_session(settings, work))
@@ -395,7 +544,9 @@ def _housekeeping(args: argparse.Namespace, settings: Settings) -> int:
         f"warned {len(report.warned)} inactive accounts, cancelled {len(report.cancelled)}{off}\n"
         f"sent {len(report.outgoing)} messages\n"
         f"purged {report.purged_pending} unconfirmed sign-ups, {report.purged_sessions} sessions, "
-        f"{report.purged_codes} codes, {report.purged_holds} holds"
+        f"{report.purged_codes} codes, {report.purged_holds} holds\n"
+        f"purged {report.purged_audit} audit entries, {report.purged_devices} unused devices, "
+        f"{report.purged_notices} read notices past their retention"
     )
     _print(data, args.json, text)
     if not delivered:
@@ -443,6 +594,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _create_admin(args, settings)
         if args.command == "housekeeping":
             return _housekeeping(args, settings)
+        if args.command == "account":
+            return _account_cancel(args, settings)
+        if args.command == "notice":
+            return _notice(args, settings)
         return _UNIT_COMMANDS[args.unit_command](args, settings)
     except (HumanGateError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     unit_cache_seconds: float = Field(default=5.0, ge=0)
     pool_size: int = Field(default=8, ge=0, le=1000)
     risk_retention_days: int = Field(default=30, ge=1, le=3650)
+    # What a live account accumulates, purged by the hourly housekeeping job (0 keeps it for
+    # ever): audit entries of every kind, known devices unused this long (the next login from
+    # one asks for a step-up code again), and inbox notices the owner has read.
+    audit_retention_days: int = Field(default=400, ge=0, le=3650)
+    device_retention_days: int = Field(default=400, ge=0, le=3650)
+    notice_retention_days: int = Field(default=365, ge=0, le=3650)
     lockout_failures: int = Field(default=12, ge=1, le=10_000)
     # An operator's CSV of network → country and UTC offsets (see humangate/risk/environment.py);
     # no GeoIP data ships, so the time-zone-versus-region rule is off without one.
@@ -53,6 +59,12 @@ class Settings(BaseSettings):
     # The hourly housekeeping job always warns owners of accounts unused for a year; it cancels
     # those still unused 30 days after the warning only when this is on (see docs/guide.md).
     cancel_inactive: bool = False
+    # The operator's terms of service and privacy policy. With a version set, sign-up asks owners
+    # to accept them, and an owner who accepted an older version is asked again at the next
+    # console visit (their export and cancellation stay open meanwhile). Empty: nothing is asked.
+    terms_version: str = Field(default="", max_length=40, pattern=r"^[A-Za-z0-9._-]*$")
+    terms_url: str = Field(default="", max_length=500)
+    privacy_url: str = Field(default="", max_length=500)
 
     # --- message channels ---
     # Mail goes to HUMANGATE_SMTP_URL (smtp://user:pass@host:587, STARTTLS required unless

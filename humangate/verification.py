@@ -8,6 +8,8 @@ well-formed request (a wrong answer, a spent token) is a returned value.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import random
 import secrets
@@ -203,10 +205,14 @@ class Verifier:
         )
 
     async def _verified_crawler(self, crawler: str | None, visitor: Visitor) -> bool:
-        """Forward-confirmed reverse DNS of a declared crawler, cached for a day per address."""
+        """Forward-confirmed reverse DNS of a declared crawler, cached for a day per address.
+
+        The cache is keyed by an HMAC of the address, so the store never holds a full IP.
+        """
         if crawler is None or not visitor.ip or self._crawler_check is None:
             return False
-        key = f"{crawler}:{visitor.ip}"
+        message = f"crawler-cache:{crawler}:{visitor.ip}".encode()
+        key = hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
         cached = await self._store.get("crawler", key)
         if cached is None:
             cached = b"1" if await self._crawler_check(crawler, visitor.ip) else b"0"

@@ -118,3 +118,40 @@ def test_bad_arguments_and_undeliverable_messages(tmp_path: Path) -> None:
     assert failed.returncode == 1 and "not delivered" in failed.stderr
     assert json.loads(failed.stdout)["delivered"] is False
     assert "Traceback" not in failed.stderr
+
+
+def count_rows(data_dir: Path, table: str) -> int:
+    with sqlite3.connect(data_dir / "humangate.db") as db:
+        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def test_the_retention_settings_reach_the_command(tmp_path: Path) -> None:
+    make_idle_owner(tmp_path, "idle@example.com")  # its entries and device are 400 days old
+    audit_rows = count_rows(tmp_path, "audit_entries")
+    keep = humangate_env(tmp_path, audit_retention_days="0", device_retention_days="0")
+    kept = run_cli(keep, "housekeeping", "--json")
+    assert kept.returncode == 0, kept.stderr
+    report = json.loads(kept.stdout)
+    assert (report["purged_audit"], report["purged_devices"]) == (0, 0)
+    assert count_rows(tmp_path, "known_devices") == 1
+    # That round's inactivity warning added one entry, dated now.
+    assert count_rows(tmp_path, "audit_entries") == audit_rows + 1
+
+    month = humangate_env(tmp_path, audit_retention_days="30", device_retention_days="30")
+    done = run_cli(month, "housekeeping")
+    assert done.returncode == 0, done.stderr
+    assert f"purged {audit_rows} audit entries, 1 unused devices, 0 read notices" in done.stdout
+    assert count_rows(tmp_path, "known_devices") == 0
+    assert count_rows(tmp_path, "audit_entries") == 1  # the warning
+
+
+def test_a_negative_retention_is_refused_at_start_up(tmp_path: Path) -> None:
+    make_idle_owner(tmp_path, "idle@example.com")
+    before = count_rows(tmp_path, "audit_entries")
+    for name in ("audit_retention_days", "device_retention_days", "notice_retention_days"):
+        failed = run_cli(humangate_env(tmp_path, **{name: "-1"}), "housekeeping")
+        assert failed.returncode == 2
+        assert "Invalid HumanGate setting" in failed.stderr and name in failed.stderr
+        assert "Traceback" not in failed.stderr
+    assert count_rows(tmp_path, "audit_entries") == before
+    assert account_ids(tmp_path) != []

@@ -10,11 +10,22 @@ from __future__ import annotations
 from humangate.accounts._context import AccountContext, Client
 from humangate.accounts.admin import (
     cancel_account,
+    cancel_account_as_operator,
     create_admin,
+    find_account_by,
     restore_account,
     suspend_account,
 )
 from humangate.accounts.audit import Actor, AuditPage, AuditRecord, list_entries
+from humangate.accounts.blocked import (
+    BlockedAccess,
+    blocked_account,
+    cancel_blocked_account,
+    end_blocked_access,
+    export_blocked_account,
+    open_blocked_access,
+    request_blocked_code,
+)
 from humangate.accounts.export import export_account
 from humangate.accounts.identifiers import Identifier, parse_identifier
 from humangate.accounts.lifecycle import (
@@ -140,4 +151,13 @@ __all__ = [
     "suspend_account",
     "update_profile",
     "warn_inactive_accounts",
+    "BlockedAccess",
+    "blocked_account",
+    "cancel_account_as_operator",
+    "cancel_blocked_account",
+    "end_blocked_access",
+    "export_blocked_account",
+    "find_account_by",
+    "open_blocked_access",
+    "request_blocked_code",
 ]

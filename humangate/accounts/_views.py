@@ -24,6 +24,8 @@ def account_view(row: Account) -> AccountView:
         inactivity_warned_at=(
             aware(row.inactivity_warned_at) if row.inactivity_warned_at else None
         ),
+        code_login=row.code_login is not False,
+        terms_version=row.terms_version,
     )
 
 

@@ -22,6 +22,7 @@ from humangate.accounts._common import (
 )
 from humangate.accounts._context import AccountContext, Client
 from humangate.accounts._views import account_view, contacts
+from humangate.accounts.blocked import hold_context
 from humangate.accounts.lifecycle import cancel_now
 from humangate.accounts.outcomes import (
     AccountView,
@@ -207,7 +208,8 @@ async def cancel_account(
     reason: str,
     now: datetime,
 ) -> Cancelled:
-    """An admin cancels an account (any status but pending) without a code.
+    """An admin cancels an account (any status but pending) without a code; a banned one's
+    identifiers stay held for `blocked.BAN_HOLD`.
 
     Raises:
         PermissionError: `admin_id` is not an active admin.
@@ -218,9 +220,59 @@ async def cancel_account(
     reason = _clean_reason(reason)
     if account_id == admin_id:
         raise ValueError("An administrator cannot cancel their own account here.")
+    return await _cancel(ctx, session, account_id, audit.Actor.admin(admin_id), reason, now)
+
+
+async def cancel_account_as_operator(
+    ctx: AccountContext,
+    session: AsyncSession,
+    account_id: int,
+    *,
+    reason: str,
+    now: datetime,
+) -> Cancelled:
+    """The operator cancels an account at the command line (`humangate account cancel`): no
+    admin account is involved, so the audit entry's actor is `operator`.
+
+    Raises:
+        ValueError: no such account, or an empty or overlong reason.
+    """
+    check_now(now)
+    reason = _clean_reason(reason)
+    return await _cancel(ctx, session, account_id, audit.OPERATOR, reason, now)
+
+
+async def _cancel(
+    ctx: AccountContext,
+    session: AsyncSession,
+    account_id: int,
+    actor: audit.Actor,
+    reason: str,
+    now: datetime,
+) -> Cancelled:
     account = await require_account(session, account_id, active=False)
+    # A banned account keeps its identifiers held for the ban's hold (blocked.BAN_HOLD).
     cancelled = await cancel_now(
-        ctx, session, account, actor=audit.Actor.admin(admin_id), reason=reason, now=now
+        hold_context(ctx, account), session, account, actor=actor, reason=reason, now=now
     )
     await session.commit()
     return cancelled
+
+
+async def find_account_by(ctx: AccountContext, session: AsyncSession, text: str) -> AccountView:
+    """The account with this id ("#42", or "42": six digits at most, which no phone number
+    is), e-mail address or phone number (for the command line).
+
+    Raises:
+        ValueError: a malformed identifier, or no account (pending sign-ups are none) has it.
+    """
+    text = text.strip()
+    number = text.removeprefix("#")
+    if number.isascii() and number.isdigit() and (number != text or len(number) <= 6):
+        if len(number) > 12:
+            raise ValueError(f"No account has id {number}.")
+        return account_view(await require_account(session, int(number), active=False))
+    account = await find_account(session, read_identifier(ctx, text))
+    if account is None or account.status == "pending":
+        raise ValueError(f"No account has the identifier {text!r}.")
+    return account_view(account)

@@ -1,6 +1,7 @@
 """The audit log: append-only entries for every security-relevant account action, and the query
 the admin page pages through. Nothing here updates or deletes an entry; only an account's
-cancellation removes the entries about it (keeping the one that records the cancellation)."""
+cancellation removes the entries about it (keeping the one that records the cancellation), and the
+housekeeping job removes entries older than the audit retention (`RetentionPolicy`)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ AuditAction = Literal[
     "contact.change_requested",
     "contact.changed",
     "password.changed",
+    "password.reset",
     "profile.updated",
+    "terms.accepted",
     "account.exported",
     "account.cancel_requested",
     "account.cancelled",
@@ -43,6 +46,7 @@ AuditAction = Literal[
     "account.suspended",
     "account.banned",
     "account.restored",
+    "login.limited",
     # Recorded by the console: an owner's unit changes, and an operator's notice.
     "unit.created",
     "unit.updated",
@@ -51,13 +55,15 @@ AuditAction = Literal[
     "unit.enabled",
     "unit.deleted",
     "notice.sent",
+    "notice.broadcast",
+    "notice.delivered",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(AuditAction))
 # The actions the console's page modules record rather than the account core.
 CONSOLE_ACTIONS: frozenset[str] = frozenset(
     action for action in ACTIONS if action.startswith(("unit.", "notice."))
 )
-ActorKind = Literal["account", "admin", "system"]
+ActorKind = Literal["account", "admin", "system", "operator"]
 
 # Detail keys that would put a secret in the log; refusing them keeps every caller honest.
 _SECRET_WORDS = ("password", "code", "token", "digest", "hash", "secret")
@@ -66,7 +72,8 @@ MAX_PAGE = 200
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who did it: the account itself, an admin (by account id), or the system."""
+    """Who did it: the account itself, an admin (by account id), the system, or the operator
+    at the command line."""
 
     kind: ActorKind
     id: int | None = None
@@ -81,6 +88,9 @@ class Actor:
 
 
 SYSTEM = Actor("system")
+# Someone with a shell on the server, at the command line (`humangate account cancel`,
+# `humangate notice`): a person, unlike the system's own jobs, but no admin account.
+OPERATOR = Actor("operator")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,8 +21,8 @@ from humangate.accounts.policy import AccountPolicy
 from humangate.db import accounts as db
 from humangate.db.models import AccountCode
 
-Purpose = Literal["signup", "login", "cancel", "contact-change", "new-device"]
-PURPOSES: frozenset[str] = frozenset(("signup", "login", "cancel", "contact-change", "new-device"))
+Purpose = Literal["signup", "login", "cancel", "contact-change", "new-device", "password-reset"]
+PURPOSES: frozenset[str] = frozenset(get_args(Purpose))
 CODE_DIGITS = 6
 
 

@@ -2,7 +2,8 @@
 
 Cancellation is irreversible. It deletes the account's units (their secrets and risk events go
 with them), sessions, devices, codes, notifications and the audit entries about it; what remains
-is one audit entry recording the cancellation and, for `hold_period` (10 days), a hold on the
+is one audit entry recording the cancellation (until the audit retention of `run_housekeeping`
+deletes it with every other entry of its age) and, for `hold_period` (10 days), a hold on the
 keyed digest of each identifier so it cannot sign up again until then.
 
 Suspension, bans and admins are in `admin.py`.
@@ -33,6 +34,7 @@ from humangate.accounts.outcomes import (
     Outgoing,
     Throttled,
 )
+from humangate.accounts.policy import RetentionPolicy
 from humangate.db import accounts as db
 from humangate.db.models import Account
 from humangate.netaddr import ip_prefix
@@ -206,14 +208,21 @@ async def cancel_inactive_accounts(
 
 
 async def run_housekeeping(
-    ctx: AccountContext, session: AsyncSession, *, now: datetime, cancel_inactive: bool = True
+    ctx: AccountContext,
+    session: AsyncSession,
+    *,
+    now: datetime,
+    cancel_inactive: bool = True,
+    retention: RetentionPolicy | None = None,
 ) -> HousekeepingReport:
-    """The operator's daily job: warn and cancel inactive accounts, drop stale sign-ups, ended
-    sessions, dead codes and expired holds.
+    """The operator's hourly job: warn and cancel inactive accounts, drop stale sign-ups, ended
+    sessions, dead codes and expired holds, and what `retention` no longer keeps.
 
     Args:
         cancel_inactive: False only warns; accounts warned long enough ago stay, and are
             cancelled by the first run that passes True.
+        retention: how long audit entries, known devices and read notices are kept; None uses
+            the documented defaults (`RetentionPolicy()`).
     """
     check_now(now)
     warned, outgoing = await warn_inactive_accounts(ctx, session, now=now)
@@ -226,6 +235,9 @@ async def run_housekeeping(
     )
     codes = await db.delete_dead_codes(session, now=now)
     holds = await db.delete_expired_holds(session, now=now)
+    audit_rows, devices, notices = await _purge_retained(
+        session, RetentionPolicy() if retention is None else retention, now=now
+    )
     await session.commit()
     return HousekeepingReport(
         warned=tuple(warned),
@@ -235,4 +247,22 @@ async def run_housekeeping(
         purged_sessions=sessions,
         purged_codes=codes,
         purged_holds=holds,
+        purged_audit=audit_rows,
+        purged_devices=devices,
+        purged_notices=notices,
     )
+
+
+async def _purge_retained(
+    session: AsyncSession, retention: RetentionPolicy, *, now: datetime
+) -> tuple[int, int, int]:
+    """Delete audit entries, known devices and read notices past their limit; the caller
+    commits. Returns the three counts."""
+    audit_rows = devices = notices = 0
+    if retention.audit is not None:
+        audit_rows = await db.delete_audit_entries(session, before=now - retention.audit)
+    if retention.devices is not None:
+        devices = await db.delete_unused_devices(session, unused_since=now - retention.devices)
+    if retention.notices is not None:
+        notices = await db.delete_read_notifications(session, before=now - retention.notices)
+    return audit_rows, devices, notices

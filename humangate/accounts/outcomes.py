@@ -24,6 +24,7 @@ TEMPLATES: Mapping[str, tuple[str, ...]] = {
     "new-device-code": ("code", "minutes", "network", "device"),
     "contact-change-code": ("code", "minutes"),
     "cancel-code": ("code", "minutes"),
+    "password-reset-code": ("code", "minutes"),
     "already-registered": (),
     "identifier-held": ("until",),
     "contact-changed": ("new",),
@@ -73,6 +74,8 @@ class AccountView:
     confirmed_at: datetime | None
     last_active_at: datetime
     inactivity_warned_at: datetime | None
+    code_login: bool = True
+    terms_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +234,9 @@ class HousekeepingReport:
     purged_sessions: int
     purged_codes: int
     purged_holds: int
+    purged_audit: int
+    purged_devices: int
+    purged_notices: int
 
     def as_dict(self) -> dict[str, object]:
         """Account ids and counts, without the messages' addresses: safe to print or log."""
@@ -242,6 +248,9 @@ class HousekeepingReport:
             "purged_sessions": self.purged_sessions,
             "purged_codes": self.purged_codes,
             "purged_holds": self.purged_holds,
+            "purged_audit": self.purged_audit,
+            "purged_devices": self.purged_devices,
+            "purged_notices": self.purged_notices,
         }
 
 

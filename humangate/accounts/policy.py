@@ -58,3 +58,46 @@ class AccountPolicy:
             raise ValueError("AccountPolicy lockout thresholds must be at least 1.")
         if self.session_idle > self.session_absolute:
             raise ValueError("AccountPolicy.session_idle cannot exceed session_absolute.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetentionPolicy:
+    """How long the housekeeping job keeps what a live account accumulates; None keeps it.
+
+    Attributes:
+        audit: audit entries older than this are deleted, whatever their action, including the
+            `account.cancelled` entry a cancellation leaves behind.
+        devices: known devices (and networks) not seen for this long are forgotten, so the next
+            login from one of them asks for a step-up code again.
+        notices: inbox notices the owner has read, created longer ago than this, are deleted;
+            unread ones stay until they are read.
+    """
+
+    audit: timedelta | None = timedelta(days=400)
+    devices: timedelta | None = timedelta(days=400)
+    notices: timedelta | None = timedelta(days=365)
+
+    def __post_init__(self) -> None:
+        for name in ("audit", "devices", "notices"):
+            limit = getattr(self, name)
+            if limit is not None and limit <= timedelta(0):
+                raise ValueError(f"RetentionPolicy.{name} must be positive, or None to keep.")
+
+    @classmethod
+    def from_days(cls, *, audit: int, devices: int, notices: int) -> RetentionPolicy:
+        """Build the policy from the settings' day counts, where 0 means keep for ever.
+
+        Raises:
+            ValueError: a negative count.
+        """
+
+        def limit(name: str, days: int) -> timedelta | None:
+            if days < 0:
+                raise ValueError(f"The {name} retention cannot be negative; 0 keeps for ever.")
+            return timedelta(days=days) if days else None
+
+        return cls(
+            audit=limit("audit", audit),
+            devices=limit("device", devices),
+            notices=limit("notice", notices),
+        )

@@ -42,6 +42,7 @@ from humangate.netaddr import ip_prefix
 
 MAX_DISPLAY_NAME = 100
 # A BCP 47 language tag, as the console offers them ("en", "zh-CN", "pt-BR").
+_TERMS_VERSION_RE = re.compile(r"[A-Za-z0-9._-]+")
 _LANGUAGE_RE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}")
 
 
@@ -345,3 +346,69 @@ async def _record_rejection(
 
 def _kind_name(kind: str) -> str:
     return "e-mail address" if kind == "email" else "phone number"
+
+
+async def set_code_login(
+    ctx: AccountContext,
+    session: AsyncSession,
+    account_id: int,
+    enabled: bool,
+    *,
+    client: Client,
+    now: datetime,
+) -> AccountView:
+    """Allow or refuse login by one-time code alone for this account.
+
+    Codes that prove the mailbox for one step stay: after the password on a new device, for a
+    contact change, a cancellation or a forgotten password (which sets a new password).
+
+    Raises:
+        ValueError: the account is not active.
+    """
+    check_now(now)
+    account = await require_account(session, account_id)
+    if account.code_login != enabled:
+        account.code_login = enabled
+        await audit.record(
+            session,
+            "profile.updated",
+            actor=audit.Actor.account(account.id),
+            account_id=account.id,
+            now=now,
+            ip_prefix=ip_prefix(client.ip),
+            details={"fields": ["code_login"], "enabled": enabled},
+        )
+    await session.commit()
+    return account_view(account)
+
+
+async def accept_terms(
+    ctx: AccountContext,
+    session: AsyncSession,
+    account_id: int,
+    version: str,
+    *,
+    client: Client,
+    now: datetime,
+) -> AccountView:
+    """Record that the owner accepted this version of the operator's terms.
+
+    Raises:
+        ValueError: an empty or malformed version, or an account that is not active.
+    """
+    check_now(now)
+    if not version or len(version) > 40 or not _TERMS_VERSION_RE.fullmatch(version):
+        raise ValueError("A terms version is 1 to 40 letters, digits, dots, dashes or underscores.")
+    account = await require_account(session, account_id)
+    account.terms_version, account.terms_accepted_at = version, now
+    await audit.record(
+        session,
+        "terms.accepted",
+        actor=audit.Actor.account(account.id),
+        account_id=account.id,
+        now=now,
+        ip_prefix=ip_prefix(client.ip),
+        details={"version": version},
+    )
+    await session.commit()
+    return account_view(account)

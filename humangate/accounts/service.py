@@ -70,8 +70,10 @@ async def sign_up(
     *,
     client: Client,
     now: datetime,
+    terms_version: str | None = None,
 ) -> CodeSent | Throttled:
-    """Start a sign-up: a pending account and a code to the identifier.
+    """Start a sign-up: a pending account and a code to the identifier. `terms_version` is the
+    version of the operator's terms the visitor accepted on the form, if the operator has any.
 
     If the identifier belongs to an account already, or is held after a cancellation, no account
     is made and the message tells its owner so instead; the outcome is the same.
@@ -110,6 +112,8 @@ async def sign_up(
         status="pending",
         now=now,
     )
+    if terms_version:
+        account.terms_version, account.terms_accepted_at = terms_version, now
     code = await issue_audited_code(
         ctx,
         session,
@@ -339,8 +343,8 @@ async def complete_step_up(
 async def request_login_code(
     ctx: AccountContext, session: AsyncSession, identifier: str, *, client: Client, now: datetime
 ) -> CodeSent | Throttled:
-    """Send a password-free login code. An unknown identifier gets the same CodeSent, with
-    nothing to send.
+    """Send a password-free login code. An unknown identifier, or an account whose owner turned
+    login by code off, gets the same CodeSent, with nothing to send.
 
     Raises:
         ValueError: a malformed identifier.
@@ -351,7 +355,7 @@ async def request_login_code(
     if retry is not None:
         return Throttled(retry)
     account = await find_account(session, ident)
-    if account is None or account.status == "pending":
+    if account is None or account.status == "pending" or not account.code_login:
         return CodeSent((), expires_in(ctx))
     code = await issue_audited_code(
         ctx,
@@ -387,7 +391,7 @@ async def log_in_with_code(
     ident = read_identifier(ctx, identifier)
     digits = read_code(code)
     account = await find_account(session, ident)
-    if account is not None and account.status == "pending":
+    if account is not None and (account.status == "pending" or not account.code_login):
         account = None
     keys = login_keys(ctx, ident, account, ip_prefix(client.ip))
     retry = await limits.locked_for(ctx.store, keys, now, account_path=False)

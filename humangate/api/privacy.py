@@ -6,6 +6,7 @@ browser's own facts: the page gathers them with the widget's code and sends them
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -70,7 +71,9 @@ async def device_records(
     await request.app.state.events.flush()
     async with request.app.state.sessions() as session:
         rows = await event_db.device_events(session, devices)
+        opted_out = await event_db.is_opted_out(session, devices)
     return {
+        "opted_out": opted_out,
         "events": [
             {
                 "at": row.created_at.isoformat(timespec="seconds"),
@@ -83,7 +86,7 @@ async def device_records(
                 "labelled": row.label is not None,
             }
             for row in rows
-        ]
+        ],
     }
 
 
@@ -94,3 +97,35 @@ async def erase_device(body: DeviceRequest, request: Request, client: ClientDep)
     async with request.app.state.sessions() as session:
         erased = await event_db.erase_device(session, devices)
     return {"erased": erased}
+
+
+def _one_site(body: DeviceRequest) -> None:
+    if not body.sitekey:
+        raise Rejected(
+            400,
+            "sitekey-required",
+            "Open this page from the HumanGate link in a site's widget: an opt-out is per site.",
+        )
+
+
+@router.post("/privacy/device/opt-out", summary="Keep no records of this device on this site")
+async def opt_out(body: DeviceRequest, request: Request, client: ClientDep) -> dict[str, Any]:
+    """From now on no risk event is kept for this browser on this site, and the ones held are
+    erased. Verification works as before; only its record goes. Needs the site key: device ids
+    differ per site. A browser whose facts change (an update, another screen) gets a new device
+    id, which is recorded again until it opts out too."""
+    _one_site(body)
+    devices = await _devices(request, body, client)
+    await request.app.state.events.flush()
+    async with request.app.state.sessions() as session:
+        erased = await event_db.opt_out(session, devices, datetime.now(UTC))
+    return {"opted_out": True, "erased": erased}
+
+
+@router.post("/privacy/device/opt-in", summary="Keep records of this device on this site again")
+async def opt_in(body: DeviceRequest, request: Request, client: ClientDep) -> dict[str, Any]:
+    _one_site(body)
+    devices = await _devices(request, body, client)
+    async with request.app.state.sessions() as session:
+        await event_db.opt_in(session, devices)
+    return {"opted_out": False}

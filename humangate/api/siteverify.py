@@ -2,6 +2,11 @@
 
 Verdicts on a token (`invalid-input-response`, `timeout-or-duplicate`) answer 200 with
 `success: false`, as those services do; a malformed request answers 400 with its error code.
+
+A disabled unit (by its owner, or by the suspension of its owner's account) answers 200 with
+`sitekey-disabled` for every token, minted before or after, and consumes none of them. The unit
+comes from the directory's cache, so the refusal starts within HUMANGATE_UNIT_CACHE_SECONDS (5 s)
+of the change on every node, as the challenge API's does.
 """
 
 from __future__ import annotations
@@ -91,6 +96,8 @@ async def verify_fields(
         return verify_failure(["missing-input-response"])
     if fields.get("sitekey") and fields["sitekey"] != unit.sitekey:
         return verify_failure(["sitekey-secret-mismatch"])
+    if unit.disabled:
+        return verify_failure(["sitekey-disabled"])
     result = await verifier.siteverify(
         unit,
         response,

@@ -7,10 +7,22 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from humangate.console import account, admin, auth, passkeys, stats, units, web
+from humangate.console import (
+    account,
+    admin,
+    auth,
+    blocked,
+    notices,
+    passkeys,
+    recovery,
+    stats,
+    terms,
+    units,
+    web,
+)
 
 # Importing the page modules registers their routes on web.router.
-PAGES = (auth, account, passkeys, units, stats, admin)
+PAGES = (auth, account, passkeys, recovery, terms, units, stats, admin, notices, blocked)
 
 
 def install(app: FastAPI) -> None:

@@ -37,6 +37,7 @@ _CODE_PURPOSES: Mapping[str, CodePurpose] = {
     "new-device-code": "login",
     "contact-change-code": "contact_change",
     "cancel-code": "cancel",
+    "password-reset-code": "password_reset",
 }
 
 _NOTICES: Mapping[str, Mapping[str, tuple[str, str]]] = {

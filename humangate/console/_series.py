@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from humangate.console._i18n import N_, Phrase
 from humangate.db.stats import StatRow
 from humangate.stats import METRICS, breakdown, hour_of, periods
 
@@ -19,16 +20,16 @@ RANGES: dict[str, timedelta] = {
     "7d": timedelta(days=7),
     "30d": timedelta(days=30),
 }
-RANGE_LABELS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days"}
+RANGE_LABELS = {"24h": N_("Last 24 hours"), "7d": N_("Last 7 days"), "30d": N_("Last 30 days")}
 _DEFAULT_BY: dict[str, By] = {"24h": "hour", "7d": "day", "30d": "day"}
 # What each metric means, for the table headers and the chart legend.
 METRIC_LABELS = {
-    "issued": "Issued",
-    "passed": "Passed",
-    "failed": "Failed",
-    "escalated": "Escalated",
-    "verified": "Verified",
-    "verify-failed": "Verify failures",
+    "issued": N_("Issued"),
+    "passed": N_("Passed"),
+    "failed": N_("Failed"),
+    "escalated": N_("Escalated"),
+    "verified": N_("Verified"),
+    "verify-failed": N_("Verify failures"),
 }
 
 
@@ -58,10 +59,10 @@ def read_window(range_: str | None, by: str | None, *, now: datetime) -> Window:
     """
     name = range_ or "24h"
     if name not in RANGES:
-        raise ValueError(f"The range must be one of {', '.join(RANGES)}.")
+        raise ValueError(Phrase("The range must be one of %(ranges)s.", ranges=", ".join(RANGES)))
     grouping = by or _DEFAULT_BY[name]
     if grouping not in ("hour", "day"):
-        raise ValueError("Statistics are grouped by hour or by day.")
+        raise ValueError(N_("Statistics are grouped by hour or by day."))
     until = hour_of(now) + timedelta(hours=1)
     if grouping == "hour":
         since = until - RANGES[name]

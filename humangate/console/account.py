@@ -28,6 +28,7 @@ from humangate.accounts import (
     revoke_session,
     update_profile,
 )
+from humangate.accounts.profile import set_code_login
 from humangate.console.auth import (
     MAX_IDENTIFIER,
     MAX_PASSWORD,
@@ -368,3 +369,21 @@ async def cancel_resend(
     await send(request, outcome.outgoing, language=viewer.account.language)
     notice = "A new code is on its way. Only the newest code works."
     return _page(request, "cancel_confirm.html", viewer, notice=notice)
+
+
+@router.post("/profile/code-login")
+async def code_login_submit(
+    request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    value = form_text(form, "code_login", limit=10)
+    if value not in ("", "on"):
+        return _profile(request, viewer, 400, error="The login-by-code setting is on or off.")
+    await set_code_login(
+        accounts,
+        db,
+        viewer.account.id,
+        value == "on",
+        client=account_client(request),
+        now=utcnow(),
+    )
+    return redirect(request, "/console/profile?saved=code-login")

@@ -1,6 +1,7 @@
-"""The operator's pages: find accounts, suspend, ban or restore them, send notices, read the
-audit log. Every route needs an admin (`AdminDep`, 403 for owners); changes go through the
-account core, which checks the admin again and writes the audit entry.
+"""The operator's pages: find accounts, suspend, ban, restore or cancel them, send notices, read
+the audit log (the notice to every owner is in `notices`). Every route needs an admin
+(`AdminDep`, 403 for owners); changes go through the account core, which checks the admin again
+and writes the audit entry.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from fastapi.responses import Response
 from humangate.accounts import (
     AuditPage,
     audit,
+    cancel_account,
     list_entries,
+    parse_identifier,
     restore_account,
     suspend_account,
 )
@@ -55,7 +58,9 @@ NOTICES = {
     "restored": "The account is active again.",
     "notice": "The notice is in the account's inbox and on its way by e-mail or SMS.",
     "notice-undelivered": "The notice is in the account's inbox, but it could not be sent.",
+    "cancelled": "The account is cancelled: everything it held is erased and its owner was told.",
 }
+CONFIRM_MISMATCH = "To confirm, type the account's e-mail address or phone number exactly as shown."
 
 
 def _int(value: str | None, name: str) -> int | None:
@@ -85,7 +90,9 @@ async def accounts_page(request: Request, viewer: AdminDep, db: DbDep) -> Respon
         rows = await search_accounts(db, query)
     except ValueError as exc:
         raise ConsoleError(400, str(exc)) from exc
-    return render(request, "admin_accounts.html", {"q": query, "rows": rows}, viewer=viewer)
+    notice = NOTICES.get(request.query_params.get("done", ""))
+    context = {"q": query, "rows": rows, "notice": notice}
+    return render(request, "admin_accounts.html", context, viewer=viewer)
 
 
 @router.get("/admin/accounts/{account_id}")
@@ -155,6 +162,60 @@ async def restore(
         raise ConsoleError(400, str(exc)) from exc
     await send(request, changed.outgoing, language=changed.account.language)
     return redirect(request, f"/console/admin/accounts/{account_id}?done=restored")
+
+
+@router.get("/admin/accounts/{account_id}/cancel")
+async def cancel_page(request: Request, account_id: int, viewer: AdminDep, db: DbDep) -> Response:
+    row = await _cancellable(db, account_id, viewer)
+    return render(request, "admin_cancel.html", {"row": row, "reason": ""}, viewer=viewer)
+
+
+@router.post("/admin/accounts/{account_id}/cancel")
+async def cancel(
+    request: Request,
+    account_id: int,
+    viewer: AdminDep,
+    db: DbDep,
+    accounts: AccountsDep,
+    form: CsrfForm,
+) -> Response:
+    """Cancel an account for good, once the admin typed its identifier and gave a reason."""
+    row = await _cancellable(db, account_id, viewer)
+    reason = form_text(form, "reason", limit=2000)
+    again = {"row": row, "reason": reason}
+    if not _confirms(accounts.policy.default_region, row, form_text(form, "confirm", limit=320)):
+        again["error"] = CONFIRM_MISMATCH
+        return render(request, "admin_cancel.html", again, viewer=viewer, status=400)
+    try:
+        done = await cancel_account(
+            accounts, db, account_id, admin_id=viewer.account.id, reason=reason, now=utcnow()
+        )
+    except (ValueError, PermissionError) as exc:
+        again["error"] = str(exc)
+        return render(request, "admin_cancel.html", again, viewer=viewer, status=400)
+    await send(request, done.outgoing)
+    return redirect(request, "/console/admin/accounts?done=cancelled")
+
+
+async def _cancellable(db: DbDep, account_id: int, viewer: AdminDep) -> AccountRow:
+    row = await _account_or_404(db, account_id)
+    if row.account.status == "pending":
+        raise ConsoleError(404, "There is no such account.")
+    if account_id == viewer.account.id:
+        raise ConsoleError(400, "An administrator cannot cancel their own account here.")
+    return row
+
+
+def _confirms(region: str, row: AccountRow, typed: str) -> bool:
+    """Whether `typed` is the account's e-mail address or phone number (in any usual form)."""
+    try:
+        ident = parse_identifier(typed, default_region=region)
+    except ValueError:
+        return False
+    account = row.account
+    if ident.kind == "email":
+        return account.email is not None and ident.key == account.email.strip().lower()
+    return account.phone is not None and ident.key == account.phone
 
 
 @router.post("/admin/accounts/{account_id}/notice")

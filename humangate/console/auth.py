@@ -51,6 +51,7 @@ MAX_IDENTIFIER = 320
 MAX_PASSWORD = 1024
 WIDGET_FAILED = "The human verification did not pass. Complete it and send the form again."
 WRONG_CODE = "The code is wrong or has expired. Check it, or ask for a new one."
+TERMS_NOT_ACCEPTED = "Accept the terms of service and the privacy policy to create an account."
 CODE_EXHAUSTED = "That code was entered wrongly too many times. Send a new code."
 LOGIN_EXPIRED = "This login has expired or was started in another browser. Log in again."
 
@@ -119,11 +120,21 @@ async def signup_submit(
     if len(password) > MAX_PASSWORD:
         error = "The password is too long."
         return _page(request, "signup.html", 400, identifier=identifier, error=error)
+    terms_version: str = request.app.state.settings.terms_version
+    if terms_version and form.get("accept_terms") != "on":
+        error = TERMS_NOT_ACCEPTED
+        return _page(request, "signup.html", 400, identifier=identifier, error=error)
     if not await check_widget(request, form):
         return _page(request, "signup.html", 400, identifier=identifier, error=WIDGET_FAILED)
     try:
         outcome = await sign_up(
-            accounts, db, identifier, password, client=account_client(request), now=utcnow()
+            accounts,
+            db,
+            identifier,
+            password,
+            client=account_client(request),
+            now=utcnow(),
+            terms_version=terms_version or None,
         )
     except ValueError as exc:
         return _page(request, "signup.html", 400, identifier=identifier, error=str(exc))
@@ -187,7 +198,7 @@ async def login_submit(
     if isinstance(outcome, Locked):
         return _page(request, "login.html", 429, error=locked_message(outcome), **again)
     if isinstance(outcome, AccountBlocked):
-        return _page(request, "login.html", 403, error=blocked_message(outcome), **again)
+        return blocked_page(request, outcome, identifier)
     return _page(request, "login.html", 401, error=outcome.message, **again)
 
 
@@ -279,7 +290,7 @@ async def code_login_confirm(
         error = locked_message(outcome)
         return _page(request, "login_code_confirm.html", 429, error=error, **again)
     if isinstance(outcome, AccountBlocked):
-        return _page(request, "login_code.html", 403, error=blocked_message(outcome), **again)
+        return blocked_page(request, outcome, identifier)
     return _page(request, "login_code_confirm.html", 400, error=WRONG_CODE, **again)
 
 
@@ -373,3 +384,13 @@ async def step_up_resend(
         return _page(request, "step_up.html", 429, error=resend_wait_message(outcome), **again)
     await send(request, outcome.outgoing)
     return _page(request, "step_up.html", notice=STEP_UP_RESENT, **again)
+
+
+# --- a blocked account ---------------------------------------------------------------------------
+
+
+def blocked_page(request: Request, outcome: AccountBlocked, identifier: str) -> Response:
+    """The answer to right credentials on a suspended or banned account: why, and the way to
+    its data export and cancellation (`console/blocked.py`), which a blocked owner keeps."""
+    context = {"error": blocked_message(outcome), "identifier": identifier}
+    return render(request, "login_blocked.html", context, status=403)

@@ -1,6 +1,8 @@
 """The hourly account housekeeping job: inactivity warnings (and, when the operator turns it on
 with HUMANGATE_CANCEL_INACTIVE, cancellations), stale sign-ups, ended sessions, dead codes and
-expired holds, with its messages delivered through the app's channels.
+expired holds, and audit entries, known devices and read notices past their retention
+(HUMANGATE_AUDIT_RETENTION_DAYS, HUMANGATE_DEVICE_RETENTION_DAYS, HUMANGATE_NOTICE_RETENTION_DAYS),
+with its messages delivered through the app's channels.
 
 Every node runs the job; a lease in the shared store lets one of them do each round, so that no
 owner is warned twice. `humangate housekeeping` runs one round by hand.
@@ -17,6 +19,8 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.accounts import AccountContext, HousekeepingReport, run_housekeeping
+from humangate.accounts.policy import RetentionPolicy
+from humangate.config import Settings
 from humangate.console._messages import deliver
 from humangate.messaging import Channels, MessageTemplates
 
@@ -29,6 +33,15 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def retention_from_settings(settings: Settings) -> RetentionPolicy:
+    """The retention the HUMANGATE_*_RETENTION_DAYS settings ask for (0 keeps for ever)."""
+    return RetentionPolicy.from_days(
+        audit=settings.audit_retention_days,
+        devices=settings.device_retention_days,
+        notices=settings.notice_retention_days,
+    )
+
+
 async def housekeep(
     accounts: AccountContext,
     session: AsyncSession,
@@ -37,13 +50,19 @@ async def housekeep(
     *,
     now: datetime,
     cancel_inactive: bool,
+    retention: RetentionPolicy | None = None,
 ) -> tuple[HousekeepingReport, bool]:
     """Run `run_housekeeping` once and deliver its messages, each in its account's language.
+
+    Args:
+        retention: what the round purges; None uses the documented defaults.
 
     Returns:
         The report, and whether every message was delivered (failures are logged).
     """
-    report = await run_housekeeping(accounts, session, now=now, cancel_inactive=cancel_inactive)
+    report = await run_housekeeping(
+        accounts, session, now=now, cancel_inactive=cancel_inactive, retention=retention
+    )
     delivered = await deliver(templates, channels, report.outgoing)
     return report, delivered
 
@@ -56,6 +75,7 @@ class HousekeepingJob:
         accounts: the account context (its store holds the lease).
         templates, channels: how messages are rendered and sent.
         cancel_inactive: cancel accounts warned 30 days ago and unused since; else only warn.
+        retention: how long audit entries, known devices and read notices are kept.
         every_seconds: the pause between rounds.
         clock: the time each round runs at (tests pass a fixed one).
     """
@@ -68,6 +88,7 @@ class HousekeepingJob:
         channels: Channels,
         *,
         cancel_inactive: bool,
+        retention: RetentionPolicy | None = None,
         every_seconds: float = 3600.0,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
@@ -76,6 +97,7 @@ class HousekeepingJob:
         self._templates = templates
         self._channels = channels
         self._cancel_inactive = cancel_inactive
+        self._retention = RetentionPolicy() if retention is None else retention
         self._every = every_seconds
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
@@ -90,6 +112,7 @@ class HousekeepingJob:
                 self._channels,
                 now=now or self._clock(),
                 cancel_inactive=self._cancel_inactive,
+                retention=self._retention,
             )
 
     async def run_round(self) -> HousekeepingReport | None:
@@ -133,12 +156,15 @@ def log_report(report: HousekeepingReport, delivered: bool) -> None:
         report.purged_sessions,
         report.purged_codes,
         report.purged_holds,
+        report.purged_audit,
+        report.purged_devices,
+        report.purged_notices,
     )
     if not any(counts):
         return
     log.info(
         "housekeeping: %d warned, %d cancelled, %d messages%s; purged %d sign-ups, %d sessions, "
-        "%d codes, %d holds",
+        "%d codes, %d holds, %d audit entries, %d devices, %d read notices",
         *counts[:3],
         "" if delivered else " (some not delivered)",
         *counts[3:],

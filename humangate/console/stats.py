@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from fastapi import Request
 from fastapi.responses import Response
 
+from humangate.console._i18n import N_, message_of
 from humangate.console._series import (
     METRIC_LABELS,
     RANGE_LABELS,
@@ -37,7 +38,7 @@ from humangate.db import units as unit_db
 from humangate.stats import METRICS, to_csv
 from humangate.units import UnitView
 
-add_nav("Statistics", "/console/stats", order=20)
+add_nav(N_("Statistics"), "/console/stats", order=20)
 
 
 def _window(request: Request) -> Window:
@@ -46,7 +47,7 @@ def _window(request: Request) -> Window:
             request.query_params.get("range"), request.query_params.get("by"), now=utcnow()
         )
     except ValueError as exc:
-        raise ConsoleError(400, str(exc)) from exc
+        raise ConsoleError(400, message_of(exc)) from exc
 
 
 async def _units(db: DbDep, viewer: Viewer, sitekey: str | None) -> Sequence[UnitView]:
@@ -55,7 +56,7 @@ async def _units(db: DbDep, viewer: Viewer, sitekey: str | None) -> Sequence[Uni
         return await unit_db.list_units(db, owner=viewer.account.id)
     unit = await unit_db.get_unit_by_sitekey(db, sitekey, owner=viewer.account.id)
     if unit is None:
-        raise ConsoleError(404, "There is no such verification unit in your account.")
+        raise ConsoleError(404, N_("There is no such verification unit in your account."))
     return [unit]
 
 

@@ -11,6 +11,8 @@ Every console page module (auth, account, units, admin) builds on these names on
 - `DbDep`, `AccountsDep`, `account_client(request)`, `utcnow()`: what the account core needs.
 - `send(request, outgoing, *, language=None)`: deliver `Outgoing` messages.
 - `ConsoleError(status, message)`: raise it to answer with a plain error page.
+- `page_language(request, viewer)`: the language a page speaks (see `_i18n`); `N_` and `Phrase`
+  mark Python sentences that pages show, so the catalogue translates them.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from starlette.datastructures import FormData
 from humangate.accounts import AccountContext, AccountView, Client, authenticate
 from humangate.accounts.sessions import new_token
 from humangate.console._agent import device_label
+from humangate.console._i18n import N_, Phrase, gettext_callables, pick_language, translate_filter
 from humangate.console._messages import send as send  # re-exported: page modules use web.send
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -77,7 +80,12 @@ environment = Environment(
     autoescape=select_autoescape(("html",), default=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# English unless render() passes the page's own callables; newstyle escapes the values.
+environment.globals.update(gettext_callables("en"))
+environment.newstyle_gettext = True  # type: ignore[attr-defined]
+environment.filters["translate"] = translate_filter
 
 
 class ConsoleError(Exception):
@@ -91,6 +99,14 @@ class ConsoleError(Exception):
 
 class LoginRequired(Exception):
     """No valid session: the handler redirects to the login page, then back to `next`."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class TermsRequired(Exception):
+    """The owner has not accepted the operator's current terms: show them, then go to `next`."""
 
     def __init__(self, next_path: str) -> None:
         super().__init__(next_path)
@@ -172,7 +188,23 @@ async def current_viewer(request: Request, db: DbDep, accounts: AccountsDep) -> 
         session_started=info.session.created_at,
     )
     request.state.viewer = viewer  # error pages show the navigation too
+    if _terms_pending(request, viewer):
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise TermsRequired(path if request.method == "GET" else "/console")
     return viewer
+
+
+# Pages an owner reaches before accepting new terms: the terms themselves, leaving, and the
+# rights that must never depend on accepting (export, cancellation).
+TERMS_EXEMPT = ("/console/terms", "/console/logout", "/console/export", "/console/cancel")
+
+
+def _terms_pending(request: Request, viewer: Viewer) -> bool:
+    """The operator's terms changed since this owner accepted them (admins are the operator)."""
+    version: str = request.app.state.settings.terms_version
+    if not version or viewer.is_admin or viewer.account.terms_version == version:
+        return False
+    return not request.url.path.startswith(TERMS_EXEMPT)
 
 
 async def admin_viewer(viewer: Annotated[Viewer, Depends(current_viewer)]) -> Viewer:
@@ -182,7 +214,7 @@ async def admin_viewer(viewer: Annotated[Viewer, Depends(current_viewer)]) -> Vi
         ConsoleError: 403 for everyone else.
     """
     if not viewer.is_admin:
-        raise ConsoleError(403, "This page is for the operators of this service.")
+        raise ConsoleError(403, N_("This page is for the operators of this service."))
     return viewer
 
 
@@ -247,13 +279,14 @@ async def csrf_form(request: Request) -> FormData:
     sent = form.get("csrf")
     binding = _csrf_binding(request)
     if not isinstance(sent, str) or binding is None:
-        raise ConsoleError(403, "The form has expired or your browser did not send its cookies.")
+        raise ConsoleError(403, FORM_EXPIRED)
     if not hmac.compare_digest(sent.encode(), _sign(request, binding).encode()):
-        raise ConsoleError(403, "The form has expired or your browser did not send its cookies.")
+        raise ConsoleError(403, FORM_EXPIRED)
     return form
 
 
 CsrfForm = Annotated[FormData, Depends(csrf_form)]
+FORM_EXPIRED = N_("The form has expired or your browser did not send its cookies.")
 
 
 def form_text(form: FormData, name: str, *, limit: int = 1000) -> str:
@@ -261,7 +294,12 @@ def form_text(form: FormData, name: str, *, limit: int = 1000) -> str:
     value = form.get(name)
     text = value.strip() if isinstance(value, str) else ""
     if len(text) > limit:
-        raise ConsoleError(400, f"The field {name!r} is too long (at most {limit} characters).")
+        message = Phrase(
+            "The field %(name)s is too long (at most %(limit)s characters).",
+            name=repr(name),
+            limit=limit,
+        )
+        raise ConsoleError(400, message)
     return text
 
 
@@ -281,6 +319,16 @@ def nav_for(viewer: Viewer | None) -> list[tuple[str, str]]:
     return [(label, path) for _, label, path, admin in NAV if viewer.is_admin or not admin]
 
 
+def page_language(request: Request, viewer: Viewer | None = None) -> str:
+    """The language of this page: the viewer's account's, else the browser's, else English.
+
+    Without `viewer`, the one this request logged in as (error pages) is used, if any.
+    """
+    viewer = viewer or getattr(request.state, "viewer", None)
+    account_language = viewer.account.language if viewer is not None else None
+    return pick_language(account_language, request.headers.get("accept-language"))
+
+
 def render(
     request: Request,
     template: str,
@@ -292,21 +340,25 @@ def render(
     """A console page from `templates/console/<template>`.
 
     The template also receives `request`, `viewer`, `csrf` (put it in a hidden field named
-    `csrf` in every POST form), `lang` and `widget` (the console unit's site key, or None when
-    the widget is off; include `_widget.html` in a form to protect it).
+    `csrf` in every POST form), `lang` (see `page_language`), the gettext callables of that
+    language, and `widget` (the console unit's site key, or None when the widget is off; include
+    `_widget.html` in a form to protect it).
     """
     unit = request.app.state.console_unit
+    lang = page_language(request, viewer)
     values = {
         "request": request,
         "viewer": viewer,
         "csrf": csrf_token(request),
-        "lang": "en",
         "widget": unit.sitekey if unit is not None else None,
         "nav": nav_for(viewer),
         **(context or {}),
+        "lang": lang,
+        **gettext_callables(lang),
     }
     html = environment.get_template(template).render(values)
     response = HTMLResponse(html, status_code=status)
+    response.headers["Content-Language"] = lang
     finish(request, response)
     return response
 
@@ -376,12 +428,16 @@ def install(app: FastAPI) -> None:
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
         return redirect(request, "/console/login?next=" + quote(exc.next_path, safe="/"))
 
+    @app.exception_handler(TermsRequired)
+    async def _terms_required(request: Request, exc: TermsRequired) -> Response:
+        return redirect(request, "/console/terms?next=" + quote(exc.next_path, safe="/"))
+
     app.include_router(router)
 
     async def _not_found(request: Request, path: str) -> Response:
         if not path:  # /console/
             return redirect(request, "/console")
-        raise ConsoleError(404, "There is no such page in the console.")
+        raise ConsoleError(404, N_("There is no such page in the console."))
 
     # Registered after every page, so it only catches what no page matched.
     app.add_api_route("/console/{path:path}", _not_found, methods=["GET"], include_in_schema=False)

@@ -409,6 +409,29 @@ async def delete_expired_holds(session: AsyncSession, *, now: datetime) -> int:
     return await _bulk(session, delete(IdentifierHold).where(IdentifierHold.held_until <= now))
 
 
+# --- retention of what a live account accumulates -----------------------------------------------
+
+
+async def delete_audit_entries(session: AsyncSession, *, before: datetime) -> int:
+    """Delete every audit entry created before `before`, whatever its action or account."""
+    return await _bulk(session, delete(AuditEntry).where(AuditEntry.created_at < before))
+
+
+async def delete_unused_devices(session: AsyncSession, *, unused_since: datetime) -> int:
+    """Forget known devices (and networks) last seen before `unused_since`."""
+    return await _bulk(session, delete(KnownDevice).where(KnownDevice.last_seen_at < unused_since))
+
+
+async def delete_read_notifications(session: AsyncSession, *, before: datetime) -> int:
+    """Delete inbox notices created before `before` that have been read; unread ones stay."""
+    return await _bulk(
+        session,
+        delete(Notification).where(
+            Notification.created_at < before, Notification.read_at.is_not(None)
+        ),
+    )
+
+
 # --- notifications (the console inbox) ----------------------------------------------------------
 
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from humangate.db.models import RiskEvent, Unit
+from humangate.db.models import DeviceOptOut, RiskEvent, Unit
 
 LABELS = ("legitimate", "abusive")
 CALIBRATION_WINDOW = 1000  # the most recent labels a unit's calibration looks at
@@ -33,6 +34,9 @@ class EventRecord:
 
 
 async def add_events(session: AsyncSession, records: Iterable[EventRecord]) -> int:
+    """Store a batch, leaving out the devices whose visitor opted out; the count stored."""
+    records = list(records)
+    opted_out = await _opted_out(session, {r.device_id for r in records})
     rows = [
         RiskEvent(
             unit_id=r.unit_id,
@@ -48,6 +52,7 @@ async def add_events(session: AsyncSession, records: Iterable[EventRecord]) -> i
             token_digest=r.token_digest,
         )
         for r in records
+        if (r.unit_id, r.device_id) not in opted_out
     ]
     session.add_all(rows)
     await session.commit()
@@ -109,6 +114,52 @@ async def erase_device(session: AsyncSession, devices: dict[int, str]) -> int:
         erased += result.rowcount  # type: ignore[attr-defined]
     await session.commit()
     return erased
+
+
+async def _opted_out(session: AsyncSession, device_ids: set[str]) -> set[tuple[int, str]]:
+    if not device_ids:
+        return set()
+    rows = await session.execute(
+        select(DeviceOptOut.unit_id, DeviceOptOut.device_id).where(
+            DeviceOptOut.device_id.in_(sorted(device_ids))
+        )
+    )
+    return {(unit_id, device) for unit_id, device in rows.all()}
+
+
+async def is_opted_out(session: AsyncSession, devices: dict[int, str]) -> bool:
+    """Whether every (unit id → device id) pair given has opted out."""
+    found = await _opted_out(session, set(devices.values()))
+    return bool(devices) and all(pair in found for pair in devices.items())
+
+
+async def opt_out(session: AsyncSession, devices: dict[int, str], now: datetime) -> int:
+    """Keep no more events for these devices and erase the ones held; the count erased."""
+    found = await _opted_out(session, set(devices.values()))
+    session.add_all(
+        DeviceOptOut(unit_id=unit_id, device_id=device, created_at=now)
+        for unit_id, device in devices.items()
+        if (unit_id, device) not in found
+    )
+    try:
+        await session.flush()
+    except IntegrityError:  # the same opt-out, sent twice at once
+        await session.rollback()
+    return await erase_device(session, devices)
+
+
+async def opt_in(session: AsyncSession, devices: dict[int, str]) -> int:
+    """Keep events for these devices again; the count of opt-outs removed."""
+    removed = 0
+    for unit_id, device in devices.items():
+        result = await session.execute(
+            delete(DeviceOptOut).where(
+                DeviceOptOut.unit_id == unit_id, DeviceOptOut.device_id == device
+            )
+        )
+        removed += result.rowcount  # type: ignore[attr-defined]
+    await session.commit()
+    return removed
 
 
 async def purge_events(session: AsyncSession, *, before: datetime) -> int:

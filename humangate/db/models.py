@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -92,6 +93,19 @@ class RiskEvent(Base):
     labelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class DeviceOptOut(Base):
+    """A visitor asked, on /privacy/device, that no risk event be kept for this device id on
+    this unit. Erased with the unit."""
+
+    __tablename__ = "device_opt_outs"
+    __table_args__ = (UniqueConstraint("unit_id", "device_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    device_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Account(Base):
     """A console account: an owner of units, or an operator's admin.
 
@@ -119,6 +133,13 @@ class Account(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_active_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     inactivity_warned_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    # False: the owner turned login by one-time code off (a password or a passkey is needed).
+    code_login: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The operator's terms version this owner last accepted (HUMANGATE_TERMS_VERSION), and when.
+    terms_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    terms_accepted_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True
     )
 
@@ -153,7 +174,7 @@ class KnownDevice(Base):
     device_digest: Mapped[str] = mapped_column(String(64))
     network: Mapped[str] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class AccountCode(Base):
@@ -204,7 +225,7 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(20))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 

@@ -26,8 +26,14 @@ if TYPE_CHECKING:
 
 Locale = Literal["en", "zh-CN"]
 LOCALES: tuple[Locale, ...] = ("en", "zh-CN")
-CodePurpose = Literal["signup", "login", "cancel", "contact_change"]
-CODE_PURPOSES: tuple[CodePurpose, ...] = ("signup", "login", "cancel", "contact_change")
+CodePurpose = Literal["signup", "login", "cancel", "contact_change", "password_reset"]
+CODE_PURPOSES: tuple[CodePurpose, ...] = (
+    "signup",
+    "login",
+    "cancel",
+    "contact_change",
+    "password_reset",
+)
 
 _FOLDER = Path(__file__).with_name("templates")
 _environment = Environment(

@@ -16,6 +16,12 @@ log = logging.getLogger(__name__)
 
 
 class RetentionJob:
+    """Deletes risk events older than `days`, once per `every_seconds`, from `start` to `close`.
+
+    Every node runs it: the delete is idempotent, so no lease is needed. A failed round is
+    logged and retried at the next one.
+    """
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -29,6 +35,7 @@ class RetentionJob:
         self._task: asyncio.Task[None] | None = None
 
     async def purge(self, now: datetime | None = None) -> int:
+        """One round: delete the events created before `now - days`; return how many went."""
         cutoff = (now or datetime.now(UTC)) - timedelta(days=self._days)
         async with self._sessions() as session:
             return await purge_events(session, before=cutoff)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.accounts import (
     AccountBlocked,
+    BlockedAccess,
     Client,
     CodeSent,
     LoggedIn,
@@ -24,7 +25,9 @@ from humangate.accounts import (
     list_entries,
     list_sessions,
     log_out,
+    open_blocked_access,
     passkeys,
+    request_blocked_code,
     request_cancellation,
     request_contact_change,
     restore_account,
@@ -36,6 +39,8 @@ from humangate.accounts import (
 )
 from humangate.accounts import service as svc
 from humangate.accounts.audit import ACTIONS, CONSOLE_ACTIONS, SYSTEM, AuditRecord, record
+from humangate.accounts.profile import accept_terms
+from humangate.accounts.recovery import request_password_reset, reset_password
 from tests.accounts._authenticator import SoftAuthenticator
 from tests.accounts.conftest import BROWSER, PASSWORD, SIGNED_UP, T0, Harness, code_in
 
@@ -67,6 +72,7 @@ async def _tour(accounts: Harness) -> list[str]:
     assert isinstance(sent, CodeSent)
     seen.append(code_in(sent.outgoing))
     await accounts.run(update_profile, account_id, display_name="Ada", client=me, now=t1)
+    await accounts.run(accept_terms, account_id, "2026-11", client=me, now=t1)
     changed = await accounts.run(
         change_password, account_id, PASSWORD, NEW_PASSWORD, client=me, now=t1
     )
@@ -102,8 +108,21 @@ async def _tour(accounts: Harness) -> list[str]:
         )
     blocked = await accounts.run(svc.log_in, "ada@example.org", NEW_PASSWORD, client=me, now=t1)
     assert isinstance(blocked, AccountBlocked)
+    await _open_blocked_access(accounts, "ada@example.org", me, t1 + timedelta(minutes=1), seen)
     await accounts.run(restore_account, account_id, admin_id=admin.id, client=me, now=t1)
     await accounts.run(svc.log_in, "ada@example.org", NEW_PASSWORD, client=me, now=t1)
+    t_reset = t1 + timedelta(minutes=2)
+    reset = await accounts.run(request_password_reset, "ada@example.org", client=me, now=t_reset)
+    assert isinstance(reset, CodeSent)
+    seen.append(code_in(reset.outgoing))
+    await accounts.run(
+        reset_password,
+        "ada@example.org",
+        code_in(reset.outgoing),
+        NEW_PASSWORD,
+        client=me,
+        now=t_reset,
+    )
     year = SIGNED_UP + timedelta(days=366)
     await accounts.run(run_housekeeping, now=year)  # warns the owner
     t2 = year + timedelta(minutes=2)
@@ -112,6 +131,20 @@ async def _tour(accounts: Harness) -> list[str]:
     seen.append(code_in(sent.outgoing))
     await accounts.run(confirm_cancellation, account_id, code_in(sent.outgoing), client=me, now=t2)
     return seen
+
+
+async def _open_blocked_access(
+    accounts: Harness, identifier: str, me: Client, now: datetime, seen: list[str]
+) -> None:
+    """The blocked owner's way to their data: a code, then the limited access."""
+    asked = await accounts.run(request_blocked_code, identifier, client=me, now=now)
+    assert isinstance(asked, CodeSent)
+    seen.append(code_in(asked.outgoing))
+    opened = await accounts.run(
+        open_blocked_access, identifier, code_in(asked.outgoing), client=me, now=now
+    )
+    assert isinstance(opened, BlockedAccess)
+    seen.append(opened.token)
 
 
 async def _add_and_remove_a_passkey(

@@ -29,6 +29,7 @@ from humangate.accounts import (
 )
 from humangate.accounts import service as svc
 from humangate.accounts._keys import sha256_hex
+from humangate.accounts.profile import set_code_login
 from humangate.db import accounts as account_db
 from humangate.db import units as unit_db
 from humangate.db.models import Account, AccountCode, KnownDevice, UnitSecret
@@ -288,3 +289,31 @@ async def test_inbox(accounts: Harness) -> None:
     assert await accounts.db(mark_read, owner.account.id + 1, None, now=later) == 0
     assert await accounts.db(mark_read, owner.account.id, None, now=later) == 2
     assert all(n.read_at == later for n in await accounts.db(list_inbox, owner.account.id))
+
+
+async def test_an_owner_can_turn_login_by_code_off(accounts: Harness) -> None:
+    owner = await accounts.signed_up()
+    view = await accounts.run(set_code_login, owner.account.id, False, client=BROWSER, now=T0)
+    assert view.code_login is False
+    later = T0 + timedelta(minutes=2)
+    sent = await accounts.run(
+        svc.request_login_code, "owner@example.com", client=BROWSER, now=later
+    )
+    assert isinstance(sent, CodeSent) and sent.outgoing == ()  # looks like an unknown address
+    refused = await accounts.run(
+        svc.log_in_with_code, "owner@example.com", "123456", client=BROWSER, now=later
+    )
+    assert isinstance(refused, CodeRejected)
+    # The password still works, and turning it back on restores codes.
+    again = await accounts.run(svc.log_in, "owner@example.com", PASSWORD, client=BROWSER, now=later)
+    assert not isinstance(again, LoginFailed)
+    await accounts.run(set_code_login, owner.account.id, True, client=BROWSER, now=later)
+    sent = await accounts.run(
+        svc.request_login_code,
+        "owner@example.com",
+        client=BROWSER,
+        now=later + timedelta(minutes=2),
+    )
+    assert isinstance(sent, CodeSent) and len(sent.outgoing) == 1
+    entries = await accounts.db(list_entries, account_id=owner.account.id, action="profile.updated")
+    assert [e.details["enabled"] for e in entries.entries] == [True, False]

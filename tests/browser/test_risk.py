@@ -144,3 +144,10 @@ def test_privacy_page_finds_and_erases_this_browsers_records(
     expect(status).to_contain_text("Erased")
     page.get_by_role("button", name="Show what is kept").click()
     expect(status).to_have_text("Nothing is kept about this device.")
+    # Opting out from this site, then back in, from the same page.
+    page.get_by_role("button", name="Keep no records of this device on this site").click()
+    expect(status).to_contain_text("No records of this device will be kept")
+    page.get_by_role("button", name="Show what is kept").click()
+    expect(page.get_by_role("button", name="Keep records again")).to_be_visible()
+    page.get_by_role("button", name="Keep records again").click()
+    expect(status).to_have_text("Records of this device are kept again on this site.")

@@ -13,9 +13,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from humangate.accounts import AccountView, list_entries, list_inbox, update_profile
+from humangate.accounts import AccountView, audit, list_entries, list_inbox, update_profile
+from humangate.accounts.policy import RetentionPolicy
 from humangate.config import Settings
 from humangate.console.housekeeping import HousekeepingJob
+from humangate.db.engine import create_engine, create_sessionmaker
+from humangate.db.migrate import migrate
 from humangate.db.models import Account
 from humangate.messaging import OutboxEntry, read_outbox
 from humangate.store import MemoryStore
@@ -184,3 +187,71 @@ def test_an_undeliverable_warning_is_reported(
         assert any("not delivered" in r.getMessage() for r in caplog.records)
     finally:
         client.__exit__(None, None, None)
+
+
+def test_a_round_purges_with_the_jobs_retention(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    owner = make_owner(client, "owner@example.com")
+    month = RetentionPolicy(
+        audit=timedelta(days=30), devices=timedelta(days=30), notices=timedelta(days=30)
+    )
+    later = datetime.now(UTC) + timedelta(days=31)
+    job = make_job(client, lambda: later, retention=month, every_seconds=0.01)
+    with caplog.at_level(logging.INFO, logger="humangate.console.housekeeping"):
+        report = client.portal.call(job.run_round)  # type: ignore[union-attr]
+    assert report is not None and report.purged_audit >= 2 and report.purged_devices == 1
+    # The round's counts reach the log; nothing names the owner.
+    (line,) = [r.getMessage() for r in caplog.records if "audit entries" in r.getMessage()]
+    assert f"{report.purged_audit} audit entries, 1 devices, 0 read notices" in line
+    assert "owner@example.com" not in line
+    # Everything about the owner was written at sign-up, 31 days before the round.
+    assert run(client, lambda s: list_entries(s, account_id=owner.account_id)).entries == ()
+
+
+def test_the_app_runs_the_job_with_the_retention_settings(
+    make_settings: Callable[..., Settings],
+) -> None:
+    from tests.console.conftest import open_client
+
+    settings = make_settings(console_widget=False, demo=False, audit_retention_days=5)
+    asyncio.run(_add_audit_entries(settings, ages=(6, 4)))
+    client = open_client(settings)
+    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+
+    async def until_one_is_left() -> list[Any]:
+        while True:
+            async with sessions() as session:
+                page = await list_entries(session, action="account.admin_created")
+            if len(page.entries) == 1:
+                return list(page.entries)
+            await asyncio.sleep(0.01)
+
+    try:
+        # The app's job runs its first round as it starts; the default 400 days would keep both.
+        (kept,) = client.portal.call(  # type: ignore[union-attr]
+            asyncio.wait_for, until_one_is_left(), 30
+        )
+    finally:
+        client.__exit__(None, None, None)
+    assert kept.created_at > datetime.now(UTC) - timedelta(days=5)
+
+
+async def _add_audit_entries(settings: Settings, *, ages: tuple[int, ...]) -> None:
+    """Entries `ages` days old, in the app's database before the app starts."""
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await migrate(engine)
+        async with create_sessionmaker(engine)() as session:
+            now = datetime.now(UTC)
+            for days in ages:
+                await audit.record(
+                    session,
+                    "account.admin_created",
+                    actor=audit.SYSTEM,
+                    account_id=None,
+                    now=now - timedelta(days=days),
+                )
+            await session.commit()
+    finally:
+        await engine.dispose()

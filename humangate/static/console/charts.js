@@ -19,11 +19,15 @@
     WHOLE.push(power, 2 * power, 5 * power);
   });
 
-  function readData() {
-    var block = document.getElementById("stats-data");
+  function readJson(id) {
+    var block = document.getElementById(id);
     if (!block) { return null; }
     try { return JSON.parse(block.textContent); } catch (e) { return null; }
   }
+
+  // The page's language: axis and legend labels from <script id="stats-labels">, else English.
+  var LABELS = readJson("stats-labels") || {};
+  function label(name, fallback) { return LABELS[name] || fallback; }
 
   // Whole days for daily counts (no "12pm" ticks between them); uPlot's defaults per hour.
   function xAxis(by) {
@@ -33,11 +37,11 @@
   }
 
   function draw(target, data) {
-    var series = [{ label: data.by === "hour" ? "Hour (UTC)" : "Day (UTC)" }];
+    var series = [{ label: data.by === "hour" ? label("hour", "Hour (UTC)") : label("day", "Day (UTC)") }];
     var columns = [data.x];
     data.series.forEach(function (s) {
       series.push({
-        label: s.label,
+        label: (LABELS.metrics && LABELS.metrics[s.metric]) || s.label,
         stroke: COLOURS[s.metric] || "#333333",
         width: 2,
         points: { show: data.x.length <= 48 }
@@ -50,7 +54,7 @@
       height: 300,
       series: series,
       scales: { x: { time: true } },
-      axes: [xAxis(data.by), { label: "Count", incrs: WHOLE }],
+      axes: [xAxis(data.by), { label: label("count", "Count"), incrs: WHOLE }],
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); }
     };
     return new uPlot(options, columns, target);
@@ -58,7 +62,7 @@
 
   function start() {
     var target = document.getElementById("stats-chart");
-    var data = readData();
+    var data = readJson("stats-data");
     if (!target || !data || typeof uPlot === "undefined") { return; }
     var chart = draw(target, data);
     var resize = null;

@@ -1,5 +1,6 @@
 // Copy buttons: <button data-copy="ID"> copies the text of #ID and says so in #copy-status
 // (an aria-live region). A <button> works with Enter and Space, so no key handling is needed.
+// What it says comes from #copy-status's data-copied and data-failed, in the page's language.
 (function () {
   "use strict";
 
@@ -10,6 +11,15 @@
       // A fresh text node makes screen readers announce a repeated message again.
       window.setTimeout(function () { status.textContent = text; }, 50);
     }
+  }
+
+  function say(name, english) {
+    var status = document.getElementById("copy-status");
+    return (status && status.getAttribute("data-" + name)) || english;
+  }
+
+  function done(ok) {
+    announce(ok ? say("copied", "Copied") : say("failed", "Copy failed: select the text and copy it"));
   }
 
   function fallbackCopy(text) {
@@ -31,11 +41,11 @@
     var text = source.textContent;
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(
-        function () { announce("Copied"); },
-        function () { announce(fallbackCopy(text) ? "Copied" : "Copy failed: select the text and copy it"); }
+        function () { done(true); },
+        function () { done(fallbackCopy(text)); }
       );
     } else {
-      announce(fallbackCopy(text) ? "Copied" : "Copy failed: select the text and copy it");
+      done(fallbackCopy(text));
     }
   }
 

@@ -60,6 +60,13 @@
     return JSON.stringify(json);
   }
 
+  // What the page says when no server message applies: #passkey-status's data-cancelled,
+  // data-failed and data-refused, in the page's language (English without them).
+  function say(name, english) {
+    var status = document.getElementById("passkey-status");
+    return (status && status.getAttribute("data-" + name)) || english;
+  }
+
   function show(form, text) {
     var status = document.getElementById("passkey-status");
     if (status) {
@@ -75,7 +82,7 @@
       function (reply) {
         return reply.json().then(
           function (body) { return { ok: reply.ok, body: body }; },
-          function () { return { ok: false, body: { message: "The server refused the request. Reload the page and try again." } }; }
+          function () { return { ok: false, body: { message: say("refused", "The server refused the request. Reload the page and try again.") } }; }
         );
       }
     );
@@ -100,7 +107,7 @@
       window.location.assign(reply.body.redirect);
     }).catch(function (error) {
       var cancelled = error && (error.name === "NotAllowedError" || error.name === "AbortError");
-      show(form, cancelled ? "The passkey prompt was closed or timed out. Try again." : (error && error.message) || "The passkey did not work.");
+      show(form, cancelled ? say("cancelled", "The passkey prompt was closed or timed out. Try again.") : (error && error.message) || say("failed", "The passkey did not work."));
     });
   }
 

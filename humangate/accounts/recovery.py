@@ -1,0 +1,134 @@
+"""A forgotten password: a code to the account's e-mail or phone, then a new password.
+
+The code proves the mailbox or phone, the same proof a login by code gives, so a reset also logs
+this browser in (no step-up follows). Every other session ends, and the identifier is told that
+the password changed. From outside, an unknown identifier looks exactly like a known one: the
+same `CodeSent` (with nothing to send) and the same `CodeRejected`. A suspended or banned
+account gets no code, so a reset cannot lift a block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from humangate.accounts import audit, limits
+from humangate.accounts._common import (
+    check_now,
+    code_message,
+    expires_in,
+    find_account,
+    issue_audited_code,
+    read_identifier,
+)
+from humangate.accounts._context import AccountContext, Client
+from humangate.accounts._steps import finish_login, locked_outcome, login_failed, login_keys
+from humangate.accounts.codes import CodeCheck, check_code, read_code
+from humangate.accounts.outcomes import (
+    CodeRejected,
+    CodeSent,
+    Locked,
+    LoggedIn,
+    Outgoing,
+    Throttled,
+)
+from humangate.accounts.passwords import check_password
+from humangate.db import accounts as db
+from humangate.netaddr import ip_prefix
+
+
+async def request_password_reset(
+    ctx: AccountContext, session: AsyncSession, identifier: str, *, client: Client, now: datetime
+) -> CodeSent | Throttled:
+    """Send a reset code to an active account's identifier; anything else sends nothing and
+    answers the same. Counts against the identifier's resend limits either way.
+
+    Raises:
+        ValueError: a malformed identifier.
+    """
+    check_now(now)
+    ident = read_identifier(ctx, identifier)
+    retry = await limits.allow_send(ctx.store, ctx.policy, ctx.keys.identifier_digest(ident), now)
+    if retry is not None:
+        return Throttled(retry)
+    account = await find_account(session, ident)
+    if account is None or account.status != "active":
+        return CodeSent((), expires_in(ctx))
+    code = await issue_audited_code(
+        ctx,
+        session,
+        account_id=account.id,
+        purpose="password-reset",
+        target=ident.value,
+        action="code.sent",
+        client=client,
+        now=now,
+        details={"purpose": "password-reset"},
+    )
+    await session.commit()
+    return CodeSent((code_message(ctx, ident, "password-reset-code", code),), expires_in(ctx))
+
+
+async def reset_password(
+    ctx: AccountContext,
+    session: AsyncSession,
+    identifier: str,
+    code: str,
+    new_password: str,
+    *,
+    client: Client,
+    now: datetime,
+) -> LoggedIn | CodeRejected | Locked:
+    """Set a new password with a reset code, end every session, and log this browser in.
+
+    Wrong codes count towards the identifier-from-this-network lock, as for a login by code.
+
+    Raises:
+        ValueError: a malformed identifier or code, or a password the policy refuses; nothing
+            is changed and no attempt is counted.
+    """
+    check_now(now)
+    ident = read_identifier(ctx, identifier)
+    digits = read_code(code)
+    check_password(new_password, identifier=ident)
+    account = await find_account(session, ident)
+    if account is not None and account.status != "active":
+        account = None
+    keys = login_keys(ctx, ident, account, ip_prefix(client.ip))
+    retry = await limits.locked_for(ctx.store, keys, now, account_path=False)
+    if retry is not None:
+        return await locked_outcome(session, account, retry, client, now)
+    check = CodeCheck(ok=False, reason="invalid")
+    if account is not None:
+        check = await check_code(
+            session,
+            ctx.keys,
+            ctx.policy,
+            account_id=account.id,
+            purpose="password-reset",
+            code=digits,
+            now=now,
+        )
+    if account is None or not check.ok:
+        await login_failed(ctx, session, account, keys, client, "password-reset", now)
+        locked = await limits.locked_for(ctx.store, keys, now, account_path=False)
+        return Locked(locked) if locked else CodeRejected("wrong-or-expired")
+    await limits.clear_failures(ctx.store, ctx.policy, keys, now)
+    account.password_hash = await asyncio.to_thread(ctx.hasher.hash, new_password)
+    ended = await db.delete_account_sessions(session, account.id)
+    await audit.record(
+        session,
+        "password.reset",
+        actor=audit.Actor.account(account.id),
+        account_id=account.id,
+        now=now,
+        ip_prefix=ip_prefix(client.ip),
+        details={"sessions_ended": ended},
+    )
+    notice = Outgoing(ident.channel, ident.value, "password-changed", {}, account.language)
+    logged = await finish_login(ctx, session, account, client, method="password-reset", now=now)
+    return LoggedIn(
+        logged.account, logged.session_token, logged.device_token, (notice, *logged.outgoing)
+    )

@@ -1,0 +1,182 @@
+"""A suspended or banned owner's data rights: a one-time code opens their export and their
+cancellation, and no other page (see `accounts.blocked`).
+
+The access lives in its own cookie, scoped to /console/blocked, which no other page reads; the
+code request answers the same way for any identifier.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from humangate.accounts import (
+    AccountView,
+    CodeRejected,
+    Throttled,
+    blocked_account,
+    cancel_blocked_account,
+    end_blocked_access,
+    export_blocked_account,
+    open_blocked_access,
+    request_blocked_code,
+)
+from humangate.accounts.blocked import ACCESS_TTL, BAN_HOLD
+from humangate.console.auth import MAX_IDENTIFIER, WIDGET_FAILED, WRONG_CODE, throttled_message
+from humangate.console.web import (
+    AccountsDep,
+    CsrfForm,
+    DbDep,
+    account_client,
+    finish,
+    form_text,
+    redirect,
+    render,
+    router,
+    secure_cookies,
+    send,
+    utcnow,
+)
+from humangate.console.widget import check_widget
+
+COOKIE = "hg_blocked"
+PATH = "/console/blocked"
+SENT = "If this address or number belongs to a suspended or banned account, a code is on its way."
+GONE = "This access has ended or expired. Ask for a new code to continue."
+NOT_CONFIRMED = "Tick the box to confirm that the account should be cancelled for good."
+
+
+def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    return render(request, template, context, status=status)
+
+
+def _token(request: Request) -> str | None:
+    value = request.cookies.get(COOKIE)
+    return value if value and len(value) <= 128 else None
+
+
+def _forget(request: Request, response: Response) -> Response:
+    response.delete_cookie(
+        COOKIE, httponly=True, samesite="strict", secure=secure_cookies(request), path=PATH
+    )
+    return response
+
+
+def _hold_days(accounts: AccountsDep, account: AccountView) -> int:
+    """How long the identifiers stay held after a cancellation: a ban's hold is longer."""
+    return BAN_HOLD.days if account.status == "banned" else accounts.policy.hold_period.days
+
+
+def _gone(request: Request) -> Response:
+    return _forget(request, _page(request, "blocked.html", 403, identifier="", error=GONE))
+
+
+@router.get("/blocked")
+async def blocked_page(request: Request) -> Response:
+    return _page(request, "blocked.html", identifier="")
+
+
+@router.post("/blocked")
+async def blocked_request(
+    request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
+    if not await check_widget(request, form):
+        return _page(request, "blocked.html", 400, identifier=identifier, error=WIDGET_FAILED)
+    try:
+        outcome = await request_blocked_code(
+            accounts, db, identifier, client=account_client(request), now=utcnow()
+        )
+    except ValueError as exc:
+        return _page(request, "blocked.html", 400, identifier=identifier, error=str(exc))
+    if isinstance(outcome, Throttled):
+        error = throttled_message(outcome)
+        return _page(request, "blocked.html", 429, identifier=identifier, error=error)
+    await send(request, outcome.outgoing)
+    return _page(request, "blocked_code.html", identifier=identifier, notice=SENT)
+
+
+@router.post("/blocked/confirm")
+async def blocked_confirm(
+    request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
+    code = form_text(form, "code", limit=32)
+    try:
+        outcome = await open_blocked_access(
+            accounts, db, identifier, code, client=account_client(request), now=utcnow()
+        )
+    except ValueError as exc:
+        return _page(request, "blocked_code.html", 400, identifier=identifier, error=str(exc))
+    if isinstance(outcome, CodeRejected):
+        return _page(request, "blocked_code.html", 400, identifier=identifier, error=WRONG_CODE)
+    response = redirect(request, f"{PATH}/account")
+    response.set_cookie(
+        COOKIE,
+        outcome.token,
+        max_age=int(ACCESS_TTL.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+        path=PATH,
+    )
+    return response
+
+
+@router.get("/blocked/account")
+async def blocked_account_page(request: Request, db: DbDep, accounts: AccountsDep) -> Response:
+    account = await blocked_account(accounts, db, _token(request))
+    if account is None:
+        return _gone(request)
+    hold_days = _hold_days(accounts, account)
+    return _page(request, "blocked_account.html", account=account, hold_days=hold_days)
+
+
+@router.post("/blocked/export")
+async def blocked_export(
+    request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    token = _token(request)
+    account = await blocked_account(accounts, db, token)
+    data = await export_blocked_account(
+        accounts, db, token, client=account_client(request), now=utcnow()
+    )
+    if account is None or data is None:
+        return _gone(request)
+    body = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    name = f"humangate-account-{account.id}.json"
+    response = Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+    return finish(request, response)
+
+
+@router.post("/blocked/cancel")
+async def blocked_cancel(
+    request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
+) -> Response:
+    token = _token(request)
+    account = await blocked_account(accounts, db, token)
+    if account is None:
+        return _gone(request)
+    if form.get("confirm") != "yes":
+        context = {"account": account, "hold_days": _hold_days(accounts, account)}
+        return _page(request, "blocked_account.html", 400, error=NOT_CONFIRMED, **context)
+    done = await cancel_blocked_account(
+        accounts, db, token, client=account_client(request), now=utcnow()
+    )
+    if done is None:
+        return _gone(request)
+    await send(request, done.outgoing)
+    return _forget(request, _page(request, "cancelled.html", held_until=done.held_until))
+
+
+@router.post("/blocked/end")
+async def blocked_end(request: Request, form: CsrfForm, accounts: AccountsDep) -> Response:
+    await end_blocked_access(accounts, _token(request))
+    return _forget(request, redirect(request, "/console/login"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +19,7 @@ from humangate.api.limits import BodyLimit
 from humangate.config import Settings, load_settings
 from humangate.console import install as install_console
 from humangate.console.housekeeping import HousekeepingJob, retention_from_settings
+from humangate.console.notices import drain as drain_notices
 from humangate.console.widget import ensure_console_unit
 from humangate.db.engine import create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
@@ -30,6 +33,8 @@ from humangate.privacy.retention import RetentionJob
 from humangate.stats import UnitCounters
 from humangate.store import create_store
 from humangate.verification import Policy, Verifier, generate_visual
+
+NOTICE_DRAIN_SECONDS = 10.0
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -109,6 +114,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            # A notice to every owner still being sent: finish it if it is nearly done; the rest
+            # waits in the inboxes (its progress is logged).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(drain_notices(app), NOTICE_DRAIN_SECONDS)
             await housekeeping.close()
             await retention.close()
             await events.close()

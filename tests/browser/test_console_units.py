@@ -241,9 +241,39 @@ def test_axe_on_unit_stats_and_admin_pages(browser, hg_server, redis_db):
         page.goto(url + "/console/admin/audit?action=account.suspended")
         expect(page.locator("table.audit")).to_contain_text("Spam sent through the sign-up form.")
         check("audit")
+        _blocked_owner_keeps_their_data(browser, hg_server, redis_db, owner, found)
     finally:
         context.close()
     bad = {name: violations for name, violations in found.items() if violations}
     assert not bad, bad
-    assert len(found) >= 17
+    assert len(found) >= 20
     assert re.match(r"^hg", sitekey)
+
+
+def _blocked_owner_keeps_their_data(browser, hg_server, redis_db, owner, found) -> None:
+    """The suspended owner cannot log in, but reaches their export with a code."""
+    context = browser.new_context(bypass_csp=True, color_scheme="light")
+    try:
+        page = context.new_page()
+        page.goto(hg_server.url + "/console/login")
+        wait_for_widget(page)
+        page.fill("#identifier", owner)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page.locator("h1")).to_have_text("You cannot log in")
+        expect(page.locator("main")).to_contain_text("Spam sent through the sign-up form.")
+        found["login blocked"] = _axe(page)
+        _forget_resend_limits(redis_db)
+        wait_for_widget(page)
+        page.click("#blocked-code")
+        expect(page.locator("h1")).to_have_text("Enter your code")
+        found["blocked code"] = _axe(page)
+        page.fill("#code", code_for(hg_server, owner))
+        page.click("button[type=submit]")
+        expect(page.locator("#blocked-status")).to_contain_text("This account is suspended.")
+        found["blocked account"] = _axe(page)
+        with page.expect_download() as download:
+            page.click("text=Download JSON")
+        assert owner in download.value.path().read_text()
+    finally:
+        context.close()

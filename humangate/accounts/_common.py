@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from humangate.accounts import audit
+from humangate.accounts import audit, limits
 from humangate.accounts._context import AccountContext, Client
 from humangate.accounts.codes import Purpose, issue_code
 from humangate.accounts.identifiers import Identifier, parse_identifier
-from humangate.accounts.outcomes import Outgoing
+from humangate.accounts.outcomes import CodeSent, Outgoing, Throttled
 from humangate.db import accounts as db
 from humangate.db.models import Account
 from humangate.netaddr import ip_prefix
@@ -94,3 +95,45 @@ async def issue_audited_code(
         details=details,
     )
     return code
+
+
+async def send_code_if(
+    ctx: AccountContext,
+    session: AsyncSession,
+    identifier: str,
+    eligible: Callable[[Account], bool],
+    *,
+    purpose: Purpose,
+    template: str,
+    client: Client,
+    now: datetime,
+    audit_purpose: str | None = None,
+) -> CodeSent | Throttled:
+    """Send a code to an identifier whose account `eligible` accepts; any other identifier gets
+    the same CodeSent with nothing to send. The send limits count either way, before the
+    look-up, so neither the answer nor its throttling tells whether an account exists.
+
+    Raises:
+        ValueError: a malformed identifier.
+    """
+    check_now(now)
+    ident = read_identifier(ctx, identifier)
+    retry = await limits.allow_send(ctx.store, ctx.policy, ctx.keys.identifier_digest(ident), now)
+    if retry is not None:
+        return Throttled(retry)
+    account = await find_account(session, ident)
+    if account is None or not eligible(account):
+        return CodeSent((), expires_in(ctx))
+    code = await issue_audited_code(
+        ctx,
+        session,
+        account_id=account.id,
+        purpose=purpose,
+        target=ident.value,
+        action="code.sent",
+        client=client,
+        now=now,
+        details={"purpose": audit_purpose or purpose},
+    )
+    await session.commit()
+    return CodeSent((code_message(ctx, ident, template, code),), expires_in(ctx))

@@ -18,15 +18,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from humangate.accounts import audit, limits
+from humangate.accounts import audit
 from humangate.accounts._common import (
     BLOCKED,
     check_now,
-    code_message,
-    expires_in,
     find_account,
-    issue_audited_code,
     read_identifier,
+    send_code_if,
 )
 from humangate.accounts._context import AccountContext, Client
 from humangate.accounts._keys import sha256_hex
@@ -74,27 +72,17 @@ async def request_blocked_code(
     Raises:
         ValueError: a malformed identifier.
     """
-    check_now(now)
-    ident = read_identifier(ctx, identifier)
-    retry = await limits.allow_send(ctx.store, ctx.policy, ctx.keys.identifier_digest(ident), now)
-    if retry is not None:
-        return Throttled(retry)
-    account = await find_account(session, ident)
-    if account is None or account.status not in BLOCKED:
-        return CodeSent((), expires_in(ctx))
-    code = await issue_audited_code(
+    return await send_code_if(
         ctx,
         session,
-        account_id=account.id,
+        identifier,
+        lambda account: account.status in BLOCKED,
         purpose="login",
-        target=ident.value,
-        action="code.sent",
+        template="login-code",
         client=client,
         now=now,
-        details={"purpose": "blocked-access"},
+        audit_purpose="blocked-access",
     )
-    await session.commit()
-    return CodeSent((code_message(ctx, ident, "login-code", code),), expires_in(ctx))
 
 
 async def open_blocked_access(

@@ -17,11 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from humangate.accounts import audit, limits
 from humangate.accounts._common import (
     check_now,
-    code_message,
-    expires_in,
     find_account,
-    issue_audited_code,
     read_identifier,
+    send_code_if,
 )
 from humangate.accounts._context import AccountContext, Client
 from humangate.accounts._steps import finish_login, locked_outcome, login_failed, login_keys
@@ -48,27 +46,16 @@ async def request_password_reset(
     Raises:
         ValueError: a malformed identifier.
     """
-    check_now(now)
-    ident = read_identifier(ctx, identifier)
-    retry = await limits.allow_send(ctx.store, ctx.policy, ctx.keys.identifier_digest(ident), now)
-    if retry is not None:
-        return Throttled(retry)
-    account = await find_account(session, ident)
-    if account is None or account.status != "active":
-        return CodeSent((), expires_in(ctx))
-    code = await issue_audited_code(
+    return await send_code_if(
         ctx,
         session,
-        account_id=account.id,
+        identifier,
+        lambda account: account.status == "active",
         purpose="password-reset",
-        target=ident.value,
-        action="code.sent",
+        template="password-reset-code",
         client=client,
         now=now,
-        details={"purpose": "password-reset"},
     )
-    await session.commit()
-    return CodeSent((code_message(ctx, ident, "password-reset-code", code),), expires_in(ctx))
 
 
 async def reset_password(

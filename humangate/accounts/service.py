@@ -24,6 +24,7 @@ from humangate.accounts._common import (
     find_account,
     issue_audited_code,
     read_identifier,
+    send_code_if,
 )
 from humangate.accounts._context import AccountContext, Client
 from humangate.accounts._keys import sha256_hex
@@ -349,27 +350,16 @@ async def request_login_code(
     Raises:
         ValueError: a malformed identifier.
     """
-    check_now(now)
-    ident = read_identifier(ctx, identifier)
-    retry = await limits.allow_send(ctx.store, ctx.policy, ctx.keys.identifier_digest(ident), now)
-    if retry is not None:
-        return Throttled(retry)
-    account = await find_account(session, ident)
-    if account is None or account.status == "pending" or not account.code_login:
-        return CodeSent((), expires_in(ctx))
-    code = await issue_audited_code(
+    return await send_code_if(
         ctx,
         session,
-        account_id=account.id,
+        identifier,
+        lambda account: account.status != "pending" and account.code_login,
         purpose="login",
-        target=ident.value,
-        action="code.sent",
+        template="login-code",
         client=client,
         now=now,
-        details={"purpose": "login"},
     )
-    await session.commit()
-    return CodeSent((code_message(ctx, ident, "login-code", code),), expires_in(ctx))
 
 
 async def log_in_with_code(

@@ -10,9 +10,16 @@ from humangate.accounts import audit, limits
 from humangate.accounts._context import AccountContext, Client
 from humangate.accounts._notices import NEW_DEVICE_LOGIN, notice_locale, notice_time
 from humangate.accounts._views import account_view, contacts
-from humangate.accounts.codes import CodeCheck
+from humangate.accounts.codes import CodeCheck, Purpose, check_code
 from humangate.accounts.identifiers import Identifier
-from humangate.accounts.outcomes import AccountBlocked, Locked, LoggedIn, LoginFailed, Outgoing
+from humangate.accounts.outcomes import (
+    AccountBlocked,
+    CodeRejected,
+    Locked,
+    LoggedIn,
+    LoginFailed,
+    Outgoing,
+)
 from humangate.accounts.sessions import MAX_TOKEN_LENGTH, clean_label, new_token, start_session
 from humangate.db import accounts as db
 from humangate.db.models import Account
@@ -181,3 +188,43 @@ async def record_code_rejected(
         details={"purpose": purpose, "reason": check.reason},
     )
     await session.commit()
+
+
+async def check_identifier_code(
+    ctx: AccountContext,
+    session: AsyncSession,
+    ident: Identifier,
+    account: Account | None,
+    digits: str,
+    *,
+    purpose: Purpose,
+    method: str,
+    client: Client,
+    now: datetime,
+) -> Locked | CodeRejected | None:
+    """Check a code that stands in for a password (login by code, password reset): None if it
+    is right. `account` is None when the identifier names no account this flow serves; it fails
+    the same way. Wrong codes count towards the identifier-from-this-network lock only, so that
+    others cannot lock an owner out of their own mailbox's proof.
+    """
+    keys = login_keys(ctx, ident, account, ip_prefix(client.ip))
+    retry = await limits.locked_for(ctx.store, keys, now, account_path=False)
+    if retry is not None:
+        return await locked_outcome(session, account, retry, client, now)
+    check = CodeCheck(ok=False, reason="invalid")
+    if account is not None:
+        check = await check_code(
+            session,
+            ctx.keys,
+            ctx.policy,
+            account_id=account.id,
+            purpose=purpose,
+            code=digits,
+            now=now,
+        )
+    if account is None or not check.ok:
+        await login_failed(ctx, session, account, keys, client, method, now)
+        locked = await limits.locked_for(ctx.store, keys, now, account_path=False)
+        return Locked(locked) if locked else CodeRejected("wrong-or-expired")
+    await limits.clear_failures(ctx.store, ctx.policy, keys, now)
+    return None

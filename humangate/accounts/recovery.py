@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from humangate.accounts import audit, limits
+from humangate.accounts import audit
 from humangate.accounts._common import (
     check_now,
     find_account,
@@ -22,8 +22,8 @@ from humangate.accounts._common import (
     send_code_if,
 )
 from humangate.accounts._context import AccountContext, Client
-from humangate.accounts._steps import finish_login, locked_outcome, login_failed, login_keys
-from humangate.accounts.codes import CodeCheck, check_code, read_code
+from humangate.accounts._steps import check_identifier_code, finish_login
+from humangate.accounts.codes import read_code
 from humangate.accounts.outcomes import (
     CodeRejected,
     CodeSent,
@@ -83,26 +83,19 @@ async def reset_password(
     account = await find_account(session, ident)
     if account is not None and account.status != "active":
         account = None
-    keys = login_keys(ctx, ident, account, ip_prefix(client.ip))
-    retry = await limits.locked_for(ctx.store, keys, now, account_path=False)
-    if retry is not None:
-        return await locked_outcome(session, account, retry, client, now)
-    check = CodeCheck(ok=False, reason="invalid")
-    if account is not None:
-        check = await check_code(
-            session,
-            ctx.keys,
-            ctx.policy,
-            account_id=account.id,
-            purpose="password-reset",
-            code=digits,
-            now=now,
-        )
-    if account is None or not check.ok:
-        await login_failed(ctx, session, account, keys, client, "password-reset", now)
-        locked = await limits.locked_for(ctx.store, keys, now, account_path=False)
-        return Locked(locked) if locked else CodeRejected("wrong-or-expired")
-    await limits.clear_failures(ctx.store, ctx.policy, keys, now)
+    refused = await check_identifier_code(
+        ctx,
+        session,
+        ident,
+        account,
+        digits,
+        purpose="password-reset",
+        method="password-reset",
+        client=client,
+        now=now,
+    )
+    if refused is not None or account is None:
+        return refused or CodeRejected("wrong-or-expired")
     account.password_hash = await asyncio.to_thread(ctx.hasher.hash, new_password)
     ended = await db.delete_account_sessions(session, account.id)
     await audit.record(

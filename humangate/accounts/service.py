@@ -30,6 +30,7 @@ from humangate.accounts._context import AccountContext, Client
 from humangate.accounts._keys import sha256_hex
 from humangate.accounts._steps import (
     blocked_outcome,
+    check_identifier_code,
     device_token_for,
     finish_login,
     locked_outcome,
@@ -37,7 +38,7 @@ from humangate.accounts._steps import (
     login_keys,
     record_code_rejected,
 )
-from humangate.accounts.codes import CodeCheck, check_code, issue_code, read_code
+from humangate.accounts.codes import check_code, issue_code, read_code
 from humangate.accounts.identifiers import Identifier
 from humangate.accounts.outcomes import (
     CodeLoginOutcome,
@@ -383,27 +384,11 @@ async def log_in_with_code(
     account = await find_account(session, ident)
     if account is not None and (account.status == "pending" or not account.code_login):
         account = None
-    keys = login_keys(ctx, ident, account, ip_prefix(client.ip))
-    retry = await limits.locked_for(ctx.store, keys, now, account_path=False)
-    if retry is not None:
-        return await locked_outcome(session, account, retry, client, now)
-    if account is None:
-        check = CodeCheck(ok=False, reason="invalid")
-    else:
-        check = await check_code(
-            session,
-            ctx.keys,
-            ctx.policy,
-            account_id=account.id,
-            purpose="login",
-            code=digits,
-            now=now,
-        )
-    if account is None or not check.ok:
-        await login_failed(ctx, session, account, keys, client, "code", now)
-        pair_locked = await limits.locked_for(ctx.store, keys, now, account_path=False)
-        return Locked(pair_locked) if pair_locked else CodeRejected("wrong-or-expired")
-    await limits.clear_failures(ctx.store, ctx.policy, keys, now)
+    refused = await check_identifier_code(
+        ctx, session, ident, account, digits, purpose="login", method="code", client=client, now=now
+    )
+    if refused is not None or account is None:
+        return refused or CodeRejected("wrong-or-expired")
     if account.status in BLOCKED:
         return await blocked_outcome(session, account, client, now)
     return await finish_login(ctx, session, account, client, method="code", now=now)

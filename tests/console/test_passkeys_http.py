@@ -38,11 +38,17 @@ def add_passkey(client: TestClient, authenticator: SoftAuthenticator, name: str 
     assert reply.json() == {"redirect": "/console/passkeys?done=added"}
 
 
-def passkey_login(client: TestClient, authenticator: SoftAuthenticator, **answer: object) -> object:
+def begin_login(client: TestClient) -> tuple[str, str]:
+    """The login page's CSRF token and a fresh set of passkey login options."""
     csrf = get_csrf(client, "/console/login")
     options = client.post("/console/login/passkey/options", data={"csrf": csrf})
     assert options.status_code == 200, options.text
-    credential = authenticator.get(options.text, **answer)  # type: ignore[arg-type]
+    return csrf, options.text
+
+
+def passkey_login(client: TestClient, authenticator: SoftAuthenticator, **answer: object) -> object:
+    csrf, options = begin_login(client)
+    credential = authenticator.get(options, **answer)  # type: ignore[arg-type]
     return client.post(
         "/console/login/passkey",
         data={"csrf": csrf, "credential": credential, "next": "/console/units"},
@@ -108,8 +114,7 @@ def test_a_replayed_login_answer_is_refused(
     authenticator = SoftAuthenticator(ORIGIN)
     add_passkey(client, authenticator)
     other = TestClient(client.app)
-    csrf = get_csrf(other, "/console/login")
-    options = other.post("/console/login/passkey/options", data={"csrf": csrf}).text
+    csrf, options = begin_login(other)
     data = {"csrf": csrf, "credential": authenticator.get(options), "next": "/console"}
     assert other.post("/console/login/passkey", data=data).status_code == 200
     again = TestClient(client.app)
@@ -212,8 +217,7 @@ def test_options_expire_with_the_ceremony(
     authenticator = SoftAuthenticator(ORIGIN)
     add_passkey(client, authenticator)
     other = TestClient(client.app)
-    csrf = get_csrf(other, "/console/login")
-    options = other.post("/console/login/passkey/options", data={"csrf": csrf}).text
+    csrf, options = begin_login(other)
     clock.offset += timedelta(minutes=5, seconds=1)
     reply = other.post(
         "/console/login/passkey", data={"csrf": csrf, "credential": authenticator.get(options)}

@@ -107,11 +107,12 @@ async def send_code_if(
     template: str,
     client: Client,
     now: datetime,
-    audit_purpose: str | None = None,
+    details: dict[str, object] | None = None,
 ) -> CodeSent | Throttled:
     """Send a code to an identifier whose account `eligible` accepts; any other identifier gets
     the same CodeSent with nothing to send. The send limits count either way, before the
-    look-up, so neither the answer nor its throttling tells whether an account exists.
+    look-up, so neither the answer nor its throttling tells whether an account exists. The
+    audit entry's details default to the purpose.
 
     Raises:
         ValueError: a malformed identifier.
@@ -133,7 +134,7 @@ async def send_code_if(
         action="code.sent",
         client=client,
         now=now,
-        details={"purpose": audit_purpose or purpose},
+        details=details or {"purpose": purpose},
     )
     await session.commit()
     return CodeSent((code_message(ctx, ident, template, code),), expires_in(ctx))

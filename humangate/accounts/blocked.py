@@ -81,7 +81,7 @@ async def request_blocked_code(
         template="login-code",
         client=client,
         now=now,
-        audit_purpose="blocked-access",
+        details={"purpose": "blocked-access"},
     )
 
 

@@ -37,6 +37,7 @@ from humangate.accounts._common import (
     issue_audited_code,
     read_identifier,
     require_account,
+    send_code_if,
 )
 from humangate.accounts._context import AccountContext, Client
 from humangate.accounts._keys import sha256_hex
@@ -61,20 +62,19 @@ async def resend_sign_up_code(
     Raises:
         ValueError: a malformed identifier.
     """
-    check_now(now)
-    ident = read_identifier(ctx, identifier)
-    retry = await limits.allow_send(ctx.store, ctx.policy, ctx.keys.identifier_digest(ident), now)
-    if retry is not None:
-        return Throttled(retry)
-    account = await find_account(session, ident)
-    if (
-        account is None
-        or account.status != "pending"
-        or aware(account.created_at) + ctx.policy.pending_ttl <= now
-    ):
-        return CodeSent((), expires_in(ctx))
-    message = await _issue(ctx, session, account, ident, "signup", "signup-code", client, now)
-    return CodeSent((message,), expires_in(ctx))
+    return await send_code_if(
+        ctx,
+        session,
+        identifier,
+        lambda account: (
+            account.status == "pending" and aware(account.created_at) + ctx.policy.pending_ttl > now
+        ),
+        purpose="signup",
+        template="signup-code",
+        client=client,
+        now=now,
+        details={"purpose": "signup", "resend": True},
+    )
 
 
 async def resend_step_up_code(

@@ -23,7 +23,6 @@ resend from what the waiting page holds:
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,13 +39,12 @@ from humangate.accounts._common import (
     send_code_if,
 )
 from humangate.accounts._context import AccountContext, Client
-from humangate.accounts._keys import sha256_hex
 from humangate.accounts._views import contacts
 from humangate.accounts.codes import Purpose
 from humangate.accounts.identifiers import Identifier
 from humangate.accounts.outcomes import CodeRejected, CodeSent, Outgoing, Throttled
-from humangate.accounts.service import NS_STEP_UP
-from humangate.accounts.sessions import MAX_TOKEN_LENGTH, clean_label
+from humangate.accounts.service import waiting_step_up
+from humangate.accounts.sessions import clean_label
 from humangate.db import accounts as db
 from humangate.db.accounts import aware
 from humangate.db.models import Account
@@ -93,17 +91,10 @@ async def resend_step_up_code(
     these answers reveal nothing about an account.
     """
     check_now(now)
-    if not step_up_token or len(step_up_token) > MAX_TOKEN_LENGTH:
-        return CodeRejected("expired")
-    raw = await ctx.store.get(NS_STEP_UP, sha256_hex(step_up_token))
-    state = json.loads(raw) if raw is not None else None
-    if state is None or float(state["expires"]) <= now.timestamp():
-        return CodeRejected("expired")
-    if not client.device_token or ctx.keys.device_digest(client.device_token) != state["device"]:
-        return CodeRejected("unavailable")
-    account = await db.get_account(session, int(state["account"]))
-    if account is None or account.status != "active":
-        return CodeRejected("expired")
+    waiting = await waiting_step_up(ctx, session, step_up_token, client=client, now=now)
+    if isinstance(waiting, CodeRejected):
+        return waiting
+    account, state = waiting
     ident = _login_identifier(ctx, account, str(state["pair"]))
     if ident is None:  # the contact it logged in with was changed meanwhile
         return CodeRejected("expired")

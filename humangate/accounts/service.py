@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -283,6 +284,31 @@ async def _step_up(
     return StepUpRequired(token, device_token, outgoing, retry)
 
 
+async def waiting_step_up(
+    ctx: AccountContext,
+    session: AsyncSession,
+    step_up_token: str,
+    *,
+    client: Client,
+    now: datetime,
+) -> tuple[Account, dict[str, Any]] | CodeRejected:
+    """The account and state of a login waiting at the step-up, asked from the browser that
+    gave the password: CodeRejected("expired") when that login is over or unknown,
+    ("unavailable") from another browser."""
+    if not step_up_token or len(step_up_token) > MAX_TOKEN_LENGTH:
+        return CodeRejected("expired")
+    raw = await ctx.store.get(NS_STEP_UP, sha256_hex(step_up_token))
+    state = json.loads(raw) if raw is not None else None
+    if state is None or float(state["expires"]) <= now.timestamp():
+        return CodeRejected("expired")
+    if not client.device_token or ctx.keys.device_digest(client.device_token) != state["device"]:
+        return CodeRejected("unavailable")
+    account = await db.get_account(session, int(state["account"]))
+    if account is None or account.status != "active":
+        return CodeRejected("expired")
+    return account, state
+
+
 async def complete_step_up(
     ctx: AccountContext,
     session: AsyncSession,
@@ -302,18 +328,11 @@ async def complete_step_up(
     """
     check_now(now)
     digits = read_code(code)
-    if not step_up_token or len(step_up_token) > MAX_TOKEN_LENGTH:
-        return CodeRejected("expired")
+    waiting = await waiting_step_up(ctx, session, step_up_token, client=client, now=now)
+    if isinstance(waiting, CodeRejected):
+        return waiting
+    account, state = waiting
     key = sha256_hex(step_up_token)
-    raw = await ctx.store.get(NS_STEP_UP, key)
-    state = json.loads(raw) if raw is not None else None
-    if state is None or float(state["expires"]) <= now.timestamp():
-        return CodeRejected("expired")
-    if not client.device_token or ctx.keys.device_digest(client.device_token) != state["device"]:
-        return CodeRejected("unavailable")
-    account = await db.get_account(session, int(state["account"]))
-    if account is None or account.status != "active":
-        return CodeRejected("expired")
     keys = limits.LoginKeys(pair=str(state["pair"]), account=f"a{account.id}")
     retry = await limits.locked_for(ctx.store, keys, now)
     if retry is not None:

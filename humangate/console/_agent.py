@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from humangate.console._i18n import N_
+
 
 def device_label(user_agent: str) -> str:
     """A coarse description such as "Chrome on Linux"; the raw User-Agent is never stored."""
@@ -21,4 +23,4 @@ def device_label(user_agent: str) -> str:
     system = next((name for mark, name in systems if mark in ua), None)
     if browser and system:
         return f"{browser} on {system}"
-    return browser or system or "Unknown device"
+    return browser or system or N_("Unknown device")

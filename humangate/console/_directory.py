@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.accounts import AccountView
 from humangate.accounts._views import account_view
+from humangate.console._i18n import Phrase
 from humangate.db.models import Account, Unit
 
 MAX_QUERY = 254
@@ -41,7 +42,7 @@ async def search_accounts(
     """
     text = query.strip().lower()
     if len(text) > MAX_QUERY:
-        raise ValueError(f"A search has at most {MAX_QUERY} characters.")
+        raise ValueError(Phrase("A search has at most %(max)s characters.", max=MAX_QUERY))
     units = select(func.count(Unit.id)).where(Unit.account_id == Account.id).scalar_subquery()
     statement = select(Account, units).order_by(Account.id.desc()).limit(limit)
     if text:

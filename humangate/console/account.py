@@ -29,6 +29,7 @@ from humangate.accounts import (
     update_profile,
 )
 from humangate.accounts.profile import set_code_login
+from humangate.console._i18n import N_, Phrase
 from humangate.console.auth import (
     MAX_IDENTIFIER,
     MAX_PASSWORD,
@@ -58,9 +59,9 @@ from humangate.console.web import (
 
 LANGUAGES = (("en", "English"), ("zh-CN", "简体中文"))
 
-add_nav("Inbox", "/console/inbox", order=80)
-add_nav("Profile", "/console/profile", order=81)
-add_nav("Sessions", "/console/sessions", order=82)
+add_nav(N_("Inbox"), "/console/inbox", order=80)
+add_nav(N_("Profile"), "/console/profile", order=81)
+add_nav(N_("Sessions"), "/console/sessions", order=82)
 
 
 def _page(
@@ -84,7 +85,7 @@ def _profile(request: Request, viewer: Viewer, status: int = 200, **context: Any
 
 @router.get("/profile")
 async def profile_page(request: Request, viewer: ViewerDep) -> Response:
-    return _profile(request, viewer, notice=request.query_params.get("saved") and "Saved.")
+    return _profile(request, viewer, notice=request.query_params.get("saved") and N_("Saved."))
 
 
 @router.post("/profile")
@@ -94,7 +95,7 @@ async def profile_submit(
     name = form_text(form, "display_name", limit=200)
     language = form_text(form, "language", limit=35)
     if language not in dict(LANGUAGES):
-        return _profile(request, viewer, 400, error="Choose one of the languages offered.")
+        return _profile(request, viewer, 400, error=N_("Choose one of the languages offered."))
     try:
         await update_profile(
             accounts,
@@ -117,7 +118,7 @@ async def password_submit(
     current = str(form.get("current_password") or "")
     new = str(form.get("new_password") or "")
     if len(current) > MAX_PASSWORD or len(new) > MAX_PASSWORD:
-        return _profile(request, viewer, 400, password_error="The password is too long.")
+        return _profile(request, viewer, 400, password_error=N_("The password is too long."))
     try:
         outcome = await change_password(
             accounts,
@@ -136,7 +137,9 @@ async def password_submit(
         return _profile(request, viewer, 400, password_error=outcome.message)
     await send(request, outcome.outgoing, language=viewer.account.language)
     ended = outcome.sessions_revoked
-    notice = f"Your password was changed; {ended} other session(s) were logged out."
+    notice = Phrase(
+        "Your password was changed; %(ended)s other session(s) were logged out.", ended=ended
+    )
     return _profile(request, viewer, password_notice=notice)
 
 
@@ -148,7 +151,9 @@ async def contact_submit(
     password = str(form.get("password") or "")
     again: dict[str, Any] = {"contact_identifier": identifier}
     if len(password) > MAX_PASSWORD:
-        return _profile(request, viewer, 400, contact_error="The password is too long.", **again)
+        return _profile(
+            request, viewer, 400, contact_error=N_("The password is too long."), **again
+        )
     try:
         outcome = await request_contact_change(
             accounts,
@@ -189,7 +194,7 @@ async def contact_confirm(
         await send(request, outcome.outgoing, language=viewer.account.language)
         return redirect(request, "/console/profile?saved=1")
     if outcome.reason == "unavailable":
-        error = "That address or number cannot be used: it belongs to another account."
+        error = N_("That address or number cannot be used: it belongs to another account.")
     else:
         error = WRONG_CODE
     return _page(request, "contact_confirm.html", viewer, 400, error=error, **again)
@@ -210,7 +215,7 @@ async def inbox_read(request: Request, viewer: ViewerDep, form: CsrfForm, db: Db
     ids: list[int] | None = None
     if raw is not None:
         if not isinstance(raw, str) or not raw.isdigit() or len(raw) > 18:
-            raise ConsoleError(400, "That is not a message of your inbox.")
+            raise ConsoleError(400, N_("That is not a message of your inbox."))
         ids = [int(raw)]
     await mark_read(db, viewer.account.id, ids, now=utcnow())
     return redirect(request, "/console/inbox")
@@ -239,7 +244,9 @@ async def sessions_revoke_others(
     ended = await revoke_other_sessions(
         accounts, db, viewer.account.id, viewer.token, ip=client.ip, now=utcnow()
     )
-    return await _sessions(request, viewer, db, notice=f"{ended} other session(s) logged out.")
+    return await _sessions(
+        request, viewer, db, notice=Phrase("%(ended)s other session(s) logged out.", ended=ended)
+    )
 
 
 @router.post("/sessions/revoke")
@@ -248,14 +255,14 @@ async def sessions_revoke(
 ) -> Response:
     raw = form_text(form, "id", limit=18)
     if not raw.isdigit() or int(raw) == viewer.session_id:
-        raise ConsoleError(400, "Choose another of your sessions (log out to end this one).")
+        raise ConsoleError(400, N_("Choose another of your sessions (log out to end this one)."))
     client = account_client(request)
     gone = await revoke_session(
         accounts, db, viewer.account.id, int(raw), ip=client.ip, now=utcnow()
     )
     if not gone:
-        raise ConsoleError(404, "That session has already ended.")
-    return await _sessions(request, viewer, db, notice="The session was logged out.")
+        raise ConsoleError(404, N_("That session has already ended."))
+    return await _sessions(request, viewer, db, notice=N_("The session was logged out."))
 
 
 # --- export and cancellation ---------------------------------------------------------------------
@@ -345,9 +352,10 @@ async def contact_resend(
         error = resend_wait_message(outcome)
         return _page(request, "contact_confirm.html", viewer, 429, error=error, **again)
     await send(request, outcome.outgoing, language=viewer.account.language)
-    notice = (
-        f"If {identifier} can be used and the change is still open, a new code is on its way; "
-        "only the newest code works. If none comes, start the change again from your profile."
+    notice = Phrase(
+        "If %(identifier)s can be used and the change is still open, a new code is on its way; "
+        "only the newest code works. If none comes, start the change again from your profile.",
+        identifier=identifier,
     )
     return _page(request, "contact_confirm.html", viewer, notice=notice, **again)
 
@@ -367,7 +375,7 @@ async def cancel_resend(
         error = resend_wait_message(outcome)
         return _page(request, "cancel_confirm.html", viewer, 429, error=error)
     await send(request, outcome.outgoing, language=viewer.account.language)
-    notice = "A new code is on its way. Only the newest code works."
+    notice = N_("A new code is on its way. Only the newest code works.")
     return _page(request, "cancel_confirm.html", viewer, notice=notice)
 
 
@@ -377,7 +385,7 @@ async def code_login_submit(
 ) -> Response:
     value = form_text(form, "code_login", limit=10)
     if value not in ("", "on"):
-        return _profile(request, viewer, 400, error="The login-by-code setting is on or off.")
+        return _profile(request, viewer, 400, error=N_("The login-by-code setting is on or off."))
     await set_code_login(
         accounts,
         db,

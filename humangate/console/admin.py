@@ -24,6 +24,7 @@ from humangate.accounts._views import contacts
 from humangate.accounts.audit import ACTIONS
 from humangate.accounts.identifiers import Identifier
 from humangate.console._directory import AccountRow, get_account, search_accounts
+from humangate.console._i18n import N_, Phrase, message_of
 from humangate.console.web import (
     AccountsDep,
     AdminDep,
@@ -46,35 +47,39 @@ from humangate.netaddr import ip_prefix
 
 log = logging.getLogger(__name__)
 
-add_nav("Accounts", "/console/admin/accounts", admin=True, order=60)
-add_nav("Audit log", "/console/admin/audit", admin=True, order=70)
+add_nav(N_("Accounts"), "/console/admin/accounts", admin=True, order=60)
+add_nav(N_("Audit log"), "/console/admin/audit", admin=True, order=70)
 
 MAX_TITLE = 200
 MAX_BODY = 5000
 PAGE = 50
 NOTICES = {
-    "suspended": "The account is suspended and its owner was told why.",
-    "banned": "The account is banned and its owner was told why.",
-    "restored": "The account is active again.",
-    "notice": "The notice is in the account's inbox and on its way by e-mail or SMS.",
-    "notice-undelivered": "The notice is in the account's inbox, but it could not be sent.",
-    "cancelled": "The account is cancelled: everything it held is erased and its owner was told.",
+    "suspended": N_("The account is suspended and its owner was told why."),
+    "banned": N_("The account is banned and its owner was told why."),
+    "restored": N_("The account is active again."),
+    "notice": N_("The notice is in the account's inbox and on its way by e-mail or SMS."),
+    "notice-undelivered": N_("The notice is in the account's inbox, but it could not be sent."),
+    "cancelled": N_(
+        "The account is cancelled: everything it held is erased and its owner was told."
+    ),
 }
-CONFIRM_MISMATCH = "To confirm, type the account's e-mail address or phone number exactly as shown."
+CONFIRM_MISMATCH = N_(
+    "To confirm, type the account's e-mail address or phone number exactly as shown."
+)
 
 
 def _int(value: str | None, name: str) -> int | None:
     if value is None or value == "":
         return None
     if not value.isdigit() or len(value) > 12:
-        raise ConsoleError(400, f"The {name} must be a whole number.")
+        raise ConsoleError(400, Phrase("The %(name)s must be a whole number.", name=Phrase(name)))
     return int(value)
 
 
 async def _account_or_404(db: DbDep, account_id: int) -> AccountRow:
     row = await get_account(db, account_id)
     if row is None:
-        raise ConsoleError(404, "There is no such account.")
+        raise ConsoleError(404, N_("There is no such account."))
     return row
 
 
@@ -89,7 +94,7 @@ async def accounts_page(request: Request, viewer: AdminDep, db: DbDep) -> Respon
     try:
         rows = await search_accounts(db, query)
     except ValueError as exc:
-        raise ConsoleError(400, str(exc)) from exc
+        raise ConsoleError(400, message_of(exc)) from exc
     notice = NOTICES.get(request.query_params.get("done", ""))
     context = {"q": query, "rows": rows, "notice": notice}
     return render(request, "admin_accounts.html", context, viewer=viewer)
@@ -133,7 +138,7 @@ async def suspend(
             now=utcnow(),
         )
     except (ValueError, PermissionError) as exc:
-        raise ConsoleError(400, str(exc)) from exc
+        raise ConsoleError(400, message_of(exc)) from exc
     await send(request, changed.outgoing, language=changed.account.language)
     done = "banned" if ban else "suspended"
     return redirect(request, f"/console/admin/accounts/{account_id}?done={done}")
@@ -159,7 +164,7 @@ async def restore(
             now=utcnow(),
         )
     except (ValueError, PermissionError) as exc:
-        raise ConsoleError(400, str(exc)) from exc
+        raise ConsoleError(400, message_of(exc)) from exc
     await send(request, changed.outgoing, language=changed.account.language)
     return redirect(request, f"/console/admin/accounts/{account_id}?done=restored")
 
@@ -200,9 +205,9 @@ async def cancel(
 async def _cancellable(db: DbDep, account_id: int, viewer: AdminDep) -> AccountRow:
     row = await _account_or_404(db, account_id)
     if row.account.status == "pending":
-        raise ConsoleError(404, "There is no such account.")
+        raise ConsoleError(404, N_("There is no such account."))
     if account_id == viewer.account.id:
-        raise ConsoleError(400, "An administrator cannot cancel their own account here.")
+        raise ConsoleError(400, N_("An administrator cannot cancel their own account here."))
     return row
 
 
@@ -225,10 +230,10 @@ async def notice(
     title = " ".join(form_text(form, "title", limit=MAX_TITLE).split())
     body = form_text(form, "body", limit=MAX_BODY)
     if not title or not body:
-        raise ConsoleError(400, "A notice needs a title and a text.")
+        raise ConsoleError(400, N_("A notice needs a title and a text."))
     account = await db.get(Account, account_id)
     if account is None:
-        raise ConsoleError(404, "There is no such account.")
+        raise ConsoleError(404, N_("There is no such account."))
     now = utcnow()
     await account_db.add_notification(
         db, account_id, kind="notice", subject=title, body=body, now=now
@@ -276,15 +281,15 @@ async def _deliver_notice(
 @router.get("/admin/audit")
 async def audit_page(request: Request, viewer: AdminDep, db: DbDep) -> Response:
     params = request.query_params
-    account_id = _int(params.get("account"), "account id")
-    before = _int(params.get("before"), "page marker")
+    account_id = _int(params.get("account"), N_("account id"))
+    before = _int(params.get("before"), N_("page marker"))
     action = params.get("action") or None
     try:
         page: AuditPage = await list_entries(
             db, account_id=account_id, action=action, before_id=before, limit=PAGE
         )
     except ValueError as exc:
-        raise ConsoleError(400, str(exc)) from exc
+        raise ConsoleError(400, message_of(exc)) from exc
     prefixes = sorted({a.split(".")[0] + "." for a in ACTIONS})
     context = {
         "page": page,

@@ -6,6 +6,7 @@ known and unknown identifiers, and wrong codes are "wrong or expired" whatever t
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from fastapi import Request
@@ -27,7 +28,9 @@ from humangate.accounts import (
     resend_sign_up_code,
     resend_step_up_code,
     sign_up,
+    update_profile,
 )
+from humangate.console._i18n import N_, Phrase, browser_language
 from humangate.console.web import (
     AccountsDep,
     CsrfForm,
@@ -49,11 +52,11 @@ from humangate.console.widget import check_widget
 
 MAX_IDENTIFIER = 320
 MAX_PASSWORD = 1024
-WIDGET_FAILED = "The human verification did not pass. Complete it and send the form again."
-WRONG_CODE = "The code is wrong or has expired. Check it, or ask for a new one."
-TERMS_NOT_ACCEPTED = "Accept the terms of service and the privacy policy to create an account."
-CODE_EXHAUSTED = "That code was entered wrongly too many times. Send a new code."
-LOGIN_EXPIRED = "This login has expired or was started in another browser. Log in again."
+WIDGET_FAILED = N_("The human verification did not pass. Complete it and send the form again.")
+WRONG_CODE = N_("The code is wrong or has expired. Check it, or ask for a new one.")
+TERMS_NOT_ACCEPTED = N_("Accept the terms of service and the privacy policy to create an account.")
+CODE_EXHAUSTED = N_("That code was entered wrongly too many times. Send a new code.")
+LOGIN_EXPIRED = N_("This login has expired or was started in another browser. Log in again.")
 
 
 def minutes(seconds: int) -> int:
@@ -61,19 +64,39 @@ def minutes(seconds: int) -> int:
 
 
 def locked_message(outcome: Locked) -> str:
-    return f"{outcome.message} (about {minutes(outcome.retry_after)} minutes)"
-
-
-def throttled_message(outcome: Throttled) -> str:
-    return (
-        "Too many codes were sent to this address or number. "
-        f"Ask again in about {minutes(outcome.retry_after)} minutes."
+    return Phrase(
+        "%(message)s (about %(minutes)s minutes)",
+        message=Phrase(outcome.message),
+        minutes=minutes(outcome.retry_after),
     )
 
 
+def throttled_message(outcome: Throttled) -> str:
+    return Phrase(
+        "Too many codes were sent to this address or number. "
+        "Ask again in about %(minutes)s minutes.",
+        minutes=minutes(outcome.retry_after),
+    )
+
+
+BLOCKED = {
+    "suspended": N_("This account is suspended."),
+    "banned": N_("This account is banned."),
+}
+
+
 def blocked_message(outcome: AccountBlocked) -> str:
-    reason = f" Reason given by the operator: {outcome.reason}" if outcome.reason else ""
-    return f"This account is {outcome.status}.{reason}"
+    known = BLOCKED.get(outcome.status)
+    status = (
+        Phrase(known) if known else Phrase("This account is %(status)s.", status=outcome.status)
+    )
+    if not outcome.reason:
+        return status
+    return Phrase(
+        "%(blocked)s Reason given by the operator: %(reason)s",
+        blocked=status,
+        reason=outcome.reason,
+    )
 
 
 def logged_in(request: Request, outcome: LoggedIn, next_path: str) -> Response:
@@ -118,7 +141,7 @@ async def signup_submit(
     identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
     password = str(form.get("password") or "")
     if len(password) > MAX_PASSWORD:
-        error = "The password is too long."
+        error = N_("The password is too long.")
         return _page(request, "signup.html", 400, identifier=identifier, error=error)
     terms_version: str = request.app.state.settings.terms_version
     if terms_version and form.get("accept_terms") != "on":
@@ -159,7 +182,26 @@ async def signup_confirm(
         return _page(request, "confirm.html", 400, identifier=identifier, error=str(exc))
     if isinstance(outcome, CodeRejected):
         return _page(request, "confirm.html", 400, identifier=identifier, error=WRONG_CODE)
+    outcome = await adopt_browser_language(request, db, accounts, outcome)
     return await enter_console(request, outcome, "/console")
+
+
+async def adopt_browser_language(
+    request: Request, db: DbDep, accounts: AccountsDep, outcome: LoggedIn
+) -> LoggedIn:
+    """A new account speaks the console language its browser asked for (else stays English)."""
+    language = browser_language(request.headers.get("accept-language"))
+    if language is None or language == outcome.account.language:
+        return outcome
+    account = await update_profile(
+        accounts,
+        db,
+        outcome.account.id,
+        language=language,
+        client=account_client(request),
+        now=utcnow(),
+    )
+    return dataclasses.replace(outcome, account=account)
 
 
 # --- password login and step-up ------------------------------------------------------------------
@@ -182,7 +224,7 @@ async def login_submit(
     password = str(form.get("password") or "")
     again: dict[str, Any] = {"identifier": identifier, "next": next_path}
     if len(password) > MAX_PASSWORD:
-        return _page(request, "login.html", 400, error="The password is too long.", **again)
+        return _page(request, "login.html", 400, error=N_("The password is too long."), **again)
     if not await check_widget(request, form):
         return _page(request, "login.html", 400, error=WIDGET_FAILED, **again)
     try:
@@ -204,9 +246,13 @@ async def login_submit(
 
 async def _step_up_page(request: Request, outcome: StepUpRequired, next_path: str) -> Response:
     await send(request, outcome.outgoing)
-    notice = "This device or network is new to your account: we sent a code to confirm it is you."
+    notice = N_(
+        "This device or network is new to your account: we sent a code to confirm it is you."
+    )
     if outcome.resend_after is not None:
-        notice = "This device or network is new to your account: enter the code we sent earlier."
+        notice = N_(
+            "This device or network is new to your account: enter the code we sent earlier."
+        )
     response = _page(
         request, "step_up.html", token=outcome.step_up_token, next=next_path, notice=notice
     )
@@ -310,8 +356,8 @@ async def logout(request: Request, form: CsrfForm, db: DbDep, accounts: Accounts
 # Each waiting page has a "Send a new code" form. A new code replaces the one sent before, and the
 # answer is the same whether or not an account is waiting: only the outbox differs.
 
-RESENT = "If {to} is waiting for a code, a new one is on its way. Only the newest code works."
-STEP_UP_RESENT = (
+RESENT = N_("If %(to)s is waiting for a code, a new one is on its way. Only the newest code works.")
+STEP_UP_RESENT = N_(
     "A new code is on its way to the address or number you logged in with. "
     "Only the newest code works."
 )
@@ -320,8 +366,17 @@ STEP_UP_RESENT = (
 def resend_wait_message(outcome: Throttled) -> str:
     """When a throttled resend may be asked for again, in seconds while that is under 2 minutes."""
     wait = outcome.retry_after
-    when = f"{wait} seconds" if wait < 120 else f"about {minutes(wait)} minutes"
-    return f"A code was sent to this address or number a moment ago. Ask again in {when}."
+    if wait < 120:
+        return Phrase(
+            "A code was sent to this address or number a moment ago. "
+            "Ask again in %(seconds)s seconds.",
+            seconds=wait,
+        )
+    return Phrase(
+        "A code was sent to this address or number a moment ago. "
+        "Ask again in about %(minutes)s minutes.",
+        minutes=minutes(wait),
+    )
 
 
 @router.post("/signup/resend")
@@ -341,7 +396,7 @@ async def signup_resend(
         error = resend_wait_message(outcome)
         return _page(request, "confirm.html", 429, identifier=identifier, error=error)
     await send(request, outcome.outgoing)
-    notice = RESENT.format(to=identifier)
+    notice = Phrase(RESENT, to=identifier)
     return _page(request, "confirm.html", identifier=identifier, notice=notice)
 
 
@@ -364,7 +419,7 @@ async def code_login_resend(
         error = resend_wait_message(outcome)
         return _page(request, "login_code_confirm.html", 429, error=error, **again)
     await send(request, outcome.outgoing)
-    notice = RESENT.format(to=identifier)
+    notice = Phrase(RESENT, to=identifier)
     return _page(request, "login_code_confirm.html", notice=notice, **again)
 
 

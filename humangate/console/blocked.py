@@ -25,6 +25,7 @@ from humangate.accounts import (
     request_blocked_code,
 )
 from humangate.accounts.blocked import ACCESS_TTL, BAN_HOLD
+from humangate.console._i18n import N_
 from humangate.console.auth import MAX_IDENTIFIER, WIDGET_FAILED, WRONG_CODE, throttled_message
 from humangate.console.web import (
     AccountsDep,
@@ -44,9 +45,11 @@ from humangate.console.widget import check_widget
 
 COOKIE = "hg_blocked"
 PATH = "/console/blocked"
-SENT = "If this address or number belongs to a suspended or banned account, a code is on its way."
-GONE = "This access has ended or expired. Ask for a new code to continue."
-NOT_CONFIRMED = "Tick the box to confirm that the account should be cancelled for good."
+SENT = N_(
+    "If this address or number belongs to a suspended or banned account, a code is on its way."
+)
+GONE = N_("This access has ended or expired. Ask for a new code to continue.")
+NOT_CONFIRMED = N_("Tick the box to confirm that the account should be cancelled for good.")
 
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:

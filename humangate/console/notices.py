@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.accounts import audit, list_entries
 from humangate.accounts._views import contacts
+from humangate.console._i18n import N_, Phrase, message_of
 from humangate.console.web import (
     AdminDep,
     CsrfForm,
@@ -49,14 +50,14 @@ from humangate.netaddr import ip_prefix
 
 log = logging.getLogger(__name__)
 
-add_nav("Notices", "/console/admin/notices", admin=True, order=65)
+add_nav(N_("Notices"), "/console/admin/notices", admin=True, order=65)
 
 MAX_TITLE = 200
 MAX_BODY = 5000
 BATCH = 1000
 PAUSE = 0.5
 BLOCKED = ("suspended", "banned")
-SENDING = "The notice is in every inbox; its e-mails and text messages are on their way."
+SENDING = N_("The notice is in every inbox; its e-mails and text messages are on their way.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +94,10 @@ def check_notice(title: str, body: str) -> tuple[str, str]:
     title = " ".join((title or "").split())
     body = (body or "").strip()
     if not title or not body:
-        raise ValueError("A notice needs a title and a text.")
+        raise ValueError(N_("A notice needs a title and a text."))
     if len(title) > MAX_TITLE or len(body) > MAX_BODY:
-        raise ValueError(
-            f"A notice has a title of {MAX_TITLE} and a text of {MAX_BODY} characters at most."
-        )
+        message = N_("A notice has a title of %(title)s and a text of %(body)s characters at most.")
+        raise ValueError(Phrase(message, title=MAX_TITLE, body=MAX_BODY))
     return title, body
 
 
@@ -315,7 +315,7 @@ async def notices_send(request: Request, viewer: AdminDep, db: DbDep, form: Csrf
             now=utcnow(),
         )
     except ValueError as exc:
-        form_values = {"title": title, "body": body, "error": str(exc)}
+        form_values = {"title": title, "body": body, "error": message_of(exc)}
         context = {**form_values, **await _history(db)}
         return render(request, "admin_notices.html", context, viewer=viewer, status=400)
     schedule_delivery(request.app, broadcast)

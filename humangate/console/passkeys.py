@@ -26,6 +26,7 @@ from humangate.accounts.passkeys import (
     log_in_with_passkey,
     remove_passkey,
 )
+from humangate.console._i18n import N_, translate
 from humangate.console.auth import blocked_message
 from humangate.console.web import (
     AccountsDep,
@@ -36,6 +37,7 @@ from humangate.console.web import (
     add_nav,
     finish,
     form_text,
+    page_language,
     redirect,
     render,
     router,
@@ -47,14 +49,14 @@ from humangate.console.web import (
 )
 from humangate.netaddr import ip_prefix
 
-add_nav("Passkeys", "/console/passkeys", order=83)
+add_nav(N_("Passkeys"), "/console/passkeys", order=83)
 
 # Login options are cheap to ask for but each holds a challenge in the store for minutes.
 LOGIN_OPTIONS_PER_MINUTE = 30
 _MINUTE = timedelta(minutes=1)
 NOTICES = {
-    "added": "The passkey was added. You can now log in with it on this device.",
-    "removed": "The passkey was removed. It no longer opens your account.",
+    "added": N_("The passkey was added. You can now log in with it on this device."),
+    "removed": N_("The passkey was removed. It no longer opens your account."),
 }
 
 
@@ -75,7 +77,9 @@ def _json(request: Request, body: object, status: int = 200) -> JSONResponse:
 
 
 def _refused(request: Request, code: str, message: str, status: int = 400) -> JSONResponse:
-    return _json(request, {"error": code, "message": message}, status)
+    """A JSON refusal for passkeys.js, its sentence in the page's language."""
+    text = translate(message, page_language(request))
+    return _json(request, {"error": code, "message": text}, status)
 
 
 def _options(request: Request, options_json: str) -> Response:
@@ -162,7 +166,7 @@ async def delete_passkey(
             "fresh": False,
             "limit": request.app.state.accounts.policy.max_passkeys,
             "max_name": MAX_NAME,
-            "error": "There is no such passkey in your account.",
+            "error": N_("There is no such passkey in your account."),
         }
         return render(request, "passkeys.html", context, viewer=viewer, status=404)
     return redirect(request, "/console/passkeys?done=removed")
@@ -180,7 +184,7 @@ async def login_options(request: Request, accounts: AccountsDep, form: CsrfForm)
         response = _refused(
             request,
             "rate-limited",
-            "Too many passkey prompts from your network; wait a minute.",
+            N_("Too many passkey prompts from your network; wait a minute."),
             429,
         )
         response.headers["Retry-After"] = str(retry)

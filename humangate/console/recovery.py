@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from humangate.accounts import CodeRejected, Locked, Throttled
 from humangate.accounts.recovery import request_password_reset, reset_password
+from humangate.console._i18n import N_
 from humangate.console.auth import (
     MAX_IDENTIFIER,
     MAX_PASSWORD,
@@ -78,7 +79,9 @@ async def reset_confirm(
     password = str(form.get("password") or "")
     again: dict[str, Any] = {"identifier": identifier}
     if len(password) > MAX_PASSWORD:
-        return _page(request, "reset_confirm.html", 400, error="The password is too long.", **again)
+        return _page(
+            request, "reset_confirm.html", 400, error=N_("The password is too long."), **again
+        )
     try:
         outcome = await reset_password(
             accounts, db, identifier, code, password, client=account_client(request), now=utcnow()

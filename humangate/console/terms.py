@@ -7,6 +7,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from humangate.accounts.profile import accept_terms
+from humangate.console._i18n import N_
 from humangate.console.web import (
     AccountsDep,
     CsrfForm,
@@ -49,7 +50,7 @@ async def terms_accept(
         context = {
             **terms_context(request),
             "next": next_path,
-            "error": "Tick the box to accept the terms, or log out.",
+            "error": N_("Tick the box to accept the terms, or log out."),
         }
         return render(request, "terms.html", context, viewer=viewer, status=400)
     await accept_terms(

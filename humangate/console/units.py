@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from humangate.accounts.audit import AuditAction
 from humangate.console._audit import changed_fields, record_unit_action
+from humangate.console._i18n import N_, Phrase, message_of
 from humangate.console.web import (
     ConsoleError,
     CsrfForm,
@@ -56,22 +57,29 @@ from humangate.units import (
 
 log = logging.getLogger(__name__)
 
-add_nav("Units", "/console/units", order=10)
+add_nav(N_("Units"), "/console/units", order=10)
 
+# The modes by name, as the page shows them (the catalogue translates them).
+MODE_LABELS = {
+    "managed": N_("managed"),
+    "interactive": N_("interactive"),
+    "invisible": N_("invisible"),
+    "score": N_("score"),
+}
 MODE_HELP = {
-    "managed": "a proof of work, and a visual challenge only when the risk score asks for one",
-    "interactive": "always a visual challenge",
-    "invisible": "a proof of work only; nothing to click",
-    "score": "no challenge; siteverify returns a risk score for your server to judge",
+    "managed": N_("a proof of work, and a visual challenge only when the risk score asks for one"),
+    "interactive": N_("always a visual challenge"),
+    "invisible": N_("a proof of work only; nothing to click"),
+    "score": N_("no challenge; siteverify returns a risk score for your server to judge"),
 }
 KIND_LABELS = {
-    "slide": "Slide a piece into place",
-    "rotate": "Turn an image upright",
-    "click": "Click the named icons",
-    "text": "Type distorted characters",
+    "slide": N_("Slide a piece into place"),
+    "rotate": N_("Turn an image upright"),
+    "click": N_("Click the named icons"),
+    "text": N_("Type distorted characters"),
     # Not chosen on the form, but counted in the statistics.
-    "pow": "Proof of work",
-    "audio": "Audio (the accessible alternative)",
+    "pow": N_("Proof of work"),
+    "audio": N_("Audio (the accessible alternative)"),
 }
 # Each declared crawler by the name its User-Agent gives, such as "Googlebot".
 CRAWLER_LABELS = {name: crawler.ua_tokens[0] for name, crawler in CRAWLERS.items()}
@@ -116,15 +124,17 @@ def read_unit_form(values: dict[str, Any]) -> UnitForm:
     try:
         difficulty = int(values["difficulty"])
     except ValueError:
-        message = f"The difficulty must be a whole number from 0 to {MAX_DIFFICULTY}."
+        message = Phrase(
+            "The difficulty must be a whole number from 0 to %(max)s.", max=MAX_DIFFICULTY
+        )
         raise ValueError(message) from None
     threshold: float | None = None
     if values["threshold"]:
         try:
             threshold = check_threshold(float(values["threshold"]))
         except ValueError:
-            message = "The threshold must be a number between 0 and 1, or empty."
-            raise ValueError(message) from None
+            threshold_error = N_("The threshold must be a number between 0 and 1, or empty.")
+            raise ValueError(threshold_error) from None
     return UnitForm(
         name=check_name(values["name"]),
         domains=check_domains([d for d in re.split(r"[\s,]+", values["domains"]) if d]),
@@ -133,8 +143,8 @@ def read_unit_form(values: dict[str, Any]) -> UnitForm:
         difficulty=check_difficulty(difficulty),
         threshold=threshold,
         pow_difficulty=read_pow_difficulty(values["pow_difficulty"]),
-        allow_networks=read_networks(values["allow_networks"], "allow list"),
-        deny_networks=read_networks(values["deny_networks"], "deny list"),
+        allow_networks=read_networks(values["allow_networks"], N_("allow list")),
+        deny_networks=read_networks(values["deny_networks"], N_("deny list")),
         good_bots=read_good_bots(values["good_bots"]),
     )
 
@@ -146,8 +156,9 @@ def read_pow_difficulty(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        message = (
-            f"The proof-of-work difficulty must be a whole number from 1 to {MAX_POW_DIFFICULTY}."
+        message = Phrase(
+            "The proof-of-work difficulty must be a whole number from 1 to %(max)s.",
+            max=MAX_POW_DIFFICULTY,
         )
         raise ValueError(message) from None
     return check_pow_difficulty(value)
@@ -158,7 +169,8 @@ def read_networks(text: str, name: str) -> tuple[str, ...]:
     try:
         return tuple(str(network) for network in parse_networks(text))
     except ValueError as exc:
-        raise ValueError(f"The {name}: {exc}") from None
+        message = Phrase("The %(name)s: %(error)s", name=Phrase(name), error=str(exc))
+        raise ValueError(message) from None
 
 
 def read_good_bots(names: list[str]) -> tuple[str, ...]:
@@ -166,7 +178,8 @@ def read_good_bots(names: list[str]) -> tuple[str, ...]:
     unknown = sorted(set(names) - set(CRAWLERS))
     if unknown:
         known = ", ".join(CRAWLERS)
-        raise ValueError(f"{unknown[0][:40]!r} is not a known crawler; choose from {known}.")
+        message = N_("%(value)s is not a known crawler; choose from %(known)s.")
+        raise ValueError(Phrase(message, value=repr(unknown[0][:40]), known=known))
     return tuple(sorted(set(names)))
 
 
@@ -227,6 +240,7 @@ def _form_page(
         "error": error or None,
         "modes": MODES,
         "mode_help": MODE_HELP,
+        "mode_labels": MODE_LABELS,
         "kinds": VISUAL_KINDS,
         "kind_labels": KIND_LABELS,
         "max_difficulty": MAX_DIFFICULTY,
@@ -241,14 +255,16 @@ def _form_page(
 async def _owned(db: DbDep, sitekey: str, account_id: int) -> UnitView:
     unit = await unit_db.get_unit_by_sitekey(db, sitekey, owner=account_id)
     if unit is None:
-        raise ConsoleError(404, "There is no such verification unit in your account.")
+        raise ConsoleError(404, N_("There is no such verification unit in your account."))
     return unit
 
 
 @router.get("/units")
 async def units_page(request: Request, viewer: ViewerDep, db: DbDep) -> Response:
     units = await unit_db.list_units(db, owner=viewer.account.id)
-    return render(request, "units.html", {"units": units}, viewer=viewer)
+    return render(
+        request, "units.html", {"units": units, "mode_labels": MODE_LABELS}, viewer=viewer
+    )
 
 
 @router.get("/units/new")
@@ -274,7 +290,7 @@ async def create_unit(request: Request, viewer: ViewerDep, db: DbDep, form: Csrf
     try:
         fields = read_unit_form(values)
     except ValueError as exc:
-        return _form_page(request, viewer, values, unit=None, error=str(exc))
+        return _form_page(request, viewer, values, unit=None, error=message_of(exc))
     created = await unit_db.create_unit(
         db,
         name=fields.name,
@@ -303,6 +319,7 @@ async def unit_page(request: Request, sitekey: str, viewer: ViewerDep, db: DbDep
         "snippet": embed_snippet(unit.sitekey, base),
         "siteverify": siteverify_example(base),
         "mode_help": MODE_HELP,
+        "mode_labels": MODE_LABELS,
         "kind_labels": KIND_LABELS,
         "crawlers": CRAWLER_LABELS,
     }
@@ -324,7 +341,7 @@ async def edit_unit(
     try:
         fields = read_unit_form(values)
     except ValueError as exc:
-        return _form_page(request, viewer, values, unit=unit, error=str(exc))
+        return _form_page(request, viewer, values, unit=unit, error=message_of(exc))
     changes = unit_db.UnitChanges(
         name=fields.name,
         domains=fields.domains,
@@ -355,7 +372,7 @@ async def rotate_secret(
         db, unit.sitekey, grace=timedelta(hours=hours), owner=viewer.account.id
     )
     if secret is None:
-        raise ConsoleError(404, "There is no such verification unit in your account.")
+        raise ConsoleError(404, N_("There is no such verification unit in your account."))
     details = {"name": unit.name, "grace_hours": hours}
     await record_unit_action(request, db, viewer, "unit.secret_rotated", unit.sitekey, details)
     until = utcnow() + timedelta(hours=hours) if hours else None
@@ -385,7 +402,7 @@ async def enable_unit(
     request: Request, sitekey: str, viewer: ViewerDep, db: DbDep, form: CsrfForm
 ) -> Response:
     if viewer.account.status != "active":
-        raise ConsoleError(403, "Units stay disabled while the account is suspended.")
+        raise ConsoleError(403, N_("Units stay disabled while the account is suspended."))
     return await _set_disabled(request, sitekey, viewer, db, disabled=False)
 
 
@@ -446,7 +463,7 @@ async def delete_unit(
 ) -> Response:
     unit = await _owned(db, sitekey, viewer.account.id)
     if form_text(form, "confirm", limit=200) != unit.sitekey:
-        error = "Type the unit's site key to confirm; the unit was not deleted."
+        error = N_("Type the unit's site key to confirm; the unit was not deleted.")
         context = {"unit": unit, "error": error}
         return render(request, "unit_delete.html", context, viewer=viewer, status=400)
     await unit_db.delete_unit(db, unit.sitekey, owner=viewer.account.id)

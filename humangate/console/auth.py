@@ -11,9 +11,12 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
 
 from humangate.accounts import (
     AccountBlocked,
+    AccountContext,
     CodeRejected,
     Locked,
     LoggedIn,
@@ -300,20 +303,32 @@ async def code_login_page(request: Request, viewer: OptionalViewerDep) -> Respon
 async def code_login_request(
     request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
+    return await _send_login_code(request, form, db, accounts, resend=False)
+
+
+async def _send_login_code(
+    request: Request, form: FormData, db: AsyncSession, accounts: AccountContext, *, resend: bool
+) -> Response:
+    """Ask for a login code, first from the login-code page, or again from the page that waits
+    for it (asking again is resending: the new code replaces the earlier one). A refusal shows
+    the page the visitor came from."""
     identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
     again: dict[str, Any] = {"identifier": identifier, "next": safe_next(form.get("next"))}
+    came_from = "login_code_confirm.html" if resend else "login_code.html"
     if not await check_widget(request, form):
-        return _page(request, "login_code.html", 400, error=WIDGET_FAILED, **again)
+        return _page(request, came_from, 400, error=WIDGET_FAILED, **again)
     try:
         outcome = await request_login_code(
             accounts, db, identifier, client=account_client(request), now=utcnow()
         )
     except ValueError as exc:
-        return _page(request, "login_code.html", 400, error=str(exc), **again)
+        return _page(request, came_from, 400, error=str(exc), **again)
     if isinstance(outcome, Throttled):
-        return _page(request, "login_code.html", 429, error=throttled_message(outcome), **again)
+        wait = resend_wait_message(outcome) if resend else throttled_message(outcome)
+        return _page(request, came_from, 429, error=wait, **again)
     await send(request, outcome.outgoing)
-    return _page(request, "login_code_confirm.html", notice=outcome.message, **again)
+    notice = Phrase(RESENT, to=identifier) if resend else outcome.message
+    return _page(request, "login_code_confirm.html", notice=notice, **again)
 
 
 @router.post("/login/code/confirm")
@@ -404,23 +419,7 @@ async def signup_resend(
 async def code_login_resend(
     request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
-    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
-    again: dict[str, Any] = {"identifier": identifier, "next": safe_next(form.get("next"))}
-    if not await check_widget(request, form):
-        return _page(request, "login_code_confirm.html", 400, error=WIDGET_FAILED, **again)
-    try:
-        # Asking again is resending: the new code replaces the earlier one.
-        outcome = await request_login_code(
-            accounts, db, identifier, client=account_client(request), now=utcnow()
-        )
-    except ValueError as exc:
-        return _page(request, "login_code_confirm.html", 400, error=str(exc), **again)
-    if isinstance(outcome, Throttled):
-        error = resend_wait_message(outcome)
-        return _page(request, "login_code_confirm.html", 429, error=error, **again)
-    await send(request, outcome.outgoing)
-    notice = Phrase(RESENT, to=identifier)
-    return _page(request, "login_code_confirm.html", notice=notice, **again)
+    return await _send_login_code(request, form, db, accounts, resend=True)
 
 
 @router.post("/login/step-up/resend")

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from humangate.api.deps import DemoUnit
 from humangate.db import units as unit_db
 from humangate.units import DEFAULT_POW_DIFFICULTY
 
 DEMO_DOMAINS = ["localhost", "127.0.0.1"]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUnit:
+    """The demo unit's keys; only present while the demo is enabled."""
+
+    sitekey: str
+    secret: str
 
 
 async def ensure_demo_unit(sessions: async_sessionmaker[AsyncSession], data_dir: Path) -> DemoUnit:

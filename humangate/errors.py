@@ -1,4 +1,9 @@
-"""One exception tree for faults. Expected outcomes (a wrong answer, a spent token) are values."""
+"""One exception tree. Expected outcomes (a wrong answer, a spent token) are values, not errors.
+
+Refusals carry an error code and one sentence for the requester, never an HTTP status: the one
+place that maps them to HTTP, as JSON for the API and as a page for the console, is
+`humangate/http_errors.py`.
+"""
 
 from __future__ import annotations
 
@@ -13,3 +18,80 @@ class ConfigError(HumanGateError):
 
 class StorageError(HumanGateError):
     """The hot-state store or the database failed."""
+
+
+class Refusal(HumanGateError):
+    """A request refused, with an error code and one sentence the requester may read."""
+
+    code = "refused"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(Refusal, ValueError):
+    """The input is malformed or outside what is allowed; nothing was changed."""
+
+    code = "bad-request"
+
+
+class BadSiteverify(InvalidInput):
+    """The request could not be read as siteverify fields."""
+
+    def __init__(self, message: str = "The request is not valid siteverify fields.") -> None:
+        super().__init__(message)
+
+
+class NotFound(Refusal):
+    """What the request names does not exist, or is not the requester's to see."""
+
+    code = "not-found"
+
+
+class AccessDenied(Refusal):
+    """The requester may not do this (a network, an origin, a key or a role says no)."""
+
+    code = "access-denied"
+
+
+class Expired(Refusal):
+    """What the request names expired or was already used."""
+
+    code = "expired-or-used"
+
+
+class RateLimited(Refusal):
+    """Too many requests from one source in a window; `retry_after` seconds, when known."""
+
+    code = "rate-limited"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class LockedOut(RateLimited):
+    """Too many failures from one source: refused until the window passes."""
+
+    code = "locked-out"
+
+
+class LoginRequired(HumanGateError):
+    """No valid console session: log in, then come back to `next_path`."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class TermsRequired(HumanGateError):
+    """The owner has not accepted the operator's current terms: show them, then `next_path`."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path

@@ -13,14 +13,6 @@ from humangate.units import origin_hostname
 from humangate.verification import Verifier
 
 
-@dataclass(frozen=True, slots=True)
-class DemoUnit:
-    """The demo unit's keys; only present while the demo is enabled."""
-
-    sitekey: str
-    secret: str
-
-
 def get_verifier(request: Request) -> Verifier:
     return request.app.state.verifier  # type: ignore[no-any-return]
 

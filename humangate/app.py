@@ -15,7 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from humangate import __version__
 from humangate.api import challenges, feedback, privacy, reference, site, siteverify
-from humangate.api.errors import install_error_handlers
+from humangate.api.errors import install_legacy_error_handlers
 from humangate.api.limits import BodyLimit
 from humangate.config import Settings, load_settings
 from humangate.console import install as install_console
@@ -23,6 +23,7 @@ from humangate.console.housekeeping import HousekeepingJob, retention_from_setti
 from humangate.console.notices import drain as drain_notices
 from humangate.console.widget import ensure_console_unit
 from humangate.demo import ensure_demo_unit
+from humangate.http_errors import install_error_handlers
 from humangate.privacy.retention import RetentionJob
 from humangate.services import Services, attach_services, open_services
 
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    install_legacy_error_handlers(app)
     app.include_router(challenges.router)
     app.include_router(siteverify.router)
     app.include_router(feedback.router)
@@ -139,3 +141,9 @@ def _attach_legacy_state(app: FastAPI, services: Services) -> None:
     state.message_templates = services.message_templates
     state.console_unit = services.console_unit
     state.demo = services.demo
+
+
+def create_worker_app() -> FastAPI:
+    """The factory each uvicorn worker calls: the parent process has already migrated the
+    database and created the demo unit (humangate serve), so no worker races to do it."""
+    return create_app(load_settings().model_copy(update={"auto_migrate": False}))

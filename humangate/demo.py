@@ -9,7 +9,8 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.db import units as unit_db
-from humangate.units import DEFAULT_POW_DIFFICULTY
+from humangate.units import parse_unit_input
+from humangate.units.service import create_unit
 
 DEMO_DOMAINS = ["localhost", "127.0.0.1"]
 
@@ -31,13 +32,8 @@ async def ensure_demo_unit(sessions: async_sessionmaker[AsyncSession], data_dir:
             unit = await unit_db.find_unit_by_secret(session, keys["secret"])
             if unit is not None and unit.sitekey == keys["sitekey"]:
                 return DemoUnit(sitekey=keys["sitekey"], secret=keys["secret"])
-        created = await unit_db.create_unit(
-            session,
-            name="Demo",
-            domains=DEMO_DOMAINS,
-            mode="interactive",
-            pow_difficulty=DEFAULT_POW_DIFFICULTY,
-        )
+        settings = parse_unit_input(name="Demo", domains=DEMO_DOMAINS, mode="interactive")
+        created = await create_unit(session, settings)
     data_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"sitekey": created.unit.sitekey, "secret": created.secret}))
     path.chmod(0o600)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +12,23 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.db.models import Unit, UnitSecret
-from humangate.units import DEFAULT_DIFFICULTY, DEFAULT_KINDS, Mode, UnitView
+from humangate.units import DEFAULT_DIFFICULTY, DEFAULT_KINDS, Mode, UnitChanges, UnitView
+
+__all__ = [
+    "CreatedUnit",
+    "UnitChanges",  # defined with the parser that makes it, humangate.units
+    "create_unit",
+    "delete_unit",
+    "digest_secret",
+    "find_unit_by_secret",
+    "get_unit_by_sitekey",
+    "list_units",
+    "new_secret",
+    "new_sitekey",
+    "rotate_secret",
+    "to_view",
+    "update_unit",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +76,15 @@ async def create_unit(
     session: AsyncSession,
     *,
     name: str,
-    domains: list[str],
+    domains: Sequence[str],
     mode: Mode,
     pow_difficulty: int,
     kinds: tuple[str, ...] = DEFAULT_KINDS,
     difficulty: int = DEFAULT_DIFFICULTY,
+    score_threshold: float | None = None,
+    allow_networks: Sequence[str] = (),
+    deny_networks: Sequence[str] = (),
+    good_bots: Sequence[str] = (),
     sitekey: str | None = None,
     secret: str | None = None,
     account_id: int | None = None,
@@ -71,6 +92,7 @@ async def create_unit(
     """Create a unit with a fresh site key and secret (both may be given, for the demo unit).
 
     `account_id` is the console account that owns it; None for the CLI's and the demo's units.
+    The values are stored as given: check them first (humangate.units.parse_unit_input).
     """
     now = datetime.now(UTC)
     secret = secret or new_secret()
@@ -83,9 +105,10 @@ async def create_unit(
         kinds=list(kinds),
         difficulty=difficulty,
         disabled=False,
-        allow_networks=[],
-        deny_networks=[],
-        good_bots=[],
+        score_threshold=score_threshold,
+        allow_networks=list(allow_networks),
+        deny_networks=list(deny_networks),
+        good_bots=list(good_bots),
         device_salt=secrets.token_hex(16),
         created_at=now,
         account_id=account_id,
@@ -129,25 +152,6 @@ async def delete_unit(session: AsyncSession, sitekey: str, *, owner: int | None 
     return True
 
 
-@dataclass(frozen=True, slots=True)
-class UnitChanges:
-    """Fields to change on a unit; None leaves a field as it is."""
-
-    name: str | None = None
-    domains: list[str] | None = None
-    mode: Mode | None = None
-    kinds: tuple[str, ...] | None = None
-    difficulty: int | None = None
-    pow_difficulty: int | None = None
-    disabled: bool | None = None
-    score_threshold: float | None = None
-    allow_networks: tuple[str, ...] | None = None
-    deny_networks: tuple[str, ...] | None = None
-    good_bots: tuple[str, ...] | None = None
-    # None cannot both mean "leave it" and "the model's default", so clearing is explicit.
-    clear_threshold: bool = False
-
-
 async def update_unit(
     session: AsyncSession, sitekey: str, changes: UnitChanges, *, owner: int | None = None
 ) -> UnitView | None:
@@ -158,7 +162,7 @@ async def update_unit(
     for field in UnitChanges.__dataclass_fields__:
         value = getattr(changes, field)
         if value is not None and field != "clear_threshold":
-            setattr(unit, field, list(value) if isinstance(value, tuple) else value)
+            setattr(unit, field, list(value) if isinstance(value, (tuple, list)) else value)
     if changes.clear_threshold:
         unit.score_threshold = None
     await session.commit()

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.accounts import AccountView
 from humangate.accounts._views import account_view
 from humangate.console._i18n import Phrase
-from humangate.db.models import Account, Unit
+from humangate.db import account_search
+from humangate.db import accounts as account_db
 
 MAX_QUERY = 254
 
@@ -25,10 +25,6 @@ class AccountRow:
 
     account: AccountView
     units: int
-
-
-def _escape(fragment: str) -> str:
-    return fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def search_accounts(
@@ -43,25 +39,14 @@ async def search_accounts(
     text = query.strip().lower()
     if len(text) > MAX_QUERY:
         raise ValueError(Phrase("A search has at most %(max)s characters.", max=MAX_QUERY))
-    units = select(func.count(Unit.id)).where(Unit.account_id == Account.id).scalar_subquery()
-    statement = select(Account, units).order_by(Account.id.desc()).limit(limit)
-    if text:
-        pattern = f"%{_escape(text)}%"
-        phone = "".join(ch for ch in text if ch.isdigit() or ch == "+")
-        conditions: list[ColumnElement[bool]] = [Account.email_key.like(pattern, escape="\\")]
-        if phone:
-            conditions.append(Account.phone.like(f"%{_escape(phone)}%", escape="\\"))
-        if text.isdigit() and len(text) <= 12:
-            conditions.append(Account.id == int(text))
-        statement = statement.where(or_(*conditions))
-    rows = await session.execute(statement)
-    return [AccountRow(account_view(account), int(count)) for account, count in rows.all()]
+    rows = await account_search.search_accounts(session, text, limit=limit)
+    return [AccountRow(account_view(account), units) for account, units in rows]
 
 
 async def get_account(session: AsyncSession, account_id: int) -> AccountRow | None:
     """One account and its unit count; None if there is no such account."""
-    account = await session.get(Account, account_id)
+    account = await account_db.get_account(session, account_id)
     if account is None:
         return None
-    count = await session.scalar(select(func.count(Unit.id)).where(Unit.account_id == account_id))
-    return AccountRow(account_view(account), int(count or 0))
+    units = await account_search.count_account_units(session, account_id)
+    return AccountRow(account_view(account), units)

@@ -25,6 +25,7 @@ from humangate.messaging import (
     normalize_locale,
 )
 from humangate.messaging.templates import CodePurpose
+from humangate.services import get_services
 
 log = logging.getLogger(__name__)
 
@@ -170,14 +171,26 @@ async def deliver(
     for message in outgoing:
         rendered = render_outgoing(templates, message, message.language or locale or "")
         try:
-            if message.kind == "email":
-                await channels.mailer.send(rendered.email(message.to))
-            else:
-                await channels.sms.send(rendered.sms_message(message.to))
+            await send_rendered(channels, rendered, kind=message.kind, to=message.to)
         except (DeliveryError, ValueError) as exc:
             ok = False
             log.warning("The %s %r was not delivered: %s", message.kind, message.template, exc)
     return ok
+
+
+async def send_rendered(
+    channels: Channels, rendered: RenderedMessage, *, kind: str, to: str
+) -> None:
+    """Send one rendered message: by e-mail if `kind` is "email", else by SMS.
+
+    Raises:
+        DeliveryError: the mail relay or SMS gateway refused or failed.
+        ValueError: `to` is no address or number the channel can send to.
+    """
+    if kind == "email":
+        await channels.mailer.send(rendered.email(to))
+    else:
+        await channels.sms.send(rendered.sms_message(to))
 
 
 async def send(
@@ -189,6 +202,6 @@ async def send(
     are logged and never shown differently to the visitor, so that delivery says nothing about
     whether an account exists.
     """
-    state = request.app.state
+    services = get_services(request)
     locale = language or request.headers.get("accept-language", "")[:35].split(",")[0]
-    return await deliver(state.message_templates, state.channels, outgoing, locale)
+    return await deliver(services.message_templates, services.channels, outgoing, locale)

@@ -40,7 +40,6 @@ from humangate.console.auth import (
 )
 from humangate.console.web import (
     AccountsDep,
-    ConsoleError,
     CsrfForm,
     DbDep,
     Viewer,
@@ -56,6 +55,7 @@ from humangate.console.web import (
     send,
     utcnow,
 )
+from humangate.errors import InvalidInput, NotFound
 
 LANGUAGES = (("en", "English"), ("zh-CN", "简体中文"))
 
@@ -215,7 +215,7 @@ async def inbox_read(request: Request, viewer: ViewerDep, form: CsrfForm, db: Db
     ids: list[int] | None = None
     if raw is not None:
         if not isinstance(raw, str) or not raw.isdigit() or len(raw) > 18:
-            raise ConsoleError(400, N_("That is not a message of your inbox."))
+            raise InvalidInput(N_("That is not a message of your inbox."))
         ids = [int(raw)]
     await mark_read(db, viewer.account.id, ids, now=utcnow())
     return redirect(request, "/console/inbox")
@@ -255,13 +255,13 @@ async def sessions_revoke(
 ) -> Response:
     raw = form_text(form, "id", limit=18)
     if not raw.isdigit() or int(raw) == viewer.session_id:
-        raise ConsoleError(400, N_("Choose another of your sessions (log out to end this one)."))
+        raise InvalidInput(N_("Choose another of your sessions (log out to end this one)."))
     client = account_client(request)
     gone = await revoke_session(
         accounts, db, viewer.account.id, int(raw), ip=client.ip, now=utcnow()
     )
     if not gone:
-        raise ConsoleError(404, N_("That session has already ended."))
+        raise NotFound(N_("That session has already ended."))
     return await _sessions(request, viewer, db, notice=N_("The session was logged out."))
 
 

@@ -25,10 +25,10 @@ from humangate.accounts.audit import ACTIONS
 from humangate.accounts.identifiers import Identifier
 from humangate.console._directory import AccountRow, get_account, search_accounts
 from humangate.console._i18n import N_, Phrase, message_of
+from humangate.console._messages import send_rendered
 from humangate.console.web import (
     AccountsDep,
     AdminDep,
-    ConsoleError,
     CsrfForm,
     DbDep,
     account_client,
@@ -41,9 +41,10 @@ from humangate.console.web import (
     utcnow,
 )
 from humangate.db import accounts as account_db
-from humangate.db.models import Account
-from humangate.messaging import Channels, DeliveryError, MessageTemplates
+from humangate.errors import InvalidInput, NotFound
+from humangate.messaging import DeliveryError
 from humangate.netaddr import ip_prefix
+from humangate.services import Services, ServicesDep
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +73,14 @@ def _int(value: str | None, name: str) -> int | None:
     if value is None or value == "":
         return None
     if not value.isdigit() or len(value) > 12:
-        raise ConsoleError(400, Phrase("The %(name)s must be a whole number.", name=Phrase(name)))
+        raise InvalidInput(Phrase("The %(name)s must be a whole number.", name=Phrase(name)))
     return int(value)
 
 
 async def _account_or_404(db: DbDep, account_id: int) -> AccountRow:
     row = await get_account(db, account_id)
     if row is None:
-        raise ConsoleError(404, N_("There is no such account."))
+        raise NotFound(N_("There is no such account."))
     return row
 
 
@@ -94,7 +95,7 @@ async def accounts_page(request: Request, viewer: AdminDep, db: DbDep) -> Respon
     try:
         rows = await search_accounts(db, query)
     except ValueError as exc:
-        raise ConsoleError(400, message_of(exc)) from exc
+        raise InvalidInput(message_of(exc)) from exc
     notice = NOTICES.get(request.query_params.get("done", ""))
     context = {"q": query, "rows": rows, "notice": notice}
     return render(request, "admin_accounts.html", context, viewer=viewer)
@@ -138,7 +139,7 @@ async def suspend(
             now=utcnow(),
         )
     except (ValueError, PermissionError) as exc:
-        raise ConsoleError(400, message_of(exc)) from exc
+        raise InvalidInput(message_of(exc)) from exc
     await send(request, changed.outgoing, language=changed.account.language)
     done = "banned" if ban else "suspended"
     return redirect(request, f"/console/admin/accounts/{account_id}?done={done}")
@@ -164,7 +165,7 @@ async def restore(
             now=utcnow(),
         )
     except (ValueError, PermissionError) as exc:
-        raise ConsoleError(400, message_of(exc)) from exc
+        raise InvalidInput(message_of(exc)) from exc
     await send(request, changed.outgoing, language=changed.account.language)
     return redirect(request, f"/console/admin/accounts/{account_id}?done=restored")
 
@@ -205,9 +206,9 @@ async def cancel(
 async def _cancellable(db: DbDep, account_id: int, viewer: AdminDep) -> AccountRow:
     row = await _account_or_404(db, account_id)
     if row.account.status == "pending":
-        raise ConsoleError(404, N_("There is no such account."))
+        raise NotFound(N_("There is no such account."))
     if account_id == viewer.account.id:
-        raise ConsoleError(400, N_("An administrator cannot cancel their own account here."))
+        raise InvalidInput(N_("An administrator cannot cancel their own account here."))
     return row
 
 
@@ -225,15 +226,20 @@ def _confirms(region: str, row: AccountRow, typed: str) -> bool:
 
 @router.post("/admin/accounts/{account_id}/notice")
 async def notice(
-    request: Request, account_id: int, viewer: AdminDep, db: DbDep, form: CsrfForm
+    request: Request,
+    account_id: int,
+    viewer: AdminDep,
+    db: DbDep,
+    form: CsrfForm,
+    services: ServicesDep,
 ) -> Response:
     title = " ".join(form_text(form, "title", limit=MAX_TITLE).split())
     body = form_text(form, "body", limit=MAX_BODY)
     if not title or not body:
-        raise ConsoleError(400, N_("A notice needs a title and a text."))
-    account = await db.get(Account, account_id)
+        raise InvalidInput(N_("A notice needs a title and a text."))
+    account = await account_db.get_account(db, account_id)
     if account is None:
-        raise ConsoleError(404, N_("There is no such account."))
+        raise NotFound(N_("There is no such account."))
     now = utcnow()
     await account_db.add_notification(
         db, account_id, kind="notice", subject=title, body=body, now=now
@@ -249,29 +255,26 @@ async def notice(
     )
     language, targets = account.language, contacts(account)[:1]
     await db.commit()
-    delivered = await _deliver_notice(request, targets, language, title=title, body=body)
+    delivered = await _deliver_notice(services, targets, language, title=title, body=body)
     done = "notice" if delivered else "notice-undelivered"
     return redirect(request, f"/console/admin/accounts/{account_id}?done={done}")
 
 
 async def _deliver_notice(
-    request: Request, targets: list[Identifier], language: str, *, title: str, body: str
+    services: Services, targets: list[Identifier], language: str, *, title: str, body: str
 ) -> bool:
     """Send an operator notice by the account's first channel; False if that failed.
 
     `web.send` renders only the account core's fixed templates, so a notice with the operator's
     own title and text is rendered here with `MessageTemplates.operator_notice`.
     """
-    templates: MessageTemplates = request.app.state.message_templates
-    channels: Channels = request.app.state.channels
-    rendered = templates.operator_notice(language, title=title, body=body, link_path="/console")
+    rendered = services.message_templates.operator_notice(
+        language, title=title, body=body, link_path="/console"
+    )
     ok = True
     for target in targets:
         try:
-            if target.kind == "email":
-                await channels.mailer.send(rendered.email(target.value))
-            else:
-                await channels.sms.send(rendered.sms_message(target.value))
+            await send_rendered(services.channels, rendered, kind=target.kind, to=target.value)
         except (DeliveryError, ValueError) as exc:
             ok = False
             log.warning("An operator notice was not delivered: %s", exc)
@@ -289,7 +292,7 @@ async def audit_page(request: Request, viewer: AdminDep, db: DbDep) -> Response:
             db, account_id=account_id, action=action, before_id=before, limit=PAGE
         )
     except ValueError as exc:
-        raise ConsoleError(400, message_of(exc)) from exc
+        raise InvalidInput(message_of(exc)) from exc
     prefixes = sorted({a.split(".")[0] + "." for a in ACTIONS})
     context = {
         "page": page,

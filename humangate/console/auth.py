@@ -52,6 +52,7 @@ from humangate.console.web import (
     utcnow,
 )
 from humangate.console.widget import check_widget
+from humangate.services import get_services
 
 MAX_IDENTIFIER = 320
 MAX_PASSWORD = 1024
@@ -146,7 +147,7 @@ async def signup_submit(
     if len(password) > MAX_PASSWORD:
         error = N_("The password is too long.")
         return _page(request, "signup.html", 400, identifier=identifier, error=error)
-    terms_version: str = request.app.state.settings.terms_version
+    terms_version = get_services(request).settings.terms_version
     if terms_version and form.get("accept_terms") != "on":
         error = TERMS_NOT_ACCEPTED
         return _page(request, "signup.html", 400, identifier=identifier, error=error)

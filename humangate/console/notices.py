@@ -26,12 +26,12 @@ from datetime import datetime
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from sqlalchemy import Select, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.accounts import audit, list_entries
 from humangate.accounts._views import contacts
 from humangate.console._i18n import N_, Phrase, message_of
+from humangate.console._messages import send_rendered
 from humangate.console.web import (
     AdminDep,
     CsrfForm,
@@ -44,9 +44,11 @@ from humangate.console.web import (
     router,
     utcnow,
 )
-from humangate.db.models import Account, Notification
+from humangate.db import notices as notice_db
+from humangate.db.models import Account
 from humangate.messaging import Channels, DeliveryError, MessageTemplates, RenderedMessage
 from humangate.netaddr import ip_prefix
+from humangate.services import Services, ServicesDep
 
 log = logging.getLogger(__name__)
 
@@ -120,14 +122,12 @@ async def write_broadcast(
     title, body = check_notice(title, body)
     statuses = ("active", *BLOCKED) if blocked else ("active",)
     roles = ("owner", "admin") if admins else ("owner",)
-    up_to = int(await session.scalar(select(func.max(Account.id))) or 0)
+    up_to = await notice_db.get_last_account_id(session)
     last, count = 0, 0
-    while ids := await _next_ids(session, statuses, roles, after=last, up_to=up_to):
-        rows = [
-            {"account_id": i, "kind": "notice", "subject": title, "body": body, "created_at": now}
-            for i in ids
-        ]
-        await session.execute(insert(Notification), rows)
+    while ids := await notice_db.list_recipient_ids(
+        session, statuses=statuses, roles=roles, after=last, up_to=up_to, limit=BATCH
+    ):
+        await notice_db.add_inbox_notices(session, ids, title=title, body=body, now=now)
         await session.commit()  # one transaction per batch: none holds 100 000 rows
         last, count = ids[-1], count + len(ids)
     ref = secrets.token_hex(4)
@@ -144,25 +144,6 @@ async def write_broadcast(
     )
     await session.commit()
     return Broadcast(ref, title, body, now, up_to, count)
-
-
-async def _next_ids(
-    session: AsyncSession,
-    statuses: tuple[str, ...],
-    roles: tuple[str, ...],
-    *,
-    after: int,
-    up_to: int,
-) -> list[int]:
-    """The next BATCH recipients' ids, in id order (keyset paging: each batch is one index scan)."""
-    statement = (
-        select(Account.id)
-        .where(Account.id > after, Account.id <= up_to)
-        .where(Account.status.in_(statuses), Account.role.in_(roles))
-        .order_by(Account.id)
-        .limit(BATCH)
-    )
-    return list(await session.scalars(statement))
 
 
 async def deliver_broadcast(
@@ -209,7 +190,14 @@ async def _send_all(
     rendered: dict[str, RenderedMessage] = {}
     while True:
         async with sessions() as session:
-            accounts = list(await session.scalars(_recipients(broadcast, last)))
+            accounts = await notice_db.list_notice_recipients(
+                session,
+                title=broadcast.title,
+                at=broadcast.at,
+                after=last,
+                up_to=broadcast.up_to,
+                limit=BATCH,
+            )
         if not accounts:
             return report
         for account in accounts:
@@ -218,20 +206,6 @@ async def _send_all(
         last = accounts[-1].id
         if len(accounts) == BATCH:
             await asyncio.sleep(PAUSE)  # a throttle, so that a big list does not flood a relay
-
-
-def _recipients(broadcast: Broadcast, after: int) -> Select[Account]:
-    has_notice = exists().where(
-        Notification.account_id == Account.id,
-        Notification.created_at == broadcast.at,
-        Notification.subject == broadcast.title,
-    )
-    return (
-        select(Account)
-        .where(Account.id > after, Account.id <= broadcast.up_to, has_notice)
-        .order_by(Account.id)
-        .limit(BATCH)
-    )
 
 
 async def _send_one(
@@ -249,34 +223,32 @@ async def _send_one(
         rendered[language] = templates.operator_notice(
             language, title=broadcast.title, body=broadcast.body, link_path="/console/inbox"
         )
-    message, target = rendered[language], targets[0]
+    target = targets[0]
     try:
-        if target.kind == "email":
-            await channels.mailer.send(message.email(target.value))
-        else:
-            await channels.sms.send(message.sms_message(target.value))
+        await send_rendered(channels, rendered[language], kind=target.kind, to=target.value)
     except (DeliveryError, ValueError) as exc:
         log.warning("Notice %s to account %d was not delivered: %s", broadcast.ref, account.id, exc)
         return False
     return True
 
 
-def schedule_delivery(app: FastAPI, broadcast: Broadcast) -> asyncio.Task[DeliveryReport | None]:
-    """Deliver in the background; the app keeps the task until it ends (see `drain`)."""
-    state = app.state
-    tasks: set[asyncio.Task[DeliveryReport | None]] = getattr(state, "broadcasts", set())
-    state.broadcasts = tasks
-    task = asyncio.create_task(_deliver_logged(app, broadcast))
+def schedule_delivery(
+    app: FastAPI, services: Services, broadcast: Broadcast
+) -> asyncio.Task[DeliveryReport | None]:
+    """Deliver in the background; `app` keeps the task until it ends (see `drain`)."""
+    # The app's own set of running deliveries (no service: a task belongs to one app's loop).
+    tasks: set[asyncio.Task[DeliveryReport | None]] = getattr(app.state, "broadcasts", set())
+    app.state.broadcasts = tasks
+    task = asyncio.create_task(_deliver_logged(services, broadcast))
     tasks.add(task)
     task.add_done_callback(tasks.discard)
     return task
 
 
-async def _deliver_logged(app: FastAPI, broadcast: Broadcast) -> DeliveryReport | None:
-    state = app.state
+async def _deliver_logged(services: Services, broadcast: Broadcast) -> DeliveryReport | None:
     try:
         return await deliver_broadcast(
-            state.sessions, state.message_templates, state.channels, broadcast
+            services.sessions, services.message_templates, services.channels, broadcast
         )
     except Exception:
         # Nobody awaits this task: say here that the delivery stopped (the inboxes hold it).
@@ -299,7 +271,9 @@ async def notices_page(request: Request, viewer: AdminDep, db: DbDep) -> Respons
 
 
 @router.post("/admin/notices")
-async def notices_send(request: Request, viewer: AdminDep, db: DbDep, form: CsrfForm) -> Response:
+async def notices_send(
+    request: Request, viewer: AdminDep, db: DbDep, form: CsrfForm, services: ServicesDep
+) -> Response:
     title = form_text(form, "title", limit=MAX_TITLE)
     body = form_text(form, "body", limit=MAX_BODY)
     admins, blocked = form.get("admins") == "yes", form.get("blocked") == "yes"
@@ -318,7 +292,7 @@ async def notices_send(request: Request, viewer: AdminDep, db: DbDep, form: Csrf
         form_values = {"title": title, "body": body, "error": message_of(exc)}
         context = {**form_values, **await _history(db)}
         return render(request, "admin_notices.html", context, viewer=viewer, status=400)
-    schedule_delivery(request.app, broadcast)
+    schedule_delivery(request.app, services, broadcast)
     return redirect(request, "/console/admin/notices?done=sent")
 
 

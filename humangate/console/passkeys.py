@@ -48,6 +48,7 @@ from humangate.console.web import (
     utcnow,
 )
 from humangate.netaddr import ip_prefix
+from humangate.services import get_services
 
 add_nav(N_("Passkeys"), "/console/passkeys", order=83)
 
@@ -66,7 +67,7 @@ def relying_party(request: Request) -> RelyingParty:
     Browsers put the true origin in what they sign, so a forged Host header only makes the
     check fail; behind a proxy, set HUMANGATE_PUBLIC_URL.
     """
-    configured: str = request.app.state.settings.public_url
+    configured = get_services(request).settings.public_url
     return RelyingParty.from_origin(configured or str(request.base_url))
 
 
@@ -97,8 +98,9 @@ def _credential(form: Any) -> str:
 
 
 @router.get("/passkeys")
-async def passkeys_page(request: Request, viewer: ViewerDep, db: DbDep) -> Response:
-    accounts = request.app.state.accounts
+async def passkeys_page(
+    request: Request, viewer: ViewerDep, db: DbDep, accounts: AccountsDep
+) -> Response:
     fresh = utcnow() - viewer.session_started <= accounts.policy.fresh_login
     notice = NOTICES.get(request.query_params.get("done", ""))
     context = {
@@ -155,7 +157,12 @@ async def add_passkey(
 
 @router.post("/passkeys/{passkey_id}/delete")
 async def delete_passkey(
-    request: Request, passkey_id: int, viewer: ViewerDep, db: DbDep, form: CsrfForm
+    request: Request,
+    passkey_id: int,
+    viewer: ViewerDep,
+    db: DbDep,
+    accounts: AccountsDep,
+    form: CsrfForm,
 ) -> Response:
     removed = await remove_passkey(
         db, viewer.account.id, passkey_id, client=account_client(request), now=utcnow()
@@ -164,7 +171,7 @@ async def delete_passkey(
         context = {
             "passkeys": await list_passkeys(db, viewer.account.id),
             "fresh": False,
-            "limit": request.app.state.accounts.policy.max_passkeys,
+            "limit": accounts.policy.max_passkeys,
             "max_name": MAX_NAME,
             "error": N_("There is no such passkey in your account."),
         }

@@ -23,7 +23,6 @@ from humangate.console._series import (
 )
 from humangate.console.units import KIND_LABELS
 from humangate.console.web import (
-    ConsoleError,
     DbDep,
     Viewer,
     ViewerDep,
@@ -35,6 +34,7 @@ from humangate.console.web import (
 )
 from humangate.db import stats as stats_db
 from humangate.db import units as unit_db
+from humangate.errors import InvalidInput, NotFound
 from humangate.stats import METRICS, to_csv
 from humangate.units import UnitView
 
@@ -47,7 +47,7 @@ def _window(request: Request) -> Window:
             request.query_params.get("range"), request.query_params.get("by"), now=utcnow()
         )
     except ValueError as exc:
-        raise ConsoleError(400, message_of(exc)) from exc
+        raise InvalidInput(message_of(exc)) from exc
 
 
 async def _units(db: DbDep, viewer: Viewer, sitekey: str | None) -> Sequence[UnitView]:
@@ -56,7 +56,7 @@ async def _units(db: DbDep, viewer: Viewer, sitekey: str | None) -> Sequence[Uni
         return await unit_db.list_units(db, owner=viewer.account.id)
     unit = await unit_db.get_unit_by_sitekey(db, sitekey, owner=viewer.account.id)
     if unit is None:
-        raise ConsoleError(404, N_("There is no such verification unit in your account."))
+        raise NotFound(N_("There is no such verification unit in your account."))
     return [unit]
 
 

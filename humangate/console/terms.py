@@ -20,11 +20,12 @@ from humangate.console.web import (
     safe_next,
     utcnow,
 )
+from humangate.services import get_services
 
 
 def terms_context(request: Request) -> dict[str, str]:
     """What the sign-up and terms pages show: the version and the two links (may be empty)."""
-    settings = request.app.state.settings
+    settings = get_services(request).settings
     return {
         "terms_version": settings.terms_version,
         "terms_url": settings.terms_url,
@@ -42,7 +43,7 @@ async def terms_page(request: Request, viewer: ViewerDep) -> Response:
 async def terms_accept(
     request: Request, viewer: ViewerDep, db: DbDep, accounts: AccountsDep, form: CsrfForm
 ) -> Response:
-    version: str = request.app.state.settings.terms_version
+    version = get_services(request).settings.terms_version
     next_path = safe_next(form.get("next"))
     if not version:
         return redirect(request, next_path)

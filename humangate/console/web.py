@@ -10,7 +10,8 @@ Every console page module (auth, account, units, admin) builds on these names on
 - `CsrfForm`: the POSTed form, after its `csrf` field was checked (403 page otherwise).
 - `DbDep`, `AccountsDep`, `account_client(request)`, `utcnow()`: what the account core needs.
 - `send(request, outgoing, *, language=None)`: deliver `Outgoing` messages.
-- `ConsoleError(status, message)`: raise it to answer with a plain error page.
+- Refusals (`humangate.errors`: InvalidInput, AccessDenied, NotFound, …) raised by a page are
+  answered with the console's error page by `humangate/http_errors.py`, which calls `render`.
 - `page_language(request, viewer)`: the language a page speaks (see `_i18n`); `N_` and `Phrase`
   mark Python sentences that pages show, so the catalogue translates them.
 """
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -38,6 +39,15 @@ from humangate.accounts.sessions import new_token
 from humangate.console._agent import device_label
 from humangate.console._i18n import N_, Phrase, gettext_callables, pick_language, translate_filter
 from humangate.console._messages import send as send  # re-exported: page modules use web.send
+from humangate.errors import (
+    AccessDenied,
+    InvalidInput,
+    LoginRequired,
+    NotFound,
+    Refusal,
+    TermsRequired,
+)
+from humangate.services import ServicesDep, get_services
 
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES = PACKAGE / "templates" / "console"
@@ -88,29 +98,15 @@ environment.newstyle_gettext = True  # type: ignore[attr-defined]
 environment.filters["translate"] = translate_filter
 
 
-class ConsoleError(Exception):
-    """Answer with a plain error page: `status` (4xx) and one sentence for the visitor."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+_REFUSALS: dict[int, type[Refusal]] = {400: InvalidInput, 403: AccessDenied, 404: NotFound}
 
 
-class LoginRequired(Exception):
-    """No valid session: the handler redirects to the login page, then back to `next`."""
+def ConsoleError(status: int, message: str) -> Refusal:
+    """The refusal of the error tree for a former `ConsoleError(status, message)`.
 
-    def __init__(self, next_path: str) -> None:
-        super().__init__(next_path)
-        self.next_path = next_path
-
-
-class TermsRequired(Exception):
-    """The owner has not accepted the operator's current terms: show them, then go to `next`."""
-
-    def __init__(self, next_path: str) -> None:
-        super().__init__(next_path)
-        self.next_path = next_path
+    Kept only for console/units.py until it raises the error tree itself; remove it then.
+    """
+    return _REFUSALS[status](message)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -138,13 +134,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def get_accounts(request: Request) -> AccountContext:
-    return request.app.state.accounts  # type: ignore[no-any-return]
+def get_accounts(services: ServicesDep) -> AccountContext:
+    return services.accounts
 
 
-async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
+async def db_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
     """One database session per request; account functions commit it themselves."""
-    async with request.app.state.sessions() as session:
+    async with services.sessions() as session:
         yield session
 
 
@@ -174,7 +170,8 @@ async def current_viewer(request: Request, db: DbDep, accounts: AccountsDep) -> 
     """The logged-in viewer; without a valid session, a 303 to /console/login?next=<this page>.
 
     Raises:
-        LoginRequired: turned into the redirect by the console's exception handler.
+        LoginRequired: turned into the redirect by humangate/http_errors.py.
+        TermsRequired: likewise, to the terms page, when the operator's terms changed.
     """
     token = _cookie(request, SESSION_COOKIE)
     info = await authenticate(accounts, db, token, now=utcnow()) if token else None
@@ -201,7 +198,7 @@ TERMS_EXEMPT = ("/console/terms", "/console/logout", "/console/export", "/consol
 
 def _terms_pending(request: Request, viewer: Viewer) -> bool:
     """The operator's terms changed since this owner accepted them (admins are the operator)."""
-    version: str = request.app.state.settings.terms_version
+    version = get_services(request).settings.terms_version
     if not version or viewer.is_admin or viewer.account.terms_version == version:
         return False
     return not request.url.path.startswith(TERMS_EXEMPT)
@@ -211,10 +208,10 @@ async def admin_viewer(viewer: Annotated[Viewer, Depends(current_viewer)]) -> Vi
     """The logged-in viewer if an admin.
 
     Raises:
-        ConsoleError: 403 for everyone else.
+        AccessDenied: for everyone else (a 403 page).
     """
     if not viewer.is_admin:
-        raise ConsoleError(403, N_("This page is for the operators of this service."))
+        raise AccessDenied(N_("This page is for the operators of this service."))
     return viewer
 
 
@@ -256,7 +253,7 @@ def _csrf_binding(request: Request) -> str | None:
 
 
 def _sign(request: Request, binding: str) -> str:
-    key: bytes = request.app.state.key
+    key = get_services(request).key
     return hmac.new(key, b"console-csrf:" + binding.encode(), hashlib.sha256).hexdigest()
 
 
@@ -273,15 +270,15 @@ async def csrf_form(request: Request) -> FormData:
     """The POSTed form, once its `csrf` field matches this browser's token.
 
     Raises:
-        ConsoleError: 403 when the field is missing or wrong; nothing has been done yet.
+        AccessDenied: when the field is missing or wrong (a 403 page); nothing was done yet.
     """
     form = await request.form()
     sent = form.get("csrf")
     binding = _csrf_binding(request)
     if not isinstance(sent, str) or binding is None:
-        raise ConsoleError(403, FORM_EXPIRED)
+        raise AccessDenied(FORM_EXPIRED)
     if not hmac.compare_digest(sent.encode(), _sign(request, binding).encode()):
-        raise ConsoleError(403, FORM_EXPIRED)
+        raise AccessDenied(FORM_EXPIRED)
     return form
 
 
@@ -290,7 +287,7 @@ FORM_EXPIRED = N_("The form has expired or your browser did not send its cookies
 
 
 def form_text(form: FormData, name: str, *, limit: int = 1000) -> str:
-    """A text field of the form, stripped; longer than `limit` raises ConsoleError(400)."""
+    """A text field of the form, stripped; longer than `limit` raises InvalidInput (a 400 page)."""
     value = form.get(name)
     text = value.strip() if isinstance(value, str) else ""
     if len(text) > limit:
@@ -299,7 +296,7 @@ def form_text(form: FormData, name: str, *, limit: int = 1000) -> str:
             name=repr(name),
             limit=limit,
         )
-        raise ConsoleError(400, message)
+        raise InvalidInput(message)
     return text
 
 
@@ -308,7 +305,7 @@ def form_text(form: FormData, name: str, *, limit: int = 1000) -> str:
 
 def secure_cookies(request: Request) -> bool:
     """Cookies are Secure in production and whenever the public URL is https."""
-    settings = request.app.state.settings
+    settings = get_services(request).settings
     return bool(settings.environment == "production" or settings.public_url.startswith("https://"))
 
 
@@ -344,7 +341,7 @@ def render(
     language, and `widget` (the console unit's site key, or None when the widget is off; include
     `_widget.html` in a form to protect it).
     """
-    unit = request.app.state.console_unit
+    unit = get_services(request).console_unit
     lang = page_language(request, viewer)
     values = {
         "request": request,
@@ -416,28 +413,14 @@ def set_device_cookie(request: Request, response: Response, token: str) -> None:
 
 
 def install(app: FastAPI) -> None:
-    """Mount the console's routes, its static files and its two exception handlers on `app`."""
-
-    @app.exception_handler(ConsoleError)
-    async def _console_error(request: Request, exc: ConsoleError) -> Response:
-        viewer = getattr(request.state, "viewer", None)
-        context = {"status": exc.status, "message": exc.message}
-        return render(request, "error.html", context, viewer=viewer, status=exc.status)
-
-    @app.exception_handler(LoginRequired)
-    async def _login_required(request: Request, exc: LoginRequired) -> Response:
-        return redirect(request, "/console/login?next=" + quote(exc.next_path, safe="/"))
-
-    @app.exception_handler(TermsRequired)
-    async def _terms_required(request: Request, exc: TermsRequired) -> Response:
-        return redirect(request, "/console/terms?next=" + quote(exc.next_path, safe="/"))
-
+    """Mount the console's routes and its static files on `app` (humangate/http_errors.py
+    answers the refusals they raise)."""
     app.include_router(router)
 
     async def _not_found(request: Request, path: str) -> Response:
         if not path:  # /console/
             return redirect(request, "/console")
-        raise ConsoleError(404, N_("There is no such page in the console."))
+        raise NotFound(N_("There is no such page in the console."))
 
     # Registered after every page, so it only catches what no page matched.
     app.add_api_route("/console/{path:path}", _not_found, methods=["GET"], include_in_schema=False)

@@ -24,14 +24,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import Request
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import FormData
 
 from humangate.api.siteverify import verify_fields
 from humangate.db import units as unit_db
-from humangate.db.models import UnitSecret
+from humangate.db.unit_secrets import restore_secret
+from humangate.services import get_services
 from humangate.units import DEFAULT_POW_DIFFICULTY, MAX_DOMAINS, UnitView
 
 log = logging.getLogger(__name__)
@@ -130,21 +130,8 @@ async def _restore_secret(session: AsyncSession, unit: UnitView, keys: ConsoleUn
     """Make the derived secret current again if it was rotated (`humangate unit rotate-secret`);
     the console's forms would otherwise fail once its grace period ended."""
     digest = unit_db.digest_secret(keys.secret)
-    row = await session.scalar(select(UnitSecret).where(UnitSecret.digest == digest))
-    if row is not None and row.unit_id != unit.id:  # only a SHA-256 collision could do this
-        raise RuntimeError("The console unit's derived secret is registered to another unit.")
-    if row is not None and row.expires_at is None:
-        return
-    log.warning("The console unit's secret had been rotated out; it is current again.")
-    if row is not None:
-        row.expires_at = None
-    else:
-        now = datetime.now(UTC)
-        session.add(UnitSecret(unit_id=unit.id, digest=digest, created_at=now, expires_at=None))
-    try:
-        await session.commit()
-    except IntegrityError:  # another node restored it at the same moment
-        await session.rollback()
+    if await restore_secret(session, unit.id, digest, now=datetime.now(UTC)):
+        log.warning("The console unit's secret had been rotated out; it is current again.")
 
 
 async def _retire_file(session: AsyncSession, data_dir: Path, keys: ConsoleUnit) -> None:
@@ -169,17 +156,17 @@ async def _retire_file(session: AsyncSession, data_dir: Path, keys: ConsoleUnit)
 
 async def check_widget(request: Request, form: FormData) -> bool:
     """True if the form carries a valid, unspent widget token (or the widget is off)."""
-    state = request.app.state
-    unit: ConsoleUnit | None = state.console_unit
+    services = get_services(request)
+    unit = services.console_unit
     if unit is None:
         return True
     token = form.get(FIELD)
     if not isinstance(token, str) or not token or len(token) > 4096:
         return False
-    result = await verify_fields(
+    result, _ = await verify_fields(
         {"secret": unit.secret, "response": token},
-        directory=state.directory,
-        verifier=state.verifier,
+        directory=services.directory,
+        verifier=services.verifier,
         test_keys=False,
     )
-    return bool(result.get("success"))
+    return result.success

@@ -19,7 +19,10 @@ def open_client(settings: Settings, base_url: str = "http://testserver") -> Test
     client = TestClient(create_app(settings), base_url=base_url)
     client.__enter__()
     state = client.app.state  # type: ignore[attr-defined]
-    state.accounts = dataclasses.replace(state.accounts, hasher=PasswordHasher(TEST_PARAMS))
+    services = state.services
+    accounts = dataclasses.replace(services.accounts, hasher=PasswordHasher(TEST_PARAMS))
+    state.services = dataclasses.replace(services, accounts=accounts)
+    state.accounts = accounts  # the legacy attribute, while tests still read it
     return client
 
 

@@ -1,11 +1,11 @@
-"""Risk events leave the hot path through a buffer written in batches (see batching.py)."""
+"""Risk events leave the hot path through a buffer written in batches (see jobs/batching.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from humangate.batching import BatchWriter
 from humangate.db.events import EventRecord, add_events
+from humangate.jobs.batching import BatchWriter
 
 MAX_BUFFER = 50_000  # beyond this, new events are dropped (and counted) rather than piling up
 

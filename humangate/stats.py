@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from humangate.batching import BatchWriter
 from humangate.db.stats import CounterKey, StatRow, add_counts
+from humangate.jobs.batching import BatchWriter
 
 METRICS = ("issued", "passed", "failed", "escalated", "verified", "verify-failed")
 StatSink = Callable[[int, str, str], None]

@@ -9,17 +9,21 @@ interval; tokens and verdicts never depend on these records.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 
-log = logging.getLogger(__name__)
+from humangate.jobs.base import PeriodicJob
 
 
-class BatchWriter(ABC):
+class BatchWriter(PeriodicJob):
+    """A round writes what has accumulated; the first comes one interval after `start`, the
+    last at `close`. A failed write keeps its records for the next round."""
+
+    failure = "{job}: writing a batch failed; it stays buffered"
+    round_at_start = False
+    round_at_close = True
+
     def __init__(self, *, interval: float) -> None:
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(interval=interval)
         self._lock = asyncio.Lock()
 
     @abstractmethod
@@ -30,21 +34,5 @@ class BatchWriter(ABC):
         async with self._lock:
             return await self._write()
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.flush()
-            except Exception:  # noqa: BLE001 - a database hiccup must not end the writer
-                log.exception("%s: writing a batch failed; it stays buffered", type(self).__name__)
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        with contextlib.suppress(Exception):
-            await self.flush()
+    async def run_round(self) -> int:
+        return await self.flush()

@@ -10,8 +10,6 @@ owner is warned twice. `humangate housekeeping` runs one round by hand.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,6 +20,7 @@ from humangate.accounts import AccountContext, HousekeepingReport, run_housekeep
 from humangate.accounts.policy import RetentionPolicy
 from humangate.config import Settings
 from humangate.console._messages import deliver
+from humangate.jobs.base import PeriodicJob
 from humangate.messaging import Channels, MessageTemplates
 
 log = logging.getLogger(__name__)
@@ -67,8 +66,9 @@ async def housekeep(
     return report, delivered
 
 
-class HousekeepingJob:
-    """Runs `run_housekeeping` every `every_seconds` and sends what it returns.
+class HousekeepingJob(PeriodicJob):
+    """Runs `run_housekeeping` every `every_seconds` and sends what it returns; a lease in the
+    account store gives each round to one node.
 
     Args:
         sessions: the database.
@@ -79,6 +79,8 @@ class HousekeepingJob:
         every_seconds: the pause between rounds.
         clock: the time each round runs at (tests pass a fixed one).
     """
+
+    failure = "account housekeeping failed"
 
     def __init__(
         self,
@@ -92,15 +94,14 @@ class HousekeepingJob:
         every_seconds: float = 3600.0,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
+        super().__init__(interval=every_seconds)
         self._sessions = sessions
         self._accounts = accounts
         self._templates = templates
         self._channels = channels
         self._cancel_inactive = cancel_inactive
         self._retention = RetentionPolicy() if retention is None else retention
-        self._every = every_seconds
         self._clock = clock
-        self._task: asyncio.Task[None] | None = None
 
     async def run_once(self, now: datetime | None = None) -> tuple[HousekeepingReport, bool]:
         """One round, lease or not: the report, and whether every message was delivered."""
@@ -120,30 +121,13 @@ class HousekeepingJob:
         # The lease ends a little before the next round, so a node's own schedule never
         # finds its previous lease still held.
         won = await self._accounts.store.put_if_absent(
-            LEASE_NAMESPACE, "lease", b"1", ttl=max(self._every * 0.9, 0.001)
+            LEASE_NAMESPACE, "lease", b"1", ttl=max(self.interval * 0.9, 0.001)
         )
         if not won:
             return None
         report, delivered = await self.run_once()
         log_report(report, delivered)
         return report
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_round()
-            except Exception:  # noqa: BLE001 - retry at the next round
-                log.exception("account housekeeping failed")
-            await asyncio.sleep(self._every)
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
 
 def log_report(report: HousekeepingReport, delivered: bool) -> None:

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from humangate.accounts import AccountView, audit, list_entries, list_inbox, update_profile
 from humangate.accounts.policy import RetentionPolicy
 from humangate.config import Settings
-from humangate.console.housekeeping import HousekeepingJob
 from humangate.db.engine import create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
 from humangate.db.models import Account
+from humangate.jobs.housekeeping import HousekeepingJob
 from humangate.messaging import OutboxEntry, read_outbox
 from humangate.store import MemoryStore
 from tests.console.test_units_http import BROWSER, make_owner, run
@@ -159,7 +159,7 @@ def test_the_background_loop_runs_and_stops(
         finally:
             await job.close()
 
-    with caplog.at_level(logging.INFO, logger="humangate.console.housekeeping"):
+    with caplog.at_level(logging.INFO, logger="humangate.jobs.housekeeping"):
         client.portal.call(asyncio.wait_for, until_reported(), 30)  # type: ignore[union-attr]
     row = account_row(client, owner.account_id)
     assert row is not None and row.inactivity_warned_at is not None
@@ -198,7 +198,7 @@ def test_a_round_purges_with_the_jobs_retention(
     )
     later = datetime.now(UTC) + timedelta(days=31)
     job = make_job(client, lambda: later, retention=month, every_seconds=0.01)
-    with caplog.at_level(logging.INFO, logger="humangate.console.housekeeping"):
+    with caplog.at_level(logging.INFO, logger="humangate.jobs.housekeeping"):
         report = client.portal.call(job.run_round)  # type: ignore[union-attr]
     assert report is not None and report.purged_audit >= 2 and report.purged_devices == 1
     # The round's counts reach the log; nothing names the owner.

@@ -1,4 +1,4 @@
-"""Risk events are purged after HUMANGATE_RISK_RETENTION_DAYS (humangate/privacy/retention.py),
+"""Risk events are purged after HUMANGATE_RISK_RETENTION_DAYS (humangate/jobs/retention.py),
 on SQLite and PostgreSQL; the job's loop does it on its own, and the app starts that loop with
 the setting."""
 
@@ -21,7 +21,7 @@ from humangate.db.engine import create_engine, create_sessionmaker
 from humangate.db.events import EventRecord, add_events
 from humangate.db.migrate import migrate
 from humangate.db.models import RiskEvent
-from humangate.privacy.retention import RetentionJob
+from humangate.jobs.retention import RetentionJob
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -89,7 +89,7 @@ async def test_the_loop_purges_without_being_asked(
         while await devices_left(sessions) != ["r"]:
             await asyncio.sleep(0.01)
 
-    with caplog.at_level(logging.INFO, logger="humangate.privacy.retention"):
+    with caplog.at_level(logging.INFO, logger="humangate.jobs.retention"):
         job.start()
         try:
             await asyncio.wait_for(until_purged(), 30)
@@ -117,7 +117,7 @@ async def test_the_loop_survives_a_failed_round(
         while await devices_left(sessions) != ["r"]:
             await asyncio.sleep(0.01)
 
-    with caplog.at_level(logging.INFO, logger="humangate.privacy.retention"):
+    with caplog.at_level(logging.INFO, logger="humangate.jobs.retention"):
         job.start()
         try:
             await asyncio.wait_for(until_purged(), 30)

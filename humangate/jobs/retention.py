@@ -1,0 +1,47 @@
+"""Risk events are kept for a configurable number of days (HUMANGATE_RISK_RETENTION_DAYS), then
+purged by a job every node runs; deleting the same old rows twice is harmless."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from humangate.db.events import purge_events
+from humangate.jobs.base import PeriodicJob
+
+log = logging.getLogger(__name__)
+
+
+class RetentionJob(PeriodicJob):
+    """Deletes risk events older than `days`, once per `every_seconds`, from `start` to `close`.
+
+    Every node runs it: the delete is idempotent, so no lease is needed. A failed round is
+    logged and retried at the next one.
+    """
+
+    failure = "purging risk events failed"
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        days: int,
+        every_seconds: float = 3600.0,
+    ) -> None:
+        super().__init__(interval=every_seconds)
+        self._sessions = sessions
+        self._days = days
+
+    async def purge(self, now: datetime | None = None) -> int:
+        """One round: delete the events created before `now - days`; return how many went."""
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=self._days)
+        async with self._sessions() as session:
+            return await purge_events(session, before=cutoff)
+
+    async def run_round(self) -> int:
+        purged = await self.purge()
+        if purged:
+            log.info("purged %d risk events older than %d days", purged, self._days)
+        return purged

@@ -15,7 +15,6 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from humangate import __version__
 from humangate.api import challenges, feedback, privacy, reference, site, siteverify
-from humangate.api.errors import install_legacy_error_handlers
 from humangate.api.limits import BodyLimit
 from humangate.config import Settings, load_settings
 from humangate.console import install as install_console
@@ -90,7 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    install_legacy_error_handlers(app)
     app.include_router(challenges.router)
     app.include_router(siteverify.router)
     app.include_router(feedback.router)

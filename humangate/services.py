@@ -24,11 +24,17 @@ from humangate.demo import DemoUnit
 from humangate.directory import UnitDirectory
 from humangate.dnscheck import verify_crawler_dns
 from humangate.events import EventLog
+from humangate.loop import (
+    EventObserver,
+    Policy,
+    StatsObserver,
+    Verifier,
+    generate_visual,
+)
 from humangate.messaging import Channels, MessageTemplates, channels_from_settings
 from humangate.pool import ChallengePool
 from humangate.stats import UnitCounters
 from humangate.store import Store, create_store
-from humangate.verification import Policy, Verifier, generate_visual
 
 if TYPE_CHECKING:
     from humangate.console.widget import ConsoleUnit
@@ -101,9 +107,8 @@ async def open_services(
                 ),
                 pool=pool,
                 crawler_check=verify_crawler_dns,
-                events=events.record,
                 regions=settings.load_region_table(),
-                stats=counters.count,
+                observers=(StatsObserver(counters.count), EventObserver(events.record)),
             ),
         )
     finally:

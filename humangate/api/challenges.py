@@ -9,8 +9,10 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from humangate.api.deps import Client, ClientDep, DirectoryDep, PageHostname, VerifierDep
+from humangate.errors import AccessDenied, InvalidInput
+from humangate.loop import Signals, Verifier, Visitor
+from humangate.loop.issue import expired_challenge
 from humangate.units import UnitView, hostname_allowed
-from humangate.verification import Rejected, Signals, Verifier, Visitor, expired_challenge
 
 router = APIRouter(prefix="/api/v1", tags=["challenges"])
 
@@ -137,21 +139,21 @@ async def _live_state(
     state = await verifier.peek(challenge_id)
     if state is None:
         raise expired_challenge()
-    unit = await _unit_for_page(directory, state["sitekey"], hostname)
-    if hostname != state["hostname"]:
-        raise Rejected(403, "invalid-origin", "The answer comes from another origin.")
-    return LiveChallenge(unit=unit, kind=state["kind"])
+    unit = await _unit_for_page(directory, state.sitekey, hostname)
+    if hostname != state.hostname:
+        raise AccessDenied("The answer comes from another origin.", code="invalid-origin")
+    return LiveChallenge(unit=unit, kind=state.kind)
 
 
 async def _unit_for_page(directory: DirectoryDep, sitekey: str, hostname: str | None) -> UnitView:
     unit = await directory.by_sitekey(sitekey)
     if unit is None:
-        raise Rejected(400, "invalid-sitekey", "No verification unit has this site key.")
+        raise InvalidInput("No verification unit has this site key.", code="invalid-sitekey")
     if unit.disabled:
-        raise Rejected(403, "sitekey-disabled", "This verification unit is disabled.")
+        raise AccessDenied("This verification unit is disabled.", code="sitekey-disabled")
     if not hostname_allowed(unit, hostname):
-        raise Rejected(
-            403, "invalid-origin", "The page's origin is not one of this unit's allowed domains."
+        raise AccessDenied(
+            "The page's origin is not one of this unit's allowed domains.", code="invalid-origin"
         )
     return unit
 
@@ -172,13 +174,14 @@ async def create_challenge(
     unit = await _unit_for_page(directory, body.sitekey, hostname)
     signals = body.signals or IssueSignals()
     environment = signals.env.model_dump(exclude_none=True) if signals.env else None
-    return await verifier.issue(
+    issued = await verifier.issue(
         unit,
         _visitor(client, hostname, body.lang),
         action=body.action,
         cdata=body.cdata,
         signals=Signals(environment=environment, first_party=signals.fp),
     )
+    return issued.to_json()
 
 
 def _visitor(client: Client, hostname: str | None, lang: str = "en") -> Visitor:
@@ -207,12 +210,12 @@ async def answer_challenge(
     state = await _live_state(verifier, directory, challenge_id, hostname)
     unit = state.unit
     if state.kind == "pow" and body.pow is None:
-        raise Rejected(400, "bad-request", "A pow challenge needs {'pow': {'number': N}}.")
+        raise InvalidInput("A pow challenge needs {'pow': {'number': N}}.")
     if state.kind != "pow" and body.answer is None:
-        raise Rejected(400, "bad-request", "A visual or audio challenge needs an 'answer'.")
+        raise InvalidInput("A visual or audio challenge needs an 'answer'.")
     gesture = body.signals or GestureSignals()
     trace = [(p[0], p[1], p[2]) for p in gesture.trace] if gesture.trace else None
-    return await verifier.answer(
+    answered = await verifier.answer(
         unit,
         challenge_id,
         _visitor(client, hostname),
@@ -221,6 +224,7 @@ async def answer_challenge(
         trajectory=body.trajectory,
         signals=Signals(trace=trace, pointer=gesture.pointer),
     )
+    return answered.to_json()
 
 
 @router.post("/challenges/{challenge_id}/audio", summary="Switch to an audio challenge")
@@ -235,8 +239,9 @@ async def switch_to_audio(
     """Consume a visual challenge and issue an audio one of the same difficulty instead."""
     state = await _live_state(verifier, directory, challenge_id, hostname)
     if state.kind in ("pow", "audio"):
-        raise Rejected(400, "bad-request", "Only a visual challenge has an audio alternative.")
+        raise InvalidInput("Only a visual challenge has an audio alternative.")
     language = body.language if body else "en"
-    return await verifier.switch_to_audio(
+    issued = await verifier.switch_to_audio(
         state.unit, challenge_id, _visitor(client, hostname, language)
     )
+    return issued.to_json()

@@ -8,17 +8,18 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from humangate.directory import UnitDirectory
+from humangate.loop import Verifier
 from humangate.netaddr import ip_prefix
+from humangate.services import get_services
 from humangate.units import origin_hostname
-from humangate.verification import Verifier
 
 
 def get_verifier(request: Request) -> Verifier:
-    return request.app.state.verifier  # type: ignore[no-any-return]
+    return get_services(request).verifier
 
 
 def get_directory(request: Request) -> UnitDirectory:
-    return request.app.state.directory  # type: ignore[no-any-return]
+    return get_services(request).directory
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,15 +9,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from humangate.db import events as event_db
+from humangate.errors import AccessDenied, NotFound
 from humangate.risk.assess import default_threshold
 from humangate.risk.calibration import calibrate
+from humangate.services import Services, ServicesDep
 from humangate.tokens import token_key
 from humangate.units import UnitView
-from humangate.verification import Rejected
 
 router = APIRouter(prefix="/api/v1", tags=["feedback"])
 
@@ -35,40 +36,40 @@ class FeedbackRequest(OwnerRequest):
     label: Literal["legitimate", "abusive"]
 
 
-async def _owner_unit(request: Request, secret: str) -> UnitView:
-    unit = await request.app.state.directory.by_secret(secret)
+async def _owner_unit(services: Services, secret: str) -> UnitView:
+    unit = await services.directory.by_secret(secret)
     if unit is None:
-        raise Rejected(403, "invalid-input-secret", "The secret key is not valid.")
-    return unit  # type: ignore[no-any-return]
+        raise AccessDenied("The secret key is not valid.", code="invalid-input-secret")
+    return unit
 
 
-async def _calibration(request: Request, unit: UnitView, *, store: bool) -> dict[str, Any]:
-    async with request.app.state.sessions() as session:
+async def _calibration(services: Services, unit: UnitView, *, store: bool) -> dict[str, Any]:
+    async with services.sessions() as session:
         labels = await event_db.labelled_scores(session, unit.id)
         base = unit.score_threshold if unit.score_threshold is not None else default_threshold()
         result = calibrate(labels, threshold=base)
         if store and result.suggested_threshold != unit.calibrated_threshold:
             await event_db.set_calibrated_threshold(session, unit.id, result.suggested_threshold)
-            request.app.state.directory.forget()
+            services.directory.forget()
     return {"base_threshold": base, **result.as_dict()}
 
 
 @router.post("/feedback", summary="Label a verified token (owner, secret-authenticated)")
-async def post_feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
+async def post_feedback(body: FeedbackRequest, services: ServicesDep) -> dict[str, Any]:
     """Label the answer that minted `response`. Labels are accepted for tokens this unit issued
     within the risk-event retention period, from about a second after the token was minted."""
-    unit = await _owner_unit(request, body.secret)
-    await request.app.state.events.flush()
-    async with request.app.state.sessions() as session:
+    unit = await _owner_unit(services, body.secret)
+    await services.events.flush()
+    async with services.sessions() as session:
         found = await event_db.label_event(
             session, unit.id, token_key(body.response), body.label, now=datetime.now(UTC)
         )
     if not found:
-        raise Rejected(404, "unknown-token", "This unit issued no token like this one.")
-    return {"success": True, "calibration": await _calibration(request, unit, store=True)}
+        raise NotFound("This unit issued no token like this one.", code="unknown-token")
+    return {"success": True, "calibration": await _calibration(services, unit, store=True)}
 
 
 @router.post("/calibration", summary="The unit's threshold calibration (owner)")
-async def get_calibration(body: OwnerRequest, request: Request) -> dict[str, Any]:
-    unit = await _owner_unit(request, body.secret)
-    return await _calibration(request, unit, store=False)
+async def get_calibration(body: OwnerRequest, services: ServicesDep) -> dict[str, Any]:
+    unit = await _owner_unit(services, body.secret)
+    return await _calibration(services, unit, store=False)

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 
-from humangate.api.siteverify import verify_fields
+from humangate.api.siteverify import siteverify_json, verify_fields
+from humangate.services import ServicesDep
 
 PACKAGE = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
@@ -31,43 +32,38 @@ async def livez() -> dict[str, str]:
 
 
 @router.get("/healthz", summary="Readiness: the hot-state store answers")
-async def healthz(request: Request) -> JSONResponse:
-    ok = await request.app.state.store.ping()
+async def healthz(services: ServicesDep) -> JSONResponse:
+    ok = await services.store.ping()
     return JSONResponse({"status": "ok" if ok else "degraded"}, status_code=200 if ok else 503)
 
 
-def _demo_or_404(request: Request) -> HTMLResponse | None:
-    if request.app.state.demo is None:
-        return HTMLResponse("The demo is disabled.", status_code=404)
-    return None
-
-
 @router.get("/demo", include_in_schema=False)
-async def demo_page(request: Request) -> HTMLResponse:
-    if (missing := _demo_or_404(request)) is not None:
-        return missing
-    context = {"sitekey": request.app.state.demo.sitekey, "result": None, "result_json": None}
+async def demo_page(request: Request, services: ServicesDep) -> HTMLResponse:
+    if services.demo is None:
+        return HTMLResponse("The demo is disabled.", status_code=404)
+    context = {"sitekey": services.demo.sitekey, "result": None, "result_json": None}
     return templates.TemplateResponse(request, "demo.html", {**context, "name": "", "email": ""})
 
 
 @router.post("/demo", include_in_schema=False)
-async def demo_submit(request: Request) -> HTMLResponse:
+async def demo_submit(request: Request, services: ServicesDep) -> HTMLResponse:
     """The sign-up handler a site owner would write: verify the token server-side, then act."""
-    if (missing := _demo_or_404(request)) is not None:
-        return missing
+    demo = services.demo
+    if demo is None:
+        return HTMLResponse("The demo is disabled.", status_code=404)
     form = await request.form()
-    state = request.app.state
     token = form.get("humangate-response")
-    result = await verify_fields(
-        {"secret": state.demo.secret, "response": token if isinstance(token, str) else ""},
-        directory=state.directory,
-        verifier=state.verifier,
+    verified, sitekey = await verify_fields(
+        {"secret": demo.secret, "response": token if isinstance(token, str) else ""},
+        directory=services.directory,
+        verifier=services.verifier,
         test_keys=False,
     )
+    result = siteverify_json(verified, sitekey)
     name = form.get("name")
     email = form.get("email")
     context = {
-        "sitekey": state.demo.sitekey,
+        "sitekey": demo.sitekey,
         "result": result,
         "result_json": json.dumps(result, indent=2),
         "name": name if isinstance(name, str) else "",

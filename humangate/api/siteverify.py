@@ -19,7 +19,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from humangate.directory import UnitDirectory
-from humangate.verification import Verifier, verify_failure, verify_test_secret
+from humangate.errors import BadSiteverify
+from humangate.loop import Verifier, VerifyResult, iso_utc, verify_test_secret
+from humangate.services import get_services
 
 router = APIRouter(tags=["siteverify"])
 
@@ -38,10 +40,6 @@ _REQUEST_ERRORS = {
     "sitekey-secret-mismatch",
     "bad-request",
 }
-
-
-class BadSiteverify(Exception):
-    """The request could not be read as siteverify fields."""
 
 
 async def read_fields(request: Request) -> dict[str, str]:
@@ -81,49 +79,67 @@ async def read_fields(request: Request) -> dict[str, str]:
 
 async def verify_fields(
     fields: dict[str, str], *, directory: UnitDirectory, verifier: Verifier, test_keys: bool
-) -> dict[str, Any]:
-    """The siteverify answer for already-read fields."""
+) -> tuple[VerifyResult, str]:
+    """The result for already-read fields, and the unit's site key when one was found."""
     secret = fields.get("secret", "")
     response = fields.get("response", "")
     if not secret:
-        return verify_failure(["missing-input-secret"])
-    if test_keys and (fixed := verify_test_secret(secret)) is not None:
-        return fixed if response else verify_failure(["missing-input-response"])
+        return VerifyResult.failure("missing-input-secret"), ""
+    if test_keys:
+        fixed = verify_test_secret(secret, now=verifier.context.now())
+        if fixed is not None:
+            return (fixed if response else VerifyResult.failure("missing-input-response")), ""
     unit = await directory.by_secret(secret)
     if unit is None:
-        return verify_failure(["invalid-input-secret"])
+        return VerifyResult.failure("invalid-input-secret"), ""
     if not response:
-        return verify_failure(["missing-input-response"])
+        return VerifyResult.failure("missing-input-response"), ""
     if fields.get("sitekey") and fields["sitekey"] != unit.sitekey:
-        return verify_failure(["sitekey-secret-mismatch"])
+        return VerifyResult.failure("sitekey-secret-mismatch"), ""
     if unit.disabled:
-        return verify_failure(["sitekey-disabled"])
+        return VerifyResult.failure("sitekey-disabled"), ""
     result = await verifier.siteverify(
         unit,
         response,
         idempotency_key=fields.get("idempotency_key", ""),
         expected_action=fields.get("expected_action", ""),
     )
-    if result["success"]:
-        result["sitekey"] = unit.sitekey
-    return result
+    return result, unit.sitekey
+
+
+def siteverify_json(result: VerifyResult, sitekey: str = "") -> dict[str, Any]:
+    """The answer every one of the three dialects' libraries reads."""
+    if not result.success:
+        return {"success": False, "error-codes": list(result.error_codes)}
+    answer: dict[str, Any] = {
+        "success": True,
+        "challenge_ts": iso_utc(result.challenge_ts),
+        "hostname": result.hostname,
+        "error-codes": [],
+        "action": result.action,
+        "cdata": result.cdata,
+        "score": result.score,
+        "score_reasons": list(result.reasons),
+    }
+    if sitekey:
+        answer["sitekey"] = sitekey
+    return answer
 
 
 async def _siteverify(request: Request) -> JSONResponse:
-    state = request.app.state
+    services = get_services(request)
     try:
         fields = await read_fields(request)
     except BadSiteverify:
-        return JSONResponse(verify_failure(["bad-request"]), status_code=400)
-    result = await verify_fields(
+        return JSONResponse(siteverify_json(VerifyResult.failure("bad-request")), status_code=400)
+    result, sitekey = await verify_fields(
         fields,
-        directory=state.directory,
-        verifier=state.verifier,
-        test_keys=state.settings.test_keys,
+        directory=services.directory,
+        verifier=services.verifier,
+        test_keys=services.settings.test_keys,
     )
-    codes = result.get("error-codes", [])
-    status = 400 if any(code in _REQUEST_ERRORS for code in codes) else 200
-    return JSONResponse(result, status_code=status)
+    status = 400 if any(code in _REQUEST_ERRORS for code in result.error_codes) else 200
+    return JSONResponse(siteverify_json(result, sitekey), status_code=status)
 
 
 _DOC = {

@@ -91,6 +91,16 @@ async def set_calibrated_threshold(
     await session.commit()
 
 
+async def device_salts(
+    session: AsyncSession, *, sitekey: str = "", limit: int
+) -> list[tuple[int, str]]:
+    """(unit id, device salt) of the unit with `sitekey`, or of the first `limit` units."""
+    query = select(Unit.id, Unit.device_salt).limit(limit)
+    if sitekey:
+        query = query.where(Unit.sitekey == sitekey)
+    return [(unit_id, salt) for unit_id, salt in (await session.execute(query)).all()]
+
+
 async def device_events(session: AsyncSession, devices: dict[int, str]) -> list[RiskEvent]:
     """The events held for each (unit id → device id) pair, newest first."""
     found: list[RiskEvent] = []

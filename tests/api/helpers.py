@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from humangate.challenges.pow import solve_pow
 from humangate.db import units as unit_db
 from humangate.units import Mode
+from tests.app_services import services_of
 
 
 def create_unit(
@@ -21,7 +22,7 @@ def create_unit(
     level: int = 0,
 ) -> tuple[str, str]:
     """Create a unit in the app's database; returns (sitekey, secret)."""
-    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    sessions = services_of(client).sessions
 
     async def work() -> unit_db.CreatedUnit:
         async with sessions() as session:
@@ -64,9 +65,3 @@ def siteverify(
     client: TestClient, secret: str, token: str, path: str = "/siteverify", **extra: str
 ) -> Any:
     return client.post(path, data={"secret": secret, "response": token, **extra})
-
-
-def stored_state(client: TestClient, challenge_id: str) -> Any:
-    """The private state of a challenge, read from the store (never over HTTP)."""
-    verifier = client.app.state.verifier  # type: ignore[attr-defined]
-    return client.portal.call(verifier.peek, challenge_id)  # type: ignore[union-attr]

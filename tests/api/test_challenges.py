@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from humangate.challenges.pow import solve_pow
 from humangate.testkeys import FAIL_SITEKEY, PASS_SITEKEY
 from tests.api.helpers import create_unit, issue, pass_pow
+from tests.app_services import services_of, stored_state
 
 
 def test_invisible_unit_starts_with_pow_in_altcha_format(client: TestClient) -> None:
@@ -37,9 +38,8 @@ def test_interactive_unit_gets_a_slide_without_the_answer(client: TestClient) ->
         "piece_height",
         "piece_y",
     }
-    verifier = client.app.state.verifier  # type: ignore[attr-defined]
-    state = client.portal.call(verifier.peek, challenge["id"])  # type: ignore[union-attr]
-    assert isinstance(state["answer"]["x"], int)
+    state = stored_state(client, challenge["id"])
+    assert state is not None and isinstance(state.answer["x"], int)
 
 
 def test_correct_pow_passes_once(client: TestClient) -> None:
@@ -87,7 +87,7 @@ def test_expired_challenge_is_refused(make_settings, tmp_path) -> None:  # type:
         sitekey, _ = create_unit(client)
         challenge = issue(client, sitekey)
         number = solve_pow(challenge["pow"])
-        store = client.app.state.store  # type: ignore[attr-defined]
+        store = services_of(client).store
         store._clock = lambda: time.monotonic() + 11  # the in-memory store's clock, moved on
         reply = client.post(
             f"/api/v1/challenges/{challenge['id']}/answer", json={"pow": {"number": number}}

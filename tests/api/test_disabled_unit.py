@@ -19,6 +19,7 @@ from humangate.challenges.pow import solve_pow
 from humangate.db import accounts as account_db
 from humangate.db import units as unit_db
 from tests.api.helpers import create_unit, issue, pass_pow, siteverify
+from tests.app_services import replace_services, services_of
 from tests.console.test_units_http import BROWSER, make_admin, make_owner, run
 
 DISABLED = {"success": False, "error-codes": ["sitekey-disabled"]}
@@ -76,8 +77,10 @@ def test_request_errors_still_come_first_for_a_disabled_unit(client: TestClient)
 
 
 def test_suspending_the_owner_stops_the_units_tokens(client: TestClient) -> None:
-    state = client.app.state  # type: ignore[attr-defined]
-    state.accounts = dataclasses.replace(state.accounts, hasher=PasswordHasher(TEST_PARAMS))
+    accounts = services_of(client).accounts
+    state = replace_services(
+        client, accounts=dataclasses.replace(accounts, hasher=PasswordHasher(TEST_PARAMS))
+    )
     owner = make_owner(client, "owner@example.com")
     admin = make_admin(client)
     sitekey, secret = create_unit(client)

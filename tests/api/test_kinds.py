@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import create_unit, issue, stored_state
+from tests.api.helpers import create_unit, issue
+from tests.app_services import stored_state
 
 ALL = ("slide", "rotate", "click", "text")
 
@@ -47,9 +48,9 @@ def fail_pow(client: TestClient, challenge: dict) -> dict:  # type: ignore[type-
 def test_level_adds_the_units_difficulty_to_the_visitors_risk(client: TestClient) -> None:
     sitekey, _ = create_unit(client, mode="interactive", kinds=("text",), level=3)
     first = issue(client, sitekey)
-    assert stored_state(client, first["id"])["level"] == 0
+    assert stored_state(client, first["id"]).level == 0
     nxt = fail(client, fail(client, first))
-    assert stored_state(client, nxt["id"])["level"] == 2
+    assert stored_state(client, nxt["id"]).level == 2
 
 
 def test_audio_alternative_replaces_a_visual_challenge(client: TestClient) -> None:
@@ -60,7 +61,7 @@ def test_audio_alternative_replaces_a_visual_challenge(client: TestClient) -> No
     audio = reply.json()
     assert audio["kind"] == "audio" and "audio" in audio
     state = stored_state(client, audio["id"])
-    assert state["lang"] == "zh" and state["action"] == "login"
+    assert state.lang == "zh" and state.action == "login"
     assert stored_state(client, visual["id"]) is None  # the visual one is consumed
     again = client.post(f"/api/v1/challenges/{visual['id']}/audio", json={"language": "en"})
     assert again.status_code == 410
@@ -82,8 +83,8 @@ def test_audio_alternative_is_refused_for_pow_and_bad_bodies(client: TestClient)
 def test_language_is_remembered_for_the_next_challenge(client: TestClient) -> None:
     sitekey, _ = create_unit(client, mode="interactive", kinds=("slide", "click"))
     first = issue(client, sitekey, lang="zh")
-    assert stored_state(client, first["id"])["lang"] == "zh"
+    assert stored_state(client, first["id"]).lang == "zh"
     nxt = fail(client, first)
-    assert stored_state(client, nxt["id"])["lang"] == "zh"
+    assert stored_state(client, nxt["id"]).lang == "zh"
     bad = client.post("/api/v1/challenges", json={"sitekey": sitekey, "lang": "de"})
     assert bad.status_code == 400

@@ -19,6 +19,7 @@ from humangate.challenges.pow import solve_pow
 from humangate.config import Settings
 from tests.api.helpers import create_unit, issue, pass_pow, siteverify
 from tests.api.test_risk import CHROME_UA, VISITOR_IP, human_pass
+from tests.app_services import services_of
 from tests.conftest import ORIGIN
 
 _LOCAL_NAMES = {"localhost", "testserver"}
@@ -151,7 +152,7 @@ def test_a_whole_verification_round_stays_on_the_machine(
     )
     assert answered.json()["success"] is True
     # The batched writers reach the database too.
-    state = chrome.app.state  # type: ignore[attr-defined]
+    state = services_of(chrome)
     assert chrome.portal.call(state.events.flush) > 0  # type: ignore[union-attr]
     assert chrome.portal.call(state.counters.flush) > 0  # type: ignore[union-attr]
     assert guard.attempts == []

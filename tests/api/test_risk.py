@@ -21,6 +21,7 @@ from humangate.db import units as unit_db
 from humangate.db.models import RiskEvent
 from humangate.risk.assess import default_threshold
 from tests.api.helpers import create_unit, issue, siteverify
+from tests.app_services import services_of, stored_state
 from tests.conftest import ORIGIN
 from tests.live import humangate_env, run_cli
 
@@ -93,7 +94,7 @@ def human_pass(client: TestClient, sitekey: str, seed: int = 1) -> str:
 
 
 def flush_events(client: TestClient) -> None:
-    client.portal.call(client.app.state.events.flush)  # type: ignore[union-attr]
+    client.portal.call(services_of(client).events.flush)  # type: ignore[union-attr]
 
 
 def last_event(client: TestClient) -> RiskEvent:
@@ -101,7 +102,7 @@ def last_event(client: TestClient) -> RiskEvent:
     flush_events(client)
 
     async def read() -> RiskEvent:
-        async with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+        async with services_of(client).sessions() as session:
             event = await session.scalar(select(RiskEvent).order_by(RiskEvent.id.desc()))
         assert event is not None
         return event
@@ -181,7 +182,7 @@ def test_siteverify_refuses_an_unexpected_action(browser: TestClient) -> None:
 
 def _set(client: TestClient, sitekey: str, **changes: Any) -> None:
     async def work() -> None:
-        async with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+        async with services_of(client).sessions() as session:
             await unit_db.update_unit(session, sitekey, unit_db.UnitChanges(**changes))
 
     client.portal.call(work)  # type: ignore[union-attr]
@@ -220,7 +221,7 @@ def test_good_bot_is_let_through_only_when_dns_confirms_it(
             for _ in range(2):  # the second is answered from the day-long cache
                 challenge = issue(client, sitekey)
                 assert (challenge["kind"] == "pow") is trusted
-            stored = repr(client.app.state.store._values)  # type: ignore[attr-defined]
+            stored = repr(services_of(client).store._values)  # type: ignore[attr-defined]
             assert "crawler" in stored and ip not in stored  # keyed by an HMAC, not the address
     assert checked == [("googlebot", "66.249.66.1"), ("googlebot", "203.0.113.9")]
 
@@ -366,13 +367,14 @@ def test_device_ids_do_not_link_across_units(browser: TestClient) -> None:
     ids = {}
     for sitekey in (first, second):
         challenge = ask(browser, sitekey)
-        ids[sitekey] = browser.portal.call(  # type: ignore[union-attr]
-            browser.app.state.verifier.peek, challenge["id"]
-        )["device"]
+        state = stored_state(browser, challenge["id"])
+        assert state is not None
+        ids[sitekey] = state.risk.device
     assert ids[first] != ids[second]
     again = ask(browser, first)
-    state = browser.portal.call(browser.app.state.verifier.peek, again["id"])  # type: ignore[union-attr]
-    assert state["device"] == ids[first], "the same browser is recognised on the same site"
+    state = stored_state(browser, again["id"])
+    assert state is not None
+    assert state.risk.device == ids[first], "the same browser is recognised on the same site"
 
 
 def test_statistics_count_the_loop_and_survive_a_restart(settings: Settings) -> None:

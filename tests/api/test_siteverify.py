@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from humangate.testkeys import FAIL_SECRET, PASS_SECRET, PASS_SITEKEY, SPENT_SECRET
 from humangate.tokens import mint_token
 from tests.api.helpers import create_unit, pass_pow, siteverify
+from tests.app_services import services_of
 
 PATHS = ["/siteverify", "/recaptcha/api/siteverify", "/turnstile/v0/siteverify"]
 
@@ -60,14 +61,15 @@ def test_token_of_another_unit_is_invalid_and_not_consumed(client: TestClient) -
 def test_expired_token_times_out(client: TestClient) -> None:
     sitekey, secret = create_unit(client)
     token = pass_pow(client, sitekey)
-    client.app.state.store._clock = lambda: time.monotonic() + 301  # type: ignore[attr-defined]
+    services_of(client).store._clock = lambda: time.monotonic() + 301  # type: ignore[attr-defined]
     assert siteverify(client, secret, token).json()["error-codes"] == ["timeout-or-duplicate"]
 
 
 def test_genuine_token_past_its_expiry_times_out_without_the_store(client: TestClient) -> None:
     sitekey, secret = create_unit(client)
-    key = client.app.state.verifier._key  # type: ignore[attr-defined]
-    unit = client.portal.call(client.app.state.directory.by_sitekey, sitekey)  # type: ignore[union-attr,attr-defined]
+    services = services_of(client)
+    key = services.key
+    unit = client.portal.call(services.directory.by_sitekey, sitekey)  # type: ignore[union-attr]
     old = mint_token(key, unit_id=unit.id, expires_at=int(time.time()) - 1)
     assert siteverify(client, secret, old).json()["error-codes"] == ["timeout-or-duplicate"]
 
@@ -145,7 +147,7 @@ def test_rotated_secret_keeps_working_through_the_grace_period(client: TestClien
     from humangate.db import units as unit_db
 
     sitekey, old_secret = create_unit(client)
-    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    sessions = services_of(client).sessions
 
     async def rotate() -> str | None:
         async with sessions() as session:

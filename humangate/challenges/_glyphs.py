@@ -60,7 +60,8 @@ def glyph(char: str, name: str, size: int) -> np.ndarray:
     """The anti-aliased coverage of `char` (uint8, read-only), cropped to its ink plus 1 px."""
     face = font(name, size)
     left, top, right, bottom = face.getbbox(char)
-    image = Image.new("L", (right - left + 2, bottom - top + 2))
+    # FreeType boxes are whole pixels; Pillow types them as floats.
+    image = Image.new("L", (int(right - left) + 2, int(bottom - top) + 2))
     ImageDraw.Draw(image).text((1 - left, 1 - top), char, font=face, fill=255)
     mask = np.asarray(image)
     mask.setflags(write=False)
@@ -83,7 +84,8 @@ def hatch(mask: np.ndarray, depth: float, angle: float, period: float,
     freq = np.float32(2 * math.pi / period)
     wave = np.sin((along[None, :] + down[:, None]) * freq + np.float32(phase))
     keep = np.float32(1 - depth / 2) + np.float32(depth / 2) * wave
-    return (mask * keep).astype(np.uint8)
+    hatched: np.ndarray = (mask * keep).astype(np.uint8)
+    return hatched
 
 
 def transform(mask: np.ndarray, angle: float, scale_x: float = 1.0, scale_y: float = 1.0,

@@ -85,7 +85,8 @@ def random_palette(rng: random.Random) -> Array:
     colours = np.array(stops, dtype=np.float32) * 255.0
     first, frac = _ramp_segments(n_stops)
     lut = colours[first] * (1.0 - frac) + colours[first + 1] * frac
-    return (lut + 0.5).astype(np.uint8)
+    rounded: np.ndarray = (lut + 0.5).astype(np.uint8)
+    return rounded
 
 
 def _draw_blobs(img: Image.Image, rng: random.Random, count: int, crisp: bool) -> None:
@@ -152,7 +153,8 @@ def foreign(source: np.ndarray, rng: random.Random, w: int, h: int) -> np.ndarra
 
 def channel_mean(image: np.ndarray) -> np.ndarray:
     """Mean over the first two axes (two 1-axis sums: far faster than axis=(0, 1))."""
-    return image.sum(axis=0, dtype=np.float64).sum(axis=0) / max(1, len(image) * len(image[0]))
+    sums: np.ndarray = image.sum(axis=0, dtype=np.float64).sum(axis=0)
+    return sums / max(1, len(image) * len(image[0]))
 
 
 def tilt(h: int, w: int, angle: float, slope: float) -> np.ndarray:

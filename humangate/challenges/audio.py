@@ -32,7 +32,7 @@ from importlib import resources
 
 import numpy as np
 
-from humangate.challenges.base import Challenge, CheckResult
+from humangate.challenges.base import JSON, Challenge, CheckResult
 
 LANGUAGES = ("en", "zh")
 SAMPLE_RATES = (8000, 16000)
@@ -41,7 +41,8 @@ MAX_LENGTH = 10
 _ASSET_RATE = 8000
 
 # Per level: babble gain (dB below the voice), babble streams, noise SNR (dB), resampling jitter.
-_LEVELS = (
+_Level = tuple[float, int, float, float]
+_LEVELS: tuple[_Level, ...] = (
     (-20.0, 1, 26.0, 0.05),
     (-16.0, 1, 21.0, 0.07),
     (-13.0, 2, 17.0, 0.09),
@@ -94,7 +95,10 @@ class ClipBank:
 def mulaw_decode(codes: np.ndarray) -> np.ndarray:
     """uint8 continuous mu-law (mu = 255) back to float32 in [-1, 1]."""
     y = codes.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
-    return (np.sign(y) * np.expm1(np.abs(y) * np.log1p(255.0)) / 255.0).astype(np.float32)
+    decoded: np.ndarray = (np.sign(y) * np.expm1(np.abs(y) * np.log1p(255.0)) / 255.0).astype(
+        np.float32
+    )
+    return decoded
 
 
 @lru_cache(maxsize=len(LANGUAGES))
@@ -115,7 +119,8 @@ def load_bank(language: str) -> ClipBank:
 def _resample(clip: np.ndarray, step: float) -> np.ndarray:
     """`clip` read every `step` input samples (linear interpolation): pitch and tempo together."""
     positions = np.arange(0.0, len(clip) - 1, step, dtype=np.float64)
-    return np.interp(positions, np.arange(len(clip)), clip).astype(np.float32)
+    resampled: np.ndarray = np.interp(positions, np.arange(len(clip)), clip).astype(np.float32)
+    return resampled
 
 
 def _rms(x: np.ndarray) -> float:
@@ -170,8 +175,8 @@ def _babble(rng: random.Random, banks: list[ClipBank], n: int, rate: int, stream
     return out
 
 
-def _mix(rng: random.Random, voice: np.ndarray, spans: list, babble: np.ndarray,
-         level: tuple) -> np.ndarray:  # fmt: skip
+def _mix(rng: random.Random, voice: np.ndarray, spans: list[tuple[int, int]],
+         babble: np.ndarray, level: _Level) -> np.ndarray:  # fmt: skip
     babble_db, _, snr_db, _ = level
     speech = _rms(np.concatenate([voice[a:b] for a, b in spans]))
     gen = np.random.Generator(np.random.PCG64(rng.getrandbits(128)))
@@ -239,7 +244,7 @@ def _submitted_text(submission: object) -> str | None:
     return text or None
 
 
-def check_audio(answer: dict, submission: object, trajectory: object = None) -> CheckResult:
+def check_audio(answer: JSON, submission: object, trajectory: object = None) -> CheckResult:
     """Pass when the submitted digits equal the answer's. `trajectory` is ignored (accepted for a
     uniform checker signature).
 

@@ -34,9 +34,11 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from humangate.challenges import _glyphs, _imaging
-from humangate.challenges.base import Challenge, CheckResult, finite_number
+from humangate.challenges.base import JSON, Challenge, CheckResult, finite_number
 
 Script = Literal["latin", "cjk", "mixed"]
+_Colour = tuple[int, int, int]
+_Point = tuple[float, float]
 MAX_COORDINATE = 4096
 MAX_COUNT = 8
 _PROMPT_SIZE = 22  # the prompt's font size, px
@@ -131,7 +133,7 @@ def _place(rng: random.Random, masks: list[np.ndarray], n_targets: int, params: 
     """Top-left corners for `masks` (targets first) inside the scene: targets far enough apart
     that their click circles never meet, distractors allowed to touch them. None if 200 tries
     found no room."""
-    centres: list[tuple[float, float]] = []
+    centres: list[_Point] = []
     corners: list[tuple[int, int]] = []
     for i, mask in enumerate(masks):
         h, w = mask.shape
@@ -182,12 +184,12 @@ def _glyph_set(rng: random.Random, params: ClickParams) -> list[_Glyph]:
     raise ValueError("the scene is too small for these glyphs")
 
 
-def _rgb(h: float, s: float, v: float) -> tuple[int, int, int]:
+def _rgb(h: float, s: float, v: float) -> _Colour:
     r, g, b = colorsys.hsv_to_rgb(h, s, v)
     return round(r * 255), round(g * 255), round(b * 255)
 
 
-def _colours(rng: random.Random, luma: float) -> tuple[tuple, tuple]:
+def _colours(rng: random.Random, luma: float) -> tuple[_Colour, _Colour]:
     """(fill, outline) that stand out from a background of mean `luma`: a light fill with a
     dark outline on dark ground, and the reverse on light."""
     light = luma < 150
@@ -230,8 +232,8 @@ def _clutter(rng: random.Random, scene: Image.Image, params: ClickParams) -> Non
         faint = np.float32(rng.uniform(0.35, 0.6))
         alpha = Image.fromarray((_fragment(rng, params) * faint).astype(np.uint8))
         colour = _rgb(rng.random(), 0.6, rng.uniform(0.2, 0.95))
-        x = rng.randint(-alpha.width // 3, w - alpha.width // 2)
-        scene.paste(colour, (x, rng.randint(-alpha.height // 3, h - alpha.height // 2)), alpha)
+        left = rng.randint(-alpha.width // 3, w - alpha.width // 2)
+        scene.paste(colour, (left, rng.randint(-alpha.height // 3, h - alpha.height // 2)), alpha)
     draw = ImageDraw.Draw(scene)
     colour = _rgb(rng.random(), 0.5, rng.uniform(0.3, 0.9))
     for _ in range(level.strokes):
@@ -290,7 +292,7 @@ def generate_click(rng: random.Random, params: ClickParams) -> Challenge:
     return Challenge(kind="click", payload=payload, answer=answer)
 
 
-def _point(value: object, width: float, height: float) -> tuple[float, float] | None:
+def _point(value: object, width: float, height: float) -> _Point | None:
     if not isinstance(value, list | tuple) or len(value) != 2:
         return None
     x, y = finite_number(value[0]), finite_number(value[1])
@@ -299,7 +301,14 @@ def _point(value: object, width: float, height: float) -> tuple[float, float] | 
     return x, y
 
 
-def _expected(answer: object) -> tuple[list[tuple[float, float]], float, float, float] | None:
+def _points(values: list[object] | tuple[object, ...], width: float,
+            height: float) -> list[_Point] | None:  # fmt: skip
+    """Every value as a point inside the (width, height) scene, or None if any is not one."""
+    points = [_point(value, width, height) for value in values]
+    return [p for p in points if p is not None] if None not in points else None
+
+
+def _expected(answer: object) -> tuple[list[_Point], float, float, float] | None:
     """(points, radius, width, height) of a stored answer, or None if it is malformed."""
     if not isinstance(answer, dict):
         return None
@@ -307,15 +316,15 @@ def _expected(answer: object) -> tuple[list[tuple[float, float]], float, float, 
     height = finite_number(answer.get("height", MAX_COORDINATE))
     radius = finite_number(answer.get("radius"))
     raw = answer.get("points")
-    if None in (width, height, radius) or not isinstance(raw, list) or radius <= 0:
+    if width is None or height is None or radius is None or radius <= 0:
         return None
-    points = [_point(p, MAX_COORDINATE, MAX_COORDINATE) for p in raw]
-    if not 1 <= len(points) <= MAX_COUNT or None in points:
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_COUNT:
         return None
-    return points, radius, width, height  # type: ignore[return-value]
+    points = _points(raw, MAX_COORDINATE, MAX_COORDINATE)
+    return None if points is None else (points, radius, width, height)
 
 
-def check_click(answer: dict, submission: object, trajectory: object = None) -> CheckResult:
+def check_click(answer: JSON, submission: object, trajectory: object = None) -> CheckResult:
     """Pass when each submitted point is within the radius of its target, in order.
 
     `submission` is `{"points": [[x, y], ...]}` or the bare list, with exactly as many points
@@ -331,8 +340,8 @@ def check_click(answer: dict, submission: object, trajectory: object = None) -> 
         submission = submission.get("points")
     if not isinstance(submission, list | tuple) or len(submission) != len(targets):
         return CheckResult.fail("invalid-answer")
-    points = [_point(p, width, height) for p in submission]
-    if None in points:
+    points = _points(submission, width, height)
+    if points is None:
         return CheckResult.fail("invalid-answer")
     hits = [[math.dist(p, t) <= radius for t in targets] for p in points]
     if all(hits[i][i] for i in range(len(targets))):

@@ -30,7 +30,7 @@ def _slide(rng: random.Random, level: int, lang: Language) -> Challenge:
 
 
 def _click(rng: random.Random, level: int, lang: Language) -> Challenge:
-    script = "cjk" if lang == "zh" else "latin"
+    script: click.Script = "cjk" if lang == "zh" else "latin"
     return click.generate_click(rng, click.ClickParams(script=script, level=level))
 
 

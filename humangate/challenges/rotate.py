@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import math
 import random
+from collections.abc import Sequence
 from colorsys import hsv_to_rgb
 from dataclasses import dataclass
 
@@ -29,13 +30,14 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from humangate.challenges import _imaging
-from humangate.challenges.base import Challenge, CheckResult
+from humangate.challenges.base import JSON, Challenge, CheckResult
 
 DEFAULT_TOLERANCE = 12
 MAX_SUBMITTED_ANGLE = 720
 _SS = 2  # drawn at this multiple of the size, then halved
 _OUTSIDE = (128, 128, 128)
 Colour = tuple[int, int, int]
+_Point = tuple[float, float]
 Spec = tuple[float, float, float, float, float, float]  # h, s, v as lo/hi pairs
 
 # Sky top, sky near the sun, far ground, near ground (before balancing), per mood.
@@ -145,7 +147,10 @@ def _rows(rng: random.Random, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
 
 
 def _lerp(a: Colour, b: Colour, t: np.ndarray) -> np.ndarray:
-    return np.array(a, np.float32) + t[..., None] * np.array(np.subtract(b, a), np.float32)
+    mixed: np.ndarray = np.array(a, np.float32) + t[..., None] * np.array(
+        np.subtract(b, a), np.float32
+    )
+    return mixed
 
 
 def _backdrop(rng: random.Random, w: int, mood: str, level: int) -> _Scene:
@@ -198,7 +203,7 @@ def _sky_things(sc: _Scene, mood: str) -> None:
             draw.ellipse((px - 0.9 * pr, y - 1.75 * pr, px + 0.9 * pr, y - 0.3 * pr), fill=lit)
 
 
-def _rect(u0: float, v0: float, u1: float, v1: float) -> tuple:
+def _rect(u0: float, v0: float, u1: float, v1: float) -> tuple[_Point, ...]:
     return ((u0, v0), (u1, v0), (u1, v1), (u0, v1))
 
 
@@ -206,7 +211,7 @@ def _disc(draw: ImageDraw.ImageDraw, x: float, y: float, r: float, fill: Colour)
     draw.ellipse((x - r, y - r, x + r, y + r), fill=fill)
 
 
-def _at(x: float, y: float, s: float, lean: float, pts: tuple) -> list[tuple[float, float]]:
+def _at(x: float, y: float, s: float, lean: float, pts: Sequence[_Point]) -> list[_Point]:
     """Object-unit points (u right, v up from the foot) on the canvas, leaning `lean` deg."""
     c, k = math.cos(math.radians(lean)), math.sin(math.radians(lean))
     return [(x + s * (u * c + v * k), y + s * (u * k - v * c)) for u, v in pts]
@@ -327,7 +332,8 @@ def _neutral(rng: random.Random, rgb: np.ndarray, along: np.ndarray, inside: np.
     target = rng.uniform(-0.06, 0.06) + np.array([rng.uniform(-0.02, 0.02) for _ in range(3)])
     cap = 0.35 + 0.05 * level
     gain = np.clip(4.0 * (target - dipole), -cap, cap).astype(np.float32)
-    return rgb * (1.0 + along[..., None] * gain)
+    balanced: np.ndarray = rgb * (1.0 + along[..., None] * gain)
+    return balanced
 
 
 def _finish(rng: random.Random, disc: Image.Image, angle: int, level: int) -> np.ndarray:
@@ -371,7 +377,7 @@ def generate_rotate(rng: random.Random, params: RotateParams) -> Challenge:
     return Challenge(kind="rotate", payload=payload, answer={"angle": angle})
 
 
-def check_rotate(answer: dict, submission: object, trajectory: object = None, *,
+def check_rotate(answer: JSON, submission: object, trajectory: object = None, *,
                  tolerance: int | None = None) -> CheckResult:  # fmt: skip
     """Pass when the submitted clockwise turn (degrees: a number or `{"angle": n}`, finite, in
     [-720, 720]) is within `tolerance` (default 12) of the answer around the circle.

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from humangate.challenges import _imaging
-from humangate.challenges.base import Challenge, CheckResult, finite_number
+from humangate.challenges.base import JSON, Challenge, CheckResult, finite_number
 
 DEFAULT_TOLERANCE = 4
 MAX_COORDINATE = 4096
@@ -77,6 +77,10 @@ class SlideParams:
             raise ValueError("jpeg_quality must be in [30, 95]")
 
 
+_Sides = tuple[int, int, int, int]  # top, right, bottom, left: each _KNOB, _SOCKET or _FLAT
+_Box = tuple[int, int, int, int]  # y0, y1, x0, x1
+
+
 @dataclass(frozen=True, slots=True)
 class _Jigsaw:
     """A square body whose four sides (top, right, bottom, left) are flat, knobbed or socketed."""
@@ -84,7 +88,7 @@ class _Jigsaw:
     size: float
     radius: float
     neck: float
-    sides: tuple[int, int, int, int]
+    sides: _Sides
     fracs: tuple[float, float, float, float]
 
     def extent(self, side: int) -> float:
@@ -125,14 +129,14 @@ class _Jigsaw:
         return dist
 
 
-def _random_sides(rng: random.Random) -> tuple[int, int, int, int]:
+def _random_sides(rng: random.Random) -> _Sides:
     while True:
         a, b, c, d = rng.choices((_KNOB, _SOCKET, _FLAT), weights=(0.45, 0.4, 0.15), k=4)
         if _KNOB in (a, b, c, d) and _SOCKET in (a, b, c, d):
             return a, b, c, d
 
 
-def _decoy_sides(rng: random.Random, taken: list[tuple[int, ...]]) -> tuple[int, ...] | None:
+def _decoy_sides(rng: random.Random, taken: list[_Sides]) -> _Sides | None:
     """Sides for a decoy that a person cannot mistake for any outline in `taken`: a different
     count of knobs, sockets and flats (so no turn or mirror image of it), and at least two sides
     that differ where they sit. None if 500 draws found none (only with many decoys)."""
@@ -147,10 +151,9 @@ def _decoy_sides(rng: random.Random, taken: list[tuple[int, ...]]) -> tuple[int,
     return None
 
 
-def _jigsaw(rng: random.Random, size: float, radius: float, neck: float, sides: tuple) -> _Jigsaw:
-    fracs = (rng.uniform(0.38, 0.62), rng.uniform(0.38, 0.62))
-    fracs += (rng.uniform(0.38, 0.62), rng.uniform(0.38, 0.62))
-    return _Jigsaw(size, radius, neck, sides, fracs)
+def _jigsaw(rng: random.Random, size: float, radius: float, neck: float, sides: _Sides) -> _Jigsaw:
+    top, right, bottom, left = (rng.uniform(0.38, 0.62) for _ in range(4))
+    return _Jigsaw(size, radius, neck, sides, (top, right, bottom, left))
 
 
 def _shapes(rng: random.Random, params: SlideParams) -> list[_Jigsaw]:
@@ -158,7 +161,7 @@ def _shapes(rng: random.Random, params: SlideParams) -> list[_Jigsaw]:
     size = params.piece_size + rng.uniform(-2.0, 2.0)
     radius = size * rng.uniform(0.19, 0.22)
     neck = radius * rng.uniform(0.45, 0.6)
-    taken: list[tuple[int, ...]] = [_random_sides(rng)]
+    taken = [_random_sides(rng)]
     for _ in range(params.decoys):
         sides = _decoy_sides(rng, taken)
         if sides is None:
@@ -206,7 +209,7 @@ def _centres(
         shapes.pop()  # too crowded for this many decoys: drop one
 
 
-def _hole_sdf(shape: _Jigsaw, scale: float, cx: float, cy: float, box: tuple) -> np.ndarray:
+def _hole_sdf(shape: _Jigsaw, scale: float, cx: float, cy: float, box: _Box) -> np.ndarray:
     """Signed distance to `shape` grown by `scale` about its body centre at (cx, cy)."""
     y0, y1, x0, x1 = box
     half = shape.size / 2
@@ -215,7 +218,7 @@ def _hole_sdf(shape: _Jigsaw, scale: float, cx: float, cy: float, box: tuple) ->
     return shape.sdf(xs, ys) * scale
 
 
-def _hole_box(shape: _Jigsaw, scale: float, cx: float, cy: float, size: tuple[int, int]) -> tuple:
+def _hole_box(shape: _Jigsaw, scale: float, cx: float, cy: float, size: tuple[int, int]) -> _Box:
     """(y0, y1, x0, x1) of the pixels a hole centred on (cx, cy) may touch; size is (w, h)."""
     reach_l, reach_r = _hole_reach(shape, scale)
     reach_v = scale * (shape.size / 2 + shape.neck + shape.radius) + _PAD
@@ -349,7 +352,7 @@ def _trajectory_ok(trajectory: object, x: float) -> bool:
     return duration >= TRAJECTORY_MIN_DURATION_MS and abs(last_x - x) <= TRAJECTORY_END_SLACK
 
 
-def check_slide(answer: dict, submission: object, trajectory: object, *,
+def check_slide(answer: JSON, submission: object, trajectory: object, *,
                 tolerance: int | None = None) -> CheckResult:  # fmt: skip
     """Pass when the submitted x is within `tolerance` px of the answer and the drag is plausible.
 

@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image, ImageChops, ImageDraw
 
 from humangate.challenges import _glyphs, _imaging
-from humangate.challenges.base import Challenge, CheckResult
+from humangate.challenges.base import JSON, Challenge, CheckResult
 
 MAX_SUBMISSION = 64
 _MARGIN = 3  # pixels kept clear at the left and right edges
@@ -121,7 +121,7 @@ def _box_width(letter: _Letter, height: int) -> float:
     h, w = _glyphs.glyph(letter.char, letter.face, max(8, round(letter.size * height))).shape
     rad = math.radians(letter.turn)
     w, h = w * letter.stretch + abs(letter.shear) * h, h / math.sqrt(letter.stretch)
-    return w * abs(math.cos(rad)) + h * abs(math.sin(rad)) + 2
+    return float(w * abs(math.cos(rad)) + h * abs(math.sin(rad)) + 2)
 
 
 def _hatched(letter: _Letter, height: int, shrink: float, stripes: float) -> np.ndarray:
@@ -157,9 +157,9 @@ def _ink(rng: random.Random, text: str,
     level = _LEVELS[params.level]
     letters = _letters(rng, text, level)
     overlaps = [rng.uniform(*level.overlap) for _ in letters[1:]]
-    widths = [_box_width(let, params.height) for let in letters]
-    span = sum(widths) - sum(
-        o * min(a, b) for o, a, b in zip(overlaps, widths, widths[1:], strict=False)
+    planned = [_box_width(let, params.height) for let in letters]
+    span = sum(planned) - sum(
+        o * min(a, b) for o, a, b in zip(overlaps, planned, planned[1:], strict=False)
     )
     shrink = min(1.0, (params.width - 2 * _MARGIN) / span)  # _layout squeezes any remainder
     masks = [_hatched(let, params.height, shrink, level.stripes) for let in letters]
@@ -202,7 +202,8 @@ def _elastic(gen: np.random.Generator, w: int, h: int, amp: float) -> np.ndarray
     """A smooth random displacement field in [-amp, amp], (h, w) float32."""
     rows, cols = max(2, h // 14), max(2, w // 14)
     grid = gen.random((rows, cols), dtype=np.float32) * np.float32(2 * amp) - np.float32(amp)
-    return _imaging._interp_matrix(h, rows) @ grid @ _imaging._interp_matrix(w, cols).T
+    shift: np.ndarray = _imaging._interp_matrix(h, rows) @ grid @ _imaging._interp_matrix(w, cols).T
+    return shift
 
 
 def _warp_coords(rng: random.Random, gen: np.random.Generator, w: int, h: int,
@@ -236,13 +237,14 @@ def _sample(image: np.ndarray, coords: tuple[np.ndarray, ...]) -> np.ndarray:
     flat = image.ravel().astype(np.float32)
     t0, t1, b0, b1 = flat.take(i), flat.take(i + 1), flat.take(i + w), flat.take(i + w + 1)
     top = t0 + (t1 - t0) * fx
-    return top + (b0 + (b1 - b0) * fx - top) * fy
+    sampled: np.ndarray = top + (b0 + (b1 - b0) * fx - top) * fy
+    return sampled
 
 
 def _inks(rng: random.Random, n: int) -> bytes:
     """A palette of n dark inks (RGB bytes); neighbours alternate between two hue families."""
     hues = (rng.random(), rng.random())
-    rows = []
+    rows: list[int] = []
     for i in range(n):
         hue = (hues[i % 2] + rng.uniform(-0.05, 0.05)) % 1.0
         rgb = colorsys.hsv_to_rgb(hue, rng.uniform(0.5, 0.9), rng.uniform(0.15, 0.42))
@@ -316,7 +318,7 @@ def _normalise(value: object) -> str | None:
     return folded or None
 
 
-def check_text(answer: dict, submission: object, trajectory: object = None) -> CheckResult:
+def check_text(answer: JSON, submission: object, trajectory: object = None) -> CheckResult:
     """Pass when the submission equals the answer, ignoring case and whitespace.
 
     `submission` is a string or `{"text": string}`; `trajectory` is ignored. Error codes:

@@ -72,8 +72,8 @@ def assess(
     gesture_findings: list[Finding] = []
     features: dict[str, float] = {}
     traced = trace is not None and len(trace) >= 2 and pointer != "keyboard"
-    if traced:
-        features = trajectory_features(trace)  # type: ignore[arg-type]
+    if trace is not None and traced:
+        features = trajectory_features(trace)
         behaviour, gesture_findings = (model or load_model()).logit(features)
     elif pointer == "keyboard":
         behaviour = weights.keyboard_logit

@@ -44,14 +44,14 @@ class RedisStore:
             value = await self._redis.get(self._key(namespace, key))
         except RedisError as exc:
             raise StorageError("The Redis store failed to read.") from exc
-        return bytes(value) if value is not None else None
+        return _as_bytes(value)
 
     async def take(self, namespace: str, key: str) -> bytes | None:
         try:
             value = await self._redis.getdel(self._key(namespace, key))
         except RedisError as exc:
             raise StorageError("The Redis store failed to read.") from exc
-        return bytes(value) if value is not None else None
+        return _as_bytes(value)
 
     async def delete(self, namespace: str, key: str) -> None:
         try:
@@ -73,6 +73,13 @@ class RedisStore:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def _as_bytes(value: bytes | str | None) -> bytes | None:
+    """A stored value as bytes: the client decodes nothing, though its types allow str."""
+    if value is None or isinstance(value, bytes):
+        return value
+    return value.encode()
 
 
 def _ms(seconds: float) -> int:

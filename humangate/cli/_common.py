@@ -1,0 +1,55 @@
+"""What every command shares: the handler's type, opening the services, printing a result."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeAlias, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from humangate.config import Settings
+from humangate.services import Services, open_services
+from humangate.store import MemoryStore
+
+T = TypeVar("T")
+# A command: its parsed arguments and the settings in, the exit status out.
+Command: TypeAlias = Callable[[argparse.Namespace, Settings], int]
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def run_with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+    """Open the services (migrating when the settings ask), run `work`, close them.
+
+    A command keeps no hot state between runs, so its store is a MemoryStore.
+    """
+
+    async def run() -> T:
+        async with open_services(settings, store=MemoryStore()) as services:
+            return await work(services)
+
+    return asyncio.run(run())
+
+
+def run_in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """`run_with_services` for work done in one database session."""
+
+    async def in_session(services: Services) -> T:
+        async with services.sessions() as session:
+            return await work(session)
+
+    return run_with_services(settings, in_session)
+
+
+def print_result(data: dict[str, Any] | list[Any], as_json: bool, text: str) -> None:
+    """Print `data` as JSON when asked, else `text` for a person."""
+    print(json.dumps(data) if as_json else text)
+
+
+def fail(message: str, status: int = 1) -> int:
+    """Say what went wrong on stderr, as `error: …`; returns the exit status."""
+    print(f"error: {message}", file=sys.stderr)
+    return status

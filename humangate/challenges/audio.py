@@ -32,7 +32,7 @@ from importlib import resources
 
 import numpy as np
 
-from humangate.challenges.base import JSON, Challenge, CheckResult
+from humangate.challenges.base import JSON, Challenge, CheckResult, check_integers
 
 LANGUAGES = ("en", "zh")
 SAMPLE_RATES = (8000, 16000)
@@ -70,10 +70,7 @@ class AudioParams:
     sample_rate: int = 8000
 
     def __post_init__(self) -> None:
-        for name, lo, hi in (("length", 1, MAX_LENGTH), ("level", 0, len(_LEVELS) - 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-                raise ValueError(f"{name} must be an integer in [{lo}, {hi}]")
+        check_integers(self, ("length", 1, MAX_LENGTH), ("level", 0, len(_LEVELS) - 1))
         if self.language not in LANGUAGES:
             raise ValueError(f"language must be one of {LANGUAGES}")
         if self.sample_rate not in SAMPLE_RATES or isinstance(self.sample_rate, bool):

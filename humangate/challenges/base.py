@@ -51,3 +51,12 @@ def finite_number(value: object) -> float | None:
     if isinstance(value, float) and math.isfinite(value):
         return value
     return None
+
+
+def check_integers(params: object, *ranges: tuple[str, int, int]) -> None:
+    """Raise ValueError for the first field of `params` named in `ranges` (name, lo, hi) that is
+    not an integer (bools are not) in [lo, hi]."""
+    for name, lo, hi in ranges:
+        value = getattr(params, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise ValueError(f"{name} must be an integer in [{lo}, {hi}]")

@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from humangate.challenges import _imaging
-from humangate.challenges.base import JSON, Challenge, CheckResult
+from humangate.challenges.base import JSON, Challenge, CheckResult, check_integers
 
 DEFAULT_TOLERANCE = 12
 MAX_SUBMITTED_ANGLE = 720
@@ -80,11 +80,8 @@ class RotateParams:
     quality: int = 80
 
     def __post_init__(self) -> None:
-        for name, lo, hi in (("size", 96, 512), ("min_angle", 0, 150), ("tolerance", 1, 45),
-                             ("level", 0, 4), ("quality", 30, 95)):  # fmt: skip
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-                raise ValueError(f"{name} must be an integer in [{lo}, {hi}]")
+        check_integers(self, ("size", 96, 512), ("min_angle", 0, 150), ("tolerance", 1, 45),
+                       ("level", 0, 4), ("quality", 30, 95))  # fmt: skip
 
 
 @dataclass(slots=True)

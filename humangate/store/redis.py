@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -27,43 +30,31 @@ class RedisStore:
         return f"{self._prefix}:{namespace}:{key}"
 
     async def put(self, namespace: str, key: str, value: bytes, ttl: float) -> None:
-        try:
+        with _storage_errors("write"):
             await self._redis.set(self._key(namespace, key), value, px=_ms(ttl))
-        except RedisError as exc:
-            raise StorageError("The Redis store failed to write.") from exc
 
     async def put_if_absent(self, namespace: str, key: str, value: bytes, ttl: float) -> bool:
-        try:
+        with _storage_errors("write"):
             stored = await self._redis.set(self._key(namespace, key), value, px=_ms(ttl), nx=True)
-        except RedisError as exc:
-            raise StorageError("The Redis store failed to write.") from exc
         return bool(stored)
 
     async def get(self, namespace: str, key: str) -> bytes | None:
-        try:
+        with _storage_errors("read"):
             value = await self._redis.get(self._key(namespace, key))
-        except RedisError as exc:
-            raise StorageError("The Redis store failed to read.") from exc
         return _as_bytes(value)
 
     async def take(self, namespace: str, key: str) -> bytes | None:
-        try:
+        with _storage_errors("read"):
             value = await self._redis.getdel(self._key(namespace, key))
-        except RedisError as exc:
-            raise StorageError("The Redis store failed to read.") from exc
         return _as_bytes(value)
 
     async def delete(self, namespace: str, key: str) -> None:
-        try:
+        with _storage_errors("delete"):
             await self._redis.delete(self._key(namespace, key))
-        except RedisError as exc:
-            raise StorageError("The Redis store failed to delete.") from exc
 
     async def hit(self, namespace: str, key: str, window: float) -> int:
-        try:
+        with _storage_errors("count"):
             return int(await self._hit(keys=[self._key(namespace, key)], args=[_ms(window)]))
-        except RedisError as exc:
-            raise StorageError("The Redis store failed to count.") from exc
 
     async def ping(self) -> bool:
         try:
@@ -73,6 +64,15 @@ class RedisStore:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+@contextmanager
+def _storage_errors(action: str) -> Iterator[None]:
+    """The driver's errors as the one StorageError the callers know ("failed to <action>")."""
+    try:
+        yield
+    except RedisError as exc:
+        raise StorageError(f"The Redis store failed to {action}.") from exc
 
 
 def _as_bytes(value: bytes | str | None) -> bytes | None:

@@ -1,0 +1,23 @@
+"""What the account tables' query modules share: UTC moments back from SQLite, and bulk writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Executable
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; every moment stored here is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+async def run_bulk(session: AsyncSession, statement: Executable) -> int:
+    """Run an UPDATE or DELETE; return the rows it touched.
+
+    Objects already loaded are not updated in Python (SQLite hands back naive datetimes, which
+    that evaluation cannot compare with aware ones); callers refresh what they reuse.
+    """
+    result = await session.execute(statement, execution_options={"synchronize_session": False})
+    return int(result.rowcount)  # type: ignore[attr-defined]

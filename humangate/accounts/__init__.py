@@ -2,7 +2,8 @@
 
 The web layer builds one `AccountContext` at start-up and calls the functions below with a
 database session, a `Client` and `now`. Outcomes are values (see `outcomes`); messages to send
-come back as `Outgoing`; bad input raises ValueError before anything is written.
+come back as `Outgoing`; bad input raises `humangate.errors.InvalidInput` (a ValueError)
+before anything is written.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from humangate.accounts.blocked import (
     open_blocked_access,
     request_blocked_code,
 )
+from humangate.accounts.contact import confirm_contact_change, request_contact_change
 from humangate.accounts.export import export_account
 from humangate.accounts.identifiers import Identifier, parse_identifier
+from humangate.accounts.inbox import list_inbox, mark_read
 from humangate.accounts.lifecycle import (
     cancel_inactive_accounts,
     confirm_cancellation,
@@ -36,6 +39,7 @@ from humangate.accounts.lifecycle import (
     run_housekeeping,
     warn_inactive_accounts,
 )
+from humangate.accounts.login import log_in, log_in_with_code, request_login_code
 from humangate.accounts.outcomes import (
     TEMPLATES,
     AccountBlocked,
@@ -59,26 +63,11 @@ from humangate.accounts.outcomes import (
 )
 from humangate.accounts.passwords import PRODUCTION_PARAMS, HashParams, PasswordHasher
 from humangate.accounts.policy import AccountPolicy
-from humangate.accounts.profile import (
-    change_password,
-    confirm_contact_change,
-    list_inbox,
-    mark_read,
-    request_contact_change,
-    update_profile,
-)
+from humangate.accounts.profile import change_password, update_profile
 from humangate.accounts.resend import (
     resend_contact_code,
     resend_sign_up_code,
     resend_step_up_code,
-)
-from humangate.accounts.service import (
-    complete_step_up,
-    confirm_sign_up,
-    log_in,
-    log_in_with_code,
-    request_login_code,
-    sign_up,
 )
 from humangate.accounts.sessions import (
     authenticate,
@@ -87,6 +76,8 @@ from humangate.accounts.sessions import (
     revoke_other_sessions,
     revoke_session,
 )
+from humangate.accounts.signup import confirm_sign_up, sign_up
+from humangate.accounts.step_up import complete_step_up
 
 __all__ = [
     "TEMPLATES",

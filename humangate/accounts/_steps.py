@@ -21,7 +21,8 @@ from humangate.accounts.outcomes import (
     Outgoing,
 )
 from humangate.accounts.sessions import MAX_TOKEN_LENGTH, clean_label, new_token, start_session
-from humangate.db import accounts as db
+from humangate.db import account_sessions as session_db
+from humangate.db import inbox as inbox_db
 from humangate.db.models import Account
 from humangate.netaddr import ip_prefix
 
@@ -71,29 +72,17 @@ async def finish_login(
     )
     device_digest = ctx.keys.device_digest(device_token)
     outgoing: tuple[Outgoing, ...] = ()
-    if await db.remember_device(session, account.id, device_digest, network, now):
+    if await session_db.remember_device(session, account.id, device_digest, network, now):
         label = clean_label(client.device_label)
-        await audit.record(
-            session,
-            "device.added",
-            actor=audit.Actor.account(account.id),
-            account_id=account.id,
-            now=now,
-            ip_prefix=network,
-            details={"device": label},
+        await audit.record_by_account(
+            session, "device.added", account.id, ip=client.ip, now=now, details={"device": label}
         )
         if method != "signup":
             outgoing = await new_device_notice(session, account, label, network, now)
     account.last_active_at = now
     account.inactivity_warned_at = None
-    await audit.record(
-        session,
-        "login.succeeded",
-        actor=audit.Actor.account(account.id),
-        account_id=account.id,
-        now=now,
-        ip_prefix=network,
-        details={"method": method},
+    await audit.record_by_account(
+        session, "login.succeeded", account.id, ip=client.ip, now=now, details={"method": method}
     )
     await session.commit()
     return LoggedIn(account_view(account), token, device_token, outgoing)
@@ -105,7 +94,7 @@ async def new_device_notice(
     """Put the new-sign-in notice in the inbox (the caller commits); return the message."""
     params = {"device": device, "network": network, "time": notice_time(now)}
     title, body = NEW_DEVICE_LOGIN[notice_locale(account.language)]
-    await db.add_notification(
+    await inbox_db.add_notification(
         session, account.id, kind="security", subject=title, body=body.format(**params), now=now
     )
     return tuple(
@@ -125,14 +114,9 @@ async def login_failed(
 ) -> LoginFailed | Locked:
     locked = await limits.record_failure(ctx.store, ctx.policy, keys, now)
     account_id = account.id if account is not None else None
-    await audit.record(
-        session,
-        "login.failed",
-        actor=audit.Actor.account(account_id) if account_id else audit.SYSTEM,
-        account_id=account_id,
-        now=now,
-        ip_prefix=ip_prefix(client.ip),
-        details={"method": method, "locked": locked is not None},
+    details = {"method": method, "locked": locked is not None}
+    await audit.record_by_account(
+        session, "login.failed", account_id, ip=client.ip, now=now, details=details
     )
     await session.commit()
     return Locked(locked) if locked is not None else LoginFailed()
@@ -142,14 +126,7 @@ async def locked_outcome(
     session: AsyncSession, account: Account | None, retry: int, client: Client, now: datetime
 ) -> Locked:
     account_id = account.id if account is not None else None
-    await audit.record(
-        session,
-        "login.locked",
-        actor=audit.Actor.account(account_id) if account_id else audit.SYSTEM,
-        account_id=account_id,
-        now=now,
-        ip_prefix=ip_prefix(client.ip),
-    )
+    await audit.record_by_account(session, "login.locked", account_id, ip=client.ip, now=now)
     await session.commit()
     return Locked(retry)
 
@@ -157,14 +134,9 @@ async def locked_outcome(
 async def blocked_outcome(
     session: AsyncSession, account: Account, client: Client, now: datetime
 ) -> AccountBlocked:
-    await audit.record(
-        session,
-        "login.blocked",
-        actor=audit.Actor.account(account.id),
-        account_id=account.id,
-        now=now,
-        ip_prefix=ip_prefix(client.ip),
-        details={"status": account.status},
+    details = {"status": account.status}
+    await audit.record_by_account(
+        session, "login.blocked", account.id, ip=client.ip, now=now, details=details
     )
     await session.commit()
     return AccountBlocked(account.status, account.status_reason)  # type: ignore[arg-type]
@@ -174,18 +146,14 @@ async def record_code_rejected(
     session: AsyncSession,
     account_id: int,
     purpose: str,
-    check: CodeCheck,
+    reason: str,
     client: Client,
     now: datetime,
 ) -> None:
-    await audit.record(
-        session,
-        "code.rejected",
-        actor=audit.Actor.account(account_id),
-        account_id=account_id,
-        now=now,
-        ip_prefix=ip_prefix(client.ip),
-        details={"purpose": purpose, "reason": check.reason},
+    """Audit a code that did not verify, and commit so that the attempt stays counted."""
+    details = {"purpose": purpose, "reason": reason}
+    await audit.record_by_account(
+        session, "code.rejected", account_id, ip=client.ip, now=now, details=details
     )
     await session.commit()
 

@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.accounts import audit
 from humangate.accounts._common import (
+    add_account_for,
     check_now,
     find_account,
+    find_holder,
     read_identifier,
     require_account,
 )
@@ -31,8 +33,11 @@ from humangate.accounts.outcomes import (
     StatusChanged,
 )
 from humangate.accounts.passwords import check_password
+from humangate.db import account_sessions as session_db
 from humangate.db import accounts as db
+from humangate.db import inbox as inbox_db
 from humangate.db.models import Account
+from humangate.errors import InvalidInput
 from humangate.netaddr import ip_prefix
 
 MAX_REASON = 500
@@ -44,32 +49,24 @@ async def create_admin(
     """Create an active admin account (for `humangate create-admin`).
 
     Raises:
-        ValueError: malformed identifier, refused password, identifier taken or held.
+        InvalidInput: malformed identifier, refused password, identifier taken or held.
     """
     check_now(now)
     ident = read_identifier(ctx, identifier)
     check_password(password, identifier=ident)
-    held_until = await db.find_hold(session, ctx.keys.identifier_digest(ident), now)
-    if held_until is not None:
-        raise ValueError(
+    holder = await find_holder(ctx, session, ident, now)
+    if holder.held_until is not None:
+        raise InvalidInput(
             f"{ident.value} belonged to a cancelled account and is held until "
-            f"{held_until:%Y-%m-%d %H:%M} UTC."
+            f"{holder.held_until:%Y-%m-%d %H:%M} UTC."
         )
-    existing = await find_account(session, ident)
-    if existing is not None and existing.status != "pending":
-        raise ValueError(f"An account with {ident.value} exists already.")
-    if existing is not None:
-        await db.erase_account(session, existing.id)
+    if holder.taken:
+        raise InvalidInput(f"An account with {ident.value} exists already.")
+    if holder.account is not None:
+        await db.erase_account(session, holder.account.id)
     password_hash = await asyncio.to_thread(ctx.hasher.hash, password)
-    account = await db.add_account(
-        session,
-        email=ident.value if ident.kind == "email" else None,
-        email_key=ident.key if ident.kind == "email" else None,
-        phone=ident.key if ident.kind == "phone" else None,
-        password_hash=password_hash,
-        role="admin",
-        status="active",
-        now=now,
+    account = await add_account_for(
+        session, ident, password_hash=password_hash, role="admin", status="active", now=now
     )
     await audit.record(
         session, "account.admin_created", actor=audit.SYSTEM, account_id=account.id, now=now
@@ -94,13 +91,12 @@ async def suspend_account(
 
     Raises:
         PermissionError: `admin_id` is not an active admin.
-        ValueError: no such account, the admin's own account, or an empty or overlong reason.
+        InvalidInput: no such account, the admin's own account, or an empty or overlong reason.
     """
     check_now(now)
-    await _require_admin(session, admin_id)
-    reason = _clean_reason(reason)
-    if account_id == admin_id:
-        raise ValueError("An administrator cannot suspend their own account.")
+    reason = await _admin_acting_on(
+        session, admin_id, account_id, reason, "An administrator cannot suspend their own account."
+    )
     account = await require_account(session, account_id, active=False)
     status = "banned" if ban else "suspended"
     units = await db.list_account_units(session, account.id)
@@ -108,8 +104,8 @@ async def suspend_account(
     await db.set_units_disabled(session, account.id, newly, True)
     account.disabled_unit_ids = sorted(set(account.disabled_unit_ids or ()) | set(newly))
     account.status, account.status_reason, account.status_changed_at = status, reason, now
-    await db.delete_account_sessions(session, account.id)
-    await db.add_notification(
+    await session_db.delete_account_sessions(session, account.id)
+    await inbox_db.add_notification(
         session,
         account.id,
         kind="account",
@@ -147,19 +143,21 @@ async def restore_account(
 
     Raises:
         PermissionError: `admin_id` is not an active admin.
-        ValueError: no such account, or it is not suspended or banned.
+        InvalidInput: no such account, or it is not suspended or banned.
     """
     check_now(now)
     await _require_admin(session, admin_id)
     account = await require_account(session, account_id, active=False)
     if account.status not in ("suspended", "banned"):
-        raise ValueError(f"Account {account_id} is {account.status}; there is nothing to restore.")
+        raise InvalidInput(
+            f"Account {account_id} is {account.status}; there is nothing to restore."
+        )
     restored = list(account.disabled_unit_ids or ())
     await db.set_units_disabled(session, account.id, restored, False)
     previous = account.status
     account.disabled_unit_ids = []
     account.status, account.status_reason, account.status_changed_at = "active", None, now
-    await db.add_notification(
+    await inbox_db.add_notification(
         session,
         account.id,
         kind="account",
@@ -190,12 +188,29 @@ async def _require_admin(session: AsyncSession, admin_id: int) -> Account:
     return admin
 
 
+async def _admin_acting_on(
+    session: AsyncSession, admin_id: int, account_id: int, reason: str, own_account: str
+) -> str:
+    """Check that an active admin acts on another account and gives a reason; the reason,
+    cleaned. `own_account` is the refusal when the account is the admin's own.
+
+    Raises:
+        PermissionError: `admin_id` is not an active admin.
+        InvalidInput: an empty or overlong reason, or the admin's own account.
+    """
+    await _require_admin(session, admin_id)
+    reason = _clean_reason(reason)
+    if account_id == admin_id:
+        raise InvalidInput(own_account)
+    return reason
+
+
 def _clean_reason(reason: str) -> str:
     text = " ".join((reason or "").split())
     if not text:
-        raise ValueError("A reason is required; the account's owner will read it.")
+        raise InvalidInput("A reason is required; the account's owner will read it.")
     if len(text) > MAX_REASON:
-        raise ValueError(f"A reason has at most {MAX_REASON} characters.")
+        raise InvalidInput(f"A reason has at most {MAX_REASON} characters.")
     return text
 
 
@@ -213,13 +228,16 @@ async def cancel_account(
 
     Raises:
         PermissionError: `admin_id` is not an active admin.
-        ValueError: no such account, the admin's own account, or an empty or overlong reason.
+        InvalidInput: no such account, the admin's own account, or an empty or overlong reason.
     """
     check_now(now)
-    await _require_admin(session, admin_id)
-    reason = _clean_reason(reason)
-    if account_id == admin_id:
-        raise ValueError("An administrator cannot cancel their own account here.")
+    reason = await _admin_acting_on(
+        session,
+        admin_id,
+        account_id,
+        reason,
+        "An administrator cannot cancel their own account here.",
+    )
     return await _cancel(ctx, session, account_id, audit.Actor.admin(admin_id), reason, now)
 
 
@@ -235,7 +253,7 @@ async def cancel_account_as_operator(
     admin account is involved, so the audit entry's actor is `operator`.
 
     Raises:
-        ValueError: no such account, or an empty or overlong reason.
+        InvalidInput: no such account, or an empty or overlong reason.
     """
     check_now(now)
     reason = _clean_reason(reason)
@@ -264,15 +282,15 @@ async def find_account_by(ctx: AccountContext, session: AsyncSession, text: str)
     is), e-mail address or phone number (for the command line).
 
     Raises:
-        ValueError: a malformed identifier, or no account (pending sign-ups are none) has it.
+        InvalidInput: a malformed identifier, or no account (pending sign-ups are none) has it.
     """
     text = text.strip()
     number = text.removeprefix("#")
     if number.isascii() and number.isdigit() and (number != text or len(number) <= 6):
         if len(number) > 12:
-            raise ValueError(f"No account has id {number}.")
+            raise InvalidInput(f"No account has id {number}.")
         return account_view(await require_account(session, int(number), active=False))
     account = await find_account(session, read_identifier(ctx, text))
     if account is None or account.status == "pending":
-        raise ValueError(f"No account has the identifier {text!r}.")
+        raise InvalidInput(f"No account has the identifier {text!r}.")
     return account_view(account)

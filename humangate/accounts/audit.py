@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.db.accounts import aware
 from humangate.db.models import AuditEntry
+from humangate.errors import InvalidInput
+from humangate.netaddr import ip_prefix as network_of
 
 AuditAction = Literal[
     "account.signup",
@@ -142,14 +144,14 @@ async def record(
     """Append one entry (flushed with the caller's transaction).
 
     Raises:
-        ValueError: an action outside ACTIONS, or a detail key that names a secret.
+        InvalidInput: an action outside ACTIONS, or a detail key that names a secret.
     """
     if action not in ACTIONS:
-        raise ValueError(f"{action!r} is not an audit action.")
+        raise InvalidInput(f"{action!r} is not an audit action.")
     details = dict(details or {})
     for key in details:
         if any(word in key.lower() for word in _SECRET_WORDS):
-            raise ValueError(f"Audit details must not hold {key!r}: no secrets in the log.")
+            raise InvalidInput(f"Audit details must not hold {key!r}: no secrets in the log.")
     session.add(
         AuditEntry(
             created_at=now,
@@ -163,6 +165,31 @@ async def record(
         )
     )
     await session.flush()
+
+
+async def record_by_account(
+    session: AsyncSession,
+    action: AuditAction,
+    account_id: int | None,
+    *,
+    ip: str | None,
+    now: datetime,
+    target: str | None = None,
+    details: Mapping[str, object] | None = None,
+) -> None:
+    """Append an entry for what an account did itself, from the network of `ip` (only its
+    prefix is kept); with no account (an unknown requester) the actor is the system."""
+    actor = Actor.account(account_id) if account_id else SYSTEM
+    await record(
+        session,
+        action,
+        actor=actor,
+        account_id=account_id,
+        now=now,
+        ip_prefix=network_of(ip),
+        target=target,
+        details=details,
+    )
 
 
 async def list_entries(
@@ -185,18 +212,18 @@ async def list_entries(
         limit: page size, 1 to MAX_PAGE.
 
     Raises:
-        ValueError: an unknown action or an out-of-range limit.
+        InvalidInput: an unknown action or an out-of-range limit.
     """
     if not 1 <= limit <= MAX_PAGE:
-        raise ValueError(f"An audit page holds 1 to {MAX_PAGE} entries.")
+        raise InvalidInput(f"An audit page holds 1 to {MAX_PAGE} entries.")
     statement = select(AuditEntry)
     if action is not None:
         if action.endswith("."):
             if not any(known.startswith(action) for known in ACTIONS):
-                raise ValueError(f"No audit action starts with {action!r}.")
+                raise InvalidInput(f"No audit action starts with {action!r}.")
             statement = statement.where(AuditEntry.action.startswith(action, autoescape=True))
         elif action not in ACTIONS:
-            raise ValueError(f"{action!r} is not an audit action.")
+            raise InvalidInput(f"{action!r} is not an audit action.")
         else:
             statement = statement.where(AuditEntry.action == action)
     if account_id is not None:

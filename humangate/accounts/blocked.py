@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from humangate.accounts import audit
 from humangate.accounts._common import (
     BLOCKED,
+    CodeOffer,
     check_now,
     find_account,
     read_identifier,
@@ -36,11 +37,16 @@ from humangate.accounts.outcomes import AccountView, Cancelled, CodeRejected, Co
 from humangate.accounts.sessions import new_token
 from humangate.db import accounts as db
 from humangate.db.models import Account
-from humangate.netaddr import ip_prefix
 
 ACCESS_TTL = timedelta(minutes=15)
 BAN_HOLD = timedelta(days=365)
 NS_ACCESS = "acct-blocked"
+BLOCKED_ACCESS_CODE = CodeOffer(
+    "login",
+    "login-code",
+    lambda ctx, account, now: account.status in BLOCKED,
+    details={"purpose": "blocked-access"},
+)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -70,19 +76,9 @@ async def request_blocked_code(
     the same CodeSent with nothing to send, and is throttled the same way.
 
     Raises:
-        ValueError: a malformed identifier.
+        InvalidInput: a malformed identifier.
     """
-    return await send_code_if(
-        ctx,
-        session,
-        identifier,
-        lambda account: account.status in BLOCKED,
-        purpose="login",
-        template="login-code",
-        client=client,
-        now=now,
-        details={"purpose": "blocked-access"},
-    )
+    return await send_code_if(ctx, session, identifier, BLOCKED_ACCESS_CODE, client=client, now=now)
 
 
 async def open_blocked_access(
@@ -98,7 +94,7 @@ async def open_blocked_access(
     such account, one that is not blocked, a wrong code) is `wrong-or-expired`.
 
     Raises:
-        ValueError: a malformed identifier or code.
+        InvalidInput: a malformed identifier or code.
     """
     check_now(now)
     ident = read_identifier(ctx, identifier)
@@ -110,13 +106,12 @@ async def open_blocked_access(
         session, ctx.keys, ctx.policy, account_id=account.id, purpose="login", code=digits, now=now
     )
     ok = check.ok and check.target == ident.value
-    await audit.record(
+    await audit.record_by_account(
         session,
         "login.limited" if ok else "code.rejected",
-        actor=audit.Actor.account(account.id),
-        account_id=account.id,
+        account.id,
+        ip=client.ip,
         now=now,
-        ip_prefix=ip_prefix(client.ip),
         details={"status": account.status} if ok else {"purpose": "blocked-access"},
     )
     await session.commit()

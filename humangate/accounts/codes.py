@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from humangate.accounts._keys import AccountKeys
 from humangate.accounts.outcomes import CodeRejected
 from humangate.accounts.policy import AccountPolicy
-from humangate.db import accounts as db
+from humangate.db import account_codes as code_db
 from humangate.db.models import AccountCode
+from humangate.errors import InvalidInput
 
 Purpose = Literal["signup", "login", "cancel", "contact-change", "new-device", "password-reset"]
 PURPOSES: frozenset[str] = frozenset(get_args(Purpose))
@@ -34,13 +35,13 @@ def read_code(text: str) -> str:
     """Accept a code as typed ("123 456", "123-456"); return its six digits.
 
     Raises:
-        ValueError: anything but six digits.
+        InvalidInput: anything but six digits.
     """
     if not isinstance(text, str) or len(text) > 20:
-        raise ValueError(f"A code is {CODE_DIGITS} digits.")
+        raise InvalidInput(f"A code is {CODE_DIGITS} digits.")
     digits = "".join(ch for ch in text if ch not in " -")
     if len(digits) != CODE_DIGITS or not (digits.isascii() and digits.isdigit()):
-        raise ValueError(f"A code is {CODE_DIGITS} digits.")
+        raise InvalidInput(f"A code is {CODE_DIGITS} digits.")
     return digits
 
 
@@ -56,10 +57,10 @@ async def issue_code(
 ) -> str:
     """Store a fresh code for (account, purpose, target) and return it in clear, once."""
     if purpose not in PURPOSES:
-        raise ValueError(f"{purpose!r} is not a code purpose.")
+        raise InvalidInput(f"{purpose!r} is not a code purpose.")
     code = new_code()
     digest = keys.code_digest(account_id=account_id, purpose=purpose, target=target, code=code)
-    await db.replace_code(
+    await code_db.replace_code(
         session,
         AccountCode(
             account_id=account_id,
@@ -102,16 +103,16 @@ async def check_code(
     `code` must already have passed `read_code`. The caller commits, whatever the result, so the
     attempt stays counted.
     """
-    row = await db.find_live_code(session, account_id, purpose, now, policy.code_max_attempts)
+    row = await code_db.find_live_code(session, account_id, purpose, now, policy.code_max_attempts)
     if row is None:
         return CodeCheck(ok=False, reason="expired")
-    if not await db.claim_code_attempt(session, row.id, now, policy.code_max_attempts):
+    if not await code_db.claim_code_attempt(session, row.id, now, policy.code_max_attempts):
         return CodeCheck(ok=False, reason="expired")
     expected = keys.code_digest(
         account_id=account_id, purpose=purpose, target=row.target, code=code
     )
     if hmac.compare_digest(expected, row.digest):
-        if await db.use_code(session, row.id, now):
+        if await code_db.use_code(session, row.id, now):
             return CodeCheck(ok=True, reason="ok", target=row.target)
         return CodeCheck(ok=False, reason="expired")
     await session.refresh(row, ["attempts"])

@@ -15,11 +15,12 @@ from humangate.accounts._common import check_now, require_account
 from humangate.accounts._context import AccountContext, Client
 from humangate.accounts._views import account_view, notification_view, session_view
 from humangate.accounts.outcomes import AccountView
+from humangate.db import account_sessions as session_db
 from humangate.db import accounts as db
+from humangate.db import inbox as inbox_db
 from humangate.db import passkeys as passkey_db
 from humangate.db.accounts import aware
-from humangate.db.models import Unit
-from humangate.netaddr import ip_prefix
+from humangate.db.models import KnownDevice, Passkey, Unit
 
 FORMAT = "humangate.account-export/1"
 
@@ -31,63 +32,63 @@ async def export_account(
     notifications.
 
     Raises:
-        ValueError: no such account.
+        InvalidInput: no such account.
     """
     check_now(now)
     account = await require_account(session, account_id, active=False)
-    await audit.record(
-        session,
-        "account.exported",
-        actor=audit.Actor.account(account.id),
-        account_id=account.id,
-        now=now,
-        ip_prefix=ip_prefix(client.ip),
-    )
+    await audit.record_by_account(session, "account.exported", account.id, ip=client.ip, now=now)
     await session.commit()
     units = await db.list_account_units(session, account.id)
     events = await db.count_unit_events(session, [unit.id for unit in units])
-    entries: list[dict[str, object]] = []
-    before: int | None = None
-    while True:
-        page = await audit.list_entries(
-            session, account_id=account.id, before_id=before, limit=audit.MAX_PAGE
-        )
-        entries += [entry.as_dict() for entry in page.entries]
-        if page.next_before_id is None:
-            break
-        before = page.next_before_id
-    notifications = await db.list_notifications(session, account.id, limit=10_000)
+    sessions = await session_db.list_sessions(session, account.id)
+    devices = await session_db.list_devices(session, account.id)
+    passkeys = await passkey_db.list_passkeys(session, account.id)
+    notifications = await inbox_db.list_notifications(session, account.id, limit=10_000)
     return {
         "format": FORMAT,
         "exported_at": now.isoformat(),
         "account": _account(account_view(account)),
         "units": [_unit(unit, events.get(unit.id, 0)) for unit in units],
-        "sessions": [
-            _plain(session_view(row)) for row in await db.list_sessions(session, account.id)
-        ],
-        "known_devices": [
-            {
-                "network": row.network,
-                "first_seen_at": aware(row.first_seen_at).isoformat(),
-                "last_seen_at": aware(row.last_seen_at).isoformat(),
-            }
-            for row in await db.list_devices(session, account.id)
-        ],
-        "passkeys": [
-            {
-                "name": row.name,
-                "credential_id": row.credential_id,
-                "created_at": aware(row.created_at).isoformat(),
-                "last_used_at": aware(row.last_used_at).isoformat() if row.last_used_at else None,
-            }
-            for row in await passkey_db.list_passkeys(session, account.id)
-        ],
-        "audit": entries,
+        "sessions": [_plain(session_view(row)) for row in sessions],
+        "known_devices": [_device(row) for row in devices],
+        "passkeys": [_passkey(row) for row in passkeys],
+        "audit": await _audit_entries(session, account.id),
         "notifications": [_plain(notification_view(row)) for row in notifications],
         "not_included": (
             "Passwords, secret keys, session and device cookies and one-time codes are stored "
             "only as one-way digests, which are not exported."
         ),
+    }
+
+
+async def _audit_entries(session: AsyncSession, account_id: int) -> list[dict[str, object]]:
+    """Every audit entry about the account, newest first, page by page."""
+    entries: list[dict[str, object]] = []
+    before: int | None = None
+    while True:
+        page = await audit.list_entries(
+            session, account_id=account_id, before_id=before, limit=audit.MAX_PAGE
+        )
+        entries += [entry.as_dict() for entry in page.entries]
+        if page.next_before_id is None:
+            return entries
+        before = page.next_before_id
+
+
+def _device(row: KnownDevice) -> dict[str, object]:
+    return {
+        "network": row.network,
+        "first_seen_at": aware(row.first_seen_at).isoformat(),
+        "last_seen_at": aware(row.last_seen_at).isoformat(),
+    }
+
+
+def _passkey(row: Passkey) -> dict[str, object]:
+    return {
+        "name": row.name,
+        "credential_id": row.credential_id,
+        "created_at": aware(row.created_at).isoformat(),
+        "last_used_at": aware(row.last_used_at).isoformat() if row.last_used_at else None,
     }
 
 

@@ -14,6 +14,8 @@ from typing import Literal
 
 import phonenumbers
 
+from humangate.errors import InvalidInput
+
 IdentifierKind = Literal["email", "phone"]
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321 path limit minus the angle brackets
@@ -63,10 +65,10 @@ def parse_identifier(text: str, *, default_region: str) -> Identifier:
         default_region: ISO 3166 region for numbers written without `+` (e.g. "CN", "US").
 
     Raises:
-        ValueError: the text is neither a valid e-mail address nor a valid phone number.
+        InvalidInput: the text is neither a valid e-mail address nor a valid phone number.
     """
     if not isinstance(text, str):
-        raise ValueError("An e-mail address or phone number must be text.")
+        raise InvalidInput("An e-mail address or phone number must be text.")
     if "@" in text:
         return parse_email(text)
     return parse_phone(text, default_region=default_region)
@@ -76,27 +78,27 @@ def parse_email(text: str) -> Identifier:
     """Validate and normalise an e-mail address; no DNS or mailbox check is made.
 
     Raises:
-        ValueError: the address is malformed or too long, with the reason.
+        InvalidInput: the address is malformed or too long, with the reason.
     """
     text = text.strip()
     if not text:
-        raise ValueError("The e-mail address is empty.")
+        raise InvalidInput("The e-mail address is empty.")
     if len(text) > MAX_INPUT_LENGTH:
-        raise ValueError(f"The e-mail address is longer than {MAX_EMAIL_LENGTH} characters.")
+        raise InvalidInput(f"The e-mail address is longer than {MAX_EMAIL_LENGTH} characters.")
     local, at, domain = text.rpartition("@")
     if not at or not local or not domain:
-        raise ValueError("The e-mail address needs a name before and a domain after the @.")
+        raise InvalidInput("The e-mail address needs a name before and a domain after the @.")
     if len(local) > MAX_LOCAL_LENGTH:
-        raise ValueError(f"The part before the @ is longer than {MAX_LOCAL_LENGTH} characters.")
+        raise InvalidInput(f"The part before the @ is longer than {MAX_LOCAL_LENGTH} characters.")
     if not _LOCAL_RE.fullmatch(local):
-        raise ValueError(
+        raise InvalidInput(
             "The part before the @ may only hold letters a-z, digits and ! # $ % & ' * + / = ? "
             "^ _ ` { | } ~ - with single dots between them."
         )
     ascii_domain = _encode_domain(domain)
     address = f"{local}@{ascii_domain}"
     if len(address) > MAX_EMAIL_LENGTH:
-        raise ValueError(f"The e-mail address is longer than {MAX_EMAIL_LENGTH} characters.")
+        raise InvalidInput(f"The e-mail address is longer than {MAX_EMAIL_LENGTH} characters.")
     return Identifier(kind="email", value=address, key=address.lower())
 
 
@@ -104,31 +106,31 @@ def _encode_domain(domain: str) -> str:
     domain = domain.lower().rstrip(".")
     labels = domain.split(".")
     if len(labels) < 2:
-        raise ValueError("The e-mail domain needs at least one dot, as in example.com.")
+        raise InvalidInput("The e-mail domain needs at least one dot, as in example.com.")
     encoded: list[str] = []
     for label in labels:
         if not label:
-            raise ValueError("The e-mail domain has an empty part between two dots.")
+            raise InvalidInput("The e-mail domain has an empty part between two dots.")
         if len(label) > MAX_LABEL_LENGTH:
-            raise ValueError(
+            raise InvalidInput(
                 f"The e-mail domain part {label[:20]!r}… is longer than {MAX_LABEL_LENGTH} "
                 "characters."
             )
         try:
             ascii_label = label.encode("idna").decode("ascii")
         except UnicodeError as exc:
-            raise ValueError(f"The e-mail domain part {label!r} is not a valid name.") from exc
+            raise InvalidInput(f"The e-mail domain part {label!r} is not a valid name.") from exc
         if len(ascii_label) > MAX_LABEL_LENGTH:
-            raise ValueError(
+            raise InvalidInput(
                 f"The e-mail domain part {label!r} is longer than {MAX_LABEL_LENGTH} characters."
             )
         if not _LABEL_RE.fullmatch(ascii_label):
-            raise ValueError(
+            raise InvalidInput(
                 f"The e-mail domain part {label!r} may only hold letters, digits and inner hyphens."
             )
         encoded.append(ascii_label)
     if encoded[-1].isdigit():
-        raise ValueError("The e-mail domain must end in a name, not a number.")
+        raise InvalidInput("The e-mail domain must end in a name, not a number.")
     return ".".join(encoded)
 
 
@@ -136,13 +138,13 @@ def parse_phone(text: str, *, default_region: str) -> Identifier:
     """Validate a phone number and return it in E.164 (`+8613800138000`).
 
     Raises:
-        ValueError: the number has letters, cannot exist, or is not in use in its region.
+        InvalidInput: the number has letters, cannot exist, or is not in use in its region.
     """
     text = text.strip()
     if not text:
-        raise ValueError("The phone number is empty.")
+        raise InvalidInput("The phone number is empty.")
     if len(text) > 40 or not _PHONE_CHARS_RE.fullmatch(text):
-        raise ValueError(
+        raise InvalidInput(
             "A phone number may only hold digits, spaces, + - ( ) and dots; "
             "write an e-mail address with an @."
         )
@@ -150,13 +152,13 @@ def parse_phone(text: str, *, default_region: str) -> Identifier:
         number = phonenumbers.parse(text, default_region.upper())
     except phonenumbers.NumberParseException as exc:
         why = _PARSE_REASONS.get(exc.error_type, "")
-        raise ValueError(f"{text!r} is not a phone number{why}.") from exc
+        raise InvalidInput(f"{text!r} is not a phone number{why}.") from exc
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         why = _PHONE_REASONS.get(reason, "it is not a possible number")
-        raise ValueError(f"{text!r} is not a possible phone number: {why}.")
+        raise InvalidInput(f"{text!r} is not a possible phone number: {why}.")
     if not phonenumbers.is_valid_number(number):
         region = phonenumbers.region_code_for_number(number) or default_region.upper()
-        raise ValueError(f"{text!r} is not a phone number in use in {region}.")
+        raise InvalidInput(f"{text!r} is not a phone number in use in {region}.")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return Identifier(kind="phone", value=e164, key=e164)

@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from humangate.accounts import audit, limits
 from humangate.accounts._common import (
     check_now,
-    code_message,
-    issue_audited_code,
+    expires_in,
+    issue_code_message,
     require_account,
 )
 from humangate.accounts._context import AccountContext, Client
+from humangate.accounts._steps import record_code_rejected
 from humangate.accounts._views import account_view, contacts
 from humangate.accounts.codes import check_code, read_code
 from humangate.accounts.outcomes import (
@@ -35,9 +36,11 @@ from humangate.accounts.outcomes import (
     Throttled,
 )
 from humangate.accounts.policy import RetentionPolicy
+from humangate.db import account_codes as code_db
+from humangate.db import account_sessions as session_db
 from humangate.db import accounts as db
+from humangate.db import inbox as inbox_db
 from humangate.db.models import Account
-from humangate.netaddr import ip_prefix
 
 # --- cancellation -------------------------------------------------------------------------------
 
@@ -48,7 +51,7 @@ async def request_cancellation(
     """Send the code that confirms a cancellation to the account's first identifier.
 
     Raises:
-        ValueError: no such account, or it is not active.
+        InvalidInput: no such account, or it is not active.
     """
     check_now(now)
     account = await require_account(session, account_id)
@@ -56,20 +59,19 @@ async def request_cancellation(
     retry = await limits.allow_send(ctx.store, ctx.policy, ctx.keys.identifier_digest(to), now)
     if retry is not None:
         return Throttled(retry)
-    code = await issue_audited_code(
+    message = await issue_code_message(
         ctx,
         session,
-        account_id=account.id,
+        account.id,
+        to,
         purpose="cancel",
-        target=to.value,
+        template="cancel-code",
         action="account.cancel_requested",
         client=client,
         now=now,
     )
     await session.commit()
-    return CodeSent(
-        (code_message(ctx, to, "cancel-code", code),), int(ctx.policy.code_ttl.total_seconds())
-    )
+    return CodeSent((message,), expires_in(ctx))
 
 
 async def confirm_cancellation(
@@ -84,7 +86,7 @@ async def confirm_cancellation(
     """Cancel the account for good, given the code from `request_cancellation`.
 
     Raises:
-        ValueError: a malformed code, no such account, or it is not active.
+        InvalidInput: a malformed code, no such account, or it is not active.
     """
     check_now(now)
     digits = read_code(code)
@@ -93,16 +95,7 @@ async def confirm_cancellation(
         session, ctx.keys, ctx.policy, account_id=account.id, purpose="cancel", code=digits, now=now
     )
     if not check.ok:
-        await audit.record(
-            session,
-            "code.rejected",
-            actor=audit.Actor.account(account.id),
-            account_id=account.id,
-            now=now,
-            ip_prefix=ip_prefix(client.ip),
-            details={"purpose": "cancel", "reason": check.reason},
-        )
-        await session.commit()
+        await record_code_rejected(session, account.id, "cancel", check.reason, client, now)
         return check.rejected()
     cancelled = await cancel_now(
         ctx, session, account, actor=audit.Actor.account(account_id), reason="owner", now=now
@@ -166,7 +159,7 @@ async def warn_inactive_accounts(
         session, unused_since=now - ctx.policy.inactive_after
     ):
         account.inactivity_warned_at = now
-        await db.add_notification(
+        await inbox_db.add_notification(
             session,
             account.id,
             kind="account",
@@ -230,10 +223,10 @@ async def run_housekeeping(
     stale = await db.find_stale_pending(session, created_before=now - ctx.policy.pending_ttl)
     for account_id in stale:
         await db.erase_account(session, account_id)
-    sessions = await db.delete_expired_sessions(
+    sessions = await session_db.delete_expired_sessions(
         session, now=now, idle_since=now - ctx.policy.session_idle
     )
-    codes = await db.delete_dead_codes(session, now=now)
+    codes = await code_db.delete_dead_codes(session, now=now)
     holds = await db.delete_expired_holds(session, now=now)
     audit_rows, devices, notices = await _purge_retained(
         session, RetentionPolicy() if retention is None else retention, now=now
@@ -262,7 +255,9 @@ async def _purge_retained(
     if retention.audit is not None:
         audit_rows = await db.delete_audit_entries(session, before=now - retention.audit)
     if retention.devices is not None:
-        devices = await db.delete_unused_devices(session, unused_since=now - retention.devices)
+        devices = await session_db.delete_unused_devices(
+            session, unused_since=now - retention.devices
+        )
     if retention.notices is not None:
-        notices = await db.delete_read_notifications(session, before=now - retention.notices)
+        notices = await inbox_db.delete_read_notifications(session, before=now - retention.notices)
     return audit_rows, devices, notices

@@ -14,13 +14,9 @@ cannot plant a lasting way back in.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
@@ -36,7 +32,6 @@ from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AttestationConveyancePreference,
     AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
     PublicKeyCredentialDescriptor,
     ResidentKeyRequirement,
     UserVerificationRequirement,
@@ -48,18 +43,27 @@ from humangate.accounts._context import AccountContext, Client
 from humangate.accounts._notices import PASSKEY_ADDED, notice_locale
 from humangate.accounts._steps import blocked_outcome, finish_login
 from humangate.accounts._views import contacts
+from humangate.accounts._webauthn import MAX_CREDENTIAL as MAX_CREDENTIAL  # for the console
+from humangate.accounts._webauthn import (
+    Response,
+    b64url_decode,
+    b64url_encode,
+    credential_key,
+    keep_ceremony,
+    read_response,
+    take_ceremony,
+)
 from humangate.accounts.outcomes import AccountBlocked, LoggedIn, Outgoing
 from humangate.accounts.sessions import clean_label
 from humangate.db import accounts as account_db
+from humangate.db import inbox as inbox_db
 from humangate.db import passkeys as db
 from humangate.db.accounts import aware
-from humangate.db.models import Passkey
-from humangate.netaddr import ip_prefix
+from humangate.db.models import Account, Passkey
+from humangate.errors import InvalidInput
 
-NS_CEREMONY = "acct-passkey"
-MAX_CREDENTIAL = 16 * 1024
 MAX_NAME = 60
-TRANSPORTS = frozenset(item.value for item in AuthenticatorTransport)
+_VERIFY_ERRORS = (WebAuthnException, ValueError, KeyError, TypeError)
 
 RejectReason = Literal["expired", "invalid", "unknown", "duplicate", "limit", "not-fresh"]
 _MESSAGES: dict[str, str] = {
@@ -85,11 +89,11 @@ class RelyingParty:
         """From an origin such as `https://console.example.com`.
 
         Raises:
-            ValueError: not an http(s) URL with a host name.
+            InvalidInput: not an http(s) URL with a host name.
         """
         parts = urlsplit(origin)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{origin!r} is not an http(s) origin.")
+            raise InvalidInput(f"{origin!r} is not an http(s) origin.")
         return cls(id=parts.hostname, origin=f"{parts.scheme}://{parts.netloc}", name=name)
 
 
@@ -129,80 +133,22 @@ def passkey_view(row: Passkey) -> PasskeyView:
     )
 
 
-# --- reading what the browser sent --------------------------------------------------------------
-
-
-def _b64url(text: object) -> bytes:
-    if not isinstance(text, str) or len(text) > MAX_CREDENTIAL:
-        raise ValueError("The passkey response is malformed.")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise ValueError("The passkey response is malformed.") from None
-
-
-@dataclass(frozen=True, slots=True)
-class _Response:
-    raw: dict[str, Any]
-    challenge: bytes
-    credential_id: bytes
-
-
-def _read_response(credential: str) -> _Response:
-    """The parts needed before verifying: the signed challenge and the credential id.
-
-    Raises:
-        ValueError: not the JSON a browser produces for a public-key credential.
-    """
-    if not isinstance(credential, str) or len(credential) > MAX_CREDENTIAL:
-        raise ValueError("The passkey response is missing or too long.")
-    try:
-        raw = json.loads(credential)
-        client_data = json.loads(_b64url(raw["response"]["clientDataJSON"]))
-        challenge = _b64url(client_data["challenge"])
-        credential_id = _b64url(raw["rawId"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise ValueError("The passkey response is malformed.") from None
-    if not isinstance(raw, dict) or raw.get("type") != "public-key" or not credential_id:
-        raise ValueError("The passkey response is malformed.")
-    return _Response(raw, challenge, credential_id)
-
-
 def clean_name(name: str, default: str) -> str:
     """A passkey's name: printable, at most MAX_NAME characters; empty gives `default`.
 
     Raises:
-        ValueError: too long or holding control characters.
+        InvalidInput: too long or holding control characters.
     """
     name = name.strip()
     if len(name) > MAX_NAME:
-        raise ValueError(f"A passkey name holds at most {MAX_NAME} characters.")
+        raise InvalidInput(f"A passkey name holds at most {MAX_NAME} characters.")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        raise ValueError("A passkey name cannot hold control characters.")
+        raise InvalidInput("A passkey name cannot hold control characters.")
     return name or default[:MAX_NAME]
 
 
-def _credential_key(credential_id: bytes) -> str:
-    return hashlib.sha256(credential_id).hexdigest()
-
-
-async def _take_ceremony(
-    ctx: AccountContext, challenge: bytes, purpose: str, now: datetime
-) -> dict[str, Any] | None:
-    raw = await ctx.store.take(NS_CEREMONY, hashlib.sha256(challenge).hexdigest())
-    state = json.loads(raw) if raw is not None else None
-    if state is None or state["purpose"] != purpose or float(state["expires"]) <= now.timestamp():
-        return None
-    return state  # type: ignore[no-any-return]
-
-
-async def _keep_ceremony(
-    ctx: AccountContext, challenge: bytes, purpose: str, account_id: int | None, now: datetime
-) -> None:
-    ttl = ctx.policy.passkey_ceremony_ttl
-    state = {"purpose": purpose, "account": account_id, "expires": (now + ttl).timestamp()}
-    key = hashlib.sha256(challenge).hexdigest()
-    await ctx.store.put(NS_CEREMONY, key, json.dumps(state).encode(), ttl.total_seconds())
+def _timeout_ms(ctx: AccountContext) -> int:
+    return int(ctx.policy.passkey_ceremony_ttl.total_seconds() * 1000)
 
 
 # --- adding and removing ------------------------------------------------------------------------
@@ -220,7 +166,7 @@ async def begin_registration(
     """The options JSON for `navigator.credentials.create()`, or why a passkey cannot be added.
 
     Raises:
-        ValueError: no such active account.
+        InvalidInput: no such active account.
     """
     check_now(now)
     account = await require_account(session, account_id)
@@ -236,17 +182,17 @@ async def begin_registration(
         user_name=identifier,
         user_id=ctx.keys.passkey_user_handle(account.id),
         user_display_name=account.display_name or identifier,
-        timeout=int(ctx.policy.passkey_ceremony_ttl.total_seconds() * 1000),
+        timeout=_timeout_ms(ctx),
         attestation=AttestationConveyancePreference.NONE,
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.REQUIRED,
             user_verification=UserVerificationRequirement.REQUIRED,
         ),
         exclude_credentials=[
-            PublicKeyCredentialDescriptor(id=_b64url(row.credential_id)) for row in existing
+            PublicKeyCredentialDescriptor(id=b64url_decode(row.credential_id)) for row in existing
         ],
     )
-    await _keep_ceremony(ctx, options.challenge, "register", account.id, now)
+    await keep_ceremony(ctx, options.challenge, "register", account.id, now)
     return options_to_json(options)
 
 
@@ -264,15 +210,39 @@ async def finish_registration(
     """Verify the browser's new credential and keep it; commits.
 
     Raises:
-        ValueError: a malformed response or name; nothing is changed.
+        InvalidInput: a malformed response or name; nothing is changed.
     """
     check_now(now)
-    response = _read_response(credential)
+    response = read_response(credential)
     label = clean_name(name, clean_label(client.device_label))
-    state = await _take_ceremony(ctx, response.challenge, "register", now)
+    state = await take_ceremony(ctx, response.challenge, "register", now)
     if state is None or state["account"] != account_id:
         return PasskeyRejected("expired")
     account = await require_account(session, account_id)
+    row = await _new_passkey(ctx, session, account, response, rp, label, now)
+    if isinstance(row, PasskeyRejected):
+        return row
+    try:
+        await db.add_passkey(session, row)
+    except IntegrityError:  # the same credential, registered concurrently
+        await session.rollback()
+        return PasskeyRejected("duplicate")
+    notice = await _announce(session, account, label, client, now)
+    view = passkey_view(row)
+    await session.commit()
+    return PasskeyAdded(view, (notice,))
+
+
+async def _new_passkey(
+    ctx: AccountContext,
+    session: AsyncSession,
+    account: Account,
+    response: Response,
+    rp: RelyingParty,
+    label: str,
+    now: datetime,
+) -> Passkey | PasskeyRejected:
+    """Verify a new credential: the row to keep, or why it cannot be kept."""
     try:
         verified = verify_registration_response(
             credential=response.raw,
@@ -281,54 +251,40 @@ async def finish_registration(
             expected_origin=rp.origin,
             require_user_verification=True,
         )
-    except (WebAuthnException, ValueError, KeyError, TypeError):
+    except _VERIFY_ERRORS:
         return PasskeyRejected("invalid")
-    key = _credential_key(verified.credential_id)
+    key = credential_key(verified.credential_id)
     if await db.find_passkey(session, key) is not None:
         return PasskeyRejected("duplicate")
     if await db.count_passkeys(session, account.id) >= ctx.policy.max_passkeys:
         return PasskeyRejected("limit")
-    transports = response.raw.get("response", {}).get("transports") or []
-    row = Passkey(
+    return Passkey(
         account_id=account.id,
         credential_key=key,
-        credential_id=_encode(verified.credential_id),
+        credential_id=b64url_encode(verified.credential_id),
         public_key=verified.credential_public_key,
         sign_count=verified.sign_count,
-        transports=[t for t in transports if t in TRANSPORTS][:8]
-        if isinstance(transports, list)
-        else [],
+        transports=response.transports(),
         name=label,
         backed_up=verified.credential_backed_up,
         created_at=now,
     )
-    try:
-        await db.add_passkey(session, row)
-    except IntegrityError:  # the same credential, registered concurrently
-        await session.rollback()
-        return PasskeyRejected("duplicate")
-    await audit.record(
-        session,
-        "passkey.registered",
-        actor=audit.Actor.account(account.id),
-        account_id=account.id,
-        now=now,
-        ip_prefix=ip_prefix(client.ip),
-        details={"name": label},
+
+
+async def _announce(
+    session: AsyncSession, account: Account, label: str, client: Client, now: datetime
+) -> Outgoing:
+    """Audit a new passkey and put a security notice in the inbox (the caller commits); return
+    the same notice as a message to the account's first identifier."""
+    await audit.record_by_account(
+        session, "passkey.registered", account.id, ip=client.ip, now=now, details={"name": label}
     )
     title, body = PASSKEY_ADDED[notice_locale(account.language)]
-    await account_db.add_notification(
+    await inbox_db.add_notification(
         session, account.id, kind="security", subject=title, body=body.format(name=label), now=now
     )
     to = contacts(account)[0]
-    notice = Outgoing(to.channel, to.value, "passkey-added", {"name": label}, account.language)
-    view = passkey_view(row)
-    await session.commit()
-    return PasskeyAdded(view, (notice,))
-
-
-def _encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return Outgoing(to.channel, to.value, "passkey-added", {"name": label}, account.language)
 
 
 async def list_passkeys(session: AsyncSession, account_id: int) -> tuple[PasskeyView, ...]:
@@ -343,14 +299,8 @@ async def remove_passkey(
     row = await db.delete_passkey(session, account_id, passkey_id)
     if row is None:
         return False
-    await audit.record(
-        session,
-        "passkey.removed",
-        actor=audit.Actor.account(account_id),
-        account_id=account_id,
-        now=now,
-        ip_prefix=ip_prefix(client.ip),
-        details={"name": row.name},
+    await audit.record_by_account(
+        session, "passkey.removed", account_id, ip=client.ip, now=now, details={"name": row.name}
     )
     await session.commit()
     return True
@@ -364,10 +314,10 @@ async def begin_login(ctx: AccountContext, rp: RelyingParty, *, now: datetime) -
     check_now(now)
     options = generate_authentication_options(
         rp_id=rp.id,
-        timeout=int(ctx.policy.passkey_ceremony_ttl.total_seconds() * 1000),
+        timeout=_timeout_ms(ctx),
         user_verification=UserVerificationRequirement.REQUIRED,
     )
-    await _keep_ceremony(ctx, options.challenge, "login", None, now)
+    await keep_ceremony(ctx, options.challenge, "login", None, now)
     return options_to_json(options)
 
 
@@ -386,17 +336,16 @@ async def log_in_with_passkey(
     failures would only let others lock an owner out.
 
     Raises:
-        ValueError: a malformed response; nothing is changed.
+        InvalidInput: a malformed response; nothing is changed.
     """
     check_now(now)
-    response = _read_response(credential)
-    if await _take_ceremony(ctx, response.challenge, "login", now) is None:
+    response = read_response(credential)
+    if await take_ceremony(ctx, response.challenge, "login", now) is None:
         return PasskeyRejected("expired")
-    row = await db.find_passkey(session, _credential_key(response.credential_id))
+    row = await db.find_passkey(session, credential_key(response.credential_id))
     account = await account_db.get_account(session, row.account_id) if row else None
     if row is None or account is None or account.status == "pending":
-        await _failed(session, None, "unknown", client, now)
-        return PasskeyRejected("unknown")
+        return await _failed(session, None, "unknown", client, now)
     try:
         verified = verify_authentication_response(
             credential=response.raw,
@@ -407,9 +356,8 @@ async def log_in_with_passkey(
             credential_current_sign_count=row.sign_count,
             require_user_verification=True,
         )
-    except (WebAuthnException, ValueError, KeyError, TypeError):
-        await _failed(session, account.id, "invalid", client, now)
-        return PasskeyRejected("invalid")
+    except _VERIFY_ERRORS:
+        return await _failed(session, account.id, "invalid", client, now)
     if account.status in BLOCKED:
         return await blocked_outcome(session, account, client, now)
     db.record_use(row, verified.new_sign_count, now)
@@ -417,15 +365,15 @@ async def log_in_with_passkey(
 
 
 async def _failed(
-    session: AsyncSession, account_id: int | None, reason: str, client: Client, now: datetime
-) -> None:
-    await audit.record(
-        session,
-        "login.failed",
-        actor=audit.Actor.account(account_id) if account_id else audit.SYSTEM,
-        account_id=account_id,
-        now=now,
-        ip_prefix=ip_prefix(client.ip),
-        details={"method": "passkey", "reason": reason},
+    session: AsyncSession,
+    account_id: int | None,
+    reason: Literal["unknown", "invalid"],
+    client: Client,
+    now: datetime,
+) -> PasskeyRejected:
+    details = {"method": "passkey", "reason": reason}
+    await audit.record_by_account(
+        session, "login.failed", account_id, ip=client.ip, now=now, details=details
     )
     await session.commit()
+    return PasskeyRejected(reason)

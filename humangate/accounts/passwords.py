@@ -17,6 +17,7 @@ from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from humangate.accounts.identifiers import Identifier
+from humangate.errors import InvalidInput
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
@@ -93,27 +94,27 @@ def check_password(password: str, *, identifier: Identifier | None = None) -> No
     """Refuse a password that is too short, too long, common or trivially guessable.
 
     Raises:
-        ValueError: with a sentence the console can show as it is.
+        InvalidInput: with a sentence the console can show as it is.
     """
     if not isinstance(password, str):
-        raise ValueError("A password must be text.")
+        raise InvalidInput("A password must be text.")
     check_password_length(password)
     text = normalise_password(password)
     if len(text) < MIN_LENGTH:
-        raise ValueError(f"A password needs at least {MIN_LENGTH} characters.")
+        raise InvalidInput(f"A password needs at least {MIN_LENGTH} characters.")
     folded = text.casefold()
     if len(set(folded)) < 4:
-        raise ValueError("The password repeats too few characters; choose a longer phrase.")
+        raise InvalidInput("The password repeats too few characters; choose a longer phrase.")
     if folded in COMMON_PASSWORDS or _COMMON_TAIL.sub("", folded) in COMMON_STEMS:
-        raise ValueError("This password is one of the most common ones; choose another.")
+        raise InvalidInput("This password is one of the most common ones; choose another.")
     if identifier is not None and folded in {identifier.key.casefold(), _local(identifier)}:
-        raise ValueError("The password must not be your e-mail address or phone number.")
+        raise InvalidInput("The password must not be your e-mail address or phone number.")
 
 
 def check_password_length(password: str) -> None:
-    """Raises ValueError beyond MAX_LENGTH: argon2 would hash anything, at any cost."""
+    """Raises InvalidInput beyond MAX_LENGTH: argon2 would hash anything, at any cost."""
     if len(password) > MAX_LENGTH:
-        raise ValueError(f"A password has at most {MAX_LENGTH} characters.")
+        raise InvalidInput(f"A password has at most {MAX_LENGTH} characters.")
 
 
 def _local(identifier: Identifier) -> str:

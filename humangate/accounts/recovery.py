@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.accounts import audit
 from humangate.accounts._common import (
+    CodeOffer,
     check_now,
     find_account,
     read_identifier,
@@ -33,8 +34,11 @@ from humangate.accounts.outcomes import (
     Throttled,
 )
 from humangate.accounts.passwords import check_password
-from humangate.db import accounts as db
-from humangate.netaddr import ip_prefix
+from humangate.db import account_sessions as session_db
+
+PASSWORD_RESET = CodeOffer(
+    "password-reset", "password-reset-code", lambda ctx, account, now: account.status == "active"
+)
 
 
 async def request_password_reset(
@@ -44,18 +48,9 @@ async def request_password_reset(
     answers the same. Counts against the identifier's resend limits either way.
 
     Raises:
-        ValueError: a malformed identifier.
+        InvalidInput: a malformed identifier.
     """
-    return await send_code_if(
-        ctx,
-        session,
-        identifier,
-        lambda account: account.status == "active",
-        purpose="password-reset",
-        template="password-reset-code",
-        client=client,
-        now=now,
-    )
+    return await send_code_if(ctx, session, identifier, PASSWORD_RESET, client=client, now=now)
 
 
 async def reset_password(
@@ -73,7 +68,7 @@ async def reset_password(
     Wrong codes count towards the identifier-from-this-network lock, as for a login by code.
 
     Raises:
-        ValueError: a malformed identifier or code, or a password the policy refuses; nothing
+        InvalidInput: a malformed identifier or code, or a password the policy refuses; nothing
             is changed and no attempt is counted.
     """
     check_now(now)
@@ -97,14 +92,13 @@ async def reset_password(
     if refused is not None or account is None:
         return refused or CodeRejected("wrong-or-expired")
     account.password_hash = await asyncio.to_thread(ctx.hasher.hash, new_password)
-    ended = await db.delete_account_sessions(session, account.id)
-    await audit.record(
+    ended = await session_db.delete_account_sessions(session, account.id)
+    await audit.record_by_account(
         session,
         "password.reset",
-        actor=audit.Actor.account(account.id),
-        account_id=account.id,
+        account.id,
+        ip=client.ip,
         now=now,
-        ip_prefix=ip_prefix(client.ip),
         details={"sessions_ended": ended},
     )
     notice = Outgoing(ident.channel, ident.value, "password-changed", {}, account.language)

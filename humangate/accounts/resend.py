@@ -29,11 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.accounts import limits
 from humangate.accounts._common import (
+    CodeOffer,
     check_now,
-    code_message,
     expires_in,
-    find_account,
-    issue_audited_code,
+    find_holder,
+    issue_code_message,
     read_identifier,
     require_account,
     send_code_if,
@@ -43,12 +43,19 @@ from humangate.accounts._views import contacts
 from humangate.accounts.codes import Purpose
 from humangate.accounts.identifiers import Identifier
 from humangate.accounts.outcomes import CodeRejected, CodeSent, Outgoing, Throttled
-from humangate.accounts.service import waiting_step_up
-from humangate.accounts.sessions import clean_label
-from humangate.db import accounts as db
+from humangate.accounts.step_up import new_device_message, waiting_step_up
+from humangate.db import account_codes as code_db
 from humangate.db.accounts import aware
 from humangate.db.models import Account
-from humangate.netaddr import ip_prefix
+
+SIGN_UP_RESEND = CodeOffer(
+    "signup",
+    "signup-code",
+    lambda ctx, account, now: (
+        account.status == "pending" and aware(account.created_at) + ctx.policy.pending_ttl > now
+    ),
+    details={"purpose": "signup", "resend": True},
+)
 
 
 async def resend_sign_up_code(
@@ -58,21 +65,9 @@ async def resend_sign_up_code(
     gets the same CodeSent with nothing to send.
 
     Raises:
-        ValueError: a malformed identifier.
+        InvalidInput: a malformed identifier.
     """
-    return await send_code_if(
-        ctx,
-        session,
-        identifier,
-        lambda account: (
-            account.status == "pending" and aware(account.created_at) + ctx.policy.pending_ttl > now
-        ),
-        purpose="signup",
-        template="signup-code",
-        client=client,
-        now=now,
-        details={"purpose": "signup", "resend": True},
-    )
+    return await send_code_if(ctx, session, identifier, SIGN_UP_RESEND, client=client, now=now)
 
 
 async def resend_step_up_code(
@@ -104,14 +99,7 @@ async def resend_step_up_code(
     message = await _issue(
         ctx, session, account, ident, "new-device", "new-device-code", client, now
     )
-    params = {
-        **message.params,
-        "network": ip_prefix(client.ip),
-        "device": clean_label(client.device_label),
-    }
-    return CodeSent(
-        (Outgoing(message.kind, message.to, message.template, params),), expires_in(ctx)
-    )
+    return CodeSent((new_device_message(message, client),), expires_in(ctx))
 
 
 async def resend_contact_code(
@@ -130,7 +118,7 @@ async def resend_contact_code(
     page cannot tell a taken identifier from a free one (as `request_contact_change` cannot).
 
     Raises:
-        ValueError: a malformed identifier, or an account that is not active.
+        InvalidInput: a malformed identifier, or an account that is not active.
     """
     check_now(now)
     ident = read_identifier(ctx, identifier)
@@ -139,7 +127,7 @@ async def resend_contact_code(
     retry = await limits.allow_send(ctx.store, ctx.policy, digest, now)
     if retry is not None:
         return Throttled(retry)
-    live = await db.find_live_code(
+    live = await code_db.find_live_code(
         session, account.id, "contact-change", now, ctx.policy.code_max_attempts
     )
     target = read_identifier(ctx, live.target) if live is not None else None
@@ -148,9 +136,7 @@ async def resend_contact_code(
     ident = target  # as the owner first typed it
     # The row is about to be replaced by a bulk delete; SQLite may reuse its id for the new one.
     session.expunge(live)
-    other = await find_account(session, ident)
-    held = await db.find_hold(session, digest, now)
-    if held is not None or (other is not None and other.status != "pending"):
+    if (await find_holder(ctx, session, ident, now)).taken:
         return CodeSent((), expires_in(ctx))
     message = await _issue(
         ctx, session, account, ident, "contact-change", "contact-change-code", client, now
@@ -177,16 +163,17 @@ async def _issue(
     now: datetime,
 ) -> Outgoing:
     """Replace the account's code for `purpose`, audit the resend, commit; the message to send."""
-    code = await issue_audited_code(
+    message = await issue_code_message(
         ctx,
         session,
-        account_id=account.id,
+        account.id,
+        ident,
         purpose=purpose,
-        target=ident.value,
+        template=template,
         action="code.sent",
         client=client,
         now=now,
         details={"purpose": purpose, "resend": True},
     )
     await session.commit()
-    return code_message(ctx, ident, template, code)
+    return message

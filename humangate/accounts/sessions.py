@@ -19,9 +19,11 @@ from humangate.accounts._context import AccountContext
 from humangate.accounts._keys import sha256_hex
 from humangate.accounts._views import account_view, session_view
 from humangate.accounts.outcomes import SessionInfo, SessionView
+from humangate.db import account_sessions as session_db
 from humangate.db import accounts as db
 from humangate.db.accounts import aware
 from humangate.db.models import AccountSession
+from humangate.errors import InvalidInput
 from humangate.netaddr import ip_prefix
 
 MAX_TOKEN_LENGTH = 128
@@ -55,9 +57,9 @@ async def start_session(
 ) -> str:
     """Create a session and return its token; the `previous_token` session, if any, is ended."""
     if previous_token and len(previous_token) <= MAX_TOKEN_LENGTH:
-        await db.delete_session(session, sha256_hex(previous_token))
+        await session_db.delete_session(session, sha256_hex(previous_token))
     token = new_token()
-    await db.add_session(
+    await session_db.add_session(
         session,
         AccountSession(
             account_id=account_id,
@@ -79,12 +81,12 @@ async def authenticate(
     is no longer active. Ended sessions are deleted on sight."""
     if not token or not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
         return None
-    row = await db.find_session(session, sha256_hex(token))
+    row = await session_db.find_session(session, sha256_hex(token))
     if row is None:
         return None
     last_seen = aware(row.last_seen_at)
     if aware(row.expires_at) <= now or last_seen + ctx.policy.session_idle <= now:
-        await db.delete_session(session, row.token_digest)
+        await session_db.delete_session(session, row.token_digest)
         await session.commit()
         return None
     account = await db.get_account(session, row.account_id)
@@ -105,19 +107,12 @@ async def log_out(
     """End the session behind `token`; False if there was none."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return False
-    row = await db.find_session(session, sha256_hex(token))
+    row = await session_db.find_session(session, sha256_hex(token))
     if row is None:
         return False
     account_id = row.account_id
-    await db.delete_session(session, row.token_digest)
-    await audit.record(
-        session,
-        "session.logout",
-        actor=audit.Actor.account(account_id),
-        account_id=account_id,
-        now=now,
-        ip_prefix=ip_prefix(ip),
-    )
+    await session_db.delete_session(session, row.token_digest)
+    await audit.record_by_account(session, "session.logout", account_id, ip=ip, now=now)
     await session.commit()
     return True
 
@@ -129,7 +124,7 @@ async def list_sessions(
     current = sha256_hex(current_token) if current_token else None
     return [
         session_view(row, current=row.token_digest == current)
-        for row in await db.list_sessions(session, account_id)
+        for row in await session_db.list_sessions(session, account_id)
     ]
 
 
@@ -143,16 +138,10 @@ async def revoke_session(
     now: datetime,
 ) -> bool:
     """End one of the account's own sessions by id; False if it has no such session."""
-    gone = await db.delete_account_sessions(session, account_id, only_id=session_id)
+    gone = await session_db.delete_account_sessions(session, account_id, only_id=session_id)
     if gone:
-        await audit.record(
-            session,
-            "session.revoked",
-            actor=audit.Actor.account(account_id),
-            account_id=account_id,
-            now=now,
-            ip_prefix=ip_prefix(ip),
-            target=f"session:{session_id}",
+        await audit.record_by_account(
+            session, "session.revoked", account_id, ip=ip, now=now, target=f"session:{session_id}"
         )
     await session.commit()
     return bool(gone)
@@ -170,20 +159,14 @@ async def revoke_other_sessions(
     """End every session of the account but the caller's; return how many ended.
 
     Raises:
-        ValueError: `current_token` is not a session of this account.
+        InvalidInput: `current_token` is not a session of this account.
     """
-    current = await db.find_session(session, sha256_hex(current_token or ""))
+    current = await session_db.find_session(session, sha256_hex(current_token or ""))
     if current is None or current.account_id != account_id:
-        raise ValueError("The current session does not belong to this account.")
-    gone = await db.delete_account_sessions(session, account_id, keep_id=current.id)
-    await audit.record(
-        session,
-        "session.revoked_others",
-        actor=audit.Actor.account(account_id),
-        account_id=account_id,
-        now=now,
-        ip_prefix=ip_prefix(ip),
-        details={"sessions": gone},
+        raise InvalidInput("The current session does not belong to this account.")
+    gone = await session_db.delete_account_sessions(session, account_id, keep_id=current.id)
+    await audit.record_by_account(
+        session, "session.revoked_others", account_id, ip=ip, now=now, details={"sessions": gone}
     )
     await session.commit()
     return gone

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
-from humangate.errors import HumanGateError
+from humangate.errors import HumanGateError, InvalidInput
 
 Channel = Literal["mail", "sms"]
 
@@ -33,7 +33,7 @@ class EmailMessage:
     """One e-mail to one recipient: a plain-text body and an optional HTML alternative.
 
     Raises:
-        ValueError: the address is not one address, or the subject spans lines (both would
+        InvalidInput: the address is not one address, or the subject spans lines (both would
             let input inject headers).
     """
 
@@ -44,9 +44,9 @@ class EmailMessage:
 
     def __post_init__(self) -> None:
         if len(self.to) > _MAX_ADDRESS or not _ADDRESS.fullmatch(self.to):
-            raise ValueError("The recipient must be a single e-mail address.")
+            raise InvalidInput("The recipient must be a single e-mail address.")
         if _has_line_break(self.subject) or len(self.subject) > _MAX_SUBJECT:
-            raise ValueError("The subject must be one line of at most 250 characters.")
+            raise InvalidInput("The subject must be one line of at most 250 characters.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ class SmsMessage:
     """One text message to one phone number in E.164 form (`+8613800138000`).
 
     Raises:
-        ValueError: the number is not in E.164 form, or the text is empty.
+        InvalidInput: the number is not in E.164 form, or the text is empty.
     """
 
     to: str
@@ -62,9 +62,9 @@ class SmsMessage:
 
     def __post_init__(self) -> None:
         if not _E164.fullmatch(self.to):
-            raise ValueError("The phone number must be in E.164 form, like +8613800138000.")
+            raise InvalidInput("The phone number must be in E.164 form, like +8613800138000.")
         if not self.text.strip():
-            raise ValueError("A text message needs some text.")
+            raise InvalidInput("A text message needs some text.")
 
 
 @runtime_checkable

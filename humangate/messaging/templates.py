@@ -10,6 +10,7 @@ the HTML layout, so no value can add markup. The only link is the console's own 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from humangate.errors import InvalidInput
 from humangate.messaging.base import EmailMessage, SmsMessage
 
 if TYPE_CHECKING:
@@ -110,7 +112,7 @@ class MessageTemplates:
         if not self._public_url:
             return ""
         if not path.startswith("/") or path.startswith("//") or urlsplit(path).scheme:
-            raise ValueError("A message links only into the console: give a path like /units.")
+            raise InvalidInput("A message links only into the console: give a path like /units.")
         return self._public_url + path
 
     def _render(self, locale: Locale, content: _Content, link_path: str | None) -> RenderedMessage:
@@ -131,6 +133,25 @@ class MessageTemplates:
             html=_environment.get_template("layout.html.j2").render(values),
             sms=common["sms_prefix"].format(product=self._product) + content.sms,
         )
+
+    def _notice(
+        self,
+        locale: Locale,
+        texts: dict[str, Any],
+        fill: Mapping[str, object],
+        before: list[str],
+        link_path: str,
+        *,
+        sms_fill: Mapping[str, object] | None = None,
+    ) -> RenderedMessage:
+        """A notice: the section's subject and SMS filled in, `before`, then its advice."""
+        content = _Content(
+            subject=texts["subject"].format(**fill),
+            before=before,
+            after=[texts["advice"]],
+            sms=texts["sms"].format(**(fill if sms_fill is None else sms_fill)),
+        )
+        return self._render(locale, content, link_path)
 
     def _texts(self, locale: str, *path: str) -> tuple[Locale, dict[str, Any]]:
         resolved = normalize_locale(locale)
@@ -165,7 +186,7 @@ class MessageTemplates:
         in on that site only.
         """
         if not code.isascii() or not code.isalnum() or len(code) > 16:
-            raise ValueError("A one-time code is 1 to 16 ASCII letters or digits.")
+            raise InvalidInput("A one-time code is 1 to 16 ASCII letters or digits.")
         resolved, shared = self._texts(locale, "code")
         texts = shared[purpose]
         fill = {"product": self._product, "code": code, "minutes": minutes}
@@ -196,13 +217,7 @@ class MessageTemplates:
         before = [texts["intro"], texts["when"].format(**fill), texts["device"].format(**fill)]
         if place:
             before.append(texts["place"].format(**fill))
-        content = _Content(
-            subject=texts["subject"].format(**fill),
-            before=before,
-            after=[texts["advice"]],
-            sms=texts["sms"].format(**fill),
-        )
-        return self._render(resolved, content, link_path)
+        return self._notice(resolved, texts, fill, before, link_path)
 
     def secret_rotated(
         self,
@@ -220,13 +235,8 @@ class MessageTemplates:
             grace = texts["no_grace"]
         else:
             grace = texts["grace"].format(until=self._when(resolved, old_valid_until))
-        content = _Content(
-            subject=texts["subject"].format(**fill),
-            before=[texts["intro"].format(**fill), grace],
-            after=[texts["advice"]],
-            sms=texts["sms"].format(**fill),
-        )
-        return self._render(resolved, content, link_path)
+        before = [texts["intro"].format(**fill), grace]
+        return self._notice(resolved, texts, fill, before, link_path)
 
     def unit_disabled(
         self, locale: str, *, unit: str, sitekey: str, reason: str = "", link_path: str = "/"
@@ -237,13 +247,7 @@ class MessageTemplates:
         before = [texts["intro"].format(**fill)]
         if reason.strip():
             before.append(texts["reason"].format(reason=reason.strip()))
-        content = _Content(
-            subject=texts["subject"].format(**fill),
-            before=before,
-            after=[texts["advice"]],
-            sms=texts["sms"].format(**fill),
-        )
-        return self._render(resolved, content, link_path)
+        return self._notice(resolved, texts, fill, before, link_path)
 
     def account_suspended(
         self, locale: str, *, reason: str, link_path: str = "/"
@@ -251,13 +255,9 @@ class MessageTemplates:
         """The operator suspended the account; the reason is always given to its owner."""
         resolved, texts = self._texts(locale, "account_suspended")
         fill = {"product": self._product, "reason": reason.strip()}
-        content = _Content(
-            subject=texts["subject"].format(**fill),
-            before=[texts["intro"].format(**fill), texts["reason"].format(**fill)],
-            after=[texts["advice"]],
-            sms=texts["sms"].format(**{**fill, "reason": _one_line(reason)}),
-        )
-        return self._render(resolved, content, link_path)
+        before = [texts["intro"].format(**fill), texts["reason"].format(**fill)]
+        sms_fill = {**fill, "reason": _one_line(reason)}
+        return self._notice(resolved, texts, fill, before, link_path, sms_fill=sms_fill)
 
     def operator_notice(
         self, locale: str, *, title: str, body: str, link_path: str = "/"
@@ -284,13 +284,8 @@ class MessageTemplates:
             "last_active": self._when(resolved, _day(last_active)),
             "cancel_on": self._when(resolved, _day(cancel_on)),
         }
-        content = _Content(
-            subject=texts["subject"].format(**fill),
-            before=[texts["intro"].format(**fill), texts["warning"].format(**fill)],
-            after=[texts["advice"]],
-            sms=texts["sms"].format(**fill),
-        )
-        return self._render(resolved, content, link_path)
+        before = [texts["intro"].format(**fill), texts["warning"].format(**fill)]
+        return self._notice(resolved, texts, fill, before, link_path)
 
 
 def _one_line(value: str) -> str:

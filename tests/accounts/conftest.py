@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from humangate import accounts as svc
 from humangate.accounts import AccountContext, AccountPolicy, Client, LoggedIn, Outgoing
-from humangate.accounts import service as svc
 from humangate.accounts.passwords import TEST_PARAMS, PasswordHasher
 from humangate.db.engine import create_engine, create_sessionmaker
 from humangate.db.migrate import migrate

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from humangate import accounts as svc
 from humangate.accounts import (
     AccountBlocked,
     BlockedAccess,
@@ -37,7 +38,6 @@ from humangate.accounts import (
     suspend_account,
     update_profile,
 )
-from humangate.accounts import service as svc
 from humangate.accounts.audit import ACTIONS, CONSOLE_ACTIONS, SYSTEM, AuditRecord, record
 from humangate.accounts.profile import accept_terms
 from humangate.accounts.recovery import request_password_reset, reset_password

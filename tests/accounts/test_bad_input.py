@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from humangate import accounts as svc
 from humangate.accounts import (
     CodeSent,
     StepUpRequired,
@@ -17,7 +18,6 @@ from humangate.accounts import (
     request_contact_change,
     update_profile,
 )
-from humangate.accounts import service as svc
 from humangate.store import MemoryStore
 from tests.accounts.conftest import BROWSER, PASSWORD, T0, Harness
 

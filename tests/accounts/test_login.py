@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from humangate import accounts as svc
 from humangate.accounts import (
     AccountBlocked,
     Client,
@@ -21,7 +22,6 @@ from humangate.accounts import (
     list_entries,
     suspend_account,
 )
-from humangate.accounts import service as svc
 from tests.accounts.conftest import BROWSER, PASSWORD, T0, Harness, code_in
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from humangate import accounts as svc
 from humangate.accounts import (
     Client,
     CodeSent,
@@ -15,7 +16,6 @@ from humangate.accounts import (
     list_inbox,
     update_profile,
 )
-from humangate.accounts import service as svc
 from tests.accounts.conftest import BROWSER, PASSWORD, SIGNED_UP, T0, Harness, code_in
 
 PHONE = Client(ip="198.51.100.4", device_label="Chrome on Android")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from humangate import accounts as svc
 from humangate.accounts import (
     Client,
     CodeRejected,
@@ -27,7 +28,6 @@ from humangate.accounts import (
     request_contact_change,
     update_profile,
 )
-from humangate.accounts import service as svc
 from humangate.accounts._keys import sha256_hex
 from humangate.accounts.profile import set_code_login
 from humangate.db import accounts as account_db

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from humangate import accounts as svc
 from humangate.accounts import (
     CodeRejected,
     CodeSent,
@@ -17,7 +18,6 @@ from humangate.accounts import (
     list_entries,
     suspend_account,
 )
-from humangate.accounts import service as svc
 from humangate.accounts.recovery import request_password_reset, reset_password
 from tests.accounts.conftest import BROWSER, PASSWORD, T0, Harness, code_in
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from humangate import accounts as svc
 from humangate.accounts import (
     Client,
     CodeRejected,
@@ -21,7 +22,6 @@ from humangate.accounts import (
     resend_sign_up_code,
     resend_step_up_code,
 )
-from humangate.accounts import service as svc
 from tests.accounts.conftest import BROWSER, PASSWORD, T0, Harness, code_in
 
 EMAIL = "owner@example.com"

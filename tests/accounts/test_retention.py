@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from humangate import accounts as svc
 from humangate.accounts import (
     CodeSent,
     LoggedIn,
@@ -20,7 +21,6 @@ from humangate.accounts import (
     request_cancellation,
     run_housekeeping,
 )
-from humangate.accounts import service as svc
 from humangate.accounts.policy import RetentionPolicy
 from humangate.db import accounts as account_db
 from humangate.db.models import AuditEntry, KnownDevice, Notification

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from humangate import accounts as svc
 from humangate.accounts import (
     Client,
     LoggedIn,
@@ -17,7 +18,6 @@ from humangate.accounts import (
     revoke_other_sessions,
     revoke_session,
 )
-from humangate.accounts import service as svc
 from humangate.accounts._keys import sha256_hex
 from humangate.accounts.sessions import clean_label, new_token
 from tests.accounts.conftest import BROWSER, PASSWORD, SIGNED_UP, T0, Harness

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable
 from typing import Any
 
 from fastapi import Request
@@ -10,6 +11,7 @@ from fastapi.responses import Response
 
 from humangate.accounts import (
     CodeRejected,
+    CodeSent,
     ContactChanged,
     Locked,
     LoginFailed,
@@ -29,10 +31,12 @@ from humangate.accounts import (
     update_profile,
 )
 from humangate.accounts.profile import set_code_login
+from humangate.console._cookies import clear_session_cookie
 from humangate.console._i18n import N_, Phrase
-from humangate.console.auth import (
+from humangate.console._outcomes import (
     MAX_IDENTIFIER,
     MAX_PASSWORD,
+    PASSWORD_TOO_LONG,
     WRONG_CODE,
     locked_message,
     resend_wait_message,
@@ -46,8 +50,7 @@ from humangate.console.web import (
     ViewerDep,
     account_client,
     add_nav,
-    clear_session_cookie,
-    finish,
+    download,
     form_text,
     redirect,
     render,
@@ -118,7 +121,7 @@ async def password_submit(
     current = str(form.get("current_password") or "")
     new = str(form.get("new_password") or "")
     if len(current) > MAX_PASSWORD or len(new) > MAX_PASSWORD:
-        return _profile(request, viewer, 400, password_error=N_("The password is too long."))
+        return _profile(request, viewer, 400, password_error=PASSWORD_TOO_LONG)
     try:
         outcome = await change_password(
             accounts,
@@ -151,9 +154,7 @@ async def contact_submit(
     password = str(form.get("password") or "")
     again: dict[str, Any] = {"contact_identifier": identifier}
     if len(password) > MAX_PASSWORD:
-        return _profile(
-            request, viewer, 400, contact_error=N_("The password is too long."), **again
-        )
+        return _profile(request, viewer, 400, contact_error=PASSWORD_TOO_LONG, **again)
     try:
         outcome = await request_contact_change(
             accounts,
@@ -280,14 +281,14 @@ async def export_download(
     data = await export_account(
         accounts, db, viewer.account.id, client=account_client(request), now=utcnow()
     )
+    return export_file(request, viewer.account.id, data)
+
+
+def export_file(request: Request, account_id: int, data: object) -> Response:
+    """An account's export as the JSON file the browser saves."""
     body = json.dumps(data, indent=2, ensure_ascii=False, default=str)
-    name = f"humangate-account-{viewer.account.id}.json"
-    response = Response(
-        body,
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-    return finish(request, response)
+    name = f"humangate-account-{account_id}.json"
+    return download(request, body, media_type="application/json", filename=name)
 
 
 @router.get("/cancel")
@@ -336,28 +337,18 @@ async def contact_resend(
 ) -> Response:
     """A new code for the open contact change; nothing says whether the identifier is free."""
     identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
-    again: dict[str, Any] = {"identifier": identifier}
-    try:
-        outcome = await resend_contact_code(
-            accounts,
-            db,
-            viewer.account.id,
-            identifier,
-            client=account_client(request),
-            now=utcnow(),
-        )
-    except ValueError as exc:
-        return _page(request, "contact_confirm.html", viewer, 400, error=str(exc), **again)
-    if isinstance(outcome, Throttled):
-        error = resend_wait_message(outcome)
-        return _page(request, "contact_confirm.html", viewer, 429, error=error, **again)
-    await send(request, outcome.outgoing, language=viewer.account.language)
     notice = Phrase(
         "If %(identifier)s can be used and the change is still open, a new code is on its way; "
         "only the newest code works. If none comes, start the change again from your profile.",
         identifier=identifier,
     )
-    return _page(request, "contact_confirm.html", viewer, notice=notice, **again)
+    client, now = account_client(request), utcnow()
+    resent = resend_contact_code(
+        accounts, db, viewer.account.id, identifier, client=client, now=now
+    )
+    return await _resent(
+        request, viewer, "contact_confirm.html", resent, notice, identifier=identifier
+    )
 
 
 @router.post("/cancel/resend")
@@ -365,18 +356,30 @@ async def cancel_resend(
     request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
     """Asking for the cancellation code again sends a new one that replaces the first."""
-    try:
-        outcome = await request_cancellation(
-            accounts, db, viewer.account.id, client=account_client(request), now=utcnow()
-        )
-    except ValueError as exc:
-        return _page(request, "cancel_confirm.html", viewer, 400, error=str(exc))
-    if isinstance(outcome, Throttled):
-        error = resend_wait_message(outcome)
-        return _page(request, "cancel_confirm.html", viewer, 429, error=error)
-    await send(request, outcome.outgoing, language=viewer.account.language)
+    client, now = account_client(request), utcnow()
+    resent = request_cancellation(accounts, db, viewer.account.id, client=client, now=now)
     notice = N_("A new code is on its way. Only the newest code works.")
-    return _page(request, "cancel_confirm.html", viewer, notice=notice)
+    return await _resent(request, viewer, "cancel_confirm.html", resent, notice)
+
+
+async def _resent(
+    request: Request,
+    viewer: Viewer,
+    template: str,
+    resent: Awaitable[CodeSent | Throttled],
+    notice: str,
+    **again: Any,
+) -> Response:
+    """Send the code `resent` gives, and show `template` again with `notice`, or with why not
+    (a malformed input, or when to ask again)."""
+    try:
+        outcome = await resent
+    except ValueError as exc:
+        return _page(request, template, viewer, 400, error=str(exc), **again)
+    if isinstance(outcome, Throttled):
+        return _page(request, template, viewer, 429, error=resend_wait_message(outcome), **again)
+    await send(request, outcome.outgoing, language=viewer.account.language)
+    return _page(request, template, viewer, notice=notice, **again)
 
 
 @router.post("/profile/code-login")

@@ -7,12 +7,14 @@ and writes the audit entry.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 
 from fastapi import Request
 from fastapi.responses import Response
 
 from humangate.accounts import (
     AuditPage,
+    StatusChanged,
     audit,
     cancel_account,
     list_entries,
@@ -26,6 +28,7 @@ from humangate.accounts.identifiers import Identifier
 from humangate.console._directory import AccountRow, get_account, search_accounts
 from humangate.console._i18n import N_, Phrase, message_of
 from humangate.console._messages import send_rendered
+from humangate.console.notices import MAX_BODY, MAX_TITLE, check_notice
 from humangate.console.web import (
     AccountsDep,
     AdminDep,
@@ -51,8 +54,6 @@ log = logging.getLogger(__name__)
 add_nav(N_("Accounts"), "/console/admin/accounts", admin=True, order=60)
 add_nav(N_("Audit log"), "/console/admin/audit", admin=True, order=70)
 
-MAX_TITLE = 200
-MAX_BODY = 5000
 PAGE = 50
 NOTICES = {
     "suspended": N_("The account is suspended and its owner was told why."),
@@ -127,22 +128,17 @@ async def suspend(
 ) -> Response:
     await _account_or_404(db, account_id)
     ban = form_text(form, "action", limit=10) == "ban"
-    try:
-        changed = await suspend_account(
-            accounts,
-            db,
-            account_id,
-            admin_id=viewer.account.id,
-            reason=form_text(form, "reason", limit=2000),
-            ban=ban,
-            client=account_client(request),
-            now=utcnow(),
-        )
-    except (ValueError, PermissionError) as exc:
-        raise InvalidInput(message_of(exc)) from exc
-    await send(request, changed.outgoing, language=changed.account.language)
-    done = "banned" if ban else "suspended"
-    return redirect(request, f"/console/admin/accounts/{account_id}?done={done}")
+    change = suspend_account(
+        accounts,
+        db,
+        account_id,
+        admin_id=viewer.account.id,
+        reason=form_text(form, "reason", limit=2000),
+        ban=ban,
+        client=account_client(request),
+        now=utcnow(),
+    )
+    return await _status_changed(request, account_id, change, "banned" if ban else "suspended")
 
 
 @router.post("/admin/accounts/{account_id}/restore")
@@ -155,19 +151,27 @@ async def restore(
     form: CsrfForm,
 ) -> Response:
     await _account_or_404(db, account_id)
+    client, now = account_client(request), utcnow()
+    change = restore_account(
+        accounts, db, account_id, admin_id=viewer.account.id, client=client, now=now
+    )
+    return await _status_changed(request, account_id, change, "restored")
+
+
+async def _status_changed(
+    request: Request, account_id: int, change: Awaitable[StatusChanged], done: str
+) -> Response:
+    """Make the change of status, tell the owner, and show the account with the `done` notice.
+
+    Raises:
+        InvalidInput: the account core refused the change (a 400 page).
+    """
     try:
-        changed = await restore_account(
-            accounts,
-            db,
-            account_id,
-            admin_id=viewer.account.id,
-            client=account_client(request),
-            now=utcnow(),
-        )
+        changed = await change
     except (ValueError, PermissionError) as exc:
         raise InvalidInput(message_of(exc)) from exc
     await send(request, changed.outgoing, language=changed.account.language)
-    return redirect(request, f"/console/admin/accounts/{account_id}?done=restored")
+    return redirect(request, f"/console/admin/accounts/{account_id}?done={done}")
 
 
 @router.get("/admin/accounts/{account_id}/cancel")
@@ -233,10 +237,12 @@ async def notice(
     form: CsrfForm,
     services: ServicesDep,
 ) -> Response:
-    title = " ".join(form_text(form, "title", limit=MAX_TITLE).split())
-    body = form_text(form, "body", limit=MAX_BODY)
-    if not title or not body:
-        raise InvalidInput(N_("A notice needs a title and a text."))
+    try:
+        title, body = check_notice(
+            form_text(form, "title", limit=MAX_TITLE), form_text(form, "body", limit=MAX_BODY)
+        )
+    except ValueError as exc:
+        raise InvalidInput(message_of(exc)) from exc
     account = await account_db.get_account(db, account_id)
     if account is None:
         raise NotFound(N_("There is no such account."))

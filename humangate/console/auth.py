@@ -20,6 +20,7 @@ from humangate.accounts import (
     CodeRejected,
     Locked,
     LoggedIn,
+    LoginFailed,
     StepUpRequired,
     Throttled,
     complete_step_up,
@@ -33,74 +34,41 @@ from humangate.accounts import (
     sign_up,
     update_profile,
 )
-from humangate.console._i18n import N_, Phrase, browser_language
+from humangate.console._codes import ask_for_code
+from humangate.console._cookies import clear_session_cookie, set_device_cookie, set_login_cookies
+from humangate.console._i18n import N_, browser_language
+from humangate.console._outcomes import (
+    MAX_IDENTIFIER,
+    MAX_PASSWORD,
+    PASSWORD_TOO_LONG,
+    WIDGET_FAILED,
+    WRONG_CODE,
+    blocked_message,
+    locked_message,
+    resend_wait_message,
+    throttled_message,
+)
 from humangate.console.web import (
     AccountsDep,
     CsrfForm,
     DbDep,
     OptionalViewerDep,
+    Viewer,
     account_client,
-    clear_session_cookie,
     form_text,
     redirect,
     render,
     router,
     safe_next,
     send,
-    set_device_cookie,
-    set_session_cookie,
     utcnow,
 )
 from humangate.console.widget import check_widget
 from humangate.services import get_services
 
-MAX_IDENTIFIER = 320
-MAX_PASSWORD = 1024
-WIDGET_FAILED = N_("The human verification did not pass. Complete it and send the form again.")
-WRONG_CODE = N_("The code is wrong or has expired. Check it, or ask for a new one.")
 TERMS_NOT_ACCEPTED = N_("Accept the terms of service and the privacy policy to create an account.")
 CODE_EXHAUSTED = N_("That code was entered wrongly too many times. Send a new code.")
 LOGIN_EXPIRED = N_("This login has expired or was started in another browser. Log in again.")
-
-
-def minutes(seconds: int) -> int:
-    return max(1, -(-seconds // 60))
-
-
-def locked_message(outcome: Locked) -> str:
-    return Phrase(
-        "%(message)s (about %(minutes)s minutes)",
-        message=Phrase(outcome.message),
-        minutes=minutes(outcome.retry_after),
-    )
-
-
-def throttled_message(outcome: Throttled) -> str:
-    return Phrase(
-        "Too many codes were sent to this address or number. "
-        "Ask again in about %(minutes)s minutes.",
-        minutes=minutes(outcome.retry_after),
-    )
-
-
-BLOCKED = {
-    "suspended": N_("This account is suspended."),
-    "banned": N_("This account is banned."),
-}
-
-
-def blocked_message(outcome: AccountBlocked) -> str:
-    known = BLOCKED.get(outcome.status)
-    status = (
-        Phrase(known) if known else Phrase("This account is %(status)s.", status=outcome.status)
-    )
-    if not outcome.reason:
-        return status
-    return Phrase(
-        "%(blocked)s Reason given by the operator: %(reason)s",
-        blocked=status,
-        reason=outcome.reason,
-    )
 
 
 def logged_in(request: Request, outcome: LoggedIn, next_path: str) -> Response:
@@ -110,8 +78,8 @@ def logged_in(request: Request, outcome: LoggedIn, next_path: str) -> Response:
     `enter_console`.
     """
     response = redirect(request, safe_next(next_path))
-    set_session_cookie(request, response, outcome.session_token)
-    set_device_cookie(request, response, outcome.device_token)
+    tokens = {"session_token": outcome.session_token, "device_token": outcome.device_token}
+    set_login_cookies(request, response, **tokens)
     return response
 
 
@@ -145,8 +113,7 @@ async def signup_submit(
     identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
     password = str(form.get("password") or "")
     if len(password) > MAX_PASSWORD:
-        error = N_("The password is too long.")
-        return _page(request, "signup.html", 400, identifier=identifier, error=error)
+        return _page(request, "signup.html", 400, identifier=identifier, error=PASSWORD_TOO_LONG)
     terms_version = get_services(request).settings.terms_version
     if terms_version and form.get("accept_terms") != "on":
         error = TERMS_NOT_ACCEPTED
@@ -213,10 +180,15 @@ async def adopt_browser_language(
 
 @router.get("/login")
 async def login_page(request: Request, viewer: OptionalViewerDep) -> Response:
+    return _login_form(request, viewer, "login.html")
+
+
+def _login_form(request: Request, viewer: Viewer | None, template: str) -> Response:
+    """A login form, empty; a visitor already logged in goes on to `next` at once."""
     next_path = safe_next(request.query_params.get("next"))
     if viewer is not None:
         return redirect(request, next_path)
-    return _page(request, "login.html", identifier="", next=next_path)
+    return _page(request, template, identifier="", next=next_path)
 
 
 @router.post("/login")
@@ -228,7 +200,7 @@ async def login_submit(
     password = str(form.get("password") or "")
     again: dict[str, Any] = {"identifier": identifier, "next": next_path}
     if len(password) > MAX_PASSWORD:
-        return _page(request, "login.html", 400, error=N_("The password is too long."), **again)
+        return _page(request, "login.html", 400, error=PASSWORD_TOO_LONG, **again)
     if not await check_widget(request, form):
         return _page(request, "login.html", 400, error=WIDGET_FAILED, **again)
     try:
@@ -237,15 +209,26 @@ async def login_submit(
         )
     except ValueError as exc:
         return _page(request, "login.html", 400, error=str(exc), **again)
-    if isinstance(outcome, LoggedIn):
-        return await enter_console(request, outcome, next_path)
     if isinstance(outcome, StepUpRequired):
         return await _step_up_page(request, outcome, next_path)
+    if isinstance(outcome, LoginFailed):
+        return _page(request, "login.html", 401, error=outcome.message, **again)
+    return await _login_answer(request, outcome, "login.html", again)
+
+
+async def _login_answer(
+    request: Request,
+    outcome: LoggedIn | Locked | AccountBlocked,
+    template: str,
+    again: dict[str, Any],
+) -> Response:
+    """What every way of logging in answers alike: a login enters the console (then `next`), a
+    lockout shows `template` again with how long it lasts, a blocked account says why."""
+    if isinstance(outcome, LoggedIn):
+        return await enter_console(request, outcome, again["next"])
     if isinstance(outcome, Locked):
-        return _page(request, "login.html", 429, error=locked_message(outcome), **again)
-    if isinstance(outcome, AccountBlocked):
-        return blocked_page(request, outcome, identifier)
-    return _page(request, "login.html", 401, error=outcome.message, **again)
+        return _page(request, template, 429, error=locked_message(outcome), **again)
+    return blocked_page(request, outcome, again["identifier"])
 
 
 async def _step_up_page(request: Request, outcome: StepUpRequired, next_path: str) -> Response:
@@ -278,10 +261,8 @@ async def step_up_submit(
         )
     except ValueError as exc:
         return _page(request, "step_up.html", 400, error=str(exc), **again)
-    if isinstance(outcome, LoggedIn):
-        return await enter_console(request, outcome, next_path)
-    if isinstance(outcome, Locked):
-        return _page(request, "step_up.html", 429, error=locked_message(outcome), **again)
+    if not isinstance(outcome, CodeRejected):
+        return await _login_answer(request, outcome, "step_up.html", again)
     if outcome.reason in ("expired", "unavailable"):
         return _page(request, "login.html", 400, identifier="", next=next_path, error=LOGIN_EXPIRED)
     if outcome.reason == "exhausted":
@@ -294,10 +275,7 @@ async def step_up_submit(
 
 @router.get("/login/code")
 async def code_login_page(request: Request, viewer: OptionalViewerDep) -> Response:
-    next_path = safe_next(request.query_params.get("next"))
-    if viewer is not None:
-        return redirect(request, next_path)
-    return _page(request, "login_code.html", identifier="", next=next_path)
+    return _login_form(request, viewer, "login_code.html")
 
 
 @router.post("/login/code")
@@ -311,25 +289,19 @@ async def _send_login_code(
     request: Request, form: FormData, db: AsyncSession, accounts: AccountContext, *, resend: bool
 ) -> Response:
     """Ask for a login code, first from the login-code page, or again from the page that waits
-    for it (asking again is resending: the new code replaces the earlier one). A refusal shows
-    the page the visitor came from."""
-    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
-    again: dict[str, Any] = {"identifier": identifier, "next": safe_next(form.get("next"))}
-    came_from = "login_code_confirm.html" if resend else "login_code.html"
-    if not await check_widget(request, form):
-        return _page(request, came_from, 400, error=WIDGET_FAILED, **again)
-    try:
-        outcome = await request_login_code(
-            accounts, db, identifier, client=account_client(request), now=utcnow()
-        )
-    except ValueError as exc:
-        return _page(request, came_from, 400, error=str(exc), **again)
-    if isinstance(outcome, Throttled):
-        wait = resend_wait_message(outcome) if resend else throttled_message(outcome)
-        return _page(request, came_from, 429, error=wait, **again)
-    await send(request, outcome.outgoing)
-    notice = Phrase(RESENT, to=identifier) if resend else outcome.message
-    return _page(request, "login_code_confirm.html", notice=notice, **again)
+    for it (asking again is resending: the new code replaces the earlier one)."""
+    return await ask_for_code(
+        request,
+        form,
+        db,
+        accounts,
+        request_login_code,
+        came_from="login_code_confirm.html" if resend else "login_code.html",
+        waiting="login_code_confirm.html",
+        now=utcnow(),
+        resend=resend,
+        next=safe_next(form.get("next")),
+    )
 
 
 @router.post("/login/code/confirm")
@@ -346,14 +318,9 @@ async def code_login_confirm(
         )
     except ValueError as exc:
         return _page(request, "login_code_confirm.html", 400, error=str(exc), **again)
-    if isinstance(outcome, LoggedIn):
-        return await enter_console(request, outcome, next_path)
-    if isinstance(outcome, Locked):
-        error = locked_message(outcome)
-        return _page(request, "login_code_confirm.html", 429, error=error, **again)
-    if isinstance(outcome, AccountBlocked):
-        return blocked_page(request, outcome, identifier)
-    return _page(request, "login_code_confirm.html", 400, error=WRONG_CODE, **again)
+    if isinstance(outcome, CodeRejected):
+        return _page(request, "login_code_confirm.html", 400, error=WRONG_CODE, **again)
+    return await _login_answer(request, outcome, "login_code_confirm.html", again)
 
 
 # --- logout --------------------------------------------------------------------------------------
@@ -372,48 +339,27 @@ async def logout(request: Request, form: CsrfForm, db: DbDep, accounts: Accounts
 # Each waiting page has a "Send a new code" form. A new code replaces the one sent before, and the
 # answer is the same whether or not an account is waiting: only the outbox differs.
 
-RESENT = N_("If %(to)s is waiting for a code, a new one is on its way. Only the newest code works.")
 STEP_UP_RESENT = N_(
     "A new code is on its way to the address or number you logged in with. "
     "Only the newest code works."
 )
 
 
-def resend_wait_message(outcome: Throttled) -> str:
-    """When a throttled resend may be asked for again, in seconds while that is under 2 minutes."""
-    wait = outcome.retry_after
-    if wait < 120:
-        return Phrase(
-            "A code was sent to this address or number a moment ago. "
-            "Ask again in %(seconds)s seconds.",
-            seconds=wait,
-        )
-    return Phrase(
-        "A code was sent to this address or number a moment ago. "
-        "Ask again in about %(minutes)s minutes.",
-        minutes=minutes(wait),
-    )
-
-
 @router.post("/signup/resend")
 async def signup_resend(
     request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
-    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
-    if not await check_widget(request, form):
-        return _page(request, "confirm.html", 400, identifier=identifier, error=WIDGET_FAILED)
-    try:
-        outcome = await resend_sign_up_code(
-            accounts, db, identifier, client=account_client(request), now=utcnow()
-        )
-    except ValueError as exc:
-        return _page(request, "confirm.html", 400, identifier=identifier, error=str(exc))
-    if isinstance(outcome, Throttled):
-        error = resend_wait_message(outcome)
-        return _page(request, "confirm.html", 429, identifier=identifier, error=error)
-    await send(request, outcome.outgoing)
-    notice = Phrase(RESENT, to=identifier)
-    return _page(request, "confirm.html", identifier=identifier, notice=notice)
+    return await ask_for_code(
+        request,
+        form,
+        db,
+        accounts,
+        resend_sign_up_code,
+        came_from="confirm.html",
+        waiting="confirm.html",
+        now=utcnow(),
+        resend=True,
+    )
 
 
 @router.post("/login/code/resend")

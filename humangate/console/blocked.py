@@ -7,7 +7,6 @@ code request answers the same way for any identifier.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import Request
@@ -16,7 +15,6 @@ from fastapi.responses import Response
 from humangate.accounts import (
     AccountView,
     CodeRejected,
-    Throttled,
     blocked_account,
     cancel_blocked_account,
     end_blocked_access,
@@ -25,23 +23,23 @@ from humangate.accounts import (
     request_blocked_code,
 )
 from humangate.accounts.blocked import ACCESS_TTL, BAN_HOLD
+from humangate.console._codes import ask_for_code
+from humangate.console._cookies import secure_cookies
 from humangate.console._i18n import N_
-from humangate.console.auth import MAX_IDENTIFIER, WIDGET_FAILED, WRONG_CODE, throttled_message
+from humangate.console._outcomes import MAX_IDENTIFIER, WRONG_CODE
+from humangate.console.account import export_file
 from humangate.console.web import (
     AccountsDep,
     CsrfForm,
     DbDep,
     account_client,
-    finish,
     form_text,
     redirect,
     render,
     router,
-    secure_cookies,
     send,
     utcnow,
 )
-from humangate.console.widget import check_widget
 
 COOKIE = "hg_blocked"
 PATH = "/console/blocked"
@@ -86,20 +84,17 @@ async def blocked_page(request: Request) -> Response:
 async def blocked_request(
     request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
-    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
-    if not await check_widget(request, form):
-        return _page(request, "blocked.html", 400, identifier=identifier, error=WIDGET_FAILED)
-    try:
-        outcome = await request_blocked_code(
-            accounts, db, identifier, client=account_client(request), now=utcnow()
-        )
-    except ValueError as exc:
-        return _page(request, "blocked.html", 400, identifier=identifier, error=str(exc))
-    if isinstance(outcome, Throttled):
-        error = throttled_message(outcome)
-        return _page(request, "blocked.html", 429, identifier=identifier, error=error)
-    await send(request, outcome.outgoing)
-    return _page(request, "blocked_code.html", identifier=identifier, notice=SENT)
+    return await ask_for_code(
+        request,
+        form,
+        db,
+        accounts,
+        request_blocked_code,
+        came_from="blocked.html",
+        waiting="blocked_code.html",
+        now=utcnow(),
+        notice=SENT,
+    )
 
 
 @router.post("/blocked/confirm")
@@ -149,14 +144,7 @@ async def blocked_export(
     )
     if account is None or data is None:
         return _gone(request)
-    body = json.dumps(data, indent=2, ensure_ascii=False, default=str)
-    name = f"humangate-account-{account.id}.json"
-    response = Response(
-        body,
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-    return finish(request, response)
+    return export_file(request, account.id, data)
 
 
 @router.post("/blocked/cancel")

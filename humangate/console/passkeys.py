@@ -26,12 +26,14 @@ from humangate.accounts.passkeys import (
     log_in_with_passkey,
     remove_passkey,
 )
+from humangate.console._cookies import set_login_cookies
 from humangate.console._i18n import N_, translate
-from humangate.console.auth import blocked_message
+from humangate.console._outcomes import blocked_message
 from humangate.console.web import (
     AccountsDep,
     CsrfForm,
     DbDep,
+    Viewer,
     ViewerDep,
     account_client,
     add_nav,
@@ -43,8 +45,6 @@ from humangate.console.web import (
     router,
     safe_next,
     send,
-    set_device_cookie,
-    set_session_cookie,
     utcnow,
 )
 from humangate.netaddr import ip_prefix
@@ -103,14 +103,21 @@ async def passkeys_page(
 ) -> Response:
     fresh = utcnow() - viewer.session_started <= accounts.policy.fresh_login
     notice = NOTICES.get(request.query_params.get("done", ""))
-    context = {
+    context = await _passkeys_context(db, viewer, accounts, fresh=fresh, notice=notice)
+    return render(request, "passkeys.html", context, viewer=viewer)
+
+
+async def _passkeys_context(
+    db: DbDep, viewer: Viewer, accounts: AccountsDep, *, fresh: bool, **extra: object
+) -> dict[str, object]:
+    """What the passkeys page shows: the owner's passkeys, the limits, and `extra`."""
+    return {
         "passkeys": await list_passkeys(db, viewer.account.id),
         "fresh": fresh,
         "limit": accounts.policy.max_passkeys,
         "max_name": MAX_NAME,
-        "notice": notice,
+        **extra,
     }
-    return render(request, "passkeys.html", context, viewer=viewer)
 
 
 @router.post("/passkeys/options")
@@ -168,13 +175,8 @@ async def delete_passkey(
         db, viewer.account.id, passkey_id, client=account_client(request), now=utcnow()
     )
     if not removed:
-        context = {
-            "passkeys": await list_passkeys(db, viewer.account.id),
-            "fresh": False,
-            "limit": accounts.policy.max_passkeys,
-            "max_name": MAX_NAME,
-            "error": N_("There is no such passkey in your account."),
-        }
+        error = N_("There is no such passkey in your account.")
+        context = await _passkeys_context(db, viewer, accounts, fresh=False, error=error)
         return render(request, "passkeys.html", context, viewer=viewer, status=404)
     return redirect(request, "/console/passkeys?done=removed")
 
@@ -225,6 +227,6 @@ async def login_with_passkey(
 async def _logged_in(request: Request, outcome: LoggedIn, next_path: str) -> Response:
     await send(request, outcome.outgoing, language=outcome.account.language)
     response = _json(request, {"redirect": next_path})
-    set_session_cookie(request, response, outcome.session_token)
-    set_device_cookie(request, response, outcome.device_token)
+    tokens = {"session_token": outcome.session_token, "device_token": outcome.device_token}
+    set_login_cookies(request, response, **tokens)
     return response

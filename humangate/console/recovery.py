@@ -10,18 +10,17 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from humangate.accounts import CodeRejected, Locked, Throttled
+from humangate.accounts import CodeRejected, Locked
 from humangate.accounts.recovery import request_password_reset, reset_password
-from humangate.console._i18n import N_
-from humangate.console.auth import (
+from humangate.console._codes import ask_for_code
+from humangate.console._outcomes import (
     MAX_IDENTIFIER,
     MAX_PASSWORD,
-    WIDGET_FAILED,
+    PASSWORD_TOO_LONG,
     WRONG_CODE,
-    enter_console,
     locked_message,
-    throttled_message,
 )
+from humangate.console.auth import enter_console
 from humangate.console.web import (
     AccountsDep,
     CsrfForm,
@@ -32,10 +31,8 @@ from humangate.console.web import (
     redirect,
     render,
     router,
-    send,
     utcnow,
 )
-from humangate.console.widget import check_widget
 
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
@@ -54,20 +51,16 @@ async def reset_request(
     request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
     """Send a code (the first or a new one: the newest replaces the one before)."""
-    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
-    if not await check_widget(request, form):
-        return _page(request, "reset.html", 400, identifier=identifier, error=WIDGET_FAILED)
-    try:
-        outcome = await request_password_reset(
-            accounts, db, identifier, client=account_client(request), now=utcnow()
-        )
-    except ValueError as exc:
-        return _page(request, "reset.html", 400, identifier=identifier, error=str(exc))
-    if isinstance(outcome, Throttled):
-        error = throttled_message(outcome)
-        return _page(request, "reset.html", 429, identifier=identifier, error=error)
-    await send(request, outcome.outgoing)
-    return _page(request, "reset_confirm.html", identifier=identifier, notice=outcome.message)
+    return await ask_for_code(
+        request,
+        form,
+        db,
+        accounts,
+        request_password_reset,
+        came_from="reset.html",
+        waiting="reset_confirm.html",
+        now=utcnow(),
+    )
 
 
 @router.post("/login/reset/confirm")
@@ -79,9 +72,7 @@ async def reset_confirm(
     password = str(form.get("password") or "")
     again: dict[str, Any] = {"identifier": identifier}
     if len(password) > MAX_PASSWORD:
-        return _page(
-            request, "reset_confirm.html", 400, error=N_("The password is too long."), **again
-        )
+        return _page(request, "reset_confirm.html", 400, error=PASSWORD_TOO_LONG, **again)
     try:
         outcome = await reset_password(
             accounts, db, identifier, code, password, client=account_client(request), now=utcnow()

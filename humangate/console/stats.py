@@ -27,13 +27,14 @@ from humangate.console.web import (
     Viewer,
     ViewerDep,
     add_nav,
-    finish,
+    download,
     render,
     router,
     utcnow,
 )
 from humangate.db import stats as stats_db
 from humangate.db import units as unit_db
+from humangate.db.stats import StatRow
 from humangate.errors import InvalidInput, NotFound
 from humangate.stats import METRICS, to_csv
 from humangate.units import UnitView
@@ -60,12 +61,20 @@ async def _units(db: DbDep, viewer: Viewer, sitekey: str | None) -> Sequence[Uni
     return [unit]
 
 
-async def _page(request: Request, viewer: Viewer, db: DbDep, sitekey: str | None) -> Response:
+async def _read(
+    request: Request, viewer: Viewer, db: DbDep, sitekey: str | None
+) -> tuple[Window, Sequence[UnitView], list[StatRow]]:
+    """The window the query asks for, the units it covers and their counter rows in it."""
     window = _window(request)
     units = await _units(db, viewer, sitekey)
     rows = await stats_db.unit_stats(
         db, [u.id for u in units], since=window.since, until=window.until
     )
+    return window, units, rows
+
+
+async def _page(request: Request, viewer: Viewer, db: DbDep, sitekey: str | None) -> Response:
+    window, units, rows = await _read(request, viewer, db, sitekey)
     base = f"/console/units/{sitekey}/stats" if sitekey else "/console/stats"
     context = {
         "unit": units[0] if sitekey else None,
@@ -91,18 +100,9 @@ async def unit_stats(request: Request, sitekey: str, viewer: ViewerDep, db: DbDe
 
 
 async def _csv(request: Request, viewer: Viewer, db: DbDep, sitekey: str | None) -> Response:
-    window = _window(request)
-    units = await _units(db, viewer, sitekey)
-    rows = await stats_db.unit_stats(
-        db, [u.id for u in units], since=window.since, until=window.until
-    )
+    window, _, rows = await _read(request, viewer, db, sitekey)
     name = f"humangate-{sitekey or 'account'}-{window.range}.csv"
-    response = Response(
-        to_csv(rows),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-    return finish(request, response)
+    return download(request, to_csv(rows), media_type="text/csv; charset=utf-8", filename=name)
 
 
 @router.get("/stats.csv")

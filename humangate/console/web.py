@@ -1,4 +1,4 @@
-"""The console's web plumbing: templates, security headers, viewer, CSRF, cookies, messages.
+"""The console's web plumbing: templates, security headers, viewer, CSRF, messages.
 
 Every console page module (auth, account, units, admin) builds on these names only:
 
@@ -10,6 +10,8 @@ Every console page module (auth, account, units, admin) builds on these names on
 - `CsrfForm`: the POSTed form, after its `csrf` field was checked (403 page otherwise).
 - `DbDep`, `AccountsDep`, `account_client(request)`, `utcnow()`: what the account core needs.
 - `send(request, outgoing, *, language=None)`: deliver `Outgoing` messages.
+- `redirect(request, path)`, `download(request, body, ...)`: other answers, with the same headers.
+- Cookies are set through `_cookies`.
 - Refusals (`humangate.errors`: InvalidInput, AccessDenied, NotFound, …) raised by a page are
   answered with the console's error page by `humangate/http_errors.py`, which calls `render`.
 - `page_language(request, viewer)`: the language a page speaks (see `_i18n`); `N_` and `Phrase`
@@ -37,6 +39,12 @@ from starlette.datastructures import FormData
 from humangate.accounts import AccountContext, AccountView, Client, authenticate
 from humangate.accounts.sessions import new_token
 from humangate.console._agent import device_label
+from humangate.console._cookies import (
+    DEVICE_COOKIE,
+    SESSION_COOKIE,
+    read_cookie,
+    set_device_cookie,
+)
 from humangate.console._i18n import N_, Phrase, gettext_callables, pick_language, translate_filter
 from humangate.console._messages import send as send  # re-exported: page modules use web.send
 from humangate.errors import (
@@ -52,11 +60,6 @@ from humangate.services import ServicesDep, get_services
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES = PACKAGE / "templates" / "console"
 STATIC = PACKAGE / "static" / "console"
-SESSION_COOKIE = "hg_session"
-DEVICE_COOKIE = "hg_device"
-COOKIE_PATH = "/console"
-DEVICE_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers keep (Chrome caps at 400 days)
-MAX_COOKIE = 128
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "media-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -152,15 +155,10 @@ def account_client(request: Request) -> Client:
     """What the account core may know about this browser: address, cookies and a device label."""
     return Client(
         ip=request.client.host if request.client else None,
-        device_token=_cookie(request, DEVICE_COOKIE),
+        device_token=read_cookie(request, DEVICE_COOKIE),
         device_label=device_label(request.headers.get("user-agent", "")),
-        session_token=_cookie(request, SESSION_COOKIE),
+        session_token=read_cookie(request, SESSION_COOKIE),
     )
-
-
-def _cookie(request: Request, name: str) -> str | None:
-    value = request.cookies.get(name)
-    return value if value and len(value) <= MAX_COOKIE else None
 
 
 # --- viewer --------------------------------------------------------------------------------------
@@ -173,11 +171,10 @@ async def current_viewer(request: Request, db: DbDep, accounts: AccountsDep) -> 
         LoginRequired: turned into the redirect by humangate/http_errors.py.
         TermsRequired: likewise, to the terms page, when the operator's terms changed.
     """
-    token = _cookie(request, SESSION_COOKIE)
+    token = read_cookie(request, SESSION_COOKIE)
     info = await authenticate(accounts, db, token, now=utcnow()) if token else None
     if info is None or token is None:
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginRequired(path if request.method == "GET" else "/console")
+        raise LoginRequired(_back_path(request))
     viewer = Viewer(
         account=info.account,
         session_id=info.session.id,
@@ -186,9 +183,15 @@ async def current_viewer(request: Request, db: DbDep, accounts: AccountsDep) -> 
     )
     request.state.viewer = viewer  # error pages show the navigation too
     if _terms_pending(request, viewer):
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise TermsRequired(path if request.method == "GET" else "/console")
+        raise TermsRequired(_back_path(request))
     return viewer
+
+
+def _back_path(request: Request) -> str:
+    """Where to come back to after logging in or accepting terms: this page if it is a GET."""
+    if request.method != "GET":
+        return "/console"
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 # Pages an owner reaches before accepting new terms: the terms themselves, leaving, and the
@@ -245,10 +248,10 @@ def safe_next(value: object, default: str = "/console") -> str:
 
 def _csrf_binding(request: Request) -> str | None:
     """What a CSRF token is bound to: the session cookie, else the device cookie."""
-    session = _cookie(request, SESSION_COOKIE)
+    session = read_cookie(request, SESSION_COOKIE)
     if session:
         return "s:" + session
-    device = getattr(request.state, "new_device", None) or _cookie(request, DEVICE_COOKIE)
+    device = getattr(request.state, "new_device", None) or read_cookie(request, DEVICE_COOKIE)
     return "d:" + device if device else None
 
 
@@ -300,13 +303,7 @@ def form_text(form: FormData, name: str, *, limit: int = 1000) -> str:
     return text
 
 
-# --- responses and cookies -----------------------------------------------------------------------
-
-
-def secure_cookies(request: Request) -> bool:
-    """Cookies are Secure in production and whenever the public URL is https."""
-    settings = get_services(request).settings
-    return bool(settings.environment == "production" or settings.public_url.startswith("https://"))
+# --- responses -----------------------------------------------------------------------------
 
 
 def nav_for(viewer: Viewer | None) -> list[tuple[str, str]]:
@@ -376,37 +373,10 @@ def redirect(request: Request, path: str) -> RedirectResponse:
     return response
 
 
-def set_session_cookie(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=secure_cookies(request),
-        path=COOKIE_PATH,
-    )
-
-
-def clear_session_cookie(request: Request, response: Response) -> None:
-    response.delete_cookie(
-        SESSION_COOKIE,
-        httponly=True,
-        samesite="lax",
-        secure=secure_cookies(request),
-        path=COOKIE_PATH,
-    )
-
-
-def set_device_cookie(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(
-        DEVICE_COOKIE,
-        token,
-        max_age=DEVICE_MAX_AGE,
-        httponly=True,
-        samesite="lax",
-        secure=secure_cookies(request),
-        path=COOKIE_PATH,
-    )
+def download(request: Request, body: str, *, media_type: str, filename: str) -> Response:
+    """A file to save as `filename` (an export, a CSV), with the security headers."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return finish(request, Response(body, media_type=media_type, headers=headers))
 
 
 # --- installation --------------------------------------------------------------------------------

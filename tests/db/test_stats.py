@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.db import units as unit_db
@@ -81,3 +84,47 @@ async def test_a_failed_write_keeps_the_counts(
             == []
         )
     assert counters.pending == 2, "kept for the next try"
+
+
+async def _issued(sessions: async_sessionmaker[AsyncSession], unit_id: int) -> int:
+    async with sessions() as session:
+        rows = await unit_stats(
+            session, [unit_id], since=T0 - timedelta(hours=1), until=T0 + timedelta(hours=1)
+        )
+    return sum(r.count for r in rows if r.metric == "issued")
+
+
+async def test_the_loop_writes_every_interval_and_close_writes_the_rest(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await _unit(sessions, "shop")
+    counters = UnitCounters(sessions, interval=0.01, clock=lambda: T0)
+    counters.start()
+    counters.count(shop, "issued", "pow")
+
+    async def until_written() -> None:
+        while await _issued(sessions, shop) != 1:
+            await asyncio.sleep(0.01)
+
+    try:
+        await asyncio.wait_for(until_written(), 30)
+    finally:
+        await counters.close()
+    idle = UnitCounters(sessions, interval=3600.0, clock=lambda: T0)
+    idle.start()
+    idle.count(shop, "issued", "pow")
+    await idle.close()  # long before its first round
+    assert idle.pending == 0 and await _issued(sessions, shop) == 2
+
+
+async def test_a_failed_last_write_is_logged_and_kept(
+    sessions: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture
+) -> None:
+    counters = UnitCounters(sessions, clock=lambda: T0)
+    counters.count(999_999, "issued", "pow")  # no such unit: the database refuses the batch
+    with caplog.at_level(logging.ERROR, logger="humangate.stats"):
+        await counters.close()
+    (record,) = [r for r in caplog.records if r.name == "humangate.stats"]
+    assert record.getMessage() == "UnitCounters: writing a batch failed; it stays buffered"
+    assert record.levelno == logging.ERROR and record.exc_info is not None
+    assert counters.pending == 1

@@ -28,8 +28,8 @@ def register(commands: Subparsers) -> None:
 
 
 def run_housekeeping(args: argparse.Namespace, settings: Settings) -> int:
-    # The console is heavy to import: only this command loads it.
-    from humangate.console.housekeeping import housekeep, retention_from_settings
+    # Its messages are the console's, heavy to import: only this command loads them.
+    from humangate.jobs.housekeeping import housekeep, retention_from_settings
 
     cancel = settings.cancel_inactive if args.cancel_inactive is None else args.cancel_inactive
     retention = retention_from_settings(settings)

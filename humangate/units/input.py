@@ -108,18 +108,23 @@ def parse_unit_input(
     an empty access list or crawler list empties it.
 
     Raises:
-        InvalidInput: the first field that is wrong, in the order of the arguments, with one
+        InvalidInput: the first field that is wrong (a difficulty or threshold typed as text
+            that is no number, then the fields in the order of the arguments), with one
             sentence saying what to write instead.
     """
+    # Text that is no number is refused first, as the console's form always did.
+    clear_threshold = threshold == ""
+    difficulty = _whole(difficulty, "difficulty", wording)
+    if isinstance(threshold, str):
+        threshold = _threshold_text(threshold, wording)
     checked_name = _given(check_name, name)
     checked_domains = None if domains is None else tuple(check_domains(_domain_list(domains)))
     checked_mode = None if mode is None else check_mode(mode)
     checked_kinds = None if kinds is None else normalize_kinds(list(kinds))
-    checked_difficulty = _whole(difficulty, "difficulty", check_difficulty, wording)
+    checked_difficulty = _given(check_difficulty, difficulty)
     if pow_difficulty == "":
         pow_difficulty = DEFAULT_POW_DIFFICULTY
-    checked_pow = _whole(pow_difficulty, "pow_difficulty", check_pow_difficulty, wording)
-    score_threshold = _threshold(threshold, wording)
+    checked_pow = _given(check_pow_difficulty, _whole(pow_difficulty, "pow_difficulty", wording))
     return UnitChanges(
         name=checked_name,
         domains=checked_domains,
@@ -128,8 +133,8 @@ def parse_unit_input(
         difficulty=checked_difficulty,
         pow_difficulty=checked_pow,
         disabled=disabled,
-        score_threshold=score_threshold,
-        clear_threshold=threshold == "",
+        score_threshold=_given(check_threshold, threshold),
+        clear_threshold=clear_threshold,
         allow_networks=_access_list(allow_networks, "allow", wording),
         deny_networks=_access_list(deny_networks, "deny", wording),
         good_bots=_crawlers(good_bots, wording),
@@ -146,24 +151,22 @@ def _domain_list(domains: str | Sequence[str]) -> list[str]:
     return list(domains)
 
 
-def _whole(
-    value: int | str | None, field: WholeField, check: Callable[[int], int], wording: Wording
-) -> int | None:
-    if isinstance(value, str):
-        try:
-            value = int(value)
-        except ValueError:
-            raise InvalidInput(wording.not_whole(field)) from None
-    return _given(check, value)
-
-
-def _threshold(value: float | str | None, wording: Wording) -> float | None:
+def _whole(value: int | str | None, field: WholeField, wording: Wording) -> int | None:
+    """A number as typed: text must be a whole number."""
     if not isinstance(value, str):
-        return _given(check_threshold, value)
-    if not value:
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput(wording.not_whole(field)) from None
+
+
+def _threshold_text(text: str, wording: Wording) -> float | None:
+    """A threshold typed as text: empty, or a number from 0 to 1."""
+    if not text:
         return None
     try:
-        return check_threshold(float(value))
+        return check_threshold(float(text))
     except ValueError:
         raise InvalidInput(wording.bad_threshold_text()) from None
 

@@ -12,9 +12,11 @@ from humangate.console import (
     admin,
     auth,
     blocked,
+    inbox,
     notices,
     passkeys,
     recovery,
+    sessions,
     stats,
     terms,
     units,
@@ -22,7 +24,20 @@ from humangate.console import (
 )
 
 # Importing the page modules registers their routes on web.router.
-PAGES = (auth, account, passkeys, recovery, terms, units, stats, admin, notices, blocked)
+PAGES = (
+    auth,
+    account,
+    inbox,
+    sessions,
+    passkeys,
+    recovery,
+    terms,
+    units,
+    stats,
+    admin,
+    notices,
+    blocked,
+)
 
 
 def install(app: FastAPI) -> None:

@@ -1,4 +1,7 @@
-"""The owner's own account: home, profile and password, inbox, sessions, export, cancellation."""
+"""The owner's own account: home, profile and password, contact, export, cancellation.
+
+The inbox and the sessions have their own modules (`inbox`, `sessions`).
+"""
 
 from __future__ import annotations
 
@@ -21,13 +24,9 @@ from humangate.accounts import (
     confirm_contact_change,
     export_account,
     list_inbox,
-    list_sessions,
-    mark_read,
     request_cancellation,
     request_contact_change,
     resend_contact_code,
-    revoke_other_sessions,
-    revoke_session,
     update_profile,
 )
 from humangate.accounts.profile import set_code_login
@@ -58,13 +57,10 @@ from humangate.console.web import (
     send,
     utcnow,
 )
-from humangate.errors import InvalidInput, NotFound
 
 LANGUAGES = (("en", "English"), ("zh-CN", "简体中文"))
 
-add_nav(N_("Inbox"), "/console/inbox", order=80)
 add_nav(N_("Profile"), "/console/profile", order=81)
-add_nav(N_("Sessions"), "/console/sessions", order=82)
 
 
 def _page(
@@ -199,71 +195,6 @@ async def contact_confirm(
     else:
         error = WRONG_CODE
     return _page(request, "contact_confirm.html", viewer, 400, error=error, **again)
-
-
-# --- inbox ---------------------------------------------------------------------------------------
-
-
-@router.get("/inbox")
-async def inbox_page(request: Request, viewer: ViewerDep, db: DbDep) -> Response:
-    messages = await list_inbox(db, viewer.account.id, limit=100)
-    return _page(request, "inbox.html", viewer, messages=messages)
-
-
-@router.post("/inbox/read")
-async def inbox_read(request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep) -> Response:
-    raw = form.get("id")
-    ids: list[int] | None = None
-    if raw is not None:
-        if not isinstance(raw, str) or not raw.isdigit() or len(raw) > 18:
-            raise InvalidInput(N_("That is not a message of your inbox."))
-        ids = [int(raw)]
-    await mark_read(db, viewer.account.id, ids, now=utcnow())
-    return redirect(request, "/console/inbox")
-
-
-# --- sessions ------------------------------------------------------------------------------------
-
-
-async def _sessions(
-    request: Request, viewer: Viewer, db: DbDep, notice: str | None = None
-) -> Response:
-    rows = await list_sessions(db, viewer.account.id, current_token=viewer.token, now=utcnow())
-    return _page(request, "sessions.html", viewer, sessions=rows, notice=notice)
-
-
-@router.get("/sessions")
-async def sessions_page(request: Request, viewer: ViewerDep, db: DbDep) -> Response:
-    return await _sessions(request, viewer, db)
-
-
-@router.post("/sessions/revoke-others")
-async def sessions_revoke_others(
-    request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
-) -> Response:
-    client = account_client(request)
-    ended = await revoke_other_sessions(
-        accounts, db, viewer.account.id, viewer.token, ip=client.ip, now=utcnow()
-    )
-    return await _sessions(
-        request, viewer, db, notice=Phrase("%(ended)s other session(s) logged out.", ended=ended)
-    )
-
-
-@router.post("/sessions/revoke")
-async def sessions_revoke(
-    request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
-) -> Response:
-    raw = form_text(form, "id", limit=18)
-    if not raw.isdigit() or int(raw) == viewer.session_id:
-        raise InvalidInput(N_("Choose another of your sessions (log out to end this one)."))
-    client = account_client(request)
-    gone = await revoke_session(
-        accounts, db, viewer.account.id, int(raw), ip=client.ip, now=utcnow()
-    )
-    if not gone:
-        raise NotFound(N_("That session has already ended."))
-    return await _sessions(request, viewer, db, notice=N_("The session was logged out."))
 
 
 # --- export and cancellation ---------------------------------------------------------------------

@@ -56,6 +56,7 @@ from humangate.console.web import (
     Viewer,
     account_client,
     form_text,
+    page,
     redirect,
     render,
     router,
@@ -92,10 +93,6 @@ async def enter_console(request: Request, outcome: LoggedIn, next_path: str) -> 
     return logged_in(request, outcome, next_path)
 
 
-def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    return render(request, template, context, status=status)
-
-
 # --- sign-up -------------------------------------------------------------------------------------
 
 
@@ -103,7 +100,7 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
 async def signup_page(request: Request, viewer: OptionalViewerDep) -> Response:
     if viewer is not None:
         return redirect(request, "/console")
-    return _page(request, "signup.html", identifier="")
+    return page(request, "signup.html", identifier="")
 
 
 @router.post("/signup")
@@ -113,13 +110,13 @@ async def signup_submit(
     identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
     password = str(form.get("password") or "")
     if len(password) > MAX_PASSWORD:
-        return _page(request, "signup.html", 400, identifier=identifier, error=PASSWORD_TOO_LONG)
+        return page(request, "signup.html", 400, identifier=identifier, error=PASSWORD_TOO_LONG)
     terms_version = get_services(request).settings.terms_version
     if terms_version and form.get("accept_terms") != "on":
         error = TERMS_NOT_ACCEPTED
-        return _page(request, "signup.html", 400, identifier=identifier, error=error)
+        return page(request, "signup.html", 400, identifier=identifier, error=error)
     if not await check_widget(request, form):
-        return _page(request, "signup.html", 400, identifier=identifier, error=WIDGET_FAILED)
+        return page(request, "signup.html", 400, identifier=identifier, error=WIDGET_FAILED)
     try:
         outcome = await sign_up(
             accounts,
@@ -131,12 +128,12 @@ async def signup_submit(
             terms_version=terms_version or None,
         )
     except ValueError as exc:
-        return _page(request, "signup.html", 400, identifier=identifier, error=str(exc))
+        return page(request, "signup.html", 400, identifier=identifier, error=str(exc))
     if isinstance(outcome, Throttled):
         error = throttled_message(outcome)
-        return _page(request, "signup.html", 429, identifier=identifier, error=error)
+        return page(request, "signup.html", 429, identifier=identifier, error=error)
     await send(request, outcome.outgoing)
-    return _page(request, "confirm.html", identifier=identifier, notice=outcome.message)
+    return page(request, "confirm.html", identifier=identifier, notice=outcome.message)
 
 
 @router.post("/signup/confirm")
@@ -150,9 +147,9 @@ async def signup_confirm(
             accounts, db, identifier, code, client=account_client(request), now=utcnow()
         )
     except ValueError as exc:
-        return _page(request, "confirm.html", 400, identifier=identifier, error=str(exc))
+        return page(request, "confirm.html", 400, identifier=identifier, error=str(exc))
     if isinstance(outcome, CodeRejected):
-        return _page(request, "confirm.html", 400, identifier=identifier, error=WRONG_CODE)
+        return page(request, "confirm.html", 400, identifier=identifier, error=WRONG_CODE)
     outcome = await adopt_browser_language(request, db, accounts, outcome)
     return await enter_console(request, outcome, "/console")
 
@@ -188,7 +185,7 @@ def _login_form(request: Request, viewer: Viewer | None, template: str) -> Respo
     next_path = safe_next(request.query_params.get("next"))
     if viewer is not None:
         return redirect(request, next_path)
-    return _page(request, template, identifier="", next=next_path)
+    return page(request, template, identifier="", next=next_path)
 
 
 @router.post("/login")
@@ -200,19 +197,19 @@ async def login_submit(
     password = str(form.get("password") or "")
     again: dict[str, Any] = {"identifier": identifier, "next": next_path}
     if len(password) > MAX_PASSWORD:
-        return _page(request, "login.html", 400, error=PASSWORD_TOO_LONG, **again)
+        return page(request, "login.html", 400, error=PASSWORD_TOO_LONG, **again)
     if not await check_widget(request, form):
-        return _page(request, "login.html", 400, error=WIDGET_FAILED, **again)
+        return page(request, "login.html", 400, error=WIDGET_FAILED, **again)
     try:
         outcome = await log_in(
             accounts, db, identifier, password, client=account_client(request), now=utcnow()
         )
     except ValueError as exc:
-        return _page(request, "login.html", 400, error=str(exc), **again)
+        return page(request, "login.html", 400, error=str(exc), **again)
     if isinstance(outcome, StepUpRequired):
         return await _step_up_page(request, outcome, next_path)
     if isinstance(outcome, LoginFailed):
-        return _page(request, "login.html", 401, error=outcome.message, **again)
+        return page(request, "login.html", 401, error=outcome.message, **again)
     return await _login_answer(request, outcome, "login.html", again)
 
 
@@ -227,7 +224,7 @@ async def _login_answer(
     if isinstance(outcome, LoggedIn):
         return await enter_console(request, outcome, again["next"])
     if isinstance(outcome, Locked):
-        return _page(request, template, 429, error=locked_message(outcome), **again)
+        return page(request, template, 429, error=locked_message(outcome), **again)
     return blocked_page(request, outcome, again["identifier"])
 
 
@@ -240,7 +237,7 @@ async def _step_up_page(request: Request, outcome: StepUpRequired, next_path: st
         notice = N_(
             "This device or network is new to your account: enter the code we sent earlier."
         )
-    response = _page(
+    response = page(
         request, "step_up.html", token=outcome.step_up_token, next=next_path, notice=notice
     )
     set_device_cookie(request, response, outcome.device_token)
@@ -260,14 +257,14 @@ async def step_up_submit(
             accounts, db, token, code, client=account_client(request), now=utcnow()
         )
     except ValueError as exc:
-        return _page(request, "step_up.html", 400, error=str(exc), **again)
+        return page(request, "step_up.html", 400, error=str(exc), **again)
     if not isinstance(outcome, CodeRejected):
         return await _login_answer(request, outcome, "step_up.html", again)
     if outcome.reason in ("expired", "unavailable"):
-        return _page(request, "login.html", 400, identifier="", next=next_path, error=LOGIN_EXPIRED)
+        return page(request, "login.html", 400, identifier="", next=next_path, error=LOGIN_EXPIRED)
     if outcome.reason == "exhausted":
-        return _page(request, "step_up.html", 400, error=CODE_EXHAUSTED, **again)
-    return _page(request, "step_up.html", 400, error=WRONG_CODE, **again)
+        return page(request, "step_up.html", 400, error=CODE_EXHAUSTED, **again)
+    return page(request, "step_up.html", 400, error=WRONG_CODE, **again)
 
 
 # --- login by code -------------------------------------------------------------------------------
@@ -317,9 +314,9 @@ async def code_login_confirm(
             accounts, db, identifier, code, client=account_client(request), now=utcnow()
         )
     except ValueError as exc:
-        return _page(request, "login_code_confirm.html", 400, error=str(exc), **again)
+        return page(request, "login_code_confirm.html", 400, error=str(exc), **again)
     if isinstance(outcome, CodeRejected):
-        return _page(request, "login_code_confirm.html", 400, error=WRONG_CODE, **again)
+        return page(request, "login_code_confirm.html", 400, error=WRONG_CODE, **again)
     return await _login_answer(request, outcome, "login_code_confirm.html", again)
 
 
@@ -380,11 +377,11 @@ async def step_up_resend(
         accounts, db, token, client=account_client(request), now=utcnow()
     )
     if isinstance(outcome, CodeRejected):
-        return _page(request, "login.html", 400, identifier="", next=next_path, error=LOGIN_EXPIRED)
+        return page(request, "login.html", 400, identifier="", next=next_path, error=LOGIN_EXPIRED)
     if isinstance(outcome, Throttled):
-        return _page(request, "step_up.html", 429, error=resend_wait_message(outcome), **again)
+        return page(request, "step_up.html", 429, error=resend_wait_message(outcome), **again)
     await send(request, outcome.outgoing)
-    return _page(request, "step_up.html", notice=STEP_UP_RESENT, **again)
+    return page(request, "step_up.html", notice=STEP_UP_RESENT, **again)
 
 
 # --- a blocked account ---------------------------------------------------------------------------

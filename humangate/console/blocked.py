@@ -7,8 +7,6 @@ code request answers the same way for any identifier.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import Request
 from fastapi.responses import Response
 
@@ -34,8 +32,8 @@ from humangate.console.web import (
     DbDep,
     account_client,
     form_text,
+    page,
     redirect,
-    render,
     router,
     send,
     utcnow,
@@ -48,10 +46,6 @@ SENT = N_(
 )
 GONE = N_("This access has ended or expired. Ask for a new code to continue.")
 NOT_CONFIRMED = N_("Tick the box to confirm that the account should be cancelled for good.")
-
-
-def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    return render(request, template, context, status=status)
 
 
 def _token(request: Request) -> str | None:
@@ -72,12 +66,12 @@ def _hold_days(accounts: AccountsDep, account: AccountView) -> int:
 
 
 def _gone(request: Request) -> Response:
-    return _forget(request, _page(request, "blocked.html", 403, identifier="", error=GONE))
+    return _forget(request, page(request, "blocked.html", 403, identifier="", error=GONE))
 
 
 @router.get("/blocked")
 async def blocked_page(request: Request) -> Response:
-    return _page(request, "blocked.html", identifier="")
+    return page(request, "blocked.html", identifier="")
 
 
 @router.post("/blocked")
@@ -108,9 +102,9 @@ async def blocked_confirm(
             accounts, db, identifier, code, client=account_client(request), now=utcnow()
         )
     except ValueError as exc:
-        return _page(request, "blocked_code.html", 400, identifier=identifier, error=str(exc))
+        return page(request, "blocked_code.html", 400, identifier=identifier, error=str(exc))
     if isinstance(outcome, CodeRejected):
-        return _page(request, "blocked_code.html", 400, identifier=identifier, error=WRONG_CODE)
+        return page(request, "blocked_code.html", 400, identifier=identifier, error=WRONG_CODE)
     response = redirect(request, f"{PATH}/account")
     response.set_cookie(
         COOKIE,
@@ -130,7 +124,7 @@ async def blocked_account_page(request: Request, db: DbDep, accounts: AccountsDe
     if account is None:
         return _gone(request)
     hold_days = _hold_days(accounts, account)
-    return _page(request, "blocked_account.html", account=account, hold_days=hold_days)
+    return page(request, "blocked_account.html", account=account, hold_days=hold_days)
 
 
 @router.post("/blocked/export")
@@ -157,14 +151,14 @@ async def blocked_cancel(
         return _gone(request)
     if form.get("confirm") != "yes":
         context = {"account": account, "hold_days": _hold_days(accounts, account)}
-        return _page(request, "blocked_account.html", 400, error=NOT_CONFIRMED, **context)
+        return page(request, "blocked_account.html", 400, error=NOT_CONFIRMED, **context)
     done = await cancel_blocked_account(
         accounts, db, token, client=account_client(request), now=utcnow()
     )
     if done is None:
         return _gone(request)
     await send(request, done.outgoing)
-    return _forget(request, _page(request, "cancelled.html", held_until=done.held_until))
+    return _forget(request, page(request, "cancelled.html", held_until=done.held_until))
 
 
 @router.post("/blocked/end")

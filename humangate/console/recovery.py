@@ -28,22 +28,18 @@ from humangate.console.web import (
     OptionalViewerDep,
     account_client,
     form_text,
+    page,
     redirect,
-    render,
     router,
     utcnow,
 )
-
-
-def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    return render(request, template, context, status=status)
 
 
 @router.get("/login/reset")
 async def reset_page(request: Request, viewer: OptionalViewerDep) -> Response:
     if viewer is not None:
         return redirect(request, "/console/profile")
-    return _page(request, "reset.html", identifier="")
+    return page(request, "reset.html", identifier="")
 
 
 @router.post("/login/reset")
@@ -72,15 +68,15 @@ async def reset_confirm(
     password = str(form.get("password") or "")
     again: dict[str, Any] = {"identifier": identifier}
     if len(password) > MAX_PASSWORD:
-        return _page(request, "reset_confirm.html", 400, error=PASSWORD_TOO_LONG, **again)
+        return page(request, "reset_confirm.html", 400, error=PASSWORD_TOO_LONG, **again)
     try:
         outcome = await reset_password(
             accounts, db, identifier, code, password, client=account_client(request), now=utcnow()
         )
     except ValueError as exc:
-        return _page(request, "reset_confirm.html", 400, error=str(exc), **again)
+        return page(request, "reset_confirm.html", 400, error=str(exc), **again)
     if isinstance(outcome, Locked):
-        return _page(request, "reset_confirm.html", 429, error=locked_message(outcome), **again)
+        return page(request, "reset_confirm.html", 429, error=locked_message(outcome), **again)
     if isinstance(outcome, CodeRejected):
-        return _page(request, "reset_confirm.html", 400, error=WRONG_CODE, **again)
+        return page(request, "reset_confirm.html", 400, error=WRONG_CODE, **again)
     return await enter_console(request, outcome, "/console")

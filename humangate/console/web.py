@@ -20,8 +20,6 @@ Every console page module (auth, account, units, admin) builds on these names on
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from humangate.accounts import AccountContext, AccountView, Client, authenticate
-from humangate.accounts.sessions import new_token
 from humangate.console._agent import device_label
 from humangate.console._cookies import (
     DEVICE_COOKIE,
@@ -45,6 +42,8 @@ from humangate.console._cookies import (
     read_cookie,
     set_device_cookie,
 )
+from humangate.console._csrf import CsrfForm as CsrfForm  # re-exported for the page modules
+from humangate.console._csrf import csrf_token
 from humangate.console._i18n import N_, Phrase, gettext_callables, pick_language, translate_filter
 from humangate.console._messages import send as send  # re-exported: page modules use web.send
 from humangate.errors import (
@@ -243,50 +242,7 @@ def safe_next(value: object, default: str = "/console") -> str:
     return default
 
 
-# --- CSRF ----------------------------------------------------------------------------------------
-
-
-def _csrf_binding(request: Request) -> str | None:
-    """What a CSRF token is bound to: the session cookie, else the device cookie."""
-    session = read_cookie(request, SESSION_COOKIE)
-    if session:
-        return "s:" + session
-    device = getattr(request.state, "new_device", None) or read_cookie(request, DEVICE_COOKIE)
-    return "d:" + device if device else None
-
-
-def _sign(request: Request, binding: str) -> str:
-    key = get_services(request).key
-    return hmac.new(key, b"console-csrf:" + binding.encode(), hashlib.sha256).hexdigest()
-
-
-def csrf_token(request: Request) -> str:
-    """The token for this browser's forms; mints a device cookie first if it has none."""
-    binding = _csrf_binding(request)
-    if binding is None:
-        request.state.new_device = new_token()
-        binding = "d:" + request.state.new_device
-    return _sign(request, binding)
-
-
-async def csrf_form(request: Request) -> FormData:
-    """The POSTed form, once its `csrf` field matches this browser's token.
-
-    Raises:
-        AccessDenied: when the field is missing or wrong (a 403 page); nothing was done yet.
-    """
-    form = await request.form()
-    sent = form.get("csrf")
-    binding = _csrf_binding(request)
-    if not isinstance(sent, str) or binding is None:
-        raise AccessDenied(FORM_EXPIRED)
-    if not hmac.compare_digest(sent.encode(), _sign(request, binding).encode()):
-        raise AccessDenied(FORM_EXPIRED)
-    return form
-
-
-CsrfForm = Annotated[FormData, Depends(csrf_form)]
-FORM_EXPIRED = N_("The form has expired or your browser did not send its cookies.")
+# --- forms ---------------------------------------------------------------------------------------
 
 
 def form_text(form: FormData, name: str, *, limit: int = 1000) -> str:
@@ -355,6 +311,11 @@ def render(
     response.headers["Content-Language"] = lang
     finish(request, response)
     return response
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """`render` for the pages before login (no viewer), the context given as keywords."""
+    return render(request, template, context, status=status)
 
 
 def finish(request: Request, response: Response) -> Response:

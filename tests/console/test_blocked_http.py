@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from humangate.accounts import suspend_account
 from humangate.accounts.blocked import BAN_HOLD
 from humangate.config import Settings
-from humangate.console import account, auth, web
+from humangate.console import account, auth, inbox, sessions, web
 from humangate.console import blocked as blocked_pages
 from humangate.db import accounts as account_db
 from humangate.messaging import read_outbox
@@ -60,7 +60,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     limit, which the account fixtures spent."""
     clock = Clock()
     clock.advance(2)
-    for module in (web, auth, account, blocked_pages):
+    for module in (web, auth, account, inbox, sessions, blocked_pages):
         monkeypatch.setattr(module, "utcnow", clock)
     return clock
 

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from humangate.config import Settings
-from humangate.console import account, auth, web
+from humangate.console import account, auth, inbox, sessions, web
 from humangate.messaging import read_outbox
 from tests.console.test_web_http import (
     EMAIL,
@@ -26,7 +26,7 @@ SUBJECT = "New sign-in to your HumanGate account"
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock()
-    for module in (web, auth, account):
+    for module in (web, auth, account, inbox, sessions):
         monkeypatch.setattr(module, "utcnow", clock)
     return clock
 

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from humangate.config import Settings
-from humangate.console import account, auth, recovery, web
+from humangate.console import account, auth, inbox, recovery, sessions, web
 from tests.console.test_web_http import (
     EMAIL,
     PASSWORD,
@@ -25,7 +25,7 @@ NEW_PASSWORD = "a brand new passphrase"
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock()
-    for module in (web, auth, account, recovery):
+    for module in (web, auth, account, inbox, sessions, recovery):
         monkeypatch.setattr(module, "utcnow", clock)
     return clock
 

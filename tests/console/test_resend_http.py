@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from humangate.config import Settings
-from humangate.console import account, auth, web
+from humangate.console import account, auth, inbox, sessions, web
 from tests.console.conftest import open_client
 from tests.console.test_web_http import (
     EMAIL,
@@ -53,7 +53,7 @@ class PinnedClock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> PinnedClock:
     clock = PinnedClock()
-    for module in (web, auth, account):
+    for module in (web, auth, account, inbox, sessions):
         monkeypatch.setattr(module, "utcnow", clock)
     return clock
 
@@ -324,7 +324,7 @@ def test_the_widget_guards_the_visitors_resends(
     make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = PinnedClock()
-    for module in (web, auth, account):
+    for module in (web, auth, account, inbox, sessions):
         monkeypatch.setattr(module, "utcnow", clock)
     settings = make_settings(demo=False)
     client = open_client(settings)

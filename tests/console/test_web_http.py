@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from humangate.config import Settings
-from humangate.console import account, auth, web
+from humangate.console import account, auth, inbox, sessions, web
 from humangate.db.models import Account
 from humangate.messaging import read_outbox
 from tests.api.helpers import pass_pow
@@ -51,7 +51,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock()
-    for module in (web, auth, account):
+    for module in (web, auth, account, inbox, sessions):
         monkeypatch.setattr(module, "utcnow", clock)
     return clock
 

@@ -1,8 +1,8 @@
 """What the account service returns: views, messages to send, and one value per outcome.
 
 Expected outcomes (a wrong password, a spent code, a locked path) are values, never exceptions.
-Bad input raises ValueError before anything is written; misuse (a non-admin acting as admin)
-raises PermissionError.
+Bad input raises `humangate.errors.InvalidInput` (a ValueError) before anything is written; misuse
+(a non-admin acting as admin) raises PermissionError.
 """
 
 from __future__ import annotations

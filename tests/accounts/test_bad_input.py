@@ -1,4 +1,5 @@
-"""Bad input raises ValueError with a sentence, before anything is written or counted."""
+"""Bad input raises InvalidInput (a ValueError, code "bad-request") with a sentence, before
+anything is written or counted."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from humangate.accounts import (
     request_contact_change,
     update_profile,
 )
+from humangate.errors import InvalidInput
 from humangate.store import MemoryStore
 from tests.accounts.conftest import BROWSER, PASSWORD, T0, Harness
 
@@ -103,8 +105,9 @@ async def test_bad_input_changes_nothing(
     store: Any = accounts.ctx.store
     before = await accounts.snapshot()
     counters = dict(store._values) if isinstance(store, MemoryStore) else None
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as raised:
         await call(accounts, owner.account.id)
+    assert isinstance(raised.value, InvalidInput) and raised.value.code == "bad-request"
     assert await accounts.snapshot() == before
     if counters is not None:
         assert dict(store._values) == counters

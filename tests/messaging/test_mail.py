@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from humangate.errors import ConfigError
+from humangate.errors import ConfigError, InvalidInput
 from humangate.messaging import DeliveryError, EmailMessage, SmtpMailer, build_mime, parse_smtp_url
 from humangate.messaging.mail import SmtpConfig
 from tests.messaging._smtp import PASSWORD, REPLY_MARKER, USERNAME, SmtpServer
@@ -129,7 +129,7 @@ def test_text_only_mime_has_one_part() -> None:
     ],
 )
 def test_header_injection_is_refused(to: str, subject: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInput):
         EmailMessage(to=to, subject=subject, text="t")
 
 

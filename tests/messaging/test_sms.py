@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from humangate.errors import ConfigError
+from humangate.errors import ConfigError, InvalidInput
 from humangate.messaging import (
     BodyTemplate,
     DeliveryError,
@@ -134,7 +134,7 @@ def test_secrets_are_not_in_reprs() -> None:
 
 @pytest.mark.parametrize("number", ["8613800138000", "+0123", "+1 555 0100", "+1234567890123456"])
 def test_numbers_must_be_e164(number: str) -> None:
-    with pytest.raises(ValueError, match="E.164"):
+    with pytest.raises(InvalidInput, match="E.164"):
         SmsMessage(to=number, text="x")
 
 

@@ -14,6 +14,7 @@ import pytest
 from markupsafe import escape
 
 from humangate.config import Settings
+from humangate.errors import InvalidInput
 from humangate.messaging import (
     CODE_PURPOSES,
     LOCALES,
@@ -144,7 +145,7 @@ def test_without_a_public_url_there_are_no_links() -> None:
 
 @pytest.mark.parametrize("path", ["https://evil.example/", "//evil.example/x", "javascript:x"])
 def test_links_stay_in_the_console(templates: MessageTemplates, path: str) -> None:
-    with pytest.raises(ValueError, match="only into the console"):
+    with pytest.raises(InvalidInput, match="only into the console"):
         templates.account_suspended("en", reason="x", link_path=path)
     ok = templates.account_suspended("en", reason="x", link_path="/account?tab=billing")
     assert f'href="{CONSOLE}/account?tab=billing"' in ok.html
@@ -152,7 +153,7 @@ def test_links_stay_in_the_console(templates: MessageTemplates, path: str) -> No
 
 @pytest.mark.parametrize("code", ["", "12 34", "12\n34", "１２３", "x" * 17])
 def test_codes_are_short_ascii_alphanumerics(templates: MessageTemplates, code: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInput):
         templates.one_time_code("en", purpose="login", code=code, minutes=5)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from humangate.api.deps import Client, ClientDep, DirectoryDep, PageHostname, VerifierDep
+from humangate.api.signals import GestureSignals, IssueSignals, PowSolution
 from humangate.errors import AccessDenied, InvalidInput
 from humangate.loop import Signals, Verifier, Visitor
 from humangate.loop.issue import expired_challenge
@@ -17,75 +18,6 @@ from humangate.units import UnitView, hostname_allowed
 router = APIRouter(prefix="/api/v1", tags=["challenges"])
 
 Language = Literal["en", "zh"]
-Pair = Annotated[list[Annotated[int, Field(ge=0, le=100_000)]], Field(min_length=2, max_length=2)]
-MAX_TRACE_POINTS = 600
-
-
-class Environment(BaseModel):
-    """Coarse facts about the browser, read once by the widget; every key optional.
-
-    Used for consistency rules (humangate/risk/environment.py) and, hashed with the unit's salt,
-    for the device id; never stored as given.
-    """
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    wd: bool | None = None
-    ua: str | None = Field(default=None, max_length=300)
-    lang: str | None = Field(default=None, max_length=35)
-    langs: int | None = Field(default=None, ge=0, le=100)
-    tz: str | None = Field(default=None, max_length=64)
-    tzo: int | None = Field(default=None, ge=-1440, le=1440)
-    scr: Pair | None = None
-    avail: Pair | None = None
-    dpr: float | None = Field(default=None, ge=0, le=20, allow_inf_nan=False)
-    touch: int | None = Field(default=None, ge=0, le=1000)
-    hc: int | None = Field(default=None, ge=0, le=4096)
-    mem: float | None = Field(default=None, ge=0, le=4096, allow_inf_nan=False)
-    plugins: int | None = Field(default=None, ge=0, le=1000)
-    canvas: str | None = Field(default=None, max_length=16, pattern=r"^[0-9a-f]*$")
-    webgl: str | None = Field(default=None, max_length=64)
-    chrome: bool | None = None
-    perm: str | None = Field(default=None, max_length=16)
-    outer: Pair | None = None
-
-
-class IssueSignals(BaseModel):
-    """What the widget sends with a challenge request."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    env: Environment | None = None
-    fp: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9_-]*$")
-
-
-class GestureSignals(BaseModel):
-    """The pointer trace of the gesture that produced an answer: [x, y, t] in CSS px relative to
-    where the gesture began and ms since the widget showed the challenge, t non-decreasing."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    pointer: Literal["mouse", "touch", "pen", "keyboard", "none"] = "none"
-    trace: list[list[float]] | None = Field(default=None, max_length=MAX_TRACE_POINTS)
-
-    @field_validator("trace")
-    @classmethod
-    def _points(cls, trace: list[list[float]] | None) -> list[list[float]] | None:
-        if trace is None:
-            return None
-        last = 0.0
-        for point in trace:
-            if len(point) != 3:
-                raise ValueError("each trace point is [x, y, t]")
-            x, y, t = point
-            if not all(abs(v) <= 100_000 for v in (x, y)) or not 0 <= t <= 86_400_000:
-                raise ValueError("trace point out of range")
-            if t < last:
-                raise ValueError("trace times must not decrease")
-            last = t
-        return trace
-
-
 ChallengeId = Path(pattern=r"^[A-Za-z0-9_-]{16,64}$", description="The id of an issued challenge.")
 
 
@@ -107,12 +39,6 @@ class AudioRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     language: Language = "en"
-
-
-class PowSolution(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    number: int = Field(ge=0, le=2**53)
 
 
 class AnswerRequest(BaseModel):

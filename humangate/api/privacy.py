@@ -13,8 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from humangate.api.challenges import Environment
 from humangate.api.deps import Client, ClientDep
+from humangate.api.signals import Environment
 from humangate.api.site import templates
 from humangate.db import events as event_db
 from humangate.device import device_id

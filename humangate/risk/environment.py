@@ -51,7 +51,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -281,6 +281,16 @@ def environment_findings(
         "no-plugins": _no_plugins(env, request),
     }
     return [book.finding(reason) for reason, fired in checks.items() if fired]
+
+
+# Reasons by which a browser says it is driven by a program, outright or by contradicting itself
+# as no person's browser does. In managed and interactive mode no answer earns a token while one
+# of them stands (humangate/loop/answer.py); score mode reports them with a low score.
+AUTOMATION_REASONS = frozenset({"automation-flag", "headless-browser"})
+
+
+def declares_automation(reasons: Iterable[str]) -> bool:
+    return not AUTOMATION_REASONS.isdisjoint(reasons)
 
 
 class RegionTable:

@@ -1,17 +1,18 @@
 """The console's web plumbing: templates, security headers, viewer, CSRF, messages.
 
-Every console page module (auth, account, units, admin) builds on these names only:
+Every console page module (auth, account, units, admin, …) builds on these names, and on the
+private modules beside it (`_cookies`, `_csrf`, `_outcomes`, `_codes`):
 
 - `router`: the APIRouter all console routes hang on (prefix `/console`).
 - `render(request, template, context, *, viewer=None, status=200)`: a page with the CSRF
-  token, the viewer, the language and strict security headers.
+  token, the viewer, the language and strict security headers; `page(request, template,
+  status, **context)` is the same for the pages before login.
 - `ViewerDep` / `AdminDep`: the logged-in `Viewer` (redirects to the login page when there is
   none) and the same for admins only (403 otherwise).
-- `CsrfForm`: the POSTed form, after its `csrf` field was checked (403 page otherwise).
+- `CsrfForm`: the POSTed form, after its `csrf` field was checked (403 page otherwise; `_csrf`).
 - `DbDep`, `AccountsDep`, `account_client(request)`, `utcnow()`: what the account core needs.
 - `send(request, outgoing, *, language=None)`: deliver `Outgoing` messages.
 - `redirect(request, path)`, `download(request, body, ...)`: other answers, with the same headers.
-- Cookies are set through `_cookies`.
 - Refusals (`humangate.errors`: InvalidInput, AccessDenied, NotFound, …) raised by a page are
   answered with the console's error page by `humangate/http_errors.py`, which calls `render`.
 - `page_language(request, viewer)`: the language a page speaks (see `_i18n`); `N_` and `Phrase`
@@ -51,7 +52,6 @@ from humangate.errors import (
     InvalidInput,
     LoginRequired,
     NotFound,
-    Refusal,
     TermsRequired,
 )
 from humangate.services import ServicesDep, get_services
@@ -98,17 +98,6 @@ environment = Environment(
 environment.globals.update(gettext_callables("en"))
 environment.newstyle_gettext = True  # type: ignore[attr-defined]
 environment.filters["translate"] = translate_filter
-
-
-_REFUSALS: dict[int, type[Refusal]] = {400: InvalidInput, 403: AccessDenied, 404: NotFound}
-
-
-def ConsoleError(status: int, message: str) -> Refusal:
-    """The refusal of the error tree for a former `ConsoleError(status, message)`.
-
-    Kept only for console/units.py until it raises the error tree itself; remove it then.
-    """
-    return _REFUSALS[status](message)
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -59,8 +59,9 @@ async def _devices(services: Services, body: DeviceRequest, client: Client) -> d
 async def device_records(
     body: DeviceRequest, services: ServicesDep, client: ClientDep
 ) -> dict[str, Any]:
-    """Every risk event kept for this browser: when, what kind, the outcome, score, reasons,
-    features and the truncated network. Raw traces and full addresses are never kept."""
+    """Every risk event kept for this browser: when, what kind, the outcome and the truncated
+    network. Scores and reasons are the owner's: to a client they would be a tuning oracle.
+    Raw traces, their measurements and full addresses are never kept."""
     devices = await _devices(services, body, client)
     await services.events.flush()
     async with services.sessions() as session:
@@ -73,9 +74,6 @@ async def device_records(
                 "at": row.created_at.isoformat(timespec="seconds"),
                 "kind": row.kind,
                 "outcome": row.outcome,
-                "score": row.score,
-                "reasons": row.reasons,
-                "features": row.features,
                 "network": row.ip_prefix,
                 "labelled": row.label is not None,
             }

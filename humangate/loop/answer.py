@@ -1,8 +1,10 @@
-"""Answer a challenge: consume it, check the answer, judge the gesture, then pass or fail.
+"""Answer a challenge: consume it, check the answer, then judge the evidence behind it.
 
-A correct answer is then scored: a poor managed gesture earns a visual challenge
-("challenge-required"), a script-like drag of a slide puzzle is refused ("suspicious-behaviour");
-score mode always passes and reports the score.
+A wrong answer fails. A right one earns a token only with evidence: in managed mode a proof of
+work passes with a gesture that scores as a person's (else a visual challenge follows); a visual
+answer passes with the pointer recording that made it, or, without a pointer (keyboard, screen
+reader), after a proof of work at a raised difficulty. A browser that declares automation never
+earns a token in managed or interactive mode; score mode always passes and reports the score.
 """
 
 from __future__ import annotations
@@ -12,15 +14,27 @@ from typing import Any
 
 from humangate.challenges import registry
 from humangate.challenges.pow import check_pow
-from humangate.loop.context import MAX_LEVEL, LoopContext, threshold_of, visual_floor
-from humangate.loop.issue import choose_plan, expired_challenge, start_challenge
-from humangate.loop.records import Answered, ChallengeState, Signals, TokenRecord, Visitor
+from humangate.loop.context import LoopContext, threshold_of, visual_floor
+from humangate.loop.evidence import (
+    KEYBOARD,
+    NO_TRACE,
+    POINTER_KINDS,
+    trace_problem,
+    trajectory_problem,
+)
+from humangate.loop.issue import expired_challenge
+from humangate.loop.outcomes import escalate, fail_visitor, keyboard_path, pass_visitor
+from humangate.loop.records import Answered, ChallengeState, Signals, Visitor
 from humangate.risk.assess import assess, combine_weights
 from humangate.risk.base import Assessment
+from humangate.risk.environment import declares_automation
 from humangate.risk.replay import trace_fingerprints
-from humangate.testkeys import FAIL_SITEKEY, is_test_unit
-from humangate.tokens import DUMMY_TOKEN, mint_token, token_key
+from humangate.testkeys import FAIL_SITEKEY
 from humangate.units import UnitView
+
+AUTOMATION = "automation"  # the reason an owner sees when a declared bot answered right
+TYPED = "typed-answer"  # text and audio are typed: no pointer to judge
+GUARDED_MODES = ("managed", "interactive")
 
 
 async def answer(
@@ -37,7 +51,8 @@ async def answer(
     """Consume a challenge and check one answer; pass gives a token, fail a next challenge.
 
     Raises:
-        RateLimited: too many answers from the visitor's network.
+        RateLimited: too many answers from the visitor's network, or keyboard-path answers
+            from its device or network.
         Expired: the challenge expired or was already answered.
     """
     signals = signals or Signals()
@@ -51,24 +66,17 @@ async def answer(
     if unit.sitekey == FAIL_SITEKEY:
         reason = reason or "wrong-answer"
     if reason:
-        return await _fail(ctx, unit, visitor, state, reason, Assessment(score=0.0))
+        return await fail_visitor(ctx, unit, visitor, state, reason, Assessment(score=0.0))
     if state.risk.trusted:
         trusted = Assessment(score=1.0, reasons=(state.risk.trusted,))
-        return await _pass(ctx, unit, visitor, state, trusted)
+        return await pass_visitor(ctx, unit, visitor, state, trusted)
+    if state.kind != "pow":
+        return await _judge_visual(ctx, unit, visitor, state, signals, trajectory)
+    if state.gesture:
+        return await _judge_gesture(ctx, unit, visitor, state, signals)
+    # Invisible and score modes, and the keyboard path's last step: the work is the evidence.
     risk = await _assess(ctx, unit, state, signals)
-    # A replay match steps up whatever the score: people collide rarely, so they only
-    # meet a challenge, while a kit reusing a recording never passes on the gesture alone.
-    poor = risk.score < threshold_of(unit) or "replayed-trace" in risk.reasons
-    if state.kind == "pow" and state.gesture and poor:
-        return await _escalate(ctx, unit, visitor, state, risk)
-    # The behaviour model knows straight drags to a target: the slide puzzle's, not the
-    # rotate disc's circles or clicks; those kinds are judged by their answer alone. The
-    # gate judges the hand only: a visitor sent here by a poor environment or a busy network
-    # has earned the pass by solving the puzzle with a person's movement.
-    gesture = risk.gesture
-    if state.kind == "slide" and gesture is not None and gesture < visual_floor(unit):
-        return await _fail(ctx, unit, visitor, state, "suspicious-behaviour", risk)
-    return await _pass(ctx, unit, visitor, state, risk)
+    return await pass_visitor(ctx, unit, visitor, state, risk)
 
 
 def _check(
@@ -78,6 +86,60 @@ def _check(
     if state.kind == "pow":
         return check_pow(state.payload, pow_number, hmac_key=ctx.key).reason
     return registry.check(state.kind, state.answer, answer, trajectory).reason
+
+
+async def _judge_gesture(
+    ctx: LoopContext, unit: UnitView, visitor: Visitor, state: ChallengeState, signals: Signals
+) -> Answered:
+    """Managed mode's first step: the proof of work was right; does the gesture pass?"""
+    elapsed = state.elapsed_ms(ctx.clock())
+    problem = trace_problem(signals.trace, signals.pointer, elapsed_ms=elapsed)
+    if problem:
+        return await escalate(ctx, unit, visitor, state, _untraced(state), reason=problem)
+    risk = await _assess(ctx, unit, state, signals)
+    if declares_automation(risk.reasons):
+        return await escalate(ctx, unit, visitor, state, risk, reason=AUTOMATION)
+    # A replay match steps up whatever the score: people collide rarely, so they only
+    # meet a challenge, while a kit reusing a recording never passes on the gesture alone.
+    if risk.score < threshold_of(unit) or "replayed-trace" in risk.reasons:
+        return await escalate(ctx, unit, visitor, state, risk)
+    return await pass_visitor(ctx, unit, visitor, state, risk)
+
+
+async def _judge_visual(
+    ctx: LoopContext,
+    unit: UnitView,
+    visitor: Visitor,
+    state: ChallengeState,
+    signals: Signals,
+    trajectory: Any,
+) -> Answered:
+    """A right visual or audio answer: is the evidence behind it a person's?"""
+    guarded = unit.mode in GUARDED_MODES
+    if guarded and declares_automation(_context_reasons(state)):
+        return await fail_visitor(ctx, unit, visitor, state, AUTOMATION, _untraced(state))
+    if state.kind not in POINTER_KINDS:  # typed (text, audio): the keyboard path it is
+        return await keyboard_path(ctx, unit, visitor, state, TYPED)
+    elapsed = state.elapsed_ms(ctx.clock())
+    problem = trace_problem(signals.trace, signals.pointer, elapsed_ms=elapsed)
+    if problem in (KEYBOARD, NO_TRACE):
+        return await keyboard_path(ctx, unit, visitor, state, problem)
+    if not problem and state.kind in ("slide", "rotate"):
+        trace = signals.trace or []
+        problem = trajectory_problem(state.kind, trajectory, trace, elapsed_ms=elapsed)
+    if problem:
+        return await fail_visitor(ctx, unit, visitor, state, problem, _untraced(state))
+    risk = await _assess(ctx, unit, state, signals)
+    # The behaviour model knows straight drags to a target: the slide puzzle's, not the rotate
+    # disc's circles or clicks, which are judged by their recording's presence and timing. The
+    # gate judges the hand only: a visitor sent here by a poor environment or a busy network
+    # has earned the pass by solving the puzzle with a person's movement.
+    gesture = risk.gesture
+    if state.kind == "slide" and (gesture is None or gesture < visual_floor(unit)):
+        return await fail_visitor(ctx, unit, visitor, state, "suspicious-behaviour", risk)
+    if guarded and "replayed-trace" in risk.reasons:
+        return await fail_visitor(ctx, unit, visitor, state, "replayed-trace", risk)
+    return await pass_visitor(ctx, unit, visitor, state, risk)
 
 
 async def _assess(
@@ -92,76 +154,10 @@ async def _assess(
     return assess(signals.trace, signals.pointer, state.risk.context, replayed=replayed)
 
 
-async def _escalate(
-    ctx: LoopContext, unit: UnitView, visitor: Visitor, state: ChallengeState, risk: Assessment
-) -> Answered:
-    """A right proof of work with a poor gesture: a visual challenge, harder the poorer."""
-    ctx.observe(unit, "escalated", visitor=visitor, state=state, risk=risk)
-    level = 2 if risk.score < visual_floor(unit) else 1
-    next_challenge = await start_challenge(
-        ctx,
-        unit,
-        visitor,
-        action=state.action,
-        cdata=state.cdata,
-        level=level,
-        plan=choose_plan(unit, level=level, trusted=False, poor=False),
-        risk=state.risk.carried(),
-    )
-    # The reasons go to the owner (siteverify, events), never to the client: they would
-    # tell a bot author what to tune.
-    return Answered(success=False, error="challenge-required", next=next_challenge)
+def _untraced(state: ChallengeState) -> Assessment:
+    """The score of the context alone, as if no gesture had been made."""
+    return assess(None, "none", state.risk.context)
 
 
-async def _pass(
-    ctx: LoopContext, unit: UnitView, visitor: Visitor, state: ChallengeState, risk: Assessment
-) -> Answered:
-    token = await _mint(ctx, unit, state, risk)
-    ctx.observe(unit, "passed", visitor=visitor, state=state, risk=risk, token=token)
-    return Answered(success=True, token=token, expires_in=ctx.policy.token_ttl)
-
-
-async def _fail(
-    ctx: LoopContext,
-    unit: UnitView,
-    visitor: Visitor,
-    state: ChallengeState,
-    reason: str,
-    risk: Assessment,
-) -> Answered:
-    ctx.observe(unit, "failed", reason=reason, visitor=visitor, state=state, risk=risk)
-    failures = await ctx.limits.add_failure(unit, visitor)
-    if unit.sitekey == FAIL_SITEKEY or ctx.limits.locks_out(failures):
-        return Answered(success=False, error=reason)
-    level = min(MAX_LEVEL, max(failures, state.level + 1))
-    next_challenge = await start_challenge(
-        ctx,
-        unit,
-        visitor,
-        action=state.action,
-        cdata=state.cdata,
-        level=level,
-        plan=choose_plan(unit, level=level, trusted=False, poor=False),
-        risk=state.risk.carried(level=level),
-    )
-    return Answered(success=False, error=reason, next=next_challenge)
-
-
-async def _mint(ctx: LoopContext, unit: UnitView, state: ChallengeState, risk: Assessment) -> str:
-    if is_test_unit(unit):
-        return DUMMY_TOKEN
-    await ctx.meter.before_mint(unit)
-    now = ctx.now()
-    ttl = ctx.policy.token_ttl
-    token = mint_token(ctx.key, unit_id=unit.id, expires_at=now + ttl, random=ctx.entropy(16))
-    record = TokenRecord(
-        hostname=state.hostname,
-        action=state.action,
-        cdata=state.cdata,
-        challenge_ts=now,
-        kind=state.kind,
-        score=round(risk.score, 3),
-        reasons=risk.reasons,
-    )
-    await ctx.store.put("token", token_key(token), record.to_json(), ttl)
-    return token
+def _context_reasons(state: ChallengeState) -> tuple[str, ...]:
+    return tuple(finding.reason for finding in state.risk.context)

@@ -76,7 +76,8 @@ class StatsObserver:
 
 
 class EventObserver:
-    """Risk events of answers (passed, failed, escalated), for the owner and calibration."""
+    """Risk events of answers (passed, failed, escalated), for the owner and calibration:
+    outcome, score and reasons with a truncated network, never the gesture or its features."""
 
     def __init__(self, record: EventSink) -> None:
         self._record = record
@@ -85,6 +86,9 @@ class EventObserver:
         if outcome.stage not in ("passed", "failed", "escalated") or is_test_unit(outcome.unit):
             return
         risk = outcome.risk
+        reasons = risk.reasons
+        if outcome.reason and outcome.reason not in reasons:
+            reasons = (outcome.reason, *reasons)  # why it failed or escalated, first
         self._record(
             EventRecord(
                 unit_id=outcome.unit.id,
@@ -95,8 +99,10 @@ class EventObserver:
                 mode=outcome.mode,
                 outcome=outcome.stage,
                 score=round(risk.score, 4),
-                reasons=risk.reasons,
-                features={name: round(value, 4) for name, value in risk.features.items()},
+                reasons=reasons,
+                # The gesture's measurements are not kept: tied to a device id they would
+                # profile a person, and nothing on the server reads them back.
+                features={},
                 token_digest=token_key(outcome.token) if outcome.token else None,
             )
         )

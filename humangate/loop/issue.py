@@ -85,11 +85,13 @@ async def start_challenge(
     level: int,
     plan: Plan,
     risk: RiskState,
+    after_visual: bool = False,
 ) -> Issued:
     """Make a challenge of the planned kind and keep its state until its one answer."""
     await ctx.meter.before_issue(unit)
     kind = plan.kind
-    now = ctx.now()
+    moment = ctx.clock()
+    now = int(moment)
     ttl = ctx.policy.challenge_ttl
     if kind == "pow":
         params = PowParams(difficulty=risk.pow_difficulty, hmac_key=ctx.key, expires_at=now + ttl)
@@ -112,6 +114,8 @@ async def start_challenge(
         mode=unit.mode,
         gesture=plan.gesture,
         risk=risk,
+        issued_ms=moment * 1000.0,
+        after_visual=after_visual,
     )
     challenge_id = ctx.new_id()
     await ctx.store.put("challenge", challenge_id, state.to_json(), ttl)

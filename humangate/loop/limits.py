@@ -15,6 +15,10 @@ from humangate.units import UnitView
 MINUTE = 60
 HOUR = 3600
 PRIVACY_LOOKUPS_PER_MINUTE = 30
+# The keyboard path (a visual answer without a pointer, then a raised proof of work): enough for
+# a person who needs it, few enough that a bot cannot make it its road.
+KEYBOARD_PATH_PER_DEVICE_HOUR = 10
+KEYBOARD_PATH_PER_NETWORK_HOUR = 30
 
 
 class LoopLimits:
@@ -55,6 +59,20 @@ class LoopLimits:
         return await self._store.hit(
             "fail", _failure_key(unit, visitor), self._policy.failure_window
         )
+
+    async def count_keyboard_path(self, unit: UnitView, device: str, visitor: Visitor) -> None:
+        """Count one use of the keyboard path on this unit; refuse beyond its hourly limits."""
+        per_device = await self._store.hit("rate", f"kbd-device:{unit.id}:{device}", HOUR)
+        per_network = await self._store.hit(
+            "rate", f"kbd-network:{unit.id}:{visitor.ip_prefix}", HOUR
+        )
+        if (
+            per_device > KEYBOARD_PATH_PER_DEVICE_HOUR
+            or per_network > KEYBOARD_PATH_PER_NETWORK_HOUR
+        ):
+            raise RateLimited(
+                "Too many attempts from this device or network; wait.", retry_after=HOUR
+            )
 
     async def rate_facts(
         self, unit: UnitView, device: str, *, network: int, failures: int

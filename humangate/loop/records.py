@@ -78,6 +78,9 @@ class RiskState:
             pow_difficulty=self.pow_difficulty * (2 if level else 1),
         )
 
+    def with_pow(self, difficulty: int) -> RiskState:
+        return RiskState(self.device, self.context, self.trusted, difficulty)
+
 
 @dataclass(frozen=True, slots=True)
 class ChallengeState:
@@ -97,6 +100,14 @@ class ChallengeState:
     mode: str
     gesture: bool
     risk: RiskState = field(default_factory=RiskState)
+    issued_ms: float = 0.0  # unix time in ms: what the trace's own times are checked against
+    # A proof of work that follows a visual challenge answered right without a pointer (the
+    # keyboard path): passing it earns the token.
+    after_visual: bool = False
+
+    def elapsed_ms(self, now: float) -> float:
+        """Milliseconds from issue to `now` (unix seconds)."""
+        return now * 1000.0 - (self.issued_ms or self.issued_at * 1000.0)
 
     def to_json(self) -> bytes:
         fields = {name: getattr(self, name) for name in _CHALLENGE_FIELDS}
@@ -139,6 +150,8 @@ _CHALLENGE_FIELDS = (
     "issued_at",
     "mode",
     "gesture",
+    "issued_ms",
+    "after_visual",
 )
 
 

@@ -64,7 +64,8 @@ def test_wrong_pow_fails_with_a_harder_next_challenge(client: TestClient) -> Non
     )
     body = reply.json()
     assert reply.status_code == 200
-    assert body["success"] is False and body["error"] == "invalid-solution"
+    # One code for every wrong answer: the client never learns which part was wrong.
+    assert body["success"] is False and body["error"] == "wrong-answer"
     assert body["next"]["kind"] == "slide"  # managed mode escalates to a visual challenge
     assert issue(client, sitekey)["kind"] == "slide"  # and stays escalated for this network
 

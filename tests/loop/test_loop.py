@@ -199,7 +199,7 @@ async def test_failures_lock_a_network_out_of_one_unit() -> None:
     first = await loop.answer(
         target, issued.id, VISITOR, pow_number=10**6, answer=None, trajectory=None
     )
-    assert not first.success and first.error == "invalid-solution" and first.next is not None
+    assert not first.success and first.error == "wrong-answer" and first.next is not None
     assert first.next.kind == "pow"
     second = await loop.answer(
         target, first.next.id, VISITOR, pow_number=10**6, answer=None, trajectory=None
@@ -278,7 +278,9 @@ async def test_observers_hear_every_step() -> None:
         "verify-failed",
     ]
     failed_outcome = recorder.outcomes[1]
-    assert failed_outcome.reason == "invalid-solution" and failed_outcome.ip_prefix == VISITOR.ip_prefix
+    # The owner's view keeps the checker's reason; the client got only "wrong-answer".
+    assert failed_outcome.reason == "invalid-solution" and failed.error == "wrong-answer"
+    assert failed_outcome.ip_prefix == VISITOR.ip_prefix
     assert recorder.outcomes[3].token == token
     assert recorder.outcomes[5].reason == "timeout-or-duplicate"
     assert all(outcome.at == clock.now for outcome in recorder.outcomes)

@@ -134,7 +134,7 @@ def lofo_table(
     missed = []
     for left in bots:
         rest = {b: train_data[b] for b in bots if b != left}
-        weights = {**fit(human_train, rest), "finding_margin": 1.0}
+        weights = {**fit({"human": human_train}, rest), "finding_margin": 1.0}
         model = model_from_dict({**weights, "degenerate": DEGENERATE})
         s_bot, s_human = logits(model, test_traces[left]), logits(model, human_test)
         cut = model.threshold_logit

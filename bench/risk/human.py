@@ -54,7 +54,8 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -121,9 +122,9 @@ class HumanMovement:
     release_ms: float  # pointer-up, ms after pointer-down (before timestamp coarsening)
 
 
-def sample_person(rng: random.Random, pointer: PointerKind) -> Person:
-    """Draw a person: their style, Fitts constants, accuracy, path shape and pauses."""
-    style = rng.choices(STYLES, weights=[0.7, 0.15, 0.15])[0]
+def sample_person(rng: random.Random, pointer: PointerKind, style: Style | None = None) -> Person:
+    """Draw a person: their style (unless given), Fitts constants, accuracy, path shape, pauses."""
+    style = style or rng.choices(STYLES, weights=[0.7, 0.15, 0.15])[0]
     a_range, b_range, speed, pause = {
         "typical": ((50.0, 250.0), (170.0, 280.0), 1.0, 1.0),
         "fast": ((0.0, 120.0), (100.0, 170.0), 0.75, 0.55),
@@ -154,7 +155,9 @@ def sample_person(rng: random.Random, pointer: PointerKind) -> Person:
     )
 
 
-def plan_submovements(rng: random.Random, person: Person, task: DragTask) -> list[Submovement]:
+def plan_submovements(
+    rng: random.Random, person: Person, task: DragTask, grab_scale: float = 1.0
+) -> list[Submovement]:
     """Lay out the submovements of one drag: a primary, maybe a continuation, corrections."""
     width = 2.0 * task.tolerance
     touch = task.pointer == "touch"
@@ -166,6 +169,7 @@ def plan_submovements(rng: random.Random, person: Person, task: DragTask) -> lis
             )
         )
     grab = min(1500.0, max(25.0, 110.0 * person.pause_scale * rng.lognormvariate(0.0, 0.5)))
+    grab *= grab_scale
     legs = [task.distance]
     if rng.random() < person.stop_and_go_rate:
         first = task.distance * rng.uniform(0.35, 0.7)
@@ -282,19 +286,88 @@ def _start_ms(rng: random.Random, person: Person) -> float:
     return min(9000.0, max(350.0, median * rng.lognormvariate(0.0, 0.4)))
 
 
-def human_movement(rng: random.Random, task: DragTask) -> HumanMovement:
+@dataclass(frozen=True, slots=True)
+class Habits:
+    """What a variant of people changes in the model (bench/risk/variants.py); the defaults are
+    the "human" family. `gain`: pointer acceleration, the pointer's speed growing as the hand's
+    to the power 1 + gain. `recorder_jitter_ms`: mean delay of a recorder that stamps each event
+    when its handler runs (Date.now(): whole ms). `frame_stamps_ms`: a recorder that keeps the
+    coalesced events but stamps each with its frame's time (groups of one timestamp)."""
+
+    style: Style | None = None
+    pointing: bool = False
+    device: Callable[[random.Random, PointerKind], sampling.HumanSampling] = (
+        sampling.sample_human_sampling
+    )
+    gain: float = 0.0
+    recorder_jitter_ms: float = 0.0
+    frame_stamps_ms: float = 0.0
+    tremor_scale: float = 1.0
+
+
+def _pointing_person(rng: random.Random, person: Person) -> Person:
+    """The same person pointing rather than dragging: faster (no button held), a freer path."""
+    return replace(
+        person,
+        fitts_b_ms=person.fitts_b_ms * rng.uniform(0.5, 0.8),
+        bow_scale=person.bow_scale * rng.uniform(2.0, 5.0),
+        drift_slope=rng.gauss(0.0, 0.08),
+        deceleration=rng.uniform(2.5, 7.0),
+    )
+
+
+def _accelerate(
+    xs: np.ndarray, ys: np.ndarray, times: np.ndarray, gain: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pointer acceleration: each step scaled by (its speed / the median speed) ** gain, the end
+    point kept (the person steers the pointer onto the target, whatever the gain curve)."""
+    steps = np.diff(xs) + 1j * np.diff(ys)
+    speed = np.abs(steps) / np.maximum(np.diff(times), 1e-3)
+    moving = speed[speed > 0.01]
+    if gain <= 0.0 or moving.size < 3 or abs(xs[-1]) < 1.0:
+        return xs, ys
+    factor = np.clip((speed / float(np.median(moving))) ** gain, 0.25, 4.0)
+    path = np.concatenate(([0.0], np.cumsum(steps * factor)))
+    path *= complex(xs[-1], ys[-1]) / path[-1] if abs(path[-1]) > 1e-9 else 1.0
+    return path.real, path.imag
+
+
+def _restamp(rng: random.Random, stamps: np.ndarray, habits: Habits) -> np.ndarray:
+    noise = sampling.numpy_rng(rng)
+    out = stamps
+    if habits.frame_stamps_ms:
+        frame = habits.frame_stamps_ms
+        phase = rng.uniform(0.0, frame)
+        out = np.ceil((out - phase) / frame) * frame + phase
+    if habits.recorder_jitter_ms:
+        out = out + noise.exponential(habits.recorder_jitter_ms, out.size)
+        out = np.floor(np.maximum.accumulate(out))
+    return np.round(np.maximum.accumulate(out), 1)
+
+
+def human_movement(
+    rng: random.Random, task: DragTask, habits: Habits | None = None
+) -> HumanMovement:
     """Generate one person's drag for `task`, with the plan and device behind it."""
-    person = sample_person(rng, task.pointer)
-    plan = plan_submovements(rng, person, task)
-    device = sampling.sample_human_sampling(rng, task.pointer)
+    habits = habits or Habits()
+    person = sample_person(rng, task.pointer, habits.style)
+    if habits.pointing:
+        person = _pointing_person(rng, person)
+    if habits.tremor_scale != 1.0:
+        person = replace(person, tremor_px=person.tremor_px * habits.tremor_scale)
+    plan = plan_submovements(rng, person, task, 0.25 if habits.pointing else 1.0)
+    device = habits.device(rng, task.pointer)
     release_pause = 130.0 * person.pause_scale * rng.lognormvariate(0.0, 0.6)
     if task.tolerance < 6.0:  # a tight target is checked longer before letting go
         release_pause *= 1.4
+    if habits.pointing:  # a click ends a pointing move: the button's down-up time
+        release_pause *= 0.5
     release = max(s.end_ms for s in plan) + min(3000.0, max(20.0, release_pause))
     release += rng.uniform(0.0, device.report_ms)  # pointerup waits for the next report
     events, reported = sampling.human_event_times(rng, device, 0.0, release)
     times = np.concatenate(([0.0], reported, [release]))
     xs, ys = _positions(rng, person, plan, task, times)
+    xs, ys = _accelerate(xs, ys, times, habits.gain)
     if task.pointer == "touch":  # lifting a finger shifts the contact's centroid
         xs[-1] += rng.gauss(0.0, 0.1)
         ys[-1] += rng.uniform(-1.0, 0.4)
@@ -307,6 +380,8 @@ def human_movement(rng: random.Random, task: DragTask) -> HumanMovement:
         device.time_step_ms,
         device.time_offset_ms,
     )
+    if habits.recorder_jitter_ms or habits.frame_stamps_ms:
+        stamps = _restamp(rng, stamps, habits)
     trace: list[Point] = [(0.0, 0.0, float(stamps[0]))]
     for x, y, t in zip(xs[1:-1], ys[1:-1], stamps[1:-1], strict=True):
         if (x, y) != trace[-1][:2]:  # nothing moved: the device sends no report

@@ -48,6 +48,10 @@ FINDING_MARGIN = 0.5  # logit units: smaller pushes are not worth naming
 DEGENERATE = {"logit": -4.0, "reason": "no-movement"}
 EXCLUDED = ("replayed",)  # a replay is a human trace: only the replay detector can catch it
 OUT = Path(__file__).resolve().parents[2] / "humangate/risk/weights/behaviour-v1.json"
+# What the model is trained on (bench/risk/cells.py names): people, and the bot families with
+# and without the post-processing tricks. bench/risk/lofo.py leaves each out in turn.
+HUMAN_CELLS: tuple[str, ...] = ("human",)
+TRICKS_IN_TRAINING = False
 
 # Per feature: the sign its coefficient must have (+1: larger looks more human, -1: larger looks
 # more machine-like, 0: free), and the reason names for a low and a high value.
@@ -87,20 +91,10 @@ Matrix = NDArray[np.float64]
 
 
 def family_traces(family: str, seed: int, n: int) -> list[Any]:
-    """`n` traces of one family from bench.risk.families, whatever record it wraps them in."""
-    from bench.risk.families import generate
+    """`n` traces of one cell (a family, a human variant, a bot family "+tricks")."""
+    from bench.risk.cells import cell_traces
 
-    out = []
-    for item in generate(family, seed, n):
-        trace = getattr(item, "trace", item)
-        if isinstance(trace, tuple) and len(trace) == 2 and not _is_point(trace[0]):
-            trace = trace[1]  # a (task, trace) pair
-        out.append(trace)
-    return out
-
-
-def _is_point(value: object) -> bool:
-    return isinstance(value, Sequence) and len(value) == 3 and not isinstance(value[0], Sequence)
+    return list(cell_traces(family, seed, n))
 
 
 def feature_matrix(traces: Iterable[Any]) -> Matrix:
@@ -119,6 +113,16 @@ def family_names() -> tuple[list[str], list[str]]:
 
     bots = [name for name in BOT_FAMILIES if name in FAMILIES]
     return [name for name in FAMILIES if name not in BOT_FAMILIES], bots
+
+
+def training_cells() -> tuple[list[str], list[str]]:
+    """The human cells and the bot cells the shipped recipe trains on."""
+    from bench.risk.cells import TRICKS
+
+    _, bots = family_names()
+    trainable = [b for b in bots if b not in EXCLUDED]
+    tricks = [f"{b}{TRICKS}" for b in trainable] if TRICKS_IN_TRAINING else []
+    return list(HUMAN_CELLS), trainable + tricks
 
 
 def collect(families: Iterable[str], seed: int, n: int) -> dict[str, Matrix]:
@@ -178,18 +182,25 @@ def fit_signed(x: Matrix, y: Matrix, w: Matrix) -> Matrix:
         free[wrong[np.argmax(np.abs(beta[1:][wrong]))]] = False
 
 
-def fit(human: Matrix, bots: Mapping[str, Matrix]) -> dict[str, Any]:
-    """Fit on human rows and bot families' rows; returns the model part of the weights file."""
+def fit(humans: Mapping[str, Matrix], bots: Mapping[str, Matrix]) -> dict[str, Any]:
+    """Fit on human cells' rows and bot cells' rows; returns the model part of the weights file.
+
+    Every human cell weighs the same within the people, every bot cell within the bots; the
+    threshold is the lowest of the human cells' own (`human_threshold`), so that each kind of
+    person, not only their pool, keeps the target.
+    """
+    human = np.vstack(list(humans.values()))
     centre, scale = centre_and_scale(human)
-    blocks = [design(human, centre, scale)] + [design(b, centre, scale) for b in bots.values()]
+    people = [design(h, centre, scale) for h in humans.values()]
+    blocks = people + [design(b, centre, scale) for b in bots.values()]
     x = np.vstack(blocks)
     y = np.concatenate([np.ones(len(human))] + [np.zeros(len(b)) for b in bots.values()])
     w = np.concatenate(
-        [np.full(len(human), 1.0 / len(human))]
+        [np.full(len(h), 1.0 / (len(h) * len(humans))) for h in humans.values()]
         + [np.full(len(b), 1.0 / (len(b) * len(bots))) for b in bots.values()]
     )
     beta = fit_signed(x, y, w)
-    threshold_logit = human_threshold(blocks[0] @ beta[1:] + beta[0])
+    threshold_logit = min(human_threshold(block @ beta[1:] + beta[0]) for block in people)
     n = len(FEATURE_NAMES)
     coef_sq = dict(zip(QUADRATIC, beta[1 + n :], strict=True))
     features = [
@@ -245,18 +256,19 @@ def _floor(p: float) -> float:
 def train(n: int) -> tuple[dict[str, Any], dict[str, Matrix], list[Any]]:
     """Fit on the training seed: the model part of the weights, the feature matrices per
     family, and the human traces (for the replay hashes)."""
-    humans, bots = family_names()
+    humans, bots = training_cells()
     per_family = {h: family_traces(h, TRAIN_SEED, HUMAN_FACTOR * n) for h in humans}
     traces = [t for h in humans for t in per_family[h]]
     data = {h: feature_matrix(per_family[h]) for h in humans}
-    data.update(collect([b for b in bots if b not in EXCLUDED], TRAIN_SEED, n))
-    human = np.vstack([data[h] for h in humans])
-    return fit(human, {b: m for b, m in data.items() if b not in humans}), data, traces
+    data.update(collect(bots, TRAIN_SEED, n))
+    human_data = {h: data[h] for h in humans}
+    return fit(human_data, {b: m for b, m in data.items() if b not in humans}), data, traces
 
 
 def weights_file(n: int) -> dict[str, Any]:
     model, data, human_traces = train(n)
-    humans, bots = family_names()
+    humans, bots = training_cells()
+    _, families = family_names()
     return {
         "version": "behaviour-v1",
         "about": "Logistic behaviour model over humangate.risk.features; see docs/risk-model.md.",
@@ -273,8 +285,8 @@ def weights_file(n: int) -> dict[str, Any]:
             "n_per_family": n,
             "n_per_human_family": HUMAN_FACTOR * n,
             "human_families": humans,
-            "bot_families": [b for b in bots if b in data],
-            "excluded_families": [b for b in bots if b not in data],
+            "bot_families": bots,
+            "excluded_families": [b for b in families if b not in data],
             "samples": {name: len(m) for name, m in data.items()},
             "l2": L2,
             "human_pass_target": HUMAN_PASS,

@@ -204,3 +204,11 @@ def test_create_admin_reads_the_password_from_stdin(tmp_path: Path) -> None:
     assert weak.returncode == 2 and "Traceback" not in weak.stderr
     no_flag = run_cli(env, "create-admin")
     assert no_flag.returncode == 2 and "--email" in no_flag.stderr
+
+
+def test_every_command_group_registers_its_sub_parser() -> None:
+    from humangate.cli import build_parser
+
+    usage = build_parser().format_usage()
+    groups = "{serve,migrate,outbox,create-admin,housekeeping,unit,account,notice}"
+    assert groups in usage

@@ -49,6 +49,19 @@ def print_result(data: dict[str, Any] | list[Any], as_json: bool, text: str) -> 
     print(json.dumps(data) if as_json else text)
 
 
+def print_report(
+    data: dict[str, Any],
+    as_json: bool,
+    text: str,
+    *,
+    delivered: bool,
+    undelivered: str = "some messages were not delivered; the log says why.",
+) -> int:
+    """`print_result` for work that sends messages: exit status 1 if some were not delivered."""
+    print_result(data, as_json, text)
+    return 0 if delivered else fail(undelivered)
+
+
 def fail(message: str, status: int = 1) -> int:
     """Say what went wrong on stderr, as `error: …`; returns the exit status."""
     print(f"error: {message}", file=sys.stderr)

@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 from humangate.accounts import Cancelled, cancel_account_as_operator, find_account_by
-from humangate.cli._common import Subparsers, fail, print_result, run_with_services
+from humangate.cli._common import Subparsers, fail, print_report, run_with_services
 from humangate.config import Settings
 from humangate.services import Services
 
@@ -42,10 +42,8 @@ def run_cancel(args: argparse.Namespace, settings: Settings) -> int:
         f"account #{done.account_id} ({shown}) cancelled with {done.units_deleted} units; "
         f"its identifiers are held until {done.held_until:%Y-%m-%d %H:%M} UTC"
     )
-    print_result(data, args.json, text)
-    if not delivered:
-        return fail("the owner's message was not delivered; the log says why.")
-    return 0
+    undelivered = "the owner's message was not delivered; the log says why."
+    return print_report(data, args.json, text, delivered=delivered, undelivered=undelivered)
 
 
 async def _cancel(

@@ -6,7 +6,7 @@ import argparse
 from datetime import UTC, datetime
 
 from humangate.accounts import HousekeepingReport
-from humangate.cli._common import Subparsers, fail, print_result, run_with_services
+from humangate.cli._common import Subparsers, print_report, run_with_services
 from humangate.config import Settings
 from humangate.services import Services
 
@@ -57,7 +57,4 @@ def run_housekeeping(args: argparse.Namespace, settings: Settings) -> int:
         f"purged {report.purged_audit} audit entries, {report.purged_devices} unused devices, "
         f"{report.purged_notices} read notices past their retention"
     )
-    print_result(data, args.json, text)
-    if not delivered:
-        return fail("some messages were not delivered; the log says why.")
-    return 0
+    return print_report(data, args.json, text, delivered=delivered)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from humangate.accounts import audit
-from humangate.cli._common import Subparsers, fail, print_result, run_with_services
+from humangate.cli._common import Subparsers, print_report, run_with_services
 from humangate.config import Settings
 from humangate.services import Services
 
@@ -33,10 +33,8 @@ def run_notice(args: argparse.Namespace, settings: Settings) -> int:
         f"notice {data['ref']} is in {data['recipients']} inboxes; "
         f"sent {data['sent']} messages, {data['failed']} failed"
     )
-    print_result(data, args.json, text)
-    if data["failed"] or data["stopped"]:
-        return fail("some messages were not delivered; the log says why.")
-    return 0
+    delivered = not (data["failed"] or data["stopped"])
+    return print_report(data, args.json, text, delivered=delivered)
 
 
 async def _broadcast(services: Services, args: argparse.Namespace) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from humangate.challenges import _jigsaw
 from humangate.challenges.slide import DEFAULT_TOLERANCE, SlideParams, generate_slide
 
 try:
@@ -220,8 +221,9 @@ def continuity(view: View) -> float:
 
 
 def tm_outline_rescaled(view: View) -> float:
-    """Adaptive, knows the design: the outline grown by 1.1-1.4 about its centre vs Canny(20, 60)
-    of the blurred background, rows centred on the piece's; best normalised score wins."""
+    """Adaptive to the design before issue 16 (holes are the outline grown 1.2-1.3 about its
+    centre): the outline grown by 1.1-1.4 vs Canny(20, 60) of the blurred background, rows
+    centred on the piece's; best normalised score wins."""
     alpha = np.ascontiguousarray(view.piece[..., 3])
     h, w = alpha.shape
     grey = cv2.cvtColor(view.background, cv2.COLOR_RGB2GRAY)
@@ -239,6 +241,55 @@ def tm_outline_rescaled(view: View) -> float:
         i = int(np.argmax(scores))
         if scores[i] > best:
             best, best_x = float(scores[i]), i + sw / 2 - w / 2
+    return best_x
+
+
+def _warped_outline(alpha: np.ndarray, sx: float, sy: float, turn: float) -> np.ndarray:
+    """The piece's mask stretched by (sx, sy) and turned `turn` degrees about its centre, on a
+    canvas with room for it, as a 2 px outline (float32, 0/1)."""
+    h, w = alpha.shape
+    side = int(max(h, w) * max(sx, sy) * 1.3) + 6
+    matrix = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), -turn, 1.0)
+    matrix[:, :2] = matrix[:, :2] @ np.diag([sx, sy])
+    matrix[:, 2] += ((side - 1) / 2 - (w - 1) / 2, (side - 1) / 2 - (h - 1) / 2)
+    matrix[:, 2] -= matrix[:, :2] @ np.array([(w - 1) / 2, (h - 1) / 2]) - np.array(
+        [(w - 1) / 2, (h - 1) / 2]
+    )
+    warped = cv2.warpAffine(alpha, matrix, (side, side), flags=cv2.INTER_LINEAR)
+    solid = (warped > 127).astype(np.uint8)
+    ring = cv2.dilate(solid, np.ones((3, 3), np.uint8)) - cv2.erode(
+        solid, np.ones((3, 3), np.uint8)
+    )
+    return ring.astype(np.float32)
+
+
+def tm_outline_warped(view: View) -> float:
+    """Adaptive to the current design (read from slide.py and _jigsaw.py: every hole is the
+    outline stretched per axis over _jigsaw.SCALE, turned up to _jigsaw.TURN and rippled): the
+    warped outline over a grid of those against the blurred gradient magnitude of the piece's
+    row, each score normalised; the best over all warps wins."""
+    alpha = np.ascontiguousarray(view.piece[..., 3])
+    h, w = alpha.shape
+    grey = cv2.GaussianBlur(cv2.cvtColor(view.background, cv2.COLOR_RGB2GRAY), (3, 3), 0)
+    grad = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    centre_y = view.piece_y + (h - 1) / 2
+    best, best_x = -2.0, 0.0
+    lo, hi = _jigsaw.SCALE
+    stretches = [lo + (hi - lo) * k / 4 for k in (0.5, 2, 3.5)]
+    turns = [_jigsaw.TURN * k / 4 for k in (-3, -1.5, 0, 1.5, 3)]
+    for sx in stretches:
+        for sy in stretches:
+            for turn in turns:
+                outline = _warped_outline(alpha, sx, sy, turn)
+                side = len(outline)
+                top = round(centre_y - (side - 1) / 2)
+                if top < 0 or top + side > grad.shape[0]:
+                    top = min(max(top, 0), grad.shape[0] - side)
+                scores = cv2.matchTemplate(grad[top : top + side], outline, cv2.TM_CCOEFF_NORMED)
+                scores = np.nan_to_num(scores.reshape(-1), nan=-2.0)
+                i = int(np.argmax(scores))
+                if scores[i] > best:
+                    best, best_x = float(scores[i]), i + (side - 1) / 2 - (w - 1) / 2
     return best_x
 
 
@@ -261,7 +312,8 @@ def solvers() -> dict[str, Solver]:
     }
     table.update(ddddocr_solvers())
     table["numpy boundary continuity"] = continuity
-    table["adaptive: outline TM, hole scales"] = tm_outline_rescaled
+    table["adaptive (old design): outline TM"] = tm_outline_rescaled
+    table["adaptive (new design): warped TM"] = tm_outline_warped
     return table
 
 

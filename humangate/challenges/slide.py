@@ -6,18 +6,26 @@ alpha, the piece's box size and the row its top sits on. The client moves the pi
 only. The private answer is `{"x": left}`: the left edge of the piece's box, in background pixels,
 when the piece sits centred in its hole; the client reports the same quantity.
 
-What a person sees: three holes (the real one and two decoys) on the piece's row, each a flat,
-clearly lighter or darker patch with a thin rim, all the same size and style. Only the real hole
-has the piece's outline, grown by 20-30% about its centre so the piece drops in with a visible
-margin all round. Decoys have another count of knobs, sockets and flat sides than the piece (so
-no turn or mirror image of it), differing on at least two sides.
+What a person sees: three holes (the real one and two decoys) on the piece's row, each a
+clearly lighter or darker patch, all the same size and drawn alike. Only the real hole has the
+piece's outline, grown by 18-34% so the piece drops in with a visible margin all round. Decoys
+have another count of knobs, sockets and flat sides than the piece (so no turn or mirror image
+of it), differing on at least two sides.
 
-What a naive solver meets: the holes' fill is a low-contrast patch from elsewhere, so no pixels of
-the piece or of its original place remain; the hole's outline never coincides with the piece's
-(growth), so template and edge matching peak a few pixels off or on a decoy; the piece's picture
-is a patch from a random place turned half a turn and nudged in contrast, brightness, colour,
-tilt and noise, so it continues nothing around any hole. A solver that knows the design (matches
-the outline at the grown scales) is not stopped: see bench/adversary/slide.py.
+The answer is uniform over `SlideParams.answer_range()` (wherever any hole fits right of
+`min_x`), so no fixed guess wins more often than the tolerance window over that range; decoys
+take uniform free places around it. Every hole is drawn in a style of its own: stretched on
+each axis apart, turned up to 10 degrees, its edge rippled, filled either with a flattened
+foreign patch or with the ground under it pressed flat, with a soft edge and a rim of random
+width and strength; so "the outline grown by a fixed factor, with a rim" is no signature, and
+the real hole is no exact copy of the piece either.
+
+What a naive solver meets: no pixels of the piece's picture or of its original place remain in
+the hole; the hole's outline never coincides with the piece's, so template and edge matching
+peak off or on a decoy; the piece's picture is a patch from a random place turned half a turn
+and nudged, so it continues nothing around any hole. A matcher that reads this code (warps the
+outline over the same grid) is not stopped: see bench/adversary/slide.py; the drag gate is what
+holds it.
 
 Everything is drawn in palette-index space (one channel) and coloured once at the end, and all
 randomness comes from the `rng` argument, so the same seed gives the same bytes.
@@ -31,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from humangate.challenges import _imaging
+from humangate.challenges import _imaging, _jigsaw
 from humangate.challenges.base import JSON, Challenge, CheckResult, finite_number
 
 DEFAULT_TOLERANCE = 4
@@ -41,24 +49,19 @@ TRAJECTORY_MAX_POINTS = 2000
 TRAJECTORY_MIN_DURATION_MS = 150.0
 TRAJECTORY_END_SLACK = 3.0
 
-_AA = 1  # transparent margin around a piece for its anti-aliased edge
 _RIM = 3  # pixels around a hole that its soft edge and rim may touch
-_PAD = _AA + _RIM
-_HOLE_SCALE = (1.2, 1.3)  # holes are the piece's outline grown by this factor about its centre
 _GAP = 4  # minimum horizontal gap between two holes
-_HOLE_SPAN = 2.25  # a hole's width or height over its body size, at most (knobs both sides)
-_KNOB, _FLAT, _SOCKET = 1, 0, -1
 
 
 @dataclass(frozen=True, slots=True)
 class SlideParams:
     """Sizes in background pixels. `piece_size` is the side of the piece's square body (jittered
     by +-2 px); a knob adds ~0.33 x that on its side, so by default the piece's box is 37 to 67 px
-    a side, ~50 px typically. Holes are up to 2.2 x `piece_size` wide and tall."""
+    a side, ~50 px typically. Holes are up to ~2.3 x `piece_size` wide and tall."""
 
-    width: int = 320
+    width: int = 360
     height: int = 160
-    piece_size: int = 36
+    piece_size: int = 30
     decoys: int = 2
     min_x: int = 64
     jpeg_quality: int = 82
@@ -66,183 +69,102 @@ class SlideParams:
     def __post_init__(self) -> None:
         if not 160 <= self.width <= 2048 or not 80 <= self.height <= 2048:
             raise ValueError("width must be in [160, 2048] and height in [80, 2048]")
-        hole = _HOLE_SPAN * (self.piece_size + 2) + 2 * _PAD  # the widest and tallest hole
-        if not 20 <= self.piece_size or hole > self.height:
+        if not 20 <= self.piece_size or 2 * (_hole_reach(self) + _RIM) > self.height:
             raise ValueError("piece_size must be at least 20 and its hole fit the height")
         if not 0 <= self.decoys <= 4:
             raise ValueError("decoys must be in [0, 4]")
-        if not 0 <= self.min_x <= self.width - hole:
+        lo, hi = self.answer_range()
+        if not 0 <= self.min_x or hi < lo:
             raise ValueError("min_x leaves no room for the hole")
         if not 30 <= self.jpeg_quality <= 95:
             raise ValueError("jpeg_quality must be in [30, 95]")
 
+    def answer_range(self) -> tuple[int, int]:
+        """The inclusive range the answer (the piece's left edge) is uniform over: wherever any
+        piece's hole, however drawn, fits between `min_x` and the right edge."""
+        reach = _hole_reach(self) + _RIM
+        body = self.piece_size + 2.0
+        knob = body * _jigsaw.RADIUS[1] * (1 + _jigsaw.NECK[1])
+        lo = math.ceil(self.min_x + reach - _jigsaw.AA - (self.piece_size - 2) / 2)
+        hi = math.floor(self.width - reach - _jigsaw.AA - knob - body / 2)
+        return lo, hi
 
-_Sides = tuple[int, int, int, int]  # top, right, bottom, left: each _KNOB, _SOCKET or _FLAT
+
+def _hole_reach(params: SlideParams) -> float:
+    return _jigsaw.widest_reach(params.piece_size)
+
+
 _Box = tuple[int, int, int, int]  # y0, y1, x0, x1
+_Span = tuple[float, float]
 
 
 @dataclass(frozen=True, slots=True)
-class _Jigsaw:
-    """A square body whose four sides (top, right, bottom, left) are flat, knobbed or socketed."""
+class _Hole:
+    """One hole to carve: its outline, how it is drawn, and its body centre."""
 
-    size: float
-    radius: float
-    neck: float
-    sides: _Sides
-    fracs: tuple[float, float, float, float]
+    shape: _jigsaw.Jigsaw
+    form: _jigsaw.HoleShape
+    cx: float
+    cy: float
 
-    def extent(self, side: int) -> float:
-        return self.neck + self.radius if self.sides[side] == _KNOB else 0.0
+    def span(self) -> _Span:
+        left, right, _ = _jigsaw.reach(self.shape, self.form)
+        return self.cx - left - _RIM, self.cx + right + _RIM
 
-    @property
-    def box_w(self) -> int:
-        return math.ceil(self.size + self.extent(1) + self.extent(3) + 2 * _AA)
-
-    @property
-    def box_h(self) -> int:
-        return math.ceil(self.size + self.extent(0) + self.extent(2) + 2 * _AA)
-
-    def _centre(self, side: int) -> tuple[float, float]:
-        s, along, out = self.size, self.fracs[side] * self.size, self.sides[side] * self.neck
-        return ((along, -out), (s + out, along), (along, s + out), (-out, along))[side]
-
-    def sdf(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-        """Signed distance (negative inside) on the grid of row vector `xs` x column vector `ys`,
-        both relative to the body's top-left corner. Exact on the outline, approximate off it."""
-        half = self.size / 2
-        qx, qy = np.abs(xs - half) - half, np.abs(ys - half) - half
-        dist = np.square(np.maximum(qx, 0)) + np.square(np.maximum(qy, 0))
-        np.sqrt(dist, out=dist)
-        dist += np.minimum(np.maximum(qx, qy), 0)
-        circle = np.empty_like(dist)
-        for kind in (_KNOB, _SOCKET):
-            for side in range(4):
-                if self.sides[side] == kind:
-                    cx, cy = self._centre(side)
-                    np.add(np.square(xs - cx), np.square(ys - cy), out=circle)
-                    np.sqrt(circle, out=circle)
-                    circle -= self.radius
-                    if kind == _KNOB:
-                        np.minimum(dist, circle, out=dist)
-                    else:
-                        np.maximum(dist, np.negative(circle, out=circle), out=dist)
-        return dist
+    def box(self, size: tuple[int, int]) -> _Box:
+        left, right, vertical = _jigsaw.reach(self.shape, self.form)
+        y0 = max(0, math.floor(self.cy - vertical - _RIM))
+        y1 = min(size[1], math.ceil(self.cy + vertical + _RIM))
+        x0 = max(0, math.floor(self.cx - left - _RIM))
+        return y0, y1, x0, min(size[0], math.ceil(self.cx + right + _RIM))
 
 
-def _random_sides(rng: random.Random) -> _Sides:
-    while True:
-        a, b, c, d = rng.choices((_KNOB, _SOCKET, _FLAT), weights=(0.45, 0.4, 0.15), k=4)
-        if _KNOB in (a, b, c, d) and _SOCKET in (a, b, c, d):
-            return a, b, c, d
+def _free(span: _Span, taken: list[_Span]) -> bool:
+    return all(span[1] + _GAP <= a or b + _GAP <= span[0] for a, b in taken)
 
 
-def _decoy_sides(rng: random.Random, taken: list[_Sides]) -> _Sides | None:
-    """Sides for a decoy that a person cannot mistake for any outline in `taken`: a different
-    count of knobs, sockets and flats (so no turn or mirror image of it), and at least two sides
-    that differ where they sit. None if 500 draws found none (only with many decoys)."""
-    for _ in range(500):
-        sides = _random_sides(rng)
-        if all(
-            sorted(sides) != sorted(other)
-            and sum(a != b for a, b in zip(sides, other, strict=True)) >= 2
-            for other in taken
-        ):
-            return sides
-    return None
+def _layout(rng: random.Random, shapes: list[_jigsaw.Jigsaw], params: SlideParams,
+            cy: float) -> tuple[int, list[_Hole]]:  # fmt: skip
+    """The answer (uniform over the answer range) and the holes, the real one first; each decoy
+    at a uniform free place on the row, or left out when there is none."""
+    piece = shapes[0]
+    left = rng.randint(*params.answer_range())
+    cx = left + _jigsaw.AA + piece.extent(3) + piece.size / 2
+    holes = [_Hole(piece, _jigsaw.HoleShape.draw(rng), cx, cy)]
+    taken = [holes[0].span()]
+    for shape in shapes[1:]:
+        hole = _Hole(shape, _jigsaw.HoleShape.draw(rng), 0.0, cy)
+        lo, hi = hole.span()
+        places = [x for x in range(math.ceil(params.min_x - lo), math.floor(params.width - hi) + 1)
+                  if _free((x + lo, x + hi), taken)]  # fmt: skip
+        if places:
+            x = rng.choice(places)
+            holes.append(_Hole(shape, hole.form, x, cy))
+            taken.append((x + lo, x + hi))
+    return left, holes
 
 
-def _jigsaw(rng: random.Random, size: float, radius: float, neck: float, sides: _Sides) -> _Jigsaw:
-    top, right, bottom, left = (rng.uniform(0.38, 0.62) for _ in range(4))
-    return _Jigsaw(size, radius, neck, sides, (top, right, bottom, left))
-
-
-def _shapes(rng: random.Random, params: SlideParams) -> list[_Jigsaw]:
-    """The piece's outline first, then the decoys' (same size and knobs, other sides)."""
-    size = params.piece_size + rng.uniform(-2.0, 2.0)
-    radius = size * rng.uniform(0.19, 0.22)
-    neck = radius * rng.uniform(0.45, 0.6)
-    taken = [_random_sides(rng)]
-    for _ in range(params.decoys):
-        sides = _decoy_sides(rng, taken)
-        if sides is None:
-            break
-        taken.append(sides)
-    return [_jigsaw(rng, size, radius, neck, sides) for sides in taken]
-
-
-def _layout(rng: random.Random, widths: list[int], lo: int, hi: int) -> list[int] | None:
-    """Left edges for boxes of `widths`, in order, inside [lo, hi) with random gaps >= _GAP."""
-    free = hi - lo - sum(widths) - _GAP * (len(widths) - 1)
-    if free < 0:
-        return None
-    cuts = sorted(rng.uniform(0, free) for _ in widths)
-    lefts, pos, prev = [], float(lo), 0.0
-    for width, cut in zip(widths, cuts, strict=True):
-        pos += cut - prev
-        prev = cut
-        lefts.append(int(pos))
-        pos += width + _GAP
-    return lefts
-
-
-def _hole_reach(shape: _Jigsaw, scale: float) -> tuple[float, float]:
-    """How far a hole reaches left and right of its body's centre."""
-    half = shape.size / 2
-    return scale * (half + shape.extent(3)) + _PAD, scale * (half + shape.extent(1)) + _PAD
-
-
-def _centres(
-    rng: random.Random, shapes: list[_Jigsaw], scale: float, params: SlideParams
-) -> list[float]:
-    """Body-centre x of every hole (index-aligned with `shapes`); the order on the row is random."""
-    while True:
-        order = list(range(len(shapes)))
-        rng.shuffle(order)
-        reaches = [_hole_reach(shapes[i], scale) for i in order]
-        widths = [math.ceil(left + right) for left, right in reaches]
-        lefts = _layout(rng, widths, params.min_x, params.width)
-        if lefts is not None:
-            placed = {i: x + reach[0] for i, x, reach in zip(order, lefts, reaches, strict=True)}
-            return [placed[i] for i in range(len(shapes))]
-        if len(shapes) == 1:
-            raise ValueError("the background is too narrow for the piece")
-        shapes.pop()  # too crowded for this many decoys: drop one
-
-
-def _hole_sdf(shape: _Jigsaw, scale: float, cx: float, cy: float, box: _Box) -> np.ndarray:
-    """Signed distance to `shape` grown by `scale` about its body centre at (cx, cy)."""
-    y0, y1, x0, x1 = box
-    half = shape.size / 2
-    xs = ((np.arange(x0, x1, dtype=np.float32) + 0.5 - cx) / scale + half)[None, :]
-    ys = ((np.arange(y0, y1, dtype=np.float32) + 0.5 - cy) / scale + half)[:, None]
-    return shape.sdf(xs, ys) * scale
-
-
-def _hole_box(shape: _Jigsaw, scale: float, cx: float, cy: float, size: tuple[int, int]) -> _Box:
-    """(y0, y1, x0, x1) of the pixels a hole centred on (cx, cy) may touch; size is (w, h)."""
-    reach_l, reach_r = _hole_reach(shape, scale)
-    reach_v = scale * (shape.size / 2 + shape.neck + shape.radius) + _PAD
-    y0, y1 = max(0, math.floor(cy - reach_v)), min(size[1], math.ceil(cy + reach_v))
-    return y0, y1, max(0, math.floor(cx - reach_l)), min(size[0], math.ceil(cx + reach_r))
-
-
-def _carve(index: np.ndarray, source: np.ndarray, luma: np.ndarray, shape: _Jigsaw,
-           scale: float, centre: tuple[float, float], rng: random.Random) -> None:  # fmt: skip
-    """Draw one hole in the palette-index array `index`: `shape` grown by `scale`, filled
-    opaquely with a flattened foreign patch moved along the palette (so lighter or darker, often
-    another hue), with a soft edge and a thin rim. Indices are one channel, so this is cheap."""
-    y0, y1, x0, x1 = box = _hole_box(shape, scale, *centre, index.shape[::-1])
-    sd = _hole_sdf(shape, scale, *centre, box)
+def _carve(index: np.ndarray, source: np.ndarray, luma: np.ndarray, hole: _Hole,
+           rng: random.Random) -> None:  # fmt: skip
+    """Draw one hole in the palette-index array `index`, in a style of its own: filled with a
+    flattened foreign patch or with the ground under it pressed flat, moved along the palette
+    (lighter or darker), with a soft edge of random width and a rim of random strength."""
+    y0, y1, x0, x1 = box = hole.box(index.shape[::-1])
+    sd = _jigsaw.hole_sdf(hole.shape, hole.form, hole.cx, hole.cy, box)
     ring = sd[::2, ::2]  # every other pixel of the band around the hole is plenty
     around = source[y0:y1:2, x0:x1:2][(ring > 1.0) & (ring < 6.0)]
     base = float(around.mean()) if len(around) else float(source.mean())
     shift = _shift(luma, base, np.sort(luma[around]), rng)
-    patch = _imaging.foreign(source, rng, x1 - x0, y1 - y0)
-    contrast = rng.uniform(0.12, 0.25)
-    fill = patch * np.float32(contrast) + np.float32(base + shift - contrast * patch.mean())
     region = index[y0:y1, x0:x1].astype(np.float32)
-    region += np.clip(1.0 - sd / rng.uniform(1.0, 2.0), 0.0, 1.0) * (fill - region)
-    region += np.exp(np.square(sd) * -1.5) * 0.4 * (np.float32(base + 1.6 * shift) - region)
+    if rng.random() < 0.5:
+        patch = _imaging.foreign(source, rng, x1 - x0, y1 - y0).astype(np.float32)
+        contrast = rng.uniform(0.12, 0.25)
+    else:
+        patch, contrast = region.copy(), rng.uniform(0.25, 0.5)
+    fill = patch * np.float32(contrast) + np.float32(base + shift - contrast * patch.mean())
+    region += np.clip(1.0 - sd / rng.uniform(0.8, 2.5), 0.0, 1.0) * (fill - region)
+    rim = np.exp(np.square(sd) * -rng.uniform(0.4, 2.5)) * rng.uniform(0.0, 0.5)
+    region += rim * (np.float32(base + rng.choice((1.6, -0.6)) * shift) - region)
     index[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255)
 
 
@@ -264,8 +186,8 @@ def _shift(luma: np.ndarray, base: float, ring: np.ndarray, rng: random.Random) 
     return int(candidates[np.argmin(np.abs(candidates))])
 
 
-def _cut_piece(source: np.ndarray, palette: np.ndarray, shape: _Jigsaw, rng: random.Random,
-               gen: np.random.Generator) -> np.ndarray:  # fmt: skip
+def _cut_piece(source: np.ndarray, palette: np.ndarray, shape: _jigsaw.Jigsaw,
+               rng: random.Random, gen: np.random.Generator) -> np.ndarray:  # fmt: skip
     """The piece as RGBA with a light bevel. Its picture is a patch from a random place, turned
     half a turn and nudged, so it continues nothing around any hole: people match the outline."""
     w, h = shape.box_w, shape.box_h
@@ -274,17 +196,15 @@ def _cut_piece(source: np.ndarray, palette: np.ndarray, shape: _Jigsaw, rng: ran
     offset = np.array([rng.uniform(-12.0, 12.0) + rng.uniform(-8.0, 8.0) for _ in range(3)])
     contrast = rng.uniform(0.8, 1.1)
     rgb = patch * np.float32(contrast) + ((1 - contrast) * mean + offset).astype(np.float32)
-    centre = (_AA + shape.extent(3) + shape.size / 2, _AA + shape.extent(0) + shape.size / 2)
-    alpha = np.clip(0.5 - _hole_sdf(shape, 1.0, *centre, (0, h, 0, w)), 0.0, 1.0) * 255.0
+    alpha = np.clip(0.5 - _jigsaw.piece_sdf(shape, (h, w)), 0.0, 1.0) * 255.0
     shade = _imaging.tilt(h, w, rng.uniform(0.0, 2 * math.pi), rng.uniform(0.3, 0.6))
     shade += _imaging.noise(gen, h, w, 1) + _imaging.inner_ring(alpha) * (50.0 / 255.0)  # bevel
     rgb += shade[..., None]
     rgba = np.empty((h, w, 4), dtype=np.uint8)
     rgba[..., :3] = np.clip(rgb, 0, 255)
     rgba[..., 3] = alpha + 0.5
-    rgba[alpha == 0, :3] = _imaging.channel_mean(
-        rgba[..., :3]
-    )  # no silhouette once the alpha is dropped
+    # no silhouette once the alpha is dropped
+    rgba[alpha == 0, :3] = _imaging.channel_mean(rgba[..., :3])
     return rgba
 
 
@@ -294,20 +214,14 @@ def generate_slide(rng: random.Random, params: SlideParams) -> Challenge:
     source, palette = _imaging.render_background(rng, gen, params.width, params.height)
     index = source.copy()  # holes are drawn on the copy; foreign patches come from the source
     luma = palette @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    shapes = _shapes(rng, params)
-    scale = rng.uniform(*_HOLE_SCALE)
-    centres = _centres(rng, shapes, scale, params)
+    shapes = _jigsaw.shapes(rng, params.piece_size, params.decoys)
     piece = shapes[0]
-    half = piece.size / 2
-    left = round(centres[0] - _AA - piece.extent(3) - half)
-    centres[0] = left + _AA + piece.extent(3) + half  # the answer is a whole pixel
-    reach_v = scale * (half + piece.neck + piece.radius) + _PAD
-    top_lo = math.ceil(reach_v - _AA - piece.extent(0) - half)
-    top_hi = math.floor(params.height - reach_v - _AA - piece.extent(0) - half)
-    top = rng.randint(top_lo, top_hi)
-    cy = top + _AA + piece.extent(0) + half
-    for shape, cx in zip(shapes, centres, strict=True):
-        _carve(index, source, luma, shape, scale, (cx, cy), rng)
+    reach = _hole_reach(params) + _RIM
+    centre = _jigsaw.AA + piece.extent(0) + piece.size / 2  # the body centre below the box top
+    top = rng.randint(math.ceil(reach - centre), math.floor(params.height - reach - centre))
+    left, holes = _layout(rng, shapes, params, top + centre)
+    for hole in holes:
+        _carve(index, source, luma, hole, rng)
     rgba = _cut_piece(source, palette, piece, rng, gen)
     background = _imaging.encode_jpeg(_imaging.to_rgb(index, palette), params.jpeg_quality)
     piece_bytes = _imaging.encode_webp_rgba(rgba)

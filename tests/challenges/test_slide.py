@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from humangate.challenges import _imaging
+from humangate.challenges._jigsaw import decoy_sides as _decoy_sides
+from humangate.challenges._jigsaw import random_sides as _random_sides
 from humangate.challenges.base import CheckResult
 from humangate.challenges.slide import (
     DEFAULT_TOLERANCE,
     SlideParams,
-    _decoy_sides,
-    _random_sides,
     check_slide,
     generate_slide,
 )
@@ -72,10 +72,10 @@ def test_image_sizes_match_the_payload_and_the_piece_fits(seed: int) -> None:
     challenge = make(seed)
     p = challenge.payload
     background, piece = image(p["background"]), image(p["piece"])
-    assert background.size == (p["width"], p["height"]) == (320, 160)
+    assert background.size == (p["width"], p["height"]) == (360, 160)
     assert piece.size == (p["piece_width"], p["piece_height"])
     assert piece.mode == "RGBA"
-    assert 36 <= p["piece_width"] <= 68 and 36 <= p["piece_height"] <= 68
+    assert 29 <= p["piece_width"] <= 56 and 29 <= p["piece_height"] <= 56
     assert 0 <= p["piece_y"] and p["piece_y"] + p["piece_height"] <= p["height"]
     assert 64 <= challenge.answer["x"] <= p["width"] - p["piece_width"]
     alpha = np.asarray(piece)[..., 3]
@@ -84,7 +84,20 @@ def test_image_sizes_match_the_payload_and_the_piece_fits(seed: int) -> None:
 
 def test_answers_spread_over_the_row() -> None:
     xs = [make(seed).answer["x"] for seed in range(120)]
-    assert min(xs) < 110 and max(xs) > 200
+    assert min(xs) < 110 and max(xs) > 250
+
+
+def test_answers_are_uniform_over_their_range_so_no_guess_beats_chance() -> None:
+    """A fixed guess wins no more often than a tolerance window over the range (issue 16)."""
+    params = SlideParams()
+    lo, hi = params.answer_range()
+    xs = np.array([make(seed, params).answer["x"] for seed in range(1500)])
+    assert xs.min() >= lo and xs.max() <= hi and hi - lo >= 150
+    window = 2 * DEFAULT_TOLERANCE + 1
+    counts = np.bincount(xs - lo, minlength=hi - lo + 1)
+    best_guess = np.convolve(counts, np.ones(window), mode="valid").max() / len(xs)
+    chance = window / (hi - lo + 1)
+    assert best_guess <= chance + 0.03  # sampling noise of 1500 draws
 
 
 def _jpeg_markers(data: bytes) -> list[int]:

@@ -310,7 +310,9 @@ def test_rotate_with_the_slider_keys(page, host_site, hg_server, redis_db, unit_
 def test_text_in_chinese(browser, host_site, hg_server, redis_db, unit_for):
     """zh-CN visitors get every string in Simplified Chinese."""
     context = browser.new_context(
-        locale="zh-CN", viewport={"width": 400, "height": 700}, user_agent=person_user_agent(browser)
+        locale="zh-CN",
+        viewport={"width": 400, "height": 700},
+        user_agent=person_user_agent(browser),
     )
     page = context.new_page()
     errors: list[str] = []

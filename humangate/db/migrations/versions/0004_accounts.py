@@ -7,6 +7,8 @@ Create Date: 2026-11-24
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,11 +18,11 @@ branch_labels = None
 depends_on = None
 
 
-def _moment(name: str, nullable: bool = False) -> sa.Column[sa.DateTime]:
+def _moment(name: str, nullable: bool = False) -> sa.Column[datetime]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
-def _owner() -> sa.Column[sa.Integer]:
+def _owner() -> sa.Column[int]:
     return sa.Column(
         "account_id", sa.Integer(), sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
     )

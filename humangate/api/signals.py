@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_TRACE_POINTS = 600
 Pair = Annotated[list[Annotated[int, Field(ge=0, le=100_000)]], Field(min_length=2, max_length=2)]
-MAX_TRACE_POINTS = 600
+# Short names the widget lists (automation globals, patched built-ins): [a-zA-Z-], 24 at most.
+Code = Annotated[str, Field(max_length=24, pattern=r"^[A-Za-z-]*$")]
+Brand = Annotated[str, Field(max_length=48)]
 
 
 class Environment(BaseModel):
@@ -40,6 +42,17 @@ class Environment(BaseModel):
     chrome: bool | None = None
     perm: str | None = Field(default=None, max_length=16)
     outer: Pair | None = None
+    inner: Pair | None = None
+    plat: str | None = Field(default=None, max_length=32)
+    uab: list[Brand] | None = Field(default=None, max_length=8)
+    uap: str | None = Field(default=None, max_length=32)
+    uam: bool | None = None
+    glv: str | None = Field(default=None, max_length=64)
+    rt: bool | None = None
+    nperm: str | None = Field(default=None, max_length=16)
+    cdp: bool | None = None
+    auto: list[Code] | None = Field(default=None, max_length=16)
+    patched: list[Code] | None = Field(default=None, max_length=16)
 
 
 class IssueSignals(BaseModel):
@@ -79,6 +92,12 @@ class GestureSignals(BaseModel):
 
 
 class PowSolution(BaseModel):
+    """The proof of work's answer and how the widget found it: `elapsed_ms` from the start of
+    its search to the answer and the `hashes` it computed (number + 1 for its search from 0).
+    Both optional; a missing timing counts against the visitor (humangate/risk/pow_rate.py)."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
     number: int = Field(ge=0, le=2**53)
+    elapsed_ms: float | None = Field(default=None, ge=0, le=86_400_000, allow_inf_nan=False)
+    hashes: int | None = Field(default=None, ge=0, le=2**53)

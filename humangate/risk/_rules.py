@@ -52,6 +52,16 @@ class DifficultyTable:
 
 
 @dataclass(frozen=True, slots=True)
+class PowRate:
+    """The fastest proof-of-work rate the widget reaches in a browser, by device class, and the
+    fewest hashes over which a rate is judged; see `humangate.risk.pow_rate`."""
+
+    desktop_hashes_per_second: float
+    mobile_hashes_per_second: float
+    min_hashes: int
+
+
+@dataclass(frozen=True, slots=True)
 class RuleBook:
     """One validated version of the weights file."""
 
@@ -60,6 +70,7 @@ class RuleBook:
     grades: Mapping[str, tuple[Grade, ...]]
     load: Load
     difficulty: DifficultyTable
+    pow_rate: PowRate
 
     def finding(self, reason: str) -> Finding:
         """The finding for a flat rule, with its weight from the file."""
@@ -151,6 +162,17 @@ def _difficulty(raw: Mapping[str, Any]) -> DifficultyTable:
     )
 
 
+def _pow_rate(raw: Mapping[str, Any]) -> PowRate:
+    _why(raw, "pow_rate")
+    rates = [
+        _number(raw.get(key), f"pow_rate.{key}")
+        for key in ("desktop_hashes_per_second", "mobile_hashes_per_second", "min_hashes")
+    ]
+    if min(rates) <= 0 or rates[2] % 1:
+        raise RulesFileError("pow_rate: rates must be > 0 and min_hashes a whole number.")
+    return PowRate(rates[0], rates[1], int(rates[2]))
+
+
 def parse_rules(data: Mapping[str, Any]) -> RuleBook:
     """Validate a decoded weights file.
 
@@ -162,6 +184,7 @@ def parse_rules(data: Mapping[str, Any]) -> RuleBook:
         raise RulesFileError("The weights file needs a 'version'.")
     weights = {**_flat(data.get("environment", {}), "environment")}
     weights.update(_flat(data.get("access", {}), "access"))
+    weights.update(_flat(data.get("pow", {}), "pow"))
     grades = {}
     for reason, entry in data.get("rate", {}).items():
         _why(entry, f"rate.{reason}")
@@ -177,6 +200,7 @@ def parse_rules(data: Mapping[str, Any]) -> RuleBook:
             min_baseline=_number(load.get("min_baseline"), "load.min_baseline"),
         ),
         difficulty=_difficulty(data.get("difficulty", {})),
+        pow_rate=_pow_rate(data.get("pow_rate", {})),
     )
 
 

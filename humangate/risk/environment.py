@@ -1,8 +1,10 @@
-"""Findings from the widget's coarse environment summary, checked against the request's headers.
+"""Findings from the widget's environment summary, checked against the request's headers.
 
-The widget sends a small JSON object `env` (under 1 KB) with these keys. Every key is optional:
+The widget sends a small JSON object `env` (under 2 KB) with these keys. Every key is optional:
 the widget omits a key whose source is missing or throws, and never sends null. The API checks
 types before calling in; a value of the wrong type here is treated as missing, never as evidence.
+Nothing raw that identifies a person more than these coarse facts is sent: no canvas pixels, no
+plugin or font names.
 
 ======== ================ ============================================================ =========
 key      JSON type        source in the browser                                        notes
@@ -21,35 +23,64 @@ touch    integer >= 0     `navigator.maxTouchPoints`
 hc       integer >= 0     `navigator.hardwareConcurrency`
 mem      number           `navigator.deviceMemory`                                     omit if
                                                                                        undefined
-plugins  integer >= 0     `navigator.plugins.length`
+plugins  integer >= 0     `navigator.plugins.length` (a count, never the names)
 canvas   string <= 16 hex hash of the widget's fixed canvas drawing's `toDataURL()`    widget:
                           with widget/src/sha256.js                                    8 hex
 webgl    string <= 64     `UNMASKED_RENDERER_WEBGL` (else `RENDERER`), cut to 64       "" if no
                                                                                        WebGL
+glv      string <= 64     `UNMASKED_VENDOR_WEBGL` (else `VENDOR`), cut to 64           "" if no
+                                                                                       WebGL
 chrome   boolean          `!!window.chrome`
+rt       boolean          `!!(window.chrome && window.chrome.runtime)`
 perm     string <= 16     `Notification.permission` ("default", "granted", "denied")   omit if
                                                                                        missing
+nperm    string <= 16     `navigator.permissions.query({name: "notifications"})`'s     async;
+                          `state` ("prompt", "granted", "denied")                      300 ms
 outer    [int, int]       `[outerWidth, outerHeight]`                                  CSS px
+inner    [int, int]       `[innerWidth, innerHeight]`                                  CSS px
+plat     string <= 32     `navigator.platform` ("Win32", "MacIntel", "Linux x86_64")
+uab      [string] <= 8    `navigator.userAgentData.brands` as "brand/version", each    secure
+                          cut to 48                                                    contexts
+uap      string <= 32     `navigator.userAgentData.platform` ("Windows", "Android")    "
+uam      boolean          `navigator.userAgentData.mobile`                             "
+cdp      boolean          an Error given to `console.debug` had its stack formatted    see
+                          (`Error.prepareStackTrace` or a `stack` getter ran): only a  below
+                          DevTools protocol client listening to the page does that
+auto     [string] <= 16   globals automation leaves on `window` or `document`: "cdc"
+                          (`$cdc_*`, chromedriver), "playwright" (`__playwright*`,
+                          `__pw*`), "puppeteer", "selenium", "phantom", "nightmare",
+                          "domautomation"
+patched  [string] <= 16   built-ins whose `Function.prototype.toString` is not the
+                          browser's own `function [get ]NAME() { [native code] }`:
+                          the getters "webdriver" (also an own property on
+                          `navigator`), "brands", "platform", "userAgent",
+                          "languages", "plugins", "hardwareConcurrency",
+                          "deviceMemory" and the methods "debug" (`console.debug`),
+                          "getParameter" (WebGL), "query" (Permissions);
+                          "webdriver-gone" when `"webdriver" in navigator` is false
 ======== ================ ============================================================ =========
 
 The pairs hold integers in 0..100000 (the widget drops a pair that does not). `tzo` follows
-JavaScript's sign: UTC+2 gives -120. The server-side facts are `RequestFacts`.
+JavaScript's sign: UTC+2 gives -120. The server-side facts are `RequestFacts`. The proof of
+work's timing travels with its answer, not here (humangate/risk/pow_rate.py).
 
 Rules fire on contradictions a person's browser does not produce (a webdriver flag, a headless
-UA, a time zone offset its own zone never has) and, with mild weights, on traits real people also
-show (software WebGL, a VPN's foreign region). Weights and the reason each is as strong as it is
-live in `weights/rules-v1.json`. No rule reads `canvas`, `hc`, `mem` or `perm`; they serve
-the device id and later rules.
+UA, a time zone offset its own zone never has, a Linux UA on a Direct3D GPU; humangate/risk/
+integrity.py) and, with mild weights, on traits real people also show (software WebGL, a VPN's
+foreign region, a cloud machine's cores and memory). Those in `AUTOMATION_REASONS` say the
+browser is driven by a program. `cdp` also fires for a person who has DevTools open on the page,
+which a developer can close. Weights and the reason each is as strong as it is live in
+`weights/rules-v1.json`. No rule reads `canvas`, `rt` (real Chrome defines `chrome.runtime` on a
+page only when an installed extension offers itself there) or `inner`; they serve the device id
+and later rules.
 
-`RegionTable` maps IP networks to a country and its UTC offsets from an operator-supplied CSV.
-No GeoIP data ships with HumanGate: without a table, `RequestFacts.region` is None and the
-time-zone-versus-region rule never fires.
+`RegionTable` (humangate/risk/regions.py, re-exported here) maps IP networks to a country and
+its UTC offsets from an operator-supplied CSV. No GeoIP data ships with HumanGate: without a
+table, `RequestFacts.region` is None and the time-zone-versus-region rule never fires.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -57,9 +88,26 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from humangate.risk import integrity as check
 from humangate.risk._rules import RuleBook, load_rules
-from humangate.risk.access import normalise_network
 from humangate.risk.base import Finding
+from humangate.risk.integrity import number as _number
+from humangate.risk.integrity import pair as _pair
+from humangate.risk.integrity import text as _text
+from humangate.risk.regions import Region, RegionTable
+
+__all__ = [
+    "AUTOMATION_REASONS",
+    "Region",
+    "RegionTable",
+    "RequestFacts",
+    "declares_automation",
+    "environment_findings",
+    "is_chromium",
+    "preferred_language",
+    "primary_language",
+    "zone_offsets",
+]
 
 UA_LIMIT = 300
 REFERENCE_YEAR = 2025  # zone offsets come from January and July of this year, never the clock
@@ -73,14 +121,6 @@ _LANGUAGE_ALIASES = {"nb": "no", "nn": "no", "iw": "he", "in": "id", "ji": "yi",
 
 
 @dataclass(frozen=True, slots=True)
-class Region:
-    """An IP's country (ISO 3166-1 alpha-2) and every UTC offset used there during the year."""
-
-    country: str
-    utc_offsets: frozenset[int]  # minutes east of UTC (UTC+2 is 120), DST offsets included
-
-
-@dataclass(frozen=True, slots=True)
 class RequestFacts:
     """What the server saw of the request itself."""
 
@@ -88,26 +128,6 @@ class RequestFacts:
     accept_language: str = ""  # the Accept-Language header
     ip_prefix: str = "unknown"  # the /24 or /64 from humangate.netaddr.ip_prefix
     region: Region | None = None  # from an operator's RegionTable; usually None
-
-
-def _text(env: Mapping[str, object], key: str) -> str | None:
-    value = env.get(key)
-    return value if isinstance(value, str) else None
-
-
-def _number(env: Mapping[str, object], key: str) -> float | None:
-    value = env.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _pair(env: Mapping[str, object], key: str) -> tuple[float, float] | None:
-    value = env.get(key)
-    if not isinstance(value, list | tuple) or len(value) != 2:
-        return None
-    first, second = _number({"v": value[0]}, "v"), _number({"v": value[1]}, "v")
-    return None if first is None or second is None else (first, second)
 
 
 @lru_cache(maxsize=1024)
@@ -182,7 +202,7 @@ def _never_chrome_object(ua: str) -> bool:
 
 def _headless(env: Mapping[str, object], request: RequestFacts) -> bool:
     uas = (request.user_agent, _text(env, "ua") or "")
-    return any(hint in ua.lower() for ua in uas for hint in _HEADLESS)
+    return any(hint in ua.lower() for ua in uas for hint in _HEADLESS) or check.headless_brand(env)
 
 
 def _ua_mismatch(env: Mapping[str, object], request: RequestFacts) -> bool:
@@ -265,6 +285,7 @@ def environment_findings(
     env = env or {}
     webgl = (_text(env, "webgl") or "").lower()
     langs = _number(env, "langs")
+    ua = request.user_agent
     checks = {
         "no-environment": not env,
         "automation-flag": env.get("wd") is True,
@@ -279,6 +300,17 @@ def environment_findings(
         "browser-mismatch": _browser_mismatch(env, request),
         "software-renderer": any(name in webgl for name in _SOFTWARE_GL),
         "no-plugins": _no_plugins(env, request),
+        "devtools-protocol": env.get("cdp") is True,
+        "automation-globals": bool(check.codes(env, "auto")),
+        "hidden-automation": check.hiding_automation(env, ua),
+        "patched-natives": check.other_patches(env),
+        "platform-mismatch": check.platform_mismatch(env, ua),
+        "gpu-mismatch": check.gpu_mismatch(env, ua),
+        "client-hints-mismatch": check.hints_mismatch(env, ua),
+        "permission-mismatch": check.permission_mismatch(env),
+        "window-exceeds-screen": check.window_exceeds_screen(env),
+        "implausible-memory": check.implausible_memory(env),
+        "server-hardware": check.server_hardware(env),
     }
     return [book.finding(reason) for reason, fired in checks.items() if fired]
 
@@ -286,95 +318,22 @@ def environment_findings(
 # Reasons by which a browser says it is driven by a program, outright or by contradicting itself
 # as no person's browser does. In managed and interactive mode no answer earns a token while one
 # of them stands (humangate/loop/answer.py); score mode reports them with a low score.
-AUTOMATION_REASONS = frozenset({"automation-flag", "headless-browser"})
+AUTOMATION_REASONS = frozenset(
+    {
+        "automation-flag",
+        "headless-browser",
+        "devtools-protocol",
+        "automation-globals",
+        "hidden-automation",
+        "platform-mismatch",
+        "gpu-mismatch",
+        "client-hints-mismatch",
+        "permission-mismatch",
+        "pow-too-fast",
+    }
+)
 
 
 def declares_automation(reasons: Iterable[str]) -> bool:
+    """Whether any of `reasons` is one by which a browser declares automation."""
     return not AUTOMATION_REASONS.isdisjoint(reasons)
-
-
-class RegionTable:
-    """Longest-prefix lookup from IP networks to `Region`s, parsed from an operator's CSV.
-
-    One entry a line: `cidr,country,utc_offsets_minutes`, offsets east of UTC separated by "|",
-    every offset used during the year (e.g. `192.0.2.0/24,DE,60|120`). Blank lines, lines
-    starting with "#" and a header line starting with "cidr" are skipped. No GeoIP data ships with
-    HumanGate; the operator supplies the file and the API reads it. Host bits are accepted and
-    cleared, and IPv4-mapped IPv6 networks become IPv4, as in access lists.
-    """
-
-    def __init__(self, entries: Mapping[ipaddress.IPv4Network | ipaddress.IPv6Network, Region]):
-        self._by_length: dict[tuple[int, int], dict[int, Region]] = {}
-        for network, region in entries.items():
-            key = (network.version, network.prefixlen)
-            self._by_length.setdefault(key, {})[int(network.network_address)] = region
-        # Longest prefixes first, so the first hit is the most specific.
-        self._lengths = sorted(self._by_length, key=lambda k: -k[1])
-
-    def __len__(self) -> int:
-        return sum(len(entries) for entries in self._by_length.values())
-
-    @classmethod
-    def parse(cls, text: str) -> RegionTable:
-        """Parse the CSV text.
-
-        Raises:
-            ValueError: naming the first bad line (its number, and what is wrong).
-        """
-        entries: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, Region] = {}
-        seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
-        for number, line in enumerate(text.splitlines(), start=1):
-            line = line.strip()
-            if not line or line.startswith("#") or line.lower().startswith("cidr"):
-                continue
-            network, region = _parse_region_line(line, number)
-            if network in seen:
-                raise ValueError(f"Line {number}: {network} is already on line {seen[network]}.")
-            seen[network] = number
-            entries[network] = region
-        return cls(entries)
-
-    def lookup(self, address: str) -> Region | None:
-        """The region of an IP address, or of a prefix such as "203.0.113.0/24"; None if unknown."""
-        try:
-            ip = ipaddress.ip_network(address.strip(), strict=False).network_address
-        except ValueError:
-            return None
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        value = int(ip)
-        for version, length in self._lengths:
-            if version != ip.version:
-                continue
-            host_bits = (32 if version == 4 else 128) - length
-            region = self._by_length[(version, length)].get(value >> host_bits << host_bits)
-            if region is not None:
-                return region
-        return None
-
-
-def _parse_region_line(
-    line: str, number: int
-) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, Region]:
-    fields = [field.strip() for field in line.split(",")]
-    if len(fields) != 3:
-        raise ValueError(
-            f"Line {number}: expected 3 comma-separated fields "
-            f"(cidr,country,utc_offsets_minutes), got {len(fields)}."
-        )
-    cidr, country, offsets = fields
-    try:
-        network = normalise_network(ipaddress.ip_network(cidr, strict=False))
-    except ValueError as error:
-        raise ValueError(f"Line {number}: {cidr!r} is not a network ({error}).") from None
-    if not re.fullmatch(r"[A-Za-z]{2}", country):
-        raise ValueError(f"Line {number}: country {country!r} is not a two-letter ISO code.")
-    parsed = set()
-    for offset in offsets.split("|"):
-        if not re.fullmatch(r"[+-]?\d{1,4}", offset.strip()):
-            raise ValueError(f"Line {number}: UTC offset {offset!r} is not whole minutes.")
-        minutes = int(offset)
-        if not -720 <= minutes <= 840:
-            raise ValueError(f"Line {number}: UTC offset {minutes} is outside -720..840 minutes.")
-        parsed.add(minutes)
-    return network, Region(country.upper(), frozenset(parsed))

@@ -1,6 +1,7 @@
 // Click: numbered points on the picture in the order the prompt shows, by pointer or by a
 // keyboard crosshair. Methods of Widget (mixed into its prototype).
 
+import { Trace } from "./env.js";
 import { clamp, pct } from "./util.js";
 
 export const Clicks = {
@@ -21,9 +22,18 @@ export const Clicks = {
       ];
     };
     box.addEventListener("pointermove", (e) => {
-      if (this.live_() && e.pointerType == "mouse") this.rec(...at(e), e);
+      if (!this.live_()) return;
+      // The pointer's recording runs from its first move over the picture to the last click.
+      if (this.tr) this.tr.move(e);
+      else this.tr = new Trace(this.shown, e);
+      if (e.pointerType == "mouse") this.rec(...at(e), e);
     });
-    box.addEventListener("click", (e) => this.place(...at(e), e));
+    box.addEventListener("click", (e) => {
+      if (!this.live_()) return;
+      if (this.tr) this.tr.add(e);
+      else this.tr = new Trace(this.shown, e);
+      this.place(...at(e), e);
+    });
     box.addEventListener("keydown", (e) => this.ckey(e));
   },
 
@@ -66,6 +76,12 @@ export const Clicks = {
     this.sayPos();
   },
 
+  /** A point placed or moved by keys: the answer takes the keyboard path. */
+  keyed() {
+    this.kb = true;
+    this.tr = null;
+  },
+
   ckey(e) {
     if (!this.live_()) return;
     const step = e.shiftKey ? 10 : 1;
@@ -77,10 +93,14 @@ export const Clicks = {
     else if (k == "ArrowDown") y += step;
     else if (k == "Backspace" || k == "Delete") this.undo();
     else if (k == "Enter" && this.pts.length >= this.p.count) this.submit();
-    else if (k == " " || k == "Enter") this.place(x, y);
+    else if (k == " " || k == "Enter") {
+      this.keyed();
+      this.place(x, y);
+    }
     else return;
     e.preventDefault();
     if (k[0] == "A") {
+      this.keyed();
       this.begin();
       this.cursor(x, y);
       this.rec(...this.cur);

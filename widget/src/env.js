@@ -1,10 +1,11 @@
-// Coarse facts about the browser for the server's consistency rules and the per-site device id
-// (schema: humangate/risk/environment.py). Read once per page; every read may throw in some
-// browser or privacy mode, and a missing fact is simply left out.
+// Coarse facts about the browser for the server's consistency and automation rules and the
+// per-site device id (schema: humangate/risk/environment.py). Read once per page; every read may
+// throw in some browser or privacy mode, and a missing fact is simply left out.
 
 import { sha256 } from "./sha256.js";
 
 let cached;
+let settled;
 
 const attempt = (f) => {
   try {
@@ -19,6 +20,8 @@ const hex = (bytes) => {
   sha256(bytes, bytes.length, out);
   return (out[0] >>> 0).toString(16).padStart(8, "0");
 };
+
+const cut = (v, n) => String(v).slice(0, n);
 
 function canvasHash() {
   const c = document.createElement("canvas");
@@ -35,23 +38,115 @@ function canvasHash() {
   return hex(new TextEncoder().encode(url));
 }
 
+/** [renderer, vendor], unmasked where the browser allows it. */
 function webgl() {
   const gl = document.createElement("canvas").getContext("webgl");
-  if (!gl) return "";
+  if (!gl) return ["", ""];
   const ext = gl.getExtension("WEBGL_debug_renderer_info");
-  return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER)).slice(0, 64);
+  return [
+    cut(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER), 64),
+    cut(gl.getParameter(ext ? ext.UNMASKED_VENDOR_WEBGL : gl.VENDOR), 64),
+  ];
+}
+
+/** Does DevTools' Runtime domain listen? It formats an Error given to console.debug (a CDP
+ *  client such as Playwright or Puppeteer does this on every page), which runs
+ *  Error.prepareStackTrace or a stack getter; a browser nobody drives never reads it. */
+function devtools() {
+  const E = Error;
+  const before = E.prepareStackTrace;
+  let hit = false;
+  try {
+    E.prepareStackTrace = () => {
+      hit = true;
+      return "";
+    };
+    console.debug(new E(""));
+  } finally {
+    E.prepareStackTrace = before;
+  }
+  const e = new E("");
+  Object.defineProperty(e, "stack", {
+    get() {
+      hit = true;
+      return "";
+    },
+  });
+  console.debug(e);
+  return hit;
+}
+
+/** Short names of the globals that automation tools leave on the page. */
+function automationGlobals() {
+  const marks = {
+    cdc: /^\$?cdc_/,
+    playwright: /^__(playwright|pw[A-Z_])/,
+    puppeteer: /^__puppeteer/,
+    selenium: /^(_selenium|__selenium|callSelenium|__webdriver|__driver|__fxdriver|_Selenium)/,
+    phantom: /^(callPhantom|_phantom)$/,
+    nightmare: /^__nightmare$/,
+    domautomation: /^domAutomation/,
+  };
+  const names = Object.getOwnPropertyNames(window).concat(Object.getOwnPropertyNames(document));
+  return Object.keys(marks).filter((k) => names.some((n) => marks[k].test(n)));
+}
+
+/** Short names of built-ins whose source is not the browser's own (patched by a script). */
+function patched() {
+  const src = Function.prototype.toString;
+  const own = (f, name) =>
+    typeof f == "function" &&
+    new RegExp("^function (get )?" + name + "\\(\\) \\{\\s*\\[native code\\]\\s*\\}$").test(
+      src.call(f)
+    );
+  const getter = (o, name) => {
+    const d = o && Object.getOwnPropertyDescriptor(o, name);
+    return !d || own(d.get, name);
+  };
+  const n = navigator;
+  const N = Navigator.prototype;
+  const uad = n.userAgentData;
+  const checks = {
+    webdriver: () => getter(N, "webdriver") && !Object.getOwnPropertyDescriptor(n, "webdriver"),
+    brands: () => !uad || getter(Object.getPrototypeOf(uad), "brands"),
+    debug: () => own(console.debug, "debug"),
+    platform: () => getter(N, "platform"),
+    userAgent: () => getter(N, "userAgent"),
+    languages: () => getter(N, "languages"),
+    plugins: () => getter(N, "plugins"),
+    hardwareConcurrency: () => getter(N, "hardwareConcurrency"),
+    deviceMemory: () => getter(N, "deviceMemory"),
+    getParameter: () => own(WebGLRenderingContext.prototype.getParameter, "getParameter"),
+    query: () => own(Permissions.prototype.query, "query"),
+  };
+  // A check that throws (an interface this browser lacks) says nothing.
+  const out = Object.keys(checks).filter((k) => attempt(checks[k]) === false);
+  if (!("webdriver" in n)) out.push("webdriver-gone");
+  return out;
+}
+
+/** UA client hints' low-entropy values: brands as "name/major", platform, mobile. */
+function hints() {
+  const u = navigator.userAgentData;
+  if (!u) return {};
+  return {
+    uab: u.brands.slice(0, 8).map((b) => cut(b.brand + "/" + b.version, 48)),
+    uap: cut(u.platform, 32),
+    uam: u.mobile === true,
+  };
 }
 
 export function environment() {
   if (cached) return cached;
   const n = navigator;
   const s = screen;
+  const gl = attempt(webgl) || [];
   const facts = {
     wd: attempt(() => n.webdriver === true),
-    ua: attempt(() => String(n.userAgent).slice(0, 300)),
-    lang: attempt(() => String(n.language).slice(0, 35)),
+    ua: attempt(() => cut(n.userAgent, 300)),
+    lang: attempt(() => cut(n.language, 35)),
     langs: attempt(() => Math.min(100, n.languages.length)),
-    tz: attempt(() => String(Intl.DateTimeFormat().resolvedOptions().timeZone).slice(0, 64)),
+    tz: attempt(() => cut(Intl.DateTimeFormat().resolvedOptions().timeZone, 64)),
     tzo: attempt(() => new Date().getTimezoneOffset()),
     scr: attempt(() => [s.width, s.height]),
     avail: attempt(() => [s.availWidth, s.availHeight]),
@@ -61,20 +156,48 @@ export function environment() {
     mem: attempt(() => n.deviceMemory),
     plugins: attempt(() => n.plugins.length),
     canvas: attempt(canvasHash),
-    webgl: attempt(webgl),
+    webgl: gl[0],
+    glv: gl[1],
     chrome: attempt(() => !!window.chrome),
-    perm: attempt(() => String(Notification.permission).slice(0, 16)),
+    rt: attempt(() => !!(window.chrome && window.chrome.runtime)),
+    perm: attempt(() => cut(Notification.permission, 16)),
     outer: attempt(() => [outerWidth, outerHeight]),
+    inner: attempt(() => [innerWidth, innerHeight]),
+    plat: attempt(() => cut(n.platform, 32)),
+    cdp: attempt(devtools),
+    auto: attempt(automationGlobals),
+    patched: attempt(patched),
+    ...attempt(hints),
   };
   const ok = (v) => v != null && !(typeof v == "number" && !isFinite(v));
   cached = {};
   for (const k in facts) if (ok(facts[k])) cached[k] = facts[k];
-  for (const k of ["scr", "avail", "outer"])
+  for (const k of ["scr", "avail", "outer", "inner"])
     if (cached[k] && !cached[k].every((v) => Number.isInteger(v) && v >= 0 && v <= 1e5))
       delete cached[k];
   return cached;
 }
 
+/** The environment once the asynchronous facts (the notification permission's state) are in,
+ *  or after 300 ms without them. */
+export function environmentReady() {
+  if (!settled) {
+    const env = environment();
+    settled = new Promise((resolve) => {
+      setTimeout(resolve, 300);
+      attempt(() =>
+        navigator.permissions
+          .query({ name: "notifications" })
+          .then((p) => {
+            env.nperm = cut(p.state, 16);
+          })
+          .catch(() => {})
+          .then(resolve)
+      );
+    }).then(() => env);
+  }
+  return settled;
+}
 /** A random value kept in the site's own storage, so a device is recognised on this site only. */
 export function firstParty() {
   return (

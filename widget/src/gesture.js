@@ -70,9 +70,9 @@ export const Gesture = {
   async done(signals) {
     const gen = this.gen;
     this.set("checking", this.t("verifying"));
-    const number = await this.powp;
+    const pow = await this.powp;
     if (gen != this.gen) return;
-    if (number == null) this.error({ error: "pow-unsolvable" });
-    else this.answer({ pow: { number }, signals });
+    if (pow == null) this.error({ error: "pow-unsolvable" });
+    else this.answer({ pow, signals });
   },
 };

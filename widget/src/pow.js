@@ -6,8 +6,10 @@ import { hexWords, sha256 } from "./sha256.js";
 const SLICE_MS = 20;
 
 /**
- * Resolve with the number, or null if none matches. `alive()` is polled between slices: when it
- * returns false the search stops and resolves null.
+ * Resolve with the solution `{ number, elapsed_ms, hashes }` (how long the search took and how
+ * many hashes it computed, which the server compares with what a browser can do), or null if
+ * none matches. `alive()` is polled between slices: when it returns false the search stops and
+ * resolves null.
  */
 export function solvePow(pow, alive) {
   const salt = new TextEncoder().encode(pow.salt);
@@ -17,6 +19,12 @@ export function solvePow(pow, alive) {
   const out = new Int32Array(8);
   buf.set(salt);
   let n = 0;
+  const start = performance.now();
+  const found = () => ({
+    number: n,
+    elapsed_ms: Math.round((performance.now() - start) * 10) / 10,
+    hashes: n + 1,
+  });
   return new Promise((resolve) => {
     const slice = () => {
       if (!alive()) return resolve(null);
@@ -38,7 +46,7 @@ export function solvePow(pow, alive) {
             out[6] === target[6] &&
             out[7] === target[7]
           )
-            return resolve(n);
+            return resolve(found());
         }
         if (n > max) return resolve(null);
       } while (performance.now() < end);

@@ -2,7 +2,7 @@
 // rotate, click, text, audio), and keeps the pass token in a hidden form field until it expires.
 
 import { Clicks } from "./click.js";
-import { environment, firstParty } from "./env.js";
+import { environment, environmentReady, firstParty } from "./env.js";
 import { Gesture } from "./gesture.js";
 import { pickLang, strings } from "./i18n.js";
 import { solvePow } from "./pow.js";
@@ -214,6 +214,8 @@ export class Widget {
     const gen = this.stop();
     if (next) return this.show(next, notice);
     this.set("loading", this.t("loading"));
+    await environmentReady();
+    if (gen != this.gen) return;
     const { status, data } = await post(this.api + "challenges", this.body());
     if (gen != this.gen) return;
     if (status == 200 && data.id) this.show(data, notice);
@@ -256,10 +258,10 @@ export class Widget {
       this.stage({}, notice, focus);
     } else if (ch.kind == "pow") {
       this.set("solving", this.t("verifying"), notice ? 0 : this.t("verifying"));
-      solvePow(ch.pow, () => gen == this.gen).then((number) => {
+      solvePow(ch.pow, () => gen == this.gen).then((pow) => {
         if (gen != this.gen) return;
-        if (number == null) this.error({ error: "pow-unsolvable" });
-        else this.answer({ pow: { number } });
+        if (pow == null) this.error({ error: "pow-unsolvable" });
+        else this.answer({ pow });
       });
     } else if (KINDS.test(ch.kind) && ch[ch.kind]) {
       // Someone who chose the audio alternative keeps getting it.
@@ -285,15 +287,18 @@ export class Widget {
     if (gen != this.gen) return;
     if (status == 200 && data.success && data.token) return this.pass(data);
     // Managed mode wants more than the gesture showed: a visual challenge follows.
-    if (data.error == "challenge-required" && data.next) return this.load(data.next, this.t("more"));
+    if (data.error == "challenge-required") return this.load(data.next, this.t("more"));
+    // Any other refusal reads the same (the reason is the site owner's to see): say so and go
+    // on with the next challenge.
     if (status == 410 || data.success === false) {
-      const pow = ch.kind == "pow";
-      // A pow answer is computed, not guessed: failing twice in a row will not get better.
-      if (pow && (this.fails = (this.fails || 0) + 1) > 1) {
+      // An invisible pow is computed, not guessed: retried once silently, then it will not get
+      // better.
+      const silent = ch.kind == "pow" && !ch.gesture;
+      if (silent && (this.fails = (this.fails || 0) + 1) > 1) {
         this.fails = 0;
         return this.error(data, this.t("failed"));
       }
-      return this.load(status == 410 ? null : data.next, pow ? 0 : this.t("failed"));
+      return this.load(status == 410 ? null : data.next, silent ? 0 : this.t("failed"));
     }
     this.error(data);
   }

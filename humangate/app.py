@@ -70,7 +70,6 @@ def _lifespan(settings: Settings) -> Lifespan:
         async with open_services(settings) as opened:
             services = await _with_own_units(opened)
             attach_services(app, services)
-            _attach_legacy_state(app, services)
             jobs = start_jobs(services)
             _freeze_startup_objects()
             try:
@@ -130,10 +129,3 @@ def _freeze_startup_objects() -> None:
     if not gc.get_freeze_count():
         gc.collect()
         gc.freeze()
-
-
-def _attach_legacy_state(app: FastAPI, services: Services) -> None:
-    for name in ("settings", "store", "sessions", "key", "events", "directory", "verifier"):
-        setattr(app.state, name, getattr(services, name))
-    for name in ("counters", "accounts", "channels", "message_templates", "console_unit", "demo"):
-        setattr(app.state, name, getattr(services, name))

@@ -281,9 +281,11 @@ def render(
     The template also receives `request`, `viewer`, `csrf` (put it in a hidden field named
     `csrf` in every POST form), `lang` (see `page_language`), the gettext callables of that
     language, and `widget` (the console unit's site key, or None when the widget is off; include
-    `_widget.html` in a form to protect it).
+    `_widget.html` in a form to protect it), and `terms` (the settings naming the operator's
+    terms and privacy policy).
     """
-    unit = get_services(request).console_unit
+    services = get_services(request)
+    unit = services.console_unit
     lang = page_language(request, viewer)
     values = {
         "request": request,
@@ -291,6 +293,7 @@ def render(
         "csrf": csrf_token(request),
         "widget": unit.sitekey if unit is not None else None,
         "nav": nav_for(viewer),
+        "terms": services.settings,
         **(context or {}),
         "lang": lang,
         **gettext_callables(lang),

@@ -12,17 +12,17 @@ from fastapi.testclient import TestClient
 from humangate.accounts.passwords import TEST_PARAMS, PasswordHasher
 from humangate.app import create_app
 from humangate.config import Settings
+from tests.app_services import replace_services, services_of
 
 
 def open_client(settings: Settings, base_url: str = "http://testserver") -> TestClient:
     """A started client; the caller ends it with `client.__exit__(None, None, None)`."""
     client = TestClient(create_app(settings), base_url=base_url)
     client.__enter__()
-    state = client.app.state  # type: ignore[attr-defined]
-    services = state.services
-    accounts = dataclasses.replace(services.accounts, hasher=PasswordHasher(TEST_PARAMS))
-    state.services = dataclasses.replace(services, accounts=accounts)
-    state.accounts = accounts  # the legacy attribute, while tests still read it
+    accounts = services_of(client).accounts
+    replace_services(
+        client, accounts=dataclasses.replace(accounts, hasher=PasswordHasher(TEST_PARAMS))
+    )
     return client
 
 

@@ -15,6 +15,7 @@ from humangate.console import notices
 from humangate.db import accounts as account_db
 from humangate.db.models import Notification
 from humangate.messaging import DeliveryError, read_outbox
+from tests.app_services import services_of
 from tests.console.test_units_http import (
     BROWSER,
     PASSWORD,
@@ -116,7 +117,7 @@ def test_a_cancellation_that_is_not_confirmed_changes_nothing(
 
 def blocked_owner(client: TestClient, email: str, admin: Login, *, ban: bool) -> int:
     login = make_owner(client, email)
-    ctx = client.app.state.accounts  # type: ignore[attr-defined]
+    ctx = services_of(client).accounts
 
     async def work(session: Any) -> None:
         await suspend_account(
@@ -135,7 +136,7 @@ def blocked_owner(client: TestClient, email: str, admin: Login, *, ban: bool) ->
 
 
 def pending(client: TestClient, email: str) -> None:
-    ctx = client.app.state.accounts  # type: ignore[attr-defined]
+    ctx = services_of(client).accounts
     now = datetime.now(UTC)
     run(client, lambda s: sign_up(ctx, s, email, PASSWORD, client=BROWSER, now=now))
 
@@ -207,7 +208,7 @@ def test_a_notice_may_also_reach_blocked_owners_and_admins(
 def test_failed_deliveries_are_counted_and_shown(
     client: TestClient, people: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mailer = client.app.state.channels.mailer  # type: ignore[attr-defined]
+    mailer = services_of(client).channels.mailer
     original = mailer.send
 
     async def flaky(message: Any) -> Any:

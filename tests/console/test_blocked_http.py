@@ -17,6 +17,7 @@ from humangate.console import account, auth, inbox, sessions, web
 from humangate.console import blocked as blocked_pages
 from humangate.db import accounts as account_db
 from humangate.messaging import read_outbox
+from tests.app_services import services_of
 from tests.console.test_units_http import (
     BROWSER,
     PASSWORD,
@@ -34,7 +35,7 @@ REASON = "Your sign-up form sent 10,000 spam messages."
 
 
 def block(client: TestClient, owner: Login, *, ban: bool = False) -> None:
-    ctx = client.app.state.accounts  # type: ignore[attr-defined]
+    ctx = services_of(client).accounts
     admin = make_admin(client)
     now = datetime.now(UTC)
 

@@ -16,6 +16,7 @@ from humangate.config import Settings
 from humangate.console.widget import ConsoleUnit, console_keys
 from humangate.db import units as unit_db
 from humangate.units import UnitView
+from tests.app_services import services_of
 from tests.console.conftest import open_client
 from tests.console.test_web_http import EMAIL, PASSWORD, _pow, csrf_of
 
@@ -40,12 +41,12 @@ def node(tmp_path: Path, make_settings: Callable[..., Settings]) -> Iterator[Cal
 
 
 def console_unit(client: TestClient) -> ConsoleUnit:
-    return client.app.state.console_unit  # type: ignore[attr-defined,no-any-return]
+    return services_of(client).console_unit
 
 
 def console_units(client: TestClient) -> list[UnitView]:
     async def work() -> list[UnitView]:
-        async with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+        async with services_of(client).sessions() as session:  # type: ignore[attr-defined]
             return [u for u in await unit_db.list_units(session) if u.name == "Console"]
 
     return client.portal.call(work)  # type: ignore[union-attr,no-any-return]
@@ -123,7 +124,7 @@ def test_the_old_console_json_is_retired(
     first = node("a")
 
     async def old_unit() -> unit_db.CreatedUnit:
-        async with first.app.state.sessions() as session:  # type: ignore[attr-defined]
+        async with services_of(first).sessions() as session:  # type: ignore[attr-defined]
             return await unit_db.create_unit(
                 session, name="Console", domains=["localhost"], mode="invisible", pow_difficulty=5
             )
@@ -146,7 +147,7 @@ def test_a_rotated_console_secret_is_restored(node: Callable[..., TestClient]) -
     keys = console_unit(first)
 
     async def rotate() -> UnitView | None:
-        async with first.app.state.sessions() as session:  # type: ignore[attr-defined]
+        async with services_of(first).sessions() as session:  # type: ignore[attr-defined]
             await unit_db.rotate_secret(session, keys.sitekey, grace=timedelta())
             return await unit_db.find_unit_by_secret(session, keys.secret)
 
@@ -154,7 +155,7 @@ def test_a_rotated_console_secret_is_restored(node: Callable[..., TestClient]) -
     second = node("b")
 
     async def find() -> UnitView | None:
-        async with second.app.state.sessions() as session:  # type: ignore[attr-defined]
+        async with services_of(second).sessions() as session:  # type: ignore[attr-defined]
             return await unit_db.find_unit_by_secret(session, keys.secret)
 
     found = second.portal.call(find)  # type: ignore[union-attr]

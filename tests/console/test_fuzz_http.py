@@ -17,6 +17,7 @@ from sqlalchemy import update
 from humangate.config import Settings
 from humangate.console import web
 from humangate.db.models import Account
+from tests.app_services import services_of
 from tests.console.conftest import open_client
 from tests.console.test_web_http import csrf_of, sign_up
 
@@ -54,7 +55,7 @@ def admin(settings: Settings) -> Iterator[TestClient]:
     sign_up(client, settings)
 
     async def promote() -> None:
-        async with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+        async with services_of(client).sessions() as session:  # type: ignore[attr-defined]
             await session.execute(update(Account).values(role="admin"))
             await session.commit()
 

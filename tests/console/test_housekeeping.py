@@ -22,6 +22,7 @@ from humangate.db.models import Account
 from humangate.jobs.housekeeping import HousekeepingJob
 from humangate.messaging import OutboxEntry, read_outbox
 from humangate.store import MemoryStore
+from tests.app_services import services_of
 from tests.console.test_units_http import BROWSER, make_owner, run
 
 YEAR = timedelta(days=366)
@@ -29,7 +30,7 @@ YEAR = timedelta(days=366)
 
 def make_job(client: TestClient, clock: Callable[[], datetime], **options: Any) -> HousekeepingJob:
     """A job on the app's database and channels, with its own store (so its own lease)."""
-    state = client.app.state  # type: ignore[attr-defined]
+    state = services_of(client)
     accounts = dataclasses.replace(state.accounts, store=MemoryStore())
     return HousekeepingJob(
         state.sessions,
@@ -106,7 +107,7 @@ def test_the_warning_goes_out_in_the_account_language(
     client: TestClient, settings: Settings
 ) -> None:
     owner = make_owner(client, "idle@example.com")
-    ctx = client.app.state.accounts  # type: ignore[attr-defined]
+    ctx = services_of(client).accounts
 
     async def to_chinese(session: Any) -> AccountView:
         now = datetime.now(UTC)
@@ -127,10 +128,10 @@ def test_one_node_per_round(client: TestClient, settings: Settings) -> None:
     first = make_job(client, lambda: later)
     # A second node shares the first one's store, hence its lease.
     second = HousekeepingJob(
-        client.app.state.sessions,  # type: ignore[attr-defined]
+        services_of(client).sessions,
         first._accounts,
-        client.app.state.message_templates,  # type: ignore[attr-defined]
-        client.app.state.channels,  # type: ignore[attr-defined]
+        services_of(client).message_templates,
+        services_of(client).channels,
         cancel_inactive=False,
         clock=lambda: later,
     )
@@ -217,7 +218,7 @@ def test_the_app_runs_the_job_with_the_retention_settings(
     settings = make_settings(console_widget=False, demo=False, audit_retention_days=5)
     asyncio.run(_add_audit_entries(settings, ages=(6, 4)))
     client = open_client(settings)
-    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    sessions = services_of(client).sessions
 
     async def until_one_is_left() -> list[Any]:
         while True:

@@ -13,6 +13,7 @@ from humangate.config import Settings
 from humangate.console import passkeys as passkey_pages
 from humangate.console import web
 from tests.accounts._authenticator import SoftAuthenticator
+from tests.app_services import services_of
 from tests.console.test_web_http import EMAIL, Clock, csrf_of, get_csrf, messages_to, sign_up
 
 ORIGIN = "http://testserver"
@@ -183,7 +184,7 @@ def test_a_suspended_owner_is_told_why(
     sign_up(client, settings)
     authenticator = SoftAuthenticator(ORIGIN)
     add_passkey(client, authenticator)
-    state = client.app.state  # type: ignore[attr-defined]
+    state = services_of(client)
 
     async def suspend() -> None:
         from humangate.accounts import Client as AccountClient

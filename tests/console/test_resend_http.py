@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from humangate.config import Settings
 from humangate.console import account, auth, inbox, sessions, web
+from tests.app_services import services_of
 from tests.console.conftest import open_client
 from tests.console.test_web_http import (
     EMAIL,
@@ -329,7 +330,7 @@ def test_the_widget_guards_the_visitors_resends(
     settings = make_settings(demo=False)
     client = open_client(settings)
     try:
-        sitekey = client.app.state.console_unit.sitekey  # type: ignore[attr-defined]
+        sitekey = services_of(client).console_unit.sitekey
         page = client.get("/console/signup")
         data = {"csrf": csrf_of(page.text), "identifier": EMAIL, "password": PASSWORD}
         confirm = client.post(

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from humangate.accounts import list_entries
 from humangate.config import Settings
+from tests.app_services import services_of
 from tests.console.conftest import open_client
 from tests.console.test_web_http import EMAIL, PASSWORD, csrf_of, last_code, post
 
@@ -34,7 +35,7 @@ def sign_up_accepting(client: TestClient, settings: Settings) -> None:
 
 def versions(client: TestClient) -> list[object]:
     async def read() -> list[object]:
-        async with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+        async with services_of(client).sessions() as session:  # type: ignore[attr-defined]
             page = await list_entries(session, action="terms.accepted")
             return [entry.details["version"] for entry in page.entries]
 

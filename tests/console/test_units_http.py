@@ -38,6 +38,7 @@ from humangate.risk.access import CRAWLERS
 from humangate.stats import hour_of
 from humangate.units import DEFAULT_POW_DIFFICULTY, UnitView
 from tests.api.helpers import issue, pass_pow, siteverify
+from tests.app_services import replace_services, services_of
 from tests.conftest import ORIGIN
 
 PASSWORD = "correct horse battery"
@@ -52,7 +53,7 @@ class Login:
 
 def run(client: TestClient, work: Callable[[Any], Any]) -> Any:
     """Call `work(session)` on the app's event loop with a fresh database session."""
-    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    sessions = services_of(client).sessions
 
     async def call() -> Any:
         async with sessions() as session:
@@ -63,7 +64,7 @@ def run(client: TestClient, work: Callable[[Any], Any]) -> Any:
 
 def make_owner(client: TestClient, email: str) -> Login:
     """Sign up and confirm through the account core; returns the new session."""
-    ctx = client.app.state.accounts  # type: ignore[attr-defined]
+    ctx = services_of(client).accounts
     now = datetime.now(UTC)
 
     async def work(session: Any) -> LoggedIn:
@@ -78,7 +79,7 @@ def make_owner(client: TestClient, email: str) -> Login:
 
 
 def make_admin(client: TestClient, email: str = "ops@example.com") -> Login:
-    ctx = client.app.state.accounts  # type: ignore[attr-defined]
+    ctx = services_of(client).accounts
     now = datetime.now(UTC)
 
     async def work(session: Any) -> Login:
@@ -347,7 +348,7 @@ def test_a_real_verification_shows_in_the_statistics(client: TestClient, owner: 
     client.headers["Origin"] = "http://localhost:8000"
     token = pass_pow(client, sitekey)
     assert siteverify(client, secret, token).json()["success"] is True
-    client.portal.call(client.app.state.counters.flush)  # type: ignore[attr-defined,union-attr]
+    client.portal.call(services_of(client).counters.flush)  # type: ignore[union-attr]
     page = client.get(f"/console/units/{sitekey}/stats").text
     assert '<dd data-metric="passed">1</dd>' in page
     assert '<dd data-metric="verified">1</dd>' in page
@@ -462,8 +463,10 @@ def visitor(settings: Settings) -> Iterator[TestClient]:
     """The console and the widget API for a browser at VISITOR_IP."""
     app = create_app(settings)
     with TestClient(app, client=(VISITOR_IP, 50000), headers={"Origin": ORIGIN}) as browser:
-        state = browser.app.state  # type: ignore[attr-defined]
-        state.accounts = dataclasses.replace(state.accounts, hasher=PasswordHasher(TEST_PARAMS))
+        accounts = services_of(browser).accounts
+        replace_services(
+            browser, accounts=dataclasses.replace(accounts, hasher=PasswordHasher(TEST_PARAMS))
+        )
         yield browser
 
 

@@ -24,6 +24,7 @@ from humangate.console import account, auth, inbox, sessions, web
 from humangate.db.models import Account
 from humangate.messaging import read_outbox
 from tests.api.helpers import pass_pow
+from tests.app_services import services_of
 from tests.console.conftest import open_client
 
 PASSWORD = "correct horse battery"
@@ -86,7 +87,7 @@ def messages_to(settings: Settings, to: str) -> int:
 
 
 def count_accounts(client: TestClient) -> int:
-    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    sessions = services_of(client).sessions
 
     async def work() -> int:
         async with sessions() as session:
@@ -475,7 +476,7 @@ def test_the_widget_guards_the_forms(make_settings: Callable[..., Settings]) -> 
     settings = make_settings(demo=False)
     client = open_client(settings)
     try:
-        sitekey = client.app.state.console_unit.sitekey  # type: ignore[attr-defined]
+        sitekey = services_of(client).console_unit.sitekey
         page = client.get("/console/signup")
         assert f'data-sitekey="{sitekey}"' in page.text
         data = {"csrf": csrf_of(page.text), "identifier": EMAIL, "password": PASSWORD}

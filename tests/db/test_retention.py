@@ -22,6 +22,7 @@ from humangate.db.events import EventRecord, add_events
 from humangate.db.migrate import migrate
 from humangate.db.models import RiskEvent
 from humangate.jobs.retention import RetentionJob
+from tests.app_services import services_of
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -142,7 +143,7 @@ def test_the_app_starts_the_job_with_the_setting(
 
     asyncio.run(prepare())
     with TestClient(create_app(settings)) as client:
-        app_sessions = client.app.state.sessions  # type: ignore[attr-defined]
+        app_sessions = services_of(client).sessions
 
         async def until_purged() -> None:
             while await devices_left(app_sessions) != ["r"]:

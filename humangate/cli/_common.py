@@ -7,13 +7,15 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.config import Settings
-from humangate.services import Services, open_services
 from humangate.store import MemoryStore
+
+if TYPE_CHECKING:
+    from humangate.services import Services
 
 T = TypeVar("T")
 # A command: its parsed arguments and the settings in, the exit status out.
@@ -24,8 +26,10 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 def run_with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
     """Open the services (migrating when the settings ask), run `work`, close them.
 
-    A command keeps no hot state between runs, so its store is a MemoryStore.
+    A command keeps no hot state between runs, so its store is a MemoryStore. The services
+    (the web framework, the challenge kinds) load here, only for commands that need them.
     """
+    from humangate.services import open_services
 
     async def run() -> T:
         async with open_services(settings, store=MemoryStore()) as services:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from humangate.accounts import Cancelled, cancel_account_as_operator, find_account_by
 from humangate.cli._common import Subparsers, fail, print_report, run_with_services
 from humangate.config import Settings
-from humangate.services import Services
+
+if TYPE_CHECKING:
+    from humangate.services import Services
 
 
 def register(commands: Subparsers) -> None:

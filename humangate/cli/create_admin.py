@@ -6,11 +6,14 @@ import argparse
 import getpass
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from humangate.accounts import AccountView, create_admin
 from humangate.cli._common import Subparsers, run_with_services
 from humangate.config import Settings
-from humangate.services import Services
+
+if TYPE_CHECKING:
+    from humangate.services import Services
 
 
 def register(commands: Subparsers) -> None:

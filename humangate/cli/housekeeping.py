@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from humangate.accounts import HousekeepingReport
 from humangate.cli._common import Subparsers, print_report, run_with_services
 from humangate.config import Settings
-from humangate.services import Services
+
+if TYPE_CHECKING:
+    from humangate.services import Services
 
 
 def register(commands: Subparsers) -> None:

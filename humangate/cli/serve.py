@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from humangate.cli._common import Subparsers, run_with_services
 from humangate.config import Settings
 from humangate.demo import ensure_demo_unit
-from humangate.services import Services
+
+if TYPE_CHECKING:
+    from humangate.services import Services
 
 
 def register(commands: Subparsers) -> None:

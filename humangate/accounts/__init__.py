@@ -1,4 +1,4 @@
-"""Console accounts: identifiers, passwords, one-time codes, sessions, lifecycle and audit.
+"""Console accounts: identifiers, passwords, codes, sessions, cancellation, inactivity, audit.
 
 The web layer builds one `AccountContext` at start-up and calls the functions below with a
 database session, a `Client` and `now`. Outcomes are values (see `outcomes`); messages to send
@@ -27,18 +27,17 @@ from humangate.accounts.blocked import (
     open_blocked_access,
     request_blocked_code,
 )
+from humangate.accounts.cancellation import confirm_cancellation, request_cancellation
 from humangate.accounts.contact import confirm_contact_change, request_contact_change
 from humangate.accounts.export import export_account
 from humangate.accounts.identifiers import Identifier, parse_identifier
-from humangate.accounts.inbox import list_inbox, mark_read
-from humangate.accounts.lifecycle import (
+from humangate.accounts.inactivity import (
     cancel_inactive_accounts,
-    confirm_cancellation,
     find_inactive_accounts,
-    request_cancellation,
     run_housekeeping,
     warn_inactive_accounts,
 )
+from humangate.accounts.inbox import list_inbox, mark_read
 from humangate.accounts.login import log_in, log_in_with_code, request_login_code
 from humangate.accounts.outcomes import (
     TEMPLATES,

@@ -25,7 +25,7 @@ from humangate.accounts._common import (
 from humangate.accounts._context import AccountContext, Client
 from humangate.accounts._views import account_view, contacts
 from humangate.accounts.blocked import hold_context
-from humangate.accounts.lifecycle import cancel_now
+from humangate.accounts.cancellation import cancel_now
 from humangate.accounts.outcomes import (
     AccountView,
     Cancelled,

@@ -30,9 +30,9 @@ from humangate.accounts._common import (
 from humangate.accounts._context import AccountContext, Client
 from humangate.accounts._keys import sha256_hex
 from humangate.accounts._views import account_view
+from humangate.accounts.cancellation import cancel_now
 from humangate.accounts.codes import check_code, read_code
 from humangate.accounts.export import export_account
-from humangate.accounts.lifecycle import cancel_now
 from humangate.accounts.outcomes import AccountView, Cancelled, CodeRejected, CodeSent, Throttled
 from humangate.accounts.sessions import new_token
 from humangate.db import accounts as db

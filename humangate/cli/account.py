@@ -57,7 +57,7 @@ async def _cancel(
     Returns what was cancelled, how the account was shown and whether the owner's message was
     delivered; None if the operator did not confirm.
     """
-    from humangate.console._messages import deliver  # the console is heavy to import
+    from humangate.accounts.delivery import deliver
 
     async with services.sessions() as session:
         account = await find_account_by(services.accounts, session, args.identifier)

@@ -24,10 +24,10 @@ from humangate.accounts import (
 )
 from humangate.accounts._views import contacts
 from humangate.accounts.audit import ACTIONS
+from humangate.accounts.delivery import send_rendered
 from humangate.accounts.identifiers import Identifier
 from humangate.console._directory import AccountRow, get_account, search_accounts
 from humangate.console._i18n import N_, Phrase, message_of
-from humangate.console._messages import send_rendered
 from humangate.console.notices import MAX_BODY, MAX_TITLE, check_notice
 from humangate.console.web import (
     AccountsDep,

@@ -30,8 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.accounts import audit, list_entries
 from humangate.accounts._views import contacts
+from humangate.accounts.delivery import send_rendered
 from humangate.console._i18n import N_, Phrase, message_of
-from humangate.console._messages import send_rendered
 from humangate.console.web import (
     AdminDep,
     CsrfForm,

@@ -15,9 +15,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from humangate.accounts.audit import AuditAction
+from humangate.accounts.delivery import send_rendered
 from humangate.console._audit import changed_fields, record_unit_action
 from humangate.console._i18n import N_, message_of
-from humangate.console._messages import send_rendered
 from humangate.console._unit_form import (
     CRAWLER_LABELS,
     FORM_CONTEXT,

@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.accounts import AccountContext, HousekeepingReport, run_housekeeping
+from humangate.accounts.delivery import deliver
 from humangate.accounts.policy import RetentionPolicy
 from humangate.config import Settings
-from humangate.console._messages import deliver
 from humangate.jobs.base import PeriodicJob
 from humangate.messaging import Channels, MessageTemplates
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from humangate.accounts import TEMPLATES, Outgoing
-from humangate.console._messages import deliver, render_outgoing
+from humangate.accounts.delivery import deliver, render_outgoing
 from humangate.messaging import Channels, DeliveryError, EmailMessage, MessageTemplates, SmsMessage
 
 SAMPLE = {

@@ -43,9 +43,11 @@ uab      [string] <= 8    `navigator.userAgentData.brands` as "brand/version", e
                           cut to 48                                                    contexts
 uap      string <= 32     `navigator.userAgentData.platform` ("Windows", "Android")    "
 uam      boolean          `navigator.userAgentData.mobile`                             "
-cdp      boolean          an Error given to `console.debug` had its stack formatted    see
-                          (`Error.prepareStackTrace` or a `stack` getter ran): only a  below
-                          DevTools protocol client listening to the page does that
+cdp      boolean          an Error given to `console.debug` in a fresh hidden iframe    see
+                          had its stack formatted (`Error.prepareStackTrace` or a      below
+                          `stack` getter ran): only a DevTools protocol client
+                          listening to the page does that; also true when that
+                          frame's `console.debug` is not native (patched to hide it)
 auto     [string] <= 16   globals automation leaves on `window` or `document`: "cdc"
                           (`$cdc_*`, chromedriver), "playwright" (`__playwright*`,
                           `__pw*`), "puppeteer", "selenium", "phantom", "nightmare",
@@ -55,8 +57,8 @@ patched  [string] <= 16   built-ins whose `Function.prototype.toString` is not t
                           the getters "webdriver" (also an own property on
                           `navigator`), "brands", "platform", "userAgent",
                           "languages", "plugins", "hardwareConcurrency",
-                          "deviceMemory" and the methods "debug" (`console.debug`),
-                          "getParameter" (WebGL), "query" (Permissions);
+                          "deviceMemory" and the methods "getParameter" (WebGL),
+                          "query" (Permissions);
                           "webdriver-gone" when `"webdriver" in navigator` is false
 ======== ================ ============================================================ =========
 

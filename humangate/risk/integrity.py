@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 WINDOW_SLACK = 32  # CSS px: maximised Windows windows overhang the screen by 8 px a side
 # Names a stealth script patches to hide automation; patching them has no other use.
-HIDING_PATCHES = frozenset({"webdriver", "brands", "debug"})
+HIDING_PATCHES = frozenset({"webdriver", "brands"})
 _PERMISSION_STATES = {"granted", "denied", "prompt"}
 _MEMORY_STEPS = {0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0}
 _CHROME_MAJOR = re.compile(r"(?:Headless)?Chrom(?:e|ium)/(\d+)")
@@ -162,8 +162,8 @@ def headless_brand(env: Mapping[str, object]) -> bool:
 
 
 def hiding_automation(env: Mapping[str, object], user_agent: str) -> bool:
-    """A built-in that only hiding automation patches (the webdriver flag, the brands, the
-    console DevTools reads), or a Chromium without `navigator.webdriver`."""
+    """A built-in that only hiding automation patches (the webdriver flag, the client hints'
+    brands), or a Chromium without `navigator.webdriver`."""
     patched = codes(env, "patched")
     ua = text(env, "ua") or user_agent
     chromium = "Chrome/" in ua or "Chromium/" in ua

@@ -216,7 +216,6 @@ TRIPS: list[tuple[dict[str, Any], str]] = [
     ({"auto": ["playwright"]}, "automation-globals"),
     ({"auto": ["cdc"]}, "automation-globals"),
     ({"patched": ["webdriver"]}, "hidden-automation"),
-    ({"patched": ["debug"]}, "hidden-automation"),
     ({"patched": ["webdriver-gone"]}, "hidden-automation"),
     ({"patched": ["platform"]}, "patched-natives"),
     ({"patched": ["getParameter"]}, "patched-natives"),

@@ -49,31 +49,42 @@ function webgl() {
   ];
 }
 
+const nativeFn = (f, name) =>
+  typeof f == "function" &&
+  new RegExp("^function (get )?" + name + "\\(\\) \\{\\s*\\[native code\\]\\s*\\}$").test(
+    Function.prototype.toString.call(f)
+  );
+
 /** Does DevTools' Runtime domain listen? It formats an Error given to console.debug (a CDP
  *  client such as Playwright or Puppeteer does this on every page), which runs
- *  Error.prepareStackTrace or a stack getter; a browser nobody drives never reads it. */
+ *  Error.prepareStackTrace or a stack getter; a browser nobody drives never reads it. Run in a
+ *  fresh frame, whose console the page's logging libraries have not wrapped; a console.debug
+ *  that is not native there was patched to hide this. */
 function devtools() {
-  const E = Error;
-  const before = E.prepareStackTrace;
-  let hit = false;
+  const f = document.createElement("iframe");
+  f.hidden = true;
+  (document.body || document.documentElement).append(f);
   try {
+    const w = f.contentWindow;
+    const E = w.Error;
+    let hit = !nativeFn(w.console.debug, "debug");
     E.prepareStackTrace = () => {
       hit = true;
       return "";
     };
-    console.debug(new E(""));
+    w.console.debug(new E(""));
+    const e = new E("");
+    Object.defineProperty(e, "stack", {
+      get() {
+        hit = true;
+        return "";
+      },
+    });
+    w.console.debug(e);
+    return hit;
   } finally {
-    E.prepareStackTrace = before;
+    f.remove();
   }
-  const e = new E("");
-  Object.defineProperty(e, "stack", {
-    get() {
-      hit = true;
-      return "";
-    },
-  });
-  console.debug(e);
-  return hit;
 }
 
 /** Short names of the globals that automation tools leave on the page. */
@@ -93,15 +104,9 @@ function automationGlobals() {
 
 /** Short names of built-ins whose source is not the browser's own (patched by a script). */
 function patched() {
-  const src = Function.prototype.toString;
-  const own = (f, name) =>
-    typeof f == "function" &&
-    new RegExp("^function (get )?" + name + "\\(\\) \\{\\s*\\[native code\\]\\s*\\}$").test(
-      src.call(f)
-    );
   const getter = (o, name) => {
     const d = o && Object.getOwnPropertyDescriptor(o, name);
-    return !d || own(d.get, name);
+    return !d || nativeFn(d.get, name);
   };
   const n = navigator;
   const N = Navigator.prototype;
@@ -109,15 +114,14 @@ function patched() {
   const checks = {
     webdriver: () => getter(N, "webdriver") && !Object.getOwnPropertyDescriptor(n, "webdriver"),
     brands: () => !uad || getter(Object.getPrototypeOf(uad), "brands"),
-    debug: () => own(console.debug, "debug"),
     platform: () => getter(N, "platform"),
     userAgent: () => getter(N, "userAgent"),
     languages: () => getter(N, "languages"),
     plugins: () => getter(N, "plugins"),
     hardwareConcurrency: () => getter(N, "hardwareConcurrency"),
     deviceMemory: () => getter(N, "deviceMemory"),
-    getParameter: () => own(WebGLRenderingContext.prototype.getParameter, "getParameter"),
-    query: () => own(Permissions.prototype.query, "query"),
+    getParameter: () => nativeFn(WebGLRenderingContext.prototype.getParameter, "getParameter"),
+    query: () => nativeFn(Permissions.prototype.query, "query"),
   };
   // A check that throws (an interface this browser lacks) says nothing.
   const out = Object.keys(checks).filter((k) => attempt(checks[k]) === false);

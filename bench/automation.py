@@ -139,6 +139,7 @@ class Outcome:
     first: str = ""
     token: bool = False
     reasons: list[str] = field(default_factory=list)
+    message: str = ""  # what the widget told the person after a refusal
 
     @property
     def caught(self) -> bool:
@@ -200,6 +201,9 @@ def managed_visit(context: Any, host_site: Any, hg_url: str, sitekey: str, redis
             challenge = reply.get("next") or {}
             if challenge.get("kind") not in ("slide", "pow"):
                 break
+        if not outcome.token:
+            page.wait_for_selector(".humangate-widget .hg[data-state=failed]", timeout=10_000)
+            outcome.message = str(page.locator(".humangate-widget .msg").text_content())
         return outcome
     finally:
         page.close()

@@ -8,10 +8,20 @@ The levels are bench/automation.py's (which measures them at a larger n).
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from playwright.sync_api import expect
 
 from bench.automation import managed_visit, open_level, score_visit
 from humangate.risk.environment import AUTOMATION_REASONS
+from tests.browser._widget import (
+    CLICK_IMAGE,
+    MARKERS,
+    VERIFY,
+    is_new_challenge,
+    private_answer,
+)
 from tests.live import create_unit_cli
 
 pytestmark = pytest.mark.browser
@@ -69,3 +79,57 @@ def test_managed_mode_mints_no_token_for_declared_automation(
     # The environment alone scores below the visual floor: no invisible gesture is offered.
     assert outcome.first == "slide", f"{name}: {outcome.first}"
     assert outcome.token is False, f"{name} got a token"
+    # One neutral sentence, and the next challenge is there to try.
+    assert outcome.message == "Verification failed, try again"
+
+
+def _opened(page, host_site, hg_server, sitekey: str) -> tuple[dict, dict]:
+    """Open the widget: the body of its challenge request, and the challenge."""
+    widget = f"<div class=humangate data-sitekey={sitekey} data-callback=onToken></div>"
+    with page.expect_response(is_new_challenge) as issued:
+        page.goto(host_site.page(hg_server.url, widget))
+    return dict(issued.value.request.post_data_json), dict(issued.value.json())
+
+
+def test_the_widget_reports_integrity_facts_small_and_times_its_work(
+    page, host_site, hg_server, score_unit
+):
+    with page.expect_request(lambda r: r.url.endswith("/answer")) as answered:
+        body, _ = _opened(page, host_site, hg_server, score_unit["sitekey"])
+    env = body["signals"]["env"]
+    assert len(json.dumps(env, separators=(",", ":"))) < 2048
+    facts = {"plat", "uab", "uap", "uam", "webgl", "glv", "inner", "cdp", "auto", "patched"}
+    assert facts <= set(env), sorted(facts - set(env))
+    assert env["plat"] == "Linux x86_64" and env["uap"] == "Linux" and env["uam"] is False
+    assert any(brand.startswith("Chromium/") for brand in env["uab"])
+    # Playwright's DevTools session is seen; nothing here is patched and no globals are left.
+    assert env["cdp"] is True and env["auto"] == [] and env["patched"] == []
+    assert env["nperm"] == "prompt"
+    pow_answer = answered.value.post_data_json["pow"]
+    assert pow_answer["hashes"] == pow_answer["number"] + 1
+    assert isinstance(pow_answer["elapsed_ms"], int | float) and pow_answer["elapsed_ms"] >= 0
+
+
+def test_a_click_answer_carries_the_pointer_recording(
+    page, host_site, hg_server, unit_for, redis_db
+):
+    """From the first move over the picture through the last click, in CSS px from where the
+    pointer came in and ms since the challenge was shown."""
+    _, challenge = _opened(page, host_site, hg_server, unit_for("click"))
+    points = private_answer(redis_db, challenge["id"])["points"]
+    picture = page.locator(CLICK_IMAGE)
+    picture.wait_for(state="visible")
+    box = picture.bounding_box()
+    scale = box["width"] / challenge["click"]["width"]
+    page.mouse.move(box["x"] + 2, box["y"] + 2)
+    for x, y in points:
+        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=8)
+        page.mouse.click(box["x"] + x * scale, box["y"] + y * scale)
+    expect(page.locator(MARKERS)).to_have_count(len(points))
+    with page.expect_request(lambda r: r.url.endswith("/answer")) as answered:
+        page.locator(VERIFY).click()
+    signals = answered.value.post_data_json["signals"]
+    assert signals["pointer"] == "mouse"
+    trace = signals["trace"]
+    assert trace[0][:2] == [0, 0] and len(trace) >= 8 * len(points)
+    assert all(a[2] <= b[2] for a, b in zip(trace, trace[1:], strict=False))

@@ -3,7 +3,8 @@
 text: `level-L.webp` tiles seeds 1-6 at level L (0..4), each sample as served, with its answer
 printed under it; `sheet.webp` is the default level. click: `SCRIPT-seed-N.webp` shows the
 prompt above the scene as served, then the same scene with the answer's click circles numbered
-in order; `sheet.webp` tiles the first panels of the CJK samples. WebP at quality 92. Run:
+in order; `sheet.webp` tiles the first panels of the symbol samples (the default script). WebP
+at quality 92. Run:
 `.venv/bin/python -m bench.gallery_kinds [--n 6]`.
 """
 
@@ -71,11 +72,11 @@ def write_click(n: int, seed: int) -> None:
     out = DOCS / "click"
     out.mkdir(parents=True, exist_ok=True)
     firsts = []
-    for script in ("cjk", "latin", "mixed"):
-        for s in range(seed, seed + (n if script == "cjk" else 2)):
+    for script in ("symbols", "cjk", "latin", "mixed"):
+        for s in range(seed, seed + (n if script == "symbols" else 2)):
             shown, solved = click_panels(s, script)
             stack([shown, solved]).save(out / f"{script}-seed-{s}.webp", quality=QUALITY)
-            if script == "cjk":
+            if script == "symbols":
                 firsts.append(shown)
     stack(firsts, columns=2).save(out / "sheet.webp", quality=QUALITY)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from bench.adversary.click_adaptive import silhouette_match
 from bench.adversary.slide import wilson
 from humangate.challenges.click import ClickParams, check_click, generate_click
 
@@ -61,13 +62,21 @@ def png(rgb: np.ndarray) -> bytes:
 
 
 def prompt_slots(view: View) -> list[np.ndarray]:
-    """The prompt cut into `count` equal slots between its side margins (its layout is public:
-    any client sees it)."""
+    """The prompt cut into `count` equal slots between its 6 px side margins (its layout is
+    public: any client sees it, and click.py says so)."""
     h, w = view.prompt.shape[:2]
-    pitch = (w - 16) / view.count
+    pitch = (w - 12) / view.count
     return [
-        view.prompt[:, round(8 + i * pitch) : round(8 + (i + 1) * pitch)] for i in range(view.count)
+        view.prompt[:, round(6 + i * pitch) : round(6 + (i + 1) * pitch)] for i in range(view.count)
     ]
+
+
+def in_order(points: list[Point], order: list[int]) -> list[Point]:
+    """Points found per prompt slot, rearranged so that slot i's lands at place order[i]."""
+    out = list(points)
+    for slot, place in enumerate(order):
+        out[place] = points[slot]
+    return out
 
 
 def centre(box: list[int]) -> Point:
@@ -148,6 +157,43 @@ class Dddd:
                 probs = self._probabilities(turned)
                 scores[:, j] = np.maximum(scores[:, j], probs[wanted])
         return [centre(boxes[i]) for i in assign(scores)]
+
+    def _turned_probabilities(self, rgb: np.ndarray, turns: tuple[float, ...]) -> np.ndarray:
+        """Each character's best probability over the turns and time steps, unit length."""
+        patch = Image.fromarray(np.ascontiguousarray(rgb))
+        best = np.zeros(len(self.charset), dtype=np.float32)
+        for turn in turns:
+            turned = np.asarray(patch.rotate(turn, expand=True, fillcolor=(128, 128, 128)))
+            np.maximum(best, self._probabilities(turned), out=best)
+        best[0] = 0.0  # the CTC blank says nothing about which character
+        return best / (np.linalg.norm(best) + 1e-9)
+
+    def badge_order(self, view: View) -> list[int]:
+        """Adaptive (click.py draws each slot's click order in a badge at its top-left): the
+        order shown in each slot, read by OCR; left to right when the readings are no order."""
+        readings = []
+        for slot in prompt_slots(view):
+            badge = Image.fromarray(np.ascontiguousarray(slot[:20, :22])).resize((66, 60))
+            digits = [c for c in self.ocr.classification(png(np.asarray(badge))) if c.isdigit()]
+            readings.append(int(digits[0]) - 1 if digits else -1)
+        if sorted(readings) != list(range(view.count)):
+            return list(range(view.count))
+        return readings
+
+    def slot_match(self, view: View) -> list[Point] | None:
+        """Adaptive (reads click.py: the prompt's glyphs sit in equal slots, turned up to 50
+        degrees, drawn like the scene's, their order in badges): each prompt slot and each
+        detected box described by the OCR model's best probability per character over turns,
+        matched by cosine similarity, best pairs first, then put in the badges' order; no
+        reading of the glyphs as text is needed."""
+        boxes = self.boxes(view)
+        if len(boxes) < view.count:
+            return None
+        slot_turns = (-45.0, -30.0, -15.0, 0.0, 15.0, 30.0, 45.0)
+        box_turns = (-40.0, -20.0, 0.0, 20.0, 40.0)
+        slots = np.stack([self._turned_probabilities(s, slot_turns) for s in prompt_slots(view)])
+        found = np.stack([self._turned_probabilities(crop(view, b, 6), box_turns) for b in boxes])
+        return in_order([centre(boxes[i]) for i in assign(slots @ found.T)], self.badge_order(view))
 
     def random_order(self, view: View, rng: random.Random) -> list[Point] | None:
         """Floor: detection only, then `count` boxes in random order."""
@@ -255,7 +301,13 @@ def solvers(seed: int) -> dict[str, Solver]:
         floor_rng = random.Random(seed)
         table["ddddocr det + OCR text match"] = dddd.text_match
         table["ddddocr det + OCR prob., turns"] = dddd.probability_match
+        table["adaptive: ddddocr, prompt slots de-turned"] = dddd.slot_match
+        table["adaptive: silhouettes, badge order"] = lambda v: silhouette_match(
+            v, dddd.badge_order(v)
+        )
         table["ddddocr det, random order (floor)"] = lambda v: dddd.random_order(v, floor_rng)
+    else:
+        table["adaptive: silhouettes, left to right"] = silhouette_match
     table["cv2 TM edges, multi-scale/turn"] = template_match
     table["colour/outline blobs + Hu moments"] = contour_match
     return table
@@ -296,7 +348,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300, help="challenges to attack")
     parser.add_argument("--seed", type=int, default=2024, help="seed of the challenge stream")
-    parser.add_argument("--script", default=ClickParams().script, choices=("latin", "cjk", "mixed"))
+    parser.add_argument(
+        "--script", default=ClickParams().script, choices=("symbols", "latin", "cjk", "mixed")
+    )
     parser.add_argument("--level", type=int, default=ClickParams().level, help="0..4")
     args = parser.parse_args(argv)
     if cv2 is None:

@@ -37,6 +37,13 @@ CJK_COMMON = (
     "原漠洋泊流峡谷平丘陵信息消报告视影节演观道公院行超酒宾馆码港傍昨词句段落朝彩"
 )
 
+# Pictograms for click scenes that OCR cannot read: solid shapes that stay distinct when turned,
+# hatched and outlined (no mirror pairs, no thin line art, no arrows, no two alike when turned),
+# and none that public OCR (ddddocr) reads as one same character in more than 3 of 10 drawings
+# (sun, gear, radiation, moon, king, scissors, command key and yin-yang were, so they are out).
+SYMBOLS = "☁☂★☎☘☠♛♝♜♞♠♣♥♦♫⚑⚓⚜✈✌✚✿❄"
+SYMBOL_FONTS = ("DejaVuSans-Bold.symbols.ttf",)
+
 # Latin subsets (A-Z, a-z, 0-9) of DejaVu; varied widths and serifs.
 LATIN_FONTS = (
     "DejaVuSans-Bold.ttf",
@@ -142,3 +149,12 @@ def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
         np.maximum(wide[:, :-1], step[:, 1:], out=wide[:, :-1])
         out = wide
     return out
+
+
+def badge(draw: ImageDraw.ImageDraw, label: str, corner: tuple[int, int], radius: int,
+          paper: tuple[int, int, int]) -> None:  # fmt: skip
+    """`label` in dark ink on a round badge of `paper` colour with its top-left at `corner`."""
+    x, y = corner
+    draw.ellipse((x, y, x + 2 * radius, y + 2 * radius), fill=paper, outline=(20, 20, 20))
+    face = font(LATIN_FONTS[0], 13)
+    draw.text((x + radius, y + radius + 0.5), label, font=face, fill=(15, 15, 15), anchor="mm")

@@ -1,21 +1,24 @@
-"""Click the characters in order: a scene of scattered glyphs and a prompt naming some of them.
+"""Click the glyphs in order: a scene of scattered glyphs and a prompt showing some of them.
 
 The payload is `{image, width, height, prompt_image, prompt_width, prompt_height, count}`: the
-scene as a JPEG data URL, the prompt as a lossless WebP data URL of the `count` target
-characters drawn plainly in order (a picture, so the JSON names no character), and the sizes.
-The private answer is `{"points": [[x, y], ...], "radius": r, "width": w, "height": h}`: each
-target's centre in scene pixels, in the order to click, the tolerance, and the scene's size.
+scene as a JPEG data URL, the prompt as a lossless WebP data URL of the `count` targets in click
+order, left to right, each in an equal slot between 6 px margins (a picture, so the JSON names
+no glyph), and the sizes. The private answer is `{"points": [[x, y], ...], "radius": r, "width":
+w, "height": h}`: each target's centre in scene pixels, in the order to click, the tolerance,
+and the scene's size.
 
-What a person sees: five or six bold characters scattered over a fresh procedural background,
-each turned, sized and coloured on its own, hatched with stripes that turn with it, outlined
-and softly shadowed, some touching a neighbour; faint pieces of other characters and a few arcs
-underneath; above it, the targets in a plain, upright, thin face.
+What a person sees: five or six bold symbols (sun, cloud, umbrella, star, anchor, heart, ...;
+`_glyphs.SYMBOLS`) or, when a site asks for them, characters, scattered over a fresh procedural
+background, each turned, sized and coloured on its own, hatched with stripes that turn with it,
+outlined and softly shadowed, some touching a neighbour; faint pieces of others and a few arcs
+underneath. Above it, the prompt shows the targets drawn the same way, turned 15 degrees further
+than the scene allows, over a small background of its own: matching pictures, not reading.
 
-What a solver meets: the prompt's face, weight, size and colour differ from the scene's, so the
-prompt is no template; the hatching, the turn (up to 35 degrees at the default level) and the
-outline make a classifier's first guess wrong about two times in three. A detector plus a
-classifier that ranks every box for every prompt character, over a few turns, still wins: see
-bench/adversary/click.py.
+What a solver meets: symbols, not text, so public OCR (which reads prompts and scenes of
+characters: ddddocr read the old plain prompt 89% of the time in Chinese) has nothing to read;
+the prompt's glyphs are no template of the scene's (another turn, stretch, hatching and colour).
+A matcher built from this code (silhouettes over turns) wins sometimes: see
+bench/adversary/click.py and click_adaptive.py.
 
 All randomness comes from the `rng` argument, so the same seed gives the same bytes.
 """
@@ -36,14 +39,17 @@ from PIL import Image, ImageDraw
 from humangate.challenges import _glyphs, _imaging
 from humangate.challenges.base import JSON, Challenge, CheckResult, finite_number
 
-Script = Literal["latin", "cjk", "mixed"]
+Script = Literal["symbols", "latin", "cjk", "mixed"]
 _Colour = tuple[int, int, int]
 _Point = tuple[float, float]
 MAX_COORDINATE = 4096
 MAX_COUNT = 8
-_PROMPT_SIZE = 22  # the prompt's font size, px
-_PROMPT_PITCH = 30  # the prompt's advance per character, px
-_LATIN_GROW = 1.3  # Latin capitals fill less of the em than CJK characters
+_PROMPT_SIZE = (32.0, 38.0)  # the prompt's font size, px
+_PROMPT_PITCH = 50  # the prompt's advance per character, px
+_BADGE = 8  # the radius of the badge with a target's click order, px
+_PROMPT_HEIGHT = 54
+_PROMPT_EXTRA_TURN = 15.0  # the prompt's glyphs turn this much further than the scene's
+_GROW = 1.3  # Latin capitals and symbols fill less of the em than CJK characters
 _SHADOW = [v * 45 // 100 for v in range(256)]  # a shadow's opacity from the outline's
 
 
@@ -74,8 +80,8 @@ class ClickParams:
     width: int = 320
     height: int = 200
     targets: int = 3
-    distractors: tuple[int, int] = (2, 3)
-    script: Script = "cjk"
+    distractors: tuple[int, int] = (3, 4)
+    script: Script = "symbols"
     radius: int = 16
     level: int = 2
     jpeg_quality: int = 80
@@ -88,8 +94,8 @@ class ClickParams:
             raise ValueError(f"targets must be in [1, {MAX_COUNT}] and distractors in [0, 6]")
         if self.targets + hi > self.width * self.height // 6000:
             raise ValueError("too many glyphs for the scene")
-        if self.script not in ("latin", "cjk", "mixed"):
-            raise ValueError("script must be latin, cjk or mixed")
+        if self.script not in ("symbols", "latin", "cjk", "mixed"):
+            raise ValueError("script must be symbols, latin, cjk or mixed")
         if not 8 <= self.radius <= 40:
             raise ValueError("radius must be in [8, 40]")
         if not 0 <= self.level <= 4 or not 30 <= self.jpeg_quality <= 95:
@@ -112,6 +118,8 @@ class _Glyph:
 
 def _characters(rng: random.Random, script: Script, n: int) -> list[str]:
     latin, cjk = _glyphs.LATIN_SAFE, _glyphs.CJK_COMMON
+    if script == "symbols":
+        return rng.sample(_glyphs.SYMBOLS, n)
     if script == "latin":
         return rng.sample(latin, n)
     if script == "cjk":
@@ -125,7 +133,13 @@ def _characters(rng: random.Random, script: Script, n: int) -> list[str]:
 
 
 def _face(rng: random.Random, char: str) -> str:
+    if char in _glyphs.SYMBOLS:
+        return rng.choice(_glyphs.SYMBOL_FONTS)
     return rng.choice(_glyphs.LATIN_FONTS if char in _glyphs.LATIN_SAFE else _glyphs.CJK_FONTS)
+
+
+def _grow(char: str) -> float:
+    return 1.0 if char in _glyphs.CJK_COMMON else _GROW
 
 
 def _place(rng: random.Random, masks: list[np.ndarray], n_targets: int, params: ClickParams,
@@ -167,7 +181,7 @@ def _glyph_set(rng: random.Random, params: ClickParams) -> list[_Glyph]:
         faces = [_face(rng, c) for c in chars]
         masks, fills = [], []
         for char, face in zip(chars, faces, strict=True):
-            grow = _LATIN_GROW if char in _glyphs.LATIN_SAFE else 1.0
+            grow = _grow(char)
             size = 4 * round(rng.uniform(*level.size) * scale * grow / 4)  # few sizes: cache hits
             mask = _glyphs.glyph(char, face, size)
             stripes = (rng.uniform(0, math.pi), rng.uniform(4.0, 5.0), rng.uniform(0, 6.3))
@@ -199,10 +213,16 @@ def _colours(rng: random.Random, luma: float) -> tuple[_Colour, _Colour]:
     return fill, _rgb(rng.random(), rng.uniform(0, 0.3), 0.1 if light else 0.97)
 
 
-def _paint(scene: Image.Image, luma: float, glyph: _Glyph, rng: random.Random) -> None:
-    """Draw one glyph with a soft shadow, an outline and a hatched fill; `luma` is the mean
+def _paint(scene: Image.Image, luma: float, glyph: _Glyph, rng: random.Random,
+           hollow: bool = False) -> None:  # fmt: skip
+    """Draw one glyph with a soft shadow, an outline and a hatched fill (`hollow`: an outline in
+    the contrasting colour around a fill of the ground's own mean colour); `luma` is the mean
     luma of the background under it."""
     fill, edge = _colours(rng, luma)
+    if hollow:  # the outline takes the colour that stands out; the inside, the ground's
+        box = (glyph.x, glyph.y, glyph.x + glyph.mask.shape[1], glyph.y + glyph.mask.shape[0])
+        ground = _imaging.channel_mean(np.asarray(scene.crop(box)))
+        fill, edge = (round(ground[0]), round(ground[1]), round(ground[2])), fill
     grown = Image.fromarray(_glyphs.dilate(glyph.mask, 2))
     x, y = glyph.x, glyph.y
     scene.paste((0, 0, 0), (x - 2 + rng.choice((-2, 2)), y - 2 + rng.randint(1, 3)),
@@ -243,18 +263,41 @@ def _clutter(rng: random.Random, scene: Image.Image, params: ClickParams) -> Non
                  width=rng.choice((2, 3)))  # fmt: skip
 
 
-def _prompt(rng: random.Random, chars: list[str]) -> tuple[bytes, int, int]:
-    """The targets in order, upright in the thin prompt face: (lossless WebP, width, height)."""
-    width, height = 16 + _PROMPT_PITCH * len(chars), _PROMPT_SIZE + 12
-    paper = colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.0, 0.08), rng.uniform(0.95, 1.0))
-    ink = colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.2, 0.5), rng.uniform(0.12, 0.3))
-    image = Image.new("RGB", (width, height), tuple(round(c * 255) for c in paper))
-    colour = tuple(round(c * 255) for c in ink)
-    for i, char in enumerate(chars):
-        mask = Image.fromarray(_glyphs.glyph(char, _glyphs.PROMPT_FONT, _PROMPT_SIZE))
-        x = 8 + _PROMPT_PITCH * (i + 0.5) - mask.width / 2
-        y = (height - mask.height) / 2 + rng.uniform(-1.0, 1.0)
-        image.paste(colour, (round(x), round(y)), mask)
+def _prompt(rng: random.Random, chars: list[str], params: ClickParams) -> tuple[bytes, int, int]:
+    """The targets drawn the way the scene draws its glyphs (a face of their own, hatched,
+    outlined in the colour that stands out around the ground's own colour, shadowed, turned
+    further than in the scene) over a small procedural background with a fragment of another
+    glyph, in a shuffled order, each with its click order in a numbered badge: a person reads
+    "1, 2, 3"; OCR gets no clean line of text, and left to right is not the order.
+    (lossless WebP, width, height)"""
+    level = _LEVELS[params.level]
+    width, height = 12 + _PROMPT_PITCH * len(chars), _PROMPT_HEIGHT
+    gen = _imaging.numpy_generator(rng)
+    index, palette = _imaging.render_background(rng, gen, width, height)
+    image = _imaging.to_rgb(index, palette)
+    luma = palette @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    alpha = Image.fromarray((_fragment(rng, params) * np.float32(0.5)).astype(np.uint8))
+    colour = _rgb(rng.random(), 0.6, rng.uniform(0.2, 0.95))
+    image.paste(colour, (rng.randint(0, max(0, width - alpha.width)), rng.randint(-8, 8)), alpha)
+    turn = level.turn + _PROMPT_EXTRA_TURN
+    order = rng.sample(range(len(chars)), len(chars))  # slot i shows target order[i]
+    for i, char in enumerate(chars[k] for k in order):
+        size = 4 * round(rng.uniform(*_PROMPT_SIZE) * _grow(char) / 4)
+        mask = _glyphs.glyph(char, _face(rng, char), size)
+        stripes = (rng.uniform(0, math.pi), rng.uniform(4.5, 5.5), rng.uniform(0, 6.3))
+        both = np.dstack((mask, _glyphs.hatch(mask, max(0.4, 0.7 * level.hatch), *stripes)))
+        turned = _glyphs.transform(both, rng.uniform(-turn, turn), rng.uniform(0.85, 1.15),
+                                   rng.uniform(0.85, 1.15), rng.uniform(-0.2, 0.2))  # fmt: skip
+        h, w = turned.shape[:2]
+        x = round(6 + _PROMPT_PITCH * (i + 0.5) - w / 2 + rng.uniform(-3, 3))
+        y = round((height - h) / 2 + rng.uniform(-3, 3))
+        glyph = _Glyph(char, "", turned[..., 0], turned[..., 1], x, y)
+        under = index[max(0, y) : y + h, max(0, x) : x + w]
+        _paint(image, float(luma[under].mean()), glyph, rng, hollow=True)
+    for i, k in enumerate(order):
+        paper = _rgb(rng.random(), rng.uniform(0.0, 0.15), rng.uniform(0.92, 1.0))
+        x = round(6 + _PROMPT_PITCH * i + rng.uniform(0, 3))
+        _glyphs.badge(ImageDraw.Draw(image), str(k + 1), (x, 1), _BADGE, paper)
     out = io.BytesIO()  # lossless WebP, fastest setting; Pillow writes no metadata chunks
     image.save(out, format="WEBP", lossless=True, quality=0, method=0)
     return out.getvalue(), width, height
@@ -273,7 +316,7 @@ def generate_click(rng: random.Random, params: ClickParams) -> Challenge:
         under = index[max(0, g.y) : g.y + g.mask.shape[0], max(0, g.x) : g.x + g.mask.shape[1]]
         _paint(scene, float(luma[under].mean()), g, rng)
     targets = glyphs[: params.targets]
-    prompt, prompt_w, prompt_h = _prompt(rng, [g.char for g in targets])
+    prompt, prompt_w, prompt_h = _prompt(rng, [g.char for g in targets], params)
     payload = {
         "image": _imaging.jpeg_data_url(_imaging.encode_jpeg(scene, params.jpeg_quality)),
         "width": params.width,

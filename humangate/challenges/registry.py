@@ -30,8 +30,8 @@ def _slide(rng: random.Random, level: int, lang: Language) -> Challenge:
 
 
 def _click(rng: random.Random, level: int, lang: Language) -> Challenge:
-    script: click.Script = "cjk" if lang == "zh" else "latin"
-    return click.generate_click(rng, click.ClickParams(script=script, level=level))
+    # Symbols in every language: public OCR reads characters, prompt and scene alike.
+    return click.generate_click(rng, click.ClickParams(script="symbols", level=level))
 
 
 def _rotate(rng: random.Random, level: int, lang: Language) -> Challenge:

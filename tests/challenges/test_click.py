@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from humangate.challenges import _glyphs
+from humangate.challenges import _glyphs, click, registry
 from humangate.challenges.base import CheckResult
 from humangate.challenges.click import ClickParams, check_click, generate_click
 from tests.challenges._data_urls import image, raw
@@ -27,7 +27,7 @@ PAYLOAD_KEYS = {
     "prompt_height",
     "count",
 }
-GOLDEN_SEED_1 = [[106, 90], [178, 144], [62, 38]]  # the answer's points for seed 1 at the defaults
+GOLDEN_SEED_1 = [[189, 150], [160, 51], [42, 114]]  # the answer's points for seed 1 at the defaults
 ANSWER = {"points": [[50, 50], [150, 60], [250, 150]], "radius": 16, "width": 320, "height": 200}
 
 
@@ -61,7 +61,7 @@ def test_payload_has_exactly_the_public_keys_and_no_answer() -> None:
     assert challenge.payload["prompt_image"].startswith("data:image/webp;base64,")
 
 
-@pytest.mark.parametrize("script", ["latin", "cjk", "mixed"])
+@pytest.mark.parametrize("script", ["symbols", "latin", "cjk", "mixed"])
 @pytest.mark.parametrize("level", [0, 2, 4])
 def test_images_match_the_payload(script: str, level: int) -> None:
     params = ClickParams(script=script, level=level)  # type: ignore[arg-type]
@@ -90,11 +90,45 @@ def _prompt_ink(data_url: str) -> int:
     return int((grey < grey.max() - 80).sum())
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_cjk_prompt_really_has_the_glyphs(seed: int) -> None:
-    """The prompt font draws each target with ink of its own (not blank, not .notdef)."""
-    challenge = make(seed, ClickParams(script="cjk"))
-    assert _prompt_ink(challenge.payload["prompt_image"]) > 3 * 40
+@pytest.mark.parametrize("script", ["symbols", "cjk", "latin"])
+@pytest.mark.parametrize("seed", range(3))
+def test_prompt_draws_each_target_in_its_own_slot(script: str, seed: int) -> None:
+    """Each of the prompt's `count` slots holds a glyph drawn with an outline that stands out
+    from the ground (many pixels far in colour from the median of the slot's top and bottom
+    rows, which are ground), whatever the script."""
+    challenge = make(seed, ClickParams(script=script))  # type: ignore[arg-type]
+    p = challenge.payload
+    rgb = np.asarray(image(p["prompt_image"]).convert("RGB"), dtype=np.float32)
+    pitch = (p["prompt_width"] - 12) / p["count"]
+    for i in range(p["count"]):
+        slot = rgb[:, round(6 + i * pitch + 8) : round(6 + (i + 1) * pitch - 8)]
+        ground = np.median(np.concatenate([slot[:3], slot[-3:]]).reshape(-1, 3), axis=0)
+        assert (np.abs(slot - ground).max(axis=2) > 60).sum() >= 60
+
+
+def test_the_default_scene_shows_symbols_in_every_language(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Public OCR reads characters, so click scenes and prompts show pictograms by default."""
+    assert ClickParams().script == "symbols"
+    chars: list[str] = []
+    original = click._characters
+
+    def spy(rng: random.Random, script: click.Script, n: int) -> list[str]:
+        picked = original(rng, script, n)
+        chars.extend(picked)
+        return picked
+
+    monkeypatch.setattr(click, "_characters", spy)
+    for lang in registry.LANGUAGES:
+        registry.generate("click", random.Random(4), level=2, lang=lang)
+    assert chars and all(c in _glyphs.SYMBOLS for c in chars)
+
+
+def test_every_symbol_is_in_the_vendored_font_and_distinct() -> None:
+    assert 20 <= len(set(_glyphs.SYMBOLS)) == len(_glyphs.SYMBOLS)
+    for face in _glyphs.SYMBOL_FONTS:
+        assert all(_glyphs.has_glyph(c, face) for c in _glyphs.SYMBOLS)
 
 
 @pytest.mark.parametrize("face", [*_glyphs.CJK_FONTS, _glyphs.PROMPT_FONT])

@@ -2,7 +2,8 @@
 
 A cell is a family of bench/risk/families.py ("human", "bezier", "ghost-cursor", ...), a human
 variant of bench/risk/variants.py ("touchpad", "rate-60", ...), a held-out bot family of
-bench/risk/adversaries.py ("windmouse", "minjerk", ...), or any bot family with
+bench/risk/adversaries.py ("windmouse", "minjerk", ...), the training-only "randomized" family
+(bench/risk/randomized.py), or any bot family with
 bench/risk/tricks.py on top ("bezier+tricks"). Trace i of a cell comes from its own string seed
 (`f"{cell}/{seed}/{i}"`; a "+tricks" cell draws its base trace exactly as the plain cell does and
 its tricks from `f"{cell}/tricks/{seed}/{i}"`), so cells never share a seed pool, the same
@@ -15,11 +16,14 @@ import random
 
 from bench.risk import families
 from bench.risk.adversaries import HELD_OUT
+from bench.risk.randomized import randomized_trace
 from bench.risk.task import Point, sample_task
 from bench.risk.tricks import with_tricks
 from bench.risk.variants import VARIANTS, variant_task, variant_trace
 
 TRICKS = "+tricks"
+# Bot families only bench/risk/cells.py knows (bench/risk/families.py keeps the original nine).
+EXTRA_BOTS = {**HELD_OUT, "randomized": randomized_trace}
 
 
 def is_human(cell: str) -> bool:
@@ -45,11 +49,11 @@ def cell_traces(cell: str, seed: int, n: int) -> list[list[Point]]:
         for index in range(n):
             rng = random.Random(f"{base}/{seed}/{index}")
             traces.append(variant_trace(base, rng, variant_task(base, rng)))
-    elif base in HELD_OUT:
+    elif base in EXTRA_BOTS:
         traces = []
         for index in range(n):
             rng = random.Random(f"{base}/{seed}/{index}")
-            traces.append(HELD_OUT[base](rng, sample_task(rng)))
+            traces.append(EXTRA_BOTS[base](rng, sample_task(rng)))
     else:
         raise KeyError(cell)
     if cell == base:

@@ -3,8 +3,8 @@
 Run: `.venv/bin/python -m bench.risk.lofo [--n 300] [--train-n 600] [--markdown] [--cache DIR]`.
 
 The recipe is bench/risk/train.py's (its cells, terms, threshold rule), refitted here at
-`--train-n` traces per bot cell (`HUMAN_FACTOR` times as many per human cell) on the training
-seed; every figure is read on the held-out seed.
+`--train-n` traces per bot cell (more per human cell and for the randomized family:
+`train.cell_size`) on the training seed; every figure is read on the held-out seed.
 
 - Bots: for each bot family F, plain and with bench/risk/tricks.py on top ("+tricks"): a model
   trained on every training cell except F and F+tricks, and the share of F's held-out traces
@@ -36,8 +36,8 @@ from bench.risk.train import (
     EXCLUDED,
     FINDING_MARGIN,
     HOLDOUT_SEED,
-    HUMAN_FACTOR,
     TRAIN_SEED,
+    cell_size,
     fit,
     training_cells,
     wilson,
@@ -79,8 +79,9 @@ def bot_families() -> list[str]:
     """Every bot family: the scripted and library ones, the replays, the held-out ones."""
     from bench.risk.adversaries import HELD_OUT
     from bench.risk.families import BOT_FAMILIES
+    from bench.risk.train import RANDOMIZED
 
-    return [*BOT_FAMILIES, *HELD_OUT]
+    return [*BOT_FAMILIES, RANDOMIZED, *HELD_OUT]
 
 
 def human_cells() -> list[str]:
@@ -145,8 +146,7 @@ def passes(model: BehaviourModel, rows: Matrix) -> int:
 def run(n: int, train_n: int, cache: Path | None = None) -> list[Cell]:
     """Every bot family (plain and with tricks) and every human variant, left out in turn."""
     humans, bots = training_cells()
-    train = {c: features(c, TRAIN_SEED, HUMAN_FACTOR * train_n, cache) for c in humans}
-    train.update({c: features(c, TRAIN_SEED, train_n, cache) for c in bots})
+    train = {c: features(c, TRAIN_SEED, cell_size(c, train_n), cache) for c in (*humans, *bots)}
     full = train_model(train, humans, bots)
     out: list[Cell] = []
     for family in bot_families():

@@ -1,20 +1,26 @@
 """Train the behaviour model and write humangate/risk/weights/behaviour-v1.json, reproducibly.
 
-Run: `.venv/bin/python -m bench.risk.train [--n 2000] [--out PATH]` (about a minute). Traces come
-from bench.risk.families (`generate(family, seed, n)`): `n` per bot family and `HUMAN_FACTOR * n`
-per human family, all on seed `TRAIN_SEED`; `HOLDOUT_SEED` is left for bench.risk.evaluate. The
-"replayed" family is left out (`EXCLUDED`): a replay is a person's trace, which only the replay
-fingerprints can catch, and teaching the model to fail it would teach it to fail people.
+Run: `.venv/bin/python -m bench.risk.train [--n 600] [--out PATH] [--cache DIR]` (about ten
+minutes on 2 shared cores). Traces come from bench.risk.cells (`cell_traces(cell, seed, n)`), all
+on seed `TRAIN_SEED` (`HOLDOUT_SEED` is left for bench.risk.evaluate and bench.risk.lofo):
+`HUMAN_FACTOR * n` per human cell (`HUMAN_CELLS`: the "human" family and every variant of
+bench.risk.variants), `n` per named bot family plain and with bench.risk.tricks on top, and
+`RANDOMIZED_FACTOR * n` of the wide `RANDOMIZED` family (weighing `RANDOMIZED_WEIGHT` named
+families). "replayed" is left out (`EXCLUDED`): a replay is a person's trace, which only the
+replay fingerprints can catch, and teaching the model to fail it would teach it to fail people;
+the held-out families of bench.risk.adversaries are never trained on.
 
 The model is an L2-regularised logistic regression in numpy (Newton's method: no optimiser
 settings, no scikit-learn), over features standardised against the human traces (median and
-IQR / 1.349), clipped to +-`CLIP`, with a squared term for every feature whose sign is free in
-`SPEC`; the other signs, and the squared terms' (<= 0: both tails suspicious, never rewarded),
-are enforced by dropping any term whose fitted coefficient has the wrong sign and refitting.
-Classes weigh equally, and every bot family equally within its class. The threshold is the
-highest logit at which the 95% Wilson lower bound of the human training pass rate is still
-`HUMAN_PASS`: a margin for the sampling error of the tail it is read from. The replay
-fingerprints' projection is learned by bench.risk.train_replay on the same human traces.
+IQR / 1.349), clipped to +-`CLIP` (`ONE_SIDED` features to [-`CLIP`, 0]: a cue a script adds in a
+line never buys anything), with a squared term for every feature whose sign is free in `SPEC`
+and a product term for every pair of them (`PAIRS`); the declared signs, and the squared terms'
+(<= 0: both tails suspicious, never rewarded), are enforced by dropping any term whose fitted
+coefficient has the wrong sign and refitting. Classes weigh equally, every human cell equally
+within the people and every bot cell within the bots. The threshold is the lowest over human
+cells of the highest logit at which the 95% Wilson lower bound of that cell's training pass rate
+is still `HUMAN_PASS`: each kind of person keeps the target. The replay fingerprints' projection
+is learned by bench.risk.train_replay on `REPLAY_TRACES` "human" traces.
 
 The file holds no timestamp and its numbers are rounded to 6 significant digits: the same code
 and data write the same bytes.
@@ -23,6 +29,7 @@ and data write the same bytes.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,12 +40,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bench.risk.train_replay import fit_replay
+from bench.risk.variants import HUMAN_VARIANTS
 from humangate.risk.features import FEATURE_NAMES, trajectory_features
 
 TRAIN_SEED = 1
 VALIDATION_SEED = 2  # the recipe (terms, L2, threshold rule) was chosen on this seed
 HOLDOUT_SEED = 6  # never looked at while choosing anything (3 is the tests', 4-5 were peeked at)
-N_PER_FAMILY = 2000
+N_PER_FAMILY = 600
+REPLAY_TRACES = 6000  # "human" traces the replay fingerprints are fitted on, whatever --n is
 HUMAN_FACTOR = 3  # human traces per bot family's: the threshold rests on the human tail
 L2 = 3e-3
 CLIP = 5.0
@@ -50,8 +59,11 @@ EXCLUDED = ("replayed",)  # a replay is a human trace: only the replay detector 
 OUT = Path(__file__).resolve().parents[2] / "humangate/risk/weights/behaviour-v1.json"
 # What the model is trained on (bench/risk/cells.py names): people, and the bot families with
 # and without the post-processing tricks. bench/risk/lofo.py leaves each out in turn.
-HUMAN_CELLS: tuple[str, ...] = ("human",)
-TRICKS_IN_TRAINING = False
+HUMAN_CELLS: tuple[str, ...] = ("human", *HUMAN_VARIANTS)
+TRICKS_IN_TRAINING = True
+RANDOMIZED = "randomized"  # bench/risk/randomized.py: the wide, training-only bot family
+RANDOMIZED_FACTOR = 5  # its traces per bot family's, and
+RANDOMIZED_WEIGHT = 4.0  # its weight against one named bot family's
 
 # Per feature: the sign its coefficient must have (+1: larger looks more human, -1: larger looks
 # more machine-like, 0: free), and the reason names for a low and a high value.
@@ -82,10 +94,29 @@ SPEC: dict[str, tuple[int, str, str]] = {
     "interval_cv": (1, "regular-timing", "irregular-timing"),
     "interval_repeat_frac": (-1, "irregular-timing", "regular-timing"),
     "step_repeat_frac": (-1, "varied-steps", "repeated-steps"),
+    "fitts_time_log": (0, "too-fast", "too-slow"),
+    "residual_log": (0, "no-tremor", "excess-jitter"),
+    "residual_lag1": (0, "point-noise", "too-smooth"),
 }
+# Cues a script adds in a line or two (bench/risk/tricks.py: pauses, drift, timing noise): their
+# z is capped at 0 (the file's `clip_high`), so lacking them costs but having them buys nothing.
+ONE_SIDED: tuple[str, ...] = (
+    "reaction_log",
+    "y_std_log",
+    "y_drift_log",
+    "pause_count",
+    "pause_frac",
+    "start_delay_log",
+    "end_hold_log",
+    "interval_cv",
+)
 # Where the sign is free, both tails can be implausible for a person (too fast and too slow,
 # no tremor and white noise): a squared term, its coefficient held <= 0.
 QUADRATIC = tuple(name for name in FEATURE_NAMES if SPEC[name][0] == 0)
+# Pairs of free-sign features: combinations people do not produce (a late speed peak with a
+# long hold, say) that no feature shows alone. Declared signs stay monotone: none is paired.
+PAIRS = tuple(itertools.combinations(QUADRATIC, 2))
+PAIR_SCALE = 3.0  # products of z-scores are divided by this in fitting, for a balanced ridge
 
 Matrix = NDArray[np.float64]
 
@@ -120,9 +151,24 @@ def training_cells() -> tuple[list[str], list[str]]:
     from bench.risk.cells import TRICKS
 
     _, bots = family_names()
-    trainable = [b for b in bots if b not in EXCLUDED]
+    trainable = [*(b for b in bots if b not in EXCLUDED), RANDOMIZED]
     tricks = [f"{b}{TRICKS}" for b in trainable] if TRICKS_IN_TRAINING else []
     return list(HUMAN_CELLS), trainable + tricks
+
+
+def cell_size(cell: str, n: int) -> int:
+    """Training traces of `cell` when a bot family gets `n`."""
+    from bench.risk.cells import base_family, is_human
+
+    if is_human(cell):
+        return HUMAN_FACTOR * n
+    return RANDOMIZED_FACTOR * n if base_family(cell) == RANDOMIZED else n
+
+
+def cell_weight(cell: str) -> float:
+    from bench.risk.cells import base_family
+
+    return RANDOMIZED_WEIGHT if base_family(cell) == RANDOMIZED else 1.0
 
 
 def collect(families: Iterable[str], seed: int, n: int) -> dict[str, Matrix]:
@@ -142,12 +188,18 @@ def centre_and_scale(human: Matrix) -> tuple[Matrix, Matrix]:
 def design(x: Matrix, centre: Matrix, scale: Matrix) -> Matrix:
     """Clipped z-scores, then a squared column for each `QUADRATIC` feature."""
     z = np.clip((x - centre) / scale, -CLIP, CLIP)
+    for name in ONE_SIDED:
+        column = FEATURE_NAMES.index(name)
+        z[:, column] = np.minimum(z[:, column], 0.0)
     quad = [FEATURE_NAMES.index(name) for name in QUADRATIC]
-    return np.hstack([z, z[:, quad] ** 2])
+    a = [FEATURE_NAMES.index(x) for x, _ in PAIRS]
+    b = [FEATURE_NAMES.index(y) for _, y in PAIRS]
+    return np.hstack([z, z[:, quad] ** 2, z[:, a] * z[:, b] / PAIR_SCALE])
 
 
 def column_signs() -> NDArray[np.int64]:
-    return np.array([SPEC[name][0] for name in FEATURE_NAMES] + [-1] * len(QUADRATIC))
+    signs = [SPEC[name][0] for name in FEATURE_NAMES] + [-1] * len(QUADRATIC) + [0] * len(PAIRS)
+    return np.array(signs)
 
 
 def newton_logistic(x: Matrix, y: Matrix, w: Matrix, free: NDArray[np.bool_]) -> Matrix:
@@ -171,7 +223,8 @@ def newton_logistic(x: Matrix, y: Matrix, w: Matrix, free: NDArray[np.bool_]) ->
 
 
 def fit_signed(x: Matrix, y: Matrix, w: Matrix) -> Matrix:
-    """`newton_logistic`, dropping wrong-signed columns one at a time until none is left."""
+    """`newton_logistic`, dropping the wrong-signed columns (all of a round's at once: with the
+    pairs there are many) and refitting until none is left."""
     signs = column_signs()
     free = np.ones(x.shape[1], dtype=bool)
     while True:
@@ -179,7 +232,7 @@ def fit_signed(x: Matrix, y: Matrix, w: Matrix) -> Matrix:
         wrong = np.flatnonzero(free & (signs * beta[1:] < 0))
         if not len(wrong):
             return beta
-        free[wrong[np.argmax(np.abs(beta[1:][wrong]))]] = False
+        free[wrong] = False
 
 
 def fit(humans: Mapping[str, Matrix], bots: Mapping[str, Matrix]) -> dict[str, Any]:
@@ -195,14 +248,20 @@ def fit(humans: Mapping[str, Matrix], bots: Mapping[str, Matrix]) -> dict[str, A
     blocks = people + [design(b, centre, scale) for b in bots.values()]
     x = np.vstack(blocks)
     y = np.concatenate([np.ones(len(human))] + [np.zeros(len(b)) for b in bots.values()])
+    total = sum(cell_weight(name) for name in bots)
     w = np.concatenate(
         [np.full(len(h), 1.0 / (len(h) * len(humans))) for h in humans.values()]
-        + [np.full(len(b), 1.0 / (len(b) * len(bots))) for b in bots.values()]
+        + [np.full(len(b), cell_weight(name) / (len(b) * total)) for name, b in bots.items()]
     )
     beta = fit_signed(x, y, w)
     threshold_logit = min(human_threshold(block @ beta[1:] + beta[0]) for block in people)
-    n = len(FEATURE_NAMES)
-    coef_sq = dict(zip(QUADRATIC, beta[1 + n :], strict=True))
+    n, q = len(FEATURE_NAMES), len(QUADRATIC)
+    coef_sq = dict(zip(QUADRATIC, beta[1 + n : 1 + n + q], strict=True))
+    pairs = [
+        {"a": a, "b": b, "coef": _round(coef / PAIR_SCALE)}
+        for (a, b), coef in zip(PAIRS, beta[1 + n + q :], strict=True)
+        if coef != 0.0
+    ]
     features = [
         {
             "name": name,
@@ -211,6 +270,7 @@ def fit(humans: Mapping[str, Matrix], bots: Mapping[str, Matrix]) -> dict[str, A
             "coef": _round(beta[1 + i]),
             "coef_sq": _round(coef_sq.get(name, 0.0)),
             "clip": CLIP,
+            **({"clip_high": 0.0} if name in ONE_SIDED else {}),
             "reason_low": SPEC[name][1],
             "reason_high": SPEC[name][2],
         }
@@ -218,6 +278,7 @@ def fit(humans: Mapping[str, Matrix], bots: Mapping[str, Matrix]) -> dict[str, A
     ]
     return {
         "features": features,
+        "interactions": pairs,
         "intercept": _round(beta[0]),
         "threshold": _floor(1.0 / (1.0 + math.exp(-threshold_logit))),
     }
@@ -253,20 +314,23 @@ def _floor(p: float) -> float:
     return math.floor(p * 1e6) / 1e6
 
 
-def train(n: int) -> tuple[dict[str, Any], dict[str, Matrix], list[Any]]:
+def train(n: int, cache: Path | None = None) -> tuple[dict[str, Any], dict[str, Matrix], list[Any]]:
     """Fit on the training seed: the model part of the weights, the feature matrices per
-    family, and the human traces (for the replay hashes)."""
+    cell, and the "human" family's traces at the default size (for the replay hashes)."""
+    from bench.risk.lofo import features
+
     humans, bots = training_cells()
-    per_family = {h: family_traces(h, TRAIN_SEED, HUMAN_FACTOR * n) for h in humans}
-    traces = [t for h in humans for t in per_family[h]]
-    data = {h: feature_matrix(per_family[h]) for h in humans}
-    data.update(collect(bots, TRAIN_SEED, n))
+    data = {}
+    for cell in (*humans, *bots):
+        rows = features(cell, TRAIN_SEED, cell_size(cell, n), cache)
+        data[cell] = rows[rows[:, -1] < 0.5, :-1]  # degenerate traces left out
+    traces = family_traces("human", TRAIN_SEED, REPLAY_TRACES)
     human_data = {h: data[h] for h in humans}
     return fit(human_data, {b: m for b, m in data.items() if b not in humans}), data, traces
 
 
-def weights_file(n: int) -> dict[str, Any]:
-    model, data, human_traces = train(n)
+def weights_file(n: int, cache: Path | None = None) -> dict[str, Any]:
+    model, data, human_traces = train(n, cache)
     humans, bots = training_cells()
     _, families = family_names()
     return {
@@ -284,14 +348,19 @@ def weights_file(n: int) -> dict[str, Any]:
             "holdout_seed": HOLDOUT_SEED,
             "n_per_family": n,
             "n_per_human_family": HUMAN_FACTOR * n,
+            "n_randomized": RANDOMIZED_FACTOR * n,
+            "randomized_weight": RANDOMIZED_WEIGHT,
+            "one_sided": list(ONE_SIDED),
+            "interactions": "every pair of the quadratic (free-sign) features",
+            "replay_traces": f"human family, {REPLAY_TRACES} traces",
             "human_families": humans,
             "bot_families": bots,
             "excluded_families": [b for b in families if b not in data],
             "samples": {name: len(m) for name, m in data.items()},
             "l2": L2,
             "human_pass_target": HUMAN_PASS,
-            "threshold_rule": "highest logit whose 95% Wilson lower bound of the human training"
-            " pass rate is at least human_pass_target",
+            "threshold_rule": "the lowest over human cells of the highest logit whose 95% Wilson"
+            " lower bound of that cell's training pass rate is at least human_pass_target",
             "quadratic": list(QUADRATIC),
             "centre": "median of the human training traces",
             "scale": "IQR / 1.349 of the human training traces (std, else 1, when zero)",
@@ -303,8 +372,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=N_PER_FAMILY, help="traces per family")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--cache", type=Path, default=None, help="keep feature matrices here")
     args = parser.parse_args(argv)
-    data = weights_file(args.n)
+    data = weights_file(args.n, args.cache)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.out}: threshold {data['threshold']}")

@@ -57,14 +57,11 @@ def grab_pause(rng: random.Random, trace: list[Point]) -> list[Point]:
 
 
 def release_pause(rng: random.Random, trace: list[Point]) -> list[Point]:
+    """The script sleeps before the release: nothing moves, so nothing is sent until the up."""
     xs, ys, ts = _arrays(trace)
     hold = min(450.0, max(60.0, 150.0 * rng.lognormvariate(0.0, 0.5)))
-    step = _interval(ts)
-    extra = np.arange(step, hold, step * 4.0)  # a few still events while holding, then the up
-    xs = np.concatenate([xs, np.full(extra.size + 1, xs[-1])])
-    ys = np.concatenate([ys, np.full(extra.size + 1, ys[-1])])
-    ts = np.concatenate([ts, ts[-1] + extra, [ts[-1] + hold]])
-    return _points(xs, ys, ts)
+    xs, ys = np.append(xs, xs[-1]), np.append(ys, ys[-1])
+    return _points(xs, ys, np.append(ts, ts[-1] + hold))
 
 
 def drift(rng: random.Random, trace: list[Point]) -> list[Point]:

@@ -8,38 +8,9 @@ Gaussian of `SMOOTH_MS` (never narrower than the trace's own median interval, so
 linear-interpolation kinks do not read as jerk). Timing features (`interval_*`, `step_repeat_*`)
 deliberately use the raw events: they describe the event stream, not the movement.
 
-Features (D: net start-to-end distance in px, P: smoothed path length, T: duration first to last
-point; "moving": smoothed speed at least `MOVING_FRACTION` of its peak):
-
-- `duration_log`: log(1 + T in ms). `reaction_log`: log(1 + t of the first point in ms), the
-  time from the widget being shown to pointer-down. `distance_log`: log(1 + D in px).
-- `path_efficiency`: D / P, 1 for a straight line.
-- `y_std_log`, `y_drift_log`: log(1 + px) of the resampled y's spread and |y_end - y_start|.
-- The speed profile, over the movement (first to last moving sample; holds are measured apart):
-  `peak_time_frac`: when speed peaks (the middle of the stretch within `PEAK_BAND` of the top
-  speed), as a fraction of the movement's time. `peak_mean_ratio`: peak / mean speed
-  (1.875 for a minimum-jerk reach, ~1 at constant speed). `speed_skew`: skewness of time weighted
-  by speed (positive: a long deceleration tail). `speed_cv`: speed's coefficient of variation
-  while moving.
-- `accel_log`: log(1 + rms acceleration x T^2 / P). `jerk_log`: log(1 + rms jerk x T^3 / P) over
-  the interior (the ends, where any movement starts and stops, are left out), so ~0 at constant
-  velocity. Both are dimensionless.
-- `turning_log`: log(1 + total absolute heading change in radians while moving).
-  `curvature_cv`: coefficient of variation of the curvature while moving.
-- `pause_count`, `pause_frac`: stops of at least `PAUSE_MIN_MS` between the first and last
-  moving sample, and their total share of T.
-- `start_delay_log`, `end_hold_log`: log(1 + ms) until the pointer first leaves `MOVE_PX` around
-  its start, and after it last leaves `MOVE_PX` around its end.
-- `overshoot_rel`: furthest travel beyond the final position along the start-end direction, / D.
-  `reversals`: direction changes along it by at least `REVERSAL_PX` (a zigzag count).
-  `submovements`: speed peaks with a prominence of at least `PEAK_PROMINENCE` of the top speed.
-- `tremor_log`: log(`TREMOR_FLOOR_PX` + rms px) of the residual (resampled minus smoothed), over
-  the same interior as jerk, in the `TREMOR_BAND_HZ` band. `tremor_frac`: that band's share of
-  the residual above 2 Hz.
-- `interval_cv`: coefficient of variation of the positive raw inter-event intervals.
-  `interval_repeat_frac`: share of consecutive interval pairs that are exactly equal (to 1 us).
-  `step_repeat_frac`: share of consecutive raw steps (dx, dy) of at least `MOVE_PX` that are
-  exactly equal (smaller steps of integer coordinates repeat by themselves at high rates).
+Each feature is defined in docs/risk-model.md; every threshold is a named constant below. A
+timestamp's error moves a point along its path, so tremor and the raw residual are measured
+across the smoothed direction of motion: a recorder's jitter does not read as a shaking hand.
 
 A trace that cannot be measured (not a sequence of 3-number points, fewer than 3 distinct times,
 zero duration, or no movement beyond `MOVE_PX`) gives the degenerate set: every feature 0.0 and
@@ -68,6 +39,9 @@ TREMOR_BAND_HZ = (8.0, 12.0)  # physiological tremor
 TREMOR_FLOOR_PX = 0.01  # below any real sensor's resolution; keeps the log finite at zero
 EXACT_MS = 1e-3  # intervals equal within a microsecond are "exactly" equal
 EXACT_PX = 1e-6
+FITTS_WIDTH_PX = 8.0  # a typical target width, for the movement time per bit of difficulty
+RESIDUAL_TRIM = 0.1  # share of the raw points left out at each end for the raw residual
+RESIDUAL_LAG_MS = 16.0  # the residual's autocorrelation lag: one 60 Hz frame, at any rate
 
 FEATURE_NAMES: tuple[str, ...] = (
     "duration_log",
@@ -96,6 +70,9 @@ FEATURE_NAMES: tuple[str, ...] = (
     "interval_cv",
     "interval_repeat_frac",
     "step_repeat_frac",
+    "fitts_time_log",
+    "residual_log",
+    "residual_lag1",
 )
 
 Array = NDArray[np.float64]
@@ -143,6 +120,7 @@ def trajectory_features(trace: Any) -> dict[str, float]:
         **_holds(t, x, y),
         **_corrections(kin),
         **_tremor(kin),
+        **_raw_residual(kin, t, x, y),
         **timing,
     }
     out = {name: _finite(features[name]) for name in FEATURE_NAMES}
@@ -174,10 +152,7 @@ def _finite(value: float) -> float:
 
 
 class _Kinematics:
-    """The resampled trace and its smoothed derivatives, computed once per trace.
-
-    Positions are complex, `x + iy`, so each numpy call handles both axes at once.
-    """
+    """The resampled trace and its smoothed derivatives (complex positions, x + iy), once."""
 
     __slots__ = ("h", "seconds", "g", "s", "v", "a", "j", "speed", "peak", "moving",
                  "distance", "path", "sigma", "unit", "inner")  # fmt: skip
@@ -227,9 +202,8 @@ def _smooth(values: CArray, kernel: Array) -> CArray:
 
 def _derivative(values: CArray, h: float) -> CArray:
     """Central differences inside, one-sided at the ends (`np.gradient`, without its overhead)."""
-    out = np.empty_like(values)
+    out = np.zeros_like(values)
     if len(values) < 2:
-        out[:] = 0
         return out
     out[1:-1] = (values[2:] - values[:-2]) / (2 * h)
     out[0], out[-1] = (values[1] - values[0]) / h, (values[-1] - values[-2]) / h
@@ -365,8 +339,36 @@ def _peaks(values: Array, prominence: float) -> int:
     return count + int(rising and high - low >= prominence)
 
 
+def _across(k: _Kinematics, v: CArray, residual: CArray) -> Array:
+    """The component of `residual` across the direction of `v` (the overall one where slow)."""
+    speed = np.abs(v)
+    tangent = np.where(speed > MOVING_FRACTION * k.peak, v / np.maximum(speed, 1e-12), k.unit)
+    across: Array = (residual * np.conj(tangent)).imag
+    return across
+
+
+def _raw_residual(k: _Kinematics, t: Array, x: Array, y: Array) -> dict[str, float]:
+    """The raw points' distance across the smoothed path (size, lag-1 autocorrelation: per-point
+    noise is white), and the movement time per bit of a typical target (Fitts' law)."""
+    grid = np.minimum(t[0] + np.arange(len(k.s)) * k.h, t[-1])
+    v = np.interp(t, grid, k.v.real) + 1j * np.interp(t, grid, k.v.imag)
+    smooth = np.interp(t, grid, k.s.real) + 1j * np.interp(t, grid, k.s.imag)
+    trim = int(len(t) * RESIDUAL_TRIM)
+    r = _across(k, v, (x + 1j * y) - smooth)[trim : len(t) - trim]
+    energy, lag = float(r @ r), max(1, round(RESIDUAL_LAG_MS / float(np.median(np.diff(t)))))
+    lag1 = float(r[lag:] @ r[:-lag]) / energy if energy > 1e-9 and len(r) > lag + 2 else 0.0
+    moving = np.flatnonzero(k.moving)
+    t_move = max(float(moving[-1] - moving[0]) * k.h, k.h)
+    bits = math.log2(2.0 + k.distance / FITTS_WIDTH_PX)
+    return {
+        "fitts_time_log": math.log(t_move / bits),
+        "residual_log": math.log(TREMOR_FLOOR_PX + math.sqrt(energy / max(len(r), 1))),
+        "residual_lag1": lag1,
+    }
+
+
 def _tremor(k: _Kinematics) -> dict[str, float]:
-    residual = (k.g - k.s)[k.inner]
+    residual = _across(k, k.v[k.inner], (k.g - k.s)[k.inner])
     n = len(residual)
     # A Hann taper keeps the residual's large slow part from leaking into the band.
     window = np.hanning(n + 2)[1:-1]

@@ -1,13 +1,18 @@
 """The behaviour model: a logistic score over standardised trajectory features, read from JSON.
 
 Each feature `v` is standardised against the human training traces, `z = (v - centre) / scale`
-(their median and robust spread), clipped to `[-clip, clip]` so that no single feature, however
-extreme, can move the logit by more than a bounded amount, then contributes
+(their median and robust spread), clipped to `[-clip, clip_high]` so that no single feature,
+however extreme, can move the logit by more than a bounded amount, then contributes
 `coef * z + coef_sq * z ** 2` (`coef_sq` is non-zero only for the few features where both tails
-are implausible, such as duration). `logit = intercept + sum(contributions)`. Because `z = 0` is
+are implausible, such as duration), plus, for each pair in the file's optional `interactions`,
+`coef * z_a * z_b`, half of it counted to each of the two features (combinations of values that
+people do not produce together). `logit = intercept + sum(contributions)`. Because `z = 0` is
 the typical person, the intercept is the typical person's logit and a contribution is how far a
 feature moves this trace from a typical person: a negative one is evidence of a machine, named
-by the feature's `reason_low` (when `z < 0`) or `reason_high` (when `z > 0`).
+by the feature's `reason_low` (when `z < 0`) or `reason_high` (when `z > 0`). `clip_high` is
+`clip` unless the file says otherwise; 0 makes a feature one-sided: a value on the "more than
+the typical person" side counts as the typical person, so a cue a script adds in a line (a
+pause, a drift) can cost a trace that lacks it but never buys one that has it.
 
 Everything learned (centres, scales, coefficients, intercept, threshold, clip, margin) lives in
 `weights/behaviour-v1.json`, written by `python -m bench.risk.train`; nothing learned is in code.
@@ -47,13 +52,15 @@ class FeatureTerm:
     clip: float
     reason_low: str
     reason_high: str
+    clip_high: float | None = None  # None: `clip`
 
     def standardise(self, value: float) -> float:
         """The clipped z-score of `value` (0 for a non-finite value)."""
         z = (value - self.centre) / self.scale
         if not math.isfinite(z):
             return 0.0
-        return min(max(z, -self.clip), self.clip)
+        high = self.clip if self.clip_high is None else self.clip_high
+        return min(max(z, -self.clip), high)
 
     def contribution(self, value: float) -> float:
         """This feature's term of the logit: `coef * z + coef_sq * z ** 2`."""
@@ -63,6 +70,15 @@ class FeatureTerm:
     def reason(self, value: float) -> str:
         """The reason name for this value's side of the typical person."""
         return self.reason_low if self.standardise(value) < 0 else self.reason_high
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """A pair of features whose clipped z-scores' product adds `coef` times itself."""
+
+    a: int  # indices into the model's terms
+    b: int
+    coef: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +93,7 @@ class BehaviourModel:
     degenerate_logit: float
     degenerate_reason: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    interactions: tuple[Interaction, ...] = ()
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -95,7 +112,14 @@ class BehaviourModel:
         missing = [term.name for term in self.terms if term.name not in features]
         if missing:
             raise ValueError(f"The features lack {', '.join(missing)} that {self.version} needs.")
-        return {term.name: term.contribution(float(features[term.name])) for term in self.terms}
+        parts = {term.name: term.contribution(float(features[term.name])) for term in self.terms}
+        if self.interactions:
+            z = [term.standardise(float(features[term.name])) for term in self.terms]
+            for pair in self.interactions:
+                half = 0.5 * pair.coef * z[pair.a] * z[pair.b]
+                parts[self.terms[pair.a].name] += half
+                parts[self.terms[pair.b].name] += half
+        return parts
 
     def full_logit(self, features: Mapping[str, float]) -> float:
         """The model's logit: `intercept + sum(contributions)`, or the degenerate logit."""
@@ -161,9 +185,30 @@ def _term(data: Mapping[str, Any], index: int) -> FeatureTerm:
     if scale <= 0:
         raise ConfigError(f"The behaviour weights need a positive scale at {where}.")
     numbers = {k: _number(data, k, where) for k in ("centre", "coef", "coef_sq", "clip")}
+    clip_high = _number(data, "clip_high", where) if "clip_high" in data else None
+    if clip_high is not None and not 0.0 <= clip_high <= numbers["clip"]:
+        raise ConfigError(f"The behaviour weights need 0 <= clip_high <= clip at {where}.")
     return FeatureTerm(
-        str(name), scale=scale, reason_low=str(low), reason_high=str(high), **numbers
+        str(name),
+        scale=scale,
+        reason_low=str(low),
+        reason_high=str(high),
+        clip_high=clip_high,
+        **numbers,
     )
+
+
+def _interactions(data: Any, names: list[str]) -> tuple[Interaction, ...]:
+    if not isinstance(data, list):
+        raise ConfigError("The behaviour weights' interactions must be a list.")
+    out = []
+    for index, item in enumerate(data):
+        pair = (item.get("a"), item.get("b")) if isinstance(item, dict) else (None, None)
+        if not all(name in names for name in pair) or pair[0] == pair[1]:
+            raise ConfigError(f"The behaviour weights need two features at interactions[{index}].")
+        coef = _number(item, "coef", f"interactions[{index}]")
+        out.append(Interaction(names.index(str(pair[0])), names.index(str(pair[1])), coef))
+    return tuple(out)
 
 
 def model_from_dict(data: Mapping[str, Any]) -> BehaviourModel:
@@ -192,6 +237,7 @@ def model_from_dict(data: Mapping[str, Any]) -> BehaviourModel:
         degenerate_logit=_number(degenerate, "logit", "degenerate"),
         degenerate_reason=reason,
         metadata=dict(data.get("training", {})),
+        interactions=_interactions(data.get("interactions", []), [t.name for t in terms]),
     )
 
 

@@ -35,6 +35,7 @@ KINEMATIC = {
     "overshoot_rel": 0.01,
     "reversals": 0.0,
     "submovements": 0.0,
+    "fitts_time_log": 0.05,
 }
 
 
@@ -126,6 +127,48 @@ def test_timestamp_jitter_and_coordinate_rounding_leave_the_movement_alone() -> 
     rough = features(reach(hz=125, drift=5.0, jitter=2.0, rounding=1.0))
     assert_close(clean, rough, {**KINEMATIC, "jerk_log": 0.3, "y_std_log": 0.1})
     assert rough["interval_cv"] > clean["interval_cv"] + 0.05
+
+
+def frame_stamped(
+    points: list[tuple[float, float, float]], frame: float
+) -> list[tuple[float, float, float]]:
+    """Coalesced events kept, each stamped with its frame's time (groups of one timestamp)."""
+    return [(x, y, math.ceil((t - 3.0) / frame) * frame + 3.0) for x, y, t in points]
+
+
+def recorder_stamped(
+    points: list[tuple[float, float, float]], mean_ms: float
+) -> list[tuple[float, float, float]]:
+    """A recorder stamping events with Date.now() when its handler runs: delays, whole ms."""
+    delays = np.random.default_rng(5).exponential(mean_ms, len(points))
+    stamps = np.floor(np.maximum.accumulate(np.array([p[2] for p in points]) + delays))
+    return [(x, y, float(t)) for (x, y, _), t in zip(points, stamps, strict=True)]
+
+
+SHAPE = {"drift": 5.0, "tremor": 0.4, "second": 10.0}
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        frame_stamped(reach(hz=500, **SHAPE), 1000.0 / 60.0),
+        frame_stamped(reach(hz=1000, rounding=1.0, **SHAPE), 1000.0 / 120.0),
+        recorder_stamped(reach(hz=125, **SHAPE), 4.0),
+        recorder_stamped(reach(hz=60, rounding=1.0, **SHAPE), 2.0),
+        reach(hz=1000, rounding=1.0, **SHAPE),
+        reach(hz=60, rounding=1.0, jitter=2.0, **SHAPE),
+    ],
+    ids=["coalesced-60", "coalesced-1000px", "recorder-125", "recorder-60px", "1000px", "60px"],
+)
+def test_how_a_movement_was_recorded_leaves_its_features_alone(
+    variant: list[tuple[float, float, float]],
+) -> None:
+    """The human variants of bench/risk/variants.py: coalesced events stamped per frame, a
+    recorder's Date.now() jitter, 60 to 1000 Hz, whole pixels. The movement features stay put,
+    and tremor (measured across the path) does not read a timestamp's error as a shaking hand."""
+    clean, rough = features(reach(hz=250, **SHAPE)), features(variant)
+    assert_close(clean, rough, {**KINEMATIC, "jerk_log": 0.3, "y_std_log": 0.1})
+    assert abs(rough["tremor_log"] - clean["tremor_log"]) < 0.25
 
 
 def test_movement_features_are_scale_free() -> None:

@@ -26,7 +26,8 @@ def well_formed(trace: list[Point]) -> None:
     assert (np.diff(values[:, 2]) >= 0.0).all()
 
 
-CELLS = [*HELD_OUT, *HUMAN_VARIANTS, *(f"{f}{TRICKS}" for f in ("straight-line", *HELD_OUT))]
+NEW_BOTS = [*HELD_OUT, "randomized"]
+CELLS = [*NEW_BOTS, *HUMAN_VARIANTS, *(f"{f}{TRICKS}" for f in ("straight-line", *NEW_BOTS))]
 
 
 @pytest.mark.parametrize("cell", CELLS)

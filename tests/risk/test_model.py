@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bench.risk.train import QUADRATIC, SPEC
+from bench.risk.train import ONE_SIDED, QUADRATIC, SPEC
 from humangate.errors import ConfigError
 from humangate.risk.features import FEATURE_NAMES, degenerate_features, trajectory_features
 from humangate.risk.model import BehaviourModel, load_model, model_from_dict
@@ -77,6 +77,24 @@ def test_clipping_bounds_what_one_feature_can_do() -> None:
     assert model.full_logit(row(a=float("nan"))) == pytest.approx(1.0)
 
 
+def test_interactions_add_their_product_split_between_the_two_features() -> None:
+    weights = hand_weights(a=1.0)
+    weights["interactions"] = [{"a": "a", "b": "b", "coef": -0.5}]
+    model = model_from_dict(weights)
+    features = row(a=2.0, b=-1.0)
+    assert model.full_logit(features) == pytest.approx(1.0 + 2.0 + 1.0)
+    parts = model.contributions(features)
+    assert parts["a"] == pytest.approx(2.5) and parts["b"] == pytest.approx(0.5)
+
+
+def test_a_one_sided_feature_costs_below_the_typical_person_and_never_buys_above() -> None:
+    weights = hand_weights(a=1.0)
+    weights["features"][0]["clip_high"] = 0.0
+    model = model_from_dict(weights)
+    assert model.full_logit(row(a=-2.0)) == pytest.approx(-1.0)
+    assert model.full_logit(row(a=5.0)) == model.full_logit(row(a=0.0)) == pytest.approx(1.0)
+
+
 def test_a_degenerate_trace_gets_the_degenerate_logit_and_reason() -> None:
     model = model_from_dict(hand_weights(a=1.0))
     rest, findings = model.logit({"degenerate": 1.0})
@@ -103,6 +121,10 @@ def test_a_missing_feature_is_a_mismatch_not_a_guess() -> None:
         lambda w: w["features"][0].update(scale=0.0),
         lambda w: w["features"][0].update(coef=True),
         lambda w: w["features"][1].pop("reason_high"),
+        lambda w: w["features"][0].update(clip_high=4.0),
+        lambda w: w.update(interactions=[{"a": "a", "b": "zz", "coef": 1.0}]),
+        lambda w: w.update(interactions=[{"a": "a", "b": "a", "coef": 1.0}]),
+        lambda w: w.update(interactions={"a": "b"}),
     ],
 )
 def test_a_broken_weights_file_is_a_config_error(change: Any) -> None:
@@ -154,6 +176,26 @@ def test_the_shipped_coefficients_keep_the_declared_signs(shipped: BehaviourMode
         assert sign * term.coef >= 0, term.name
         assert term.coef_sq <= 0, term.name
         assert (term.coef_sq != 0) <= (term.name in QUADRATIC), term.name
+
+
+def test_the_shipped_interactions_pair_free_sign_features(shipped: BehaviourModel) -> None:
+    assert shipped.interactions
+    for pair in shipped.interactions:
+        names = {shipped.terms[pair.a].name, shipped.terms[pair.b].name}
+        assert names <= set(QUADRATIC), names
+
+
+def test_cues_a_script_adds_in_a_line_never_buy_a_pass(shipped: BehaviourModel) -> None:
+    """Pauses, drift, a late start, irregular timing: lacking them may cost, but having more
+    of them than the typical person gives exactly what the typical person gets."""
+    one_sided = {t.name: t for t in shipped.terms if t.clip_high == 0.0}
+    assert set(one_sided) == set(ONE_SIDED)
+    for seed in range(4):
+        person = trajectory_features(reach(hz=125, jitter=1.0, drift=3.0, tremor=0.4, seed=seed))
+        for name, term in one_sided.items():
+            typical = shipped.full_logit({**person, name: term.centre})
+            more = shipped.full_logit({**person, name: term.centre + 10 * term.scale})
+            assert more == pytest.approx(typical), name
 
 
 def test_perfectly_regular_timing_never_raises_the_score(shipped: BehaviourModel) -> None:

@@ -34,6 +34,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from humangate.errors import ConfigError
 from humangate.risk.base import Finding
 
@@ -94,6 +97,18 @@ class BehaviourModel:
     degenerate_reason: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
     interactions: tuple[Interaction, ...] = ()
+    pair_arrays: tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        pairs = self.interactions
+        arrays = (
+            np.array([p.a for p in pairs], dtype=np.intp),
+            np.array([p.b for p in pairs], dtype=np.intp),
+            np.array([p.coef for p in pairs], dtype=np.float64),
+        )
+        object.__setattr__(self, "pair_arrays", arrays)
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -114,11 +129,12 @@ class BehaviourModel:
             raise ValueError(f"The features lack {', '.join(missing)} that {self.version} needs.")
         parts = {term.name: term.contribution(float(features[term.name])) for term in self.terms}
         if self.interactions:
-            z = [term.standardise(float(features[term.name])) for term in self.terms]
-            for pair in self.interactions:
-                half = 0.5 * pair.coef * z[pair.a] * z[pair.b]
-                parts[self.terms[pair.a].name] += half
-                parts[self.terms[pair.b].name] += half
+            z = np.array([term.standardise(float(features[term.name])) for term in self.terms])
+            a, b, coef = self.pair_arrays
+            half = 0.5 * coef * z[a] * z[b]
+            shares = np.bincount(a, half, len(z)) + np.bincount(b, half, len(z))
+            for term, share in zip(self.terms, shares.tolist(), strict=True):
+                parts[term.name] += share
         return parts
 
     def full_logit(self, features: Mapping[str, float]) -> float:

@@ -16,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from humangate import __version__
 from humangate.api import challenges, feedback, privacy, reference, site, siteverify
 from humangate.api.body_size import BodyLimit
+from humangate.api.deps import attach_services
 from humangate.config import Settings, load_settings
 from humangate.console import install as install_console
 from humangate.console.notices import drain as drain_notices
@@ -25,7 +26,7 @@ from humangate.http_errors import install_error_handlers
 from humangate.jobs import PeriodicJob
 from humangate.jobs.housekeeping import HousekeepingJob, retention_from_settings
 from humangate.jobs.retention import RetentionJob
-from humangate.services import Services, attach_services, open_services
+from humangate.services import Services, open_services
 
 NOTICE_DRAIN_SECONDS = 10.0
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]

@@ -1,48 +1,44 @@
 """The one typed object of shared services, built once from the settings.
 
-`open_services` is shared by the app's lifespan and the CLI, so both run on the same store,
-database, keys and channels. Routes reach it through `ServicesDep`; nothing else reads
-`app.state`. Opening does the I/O of connecting (and migrating when the settings ask); the
-background jobs are started by whoever serves requests (humangate/app.py), not here.
+`open_core_services` opens what every process needs (the store, the database, the keys, the
+channels): the CLI runs on it. `open_services` builds on it what a serving node adds (the
+verification loop, the unit directory, the event and counter buffers) and is what the app's
+lifespan opens. Routes reach the result through `humangate.api.deps.ServicesDep`; nothing else
+reads `app.state`. Opening does the I/O of connecting (and migrating when the settings ask); the
+background jobs are started by whoever serves requests (humangate/app.py), not here. The loop and
+the web framework load only when a serving node opens them, so commands start quickly.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
-from fastapi import Depends, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.accounts import AccountContext
 from humangate.config import Settings
 from humangate.db.engine import create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
-from humangate.demo import DemoUnit
-from humangate.directory import UnitDirectory
-from humangate.dnscheck import verify_crawler_dns
-from humangate.events import EventLog
-from humangate.loop import (
-    EventObserver,
-    Policy,
-    StatsObserver,
-    Verifier,
-    generate_visual,
-)
 from humangate.messaging import Channels, MessageTemplates, channels_from_settings
-from humangate.pool import ChallengePool
-from humangate.stats import UnitCounters
 from humangate.store import Store, create_store
 
 if TYPE_CHECKING:
     from humangate.console.widget import ConsoleUnit
+    from humangate.demo import DemoUnit
+    from humangate.directory import UnitDirectory
+    from humangate.events import EventLog
+    from humangate.loop import Clock, Verifier
+    from humangate.pool import ChallengePool
+    from humangate.stats import UnitCounters
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Services:
-    """What every request and command may use; one per process, built at start-up."""
+class CoreServices:
+    """What every process may use: a command as much as a serving node."""
 
     settings: Settings
     key: bytes
@@ -51,6 +47,12 @@ class Services:
     accounts: AccountContext
     channels: Channels
     message_templates: MessageTemplates
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Services(CoreServices):
+    """A serving node's services: the core, the loop and its buffers; one per process."""
+
     directory: UnitDirectory
     events: EventLog
     counters: UnitCounters
@@ -62,9 +64,9 @@ class Services:
 
 
 @asynccontextmanager
-async def open_services(
+async def open_core_services(
     settings: Settings, *, store: Store | None = None
-) -> AsyncIterator[Services]:
+) -> AsyncIterator[CoreServices]:
     """Open the database (migrated when the settings ask) and the store; close both after.
 
     `store` replaces the configured one: one-shot commands pass a MemoryStore, as they keep
@@ -74,57 +76,66 @@ async def open_services(
     channels = channels_from_settings(settings)
     engine = create_engine(settings.resolved_database_url)
     store = store or create_store(settings.redis_url)
-    pool = ChallengePool(generate_visual, size=settings.pool_size)
     try:
         if settings.auto_migrate:
             await migrate(engine)
-        sessions = create_sessionmaker(engine)
-        events = EventLog(sessions)
-        counters = UnitCounters(sessions)
-        yield Services(
+        yield CoreServices(
             settings=settings,
             key=key,
             store=store,
-            sessions=sessions,
+            sessions=create_sessionmaker(engine),
             accounts=AccountContext.create(store=store, server_key=key),
             channels=channels,
             message_templates=MessageTemplates.from_settings(settings),
-            directory=UnitDirectory(
-                sessions, ttl=settings.unit_cache_seconds, test_keys=settings.test_keys
-            ),
-            events=events,
-            counters=counters,
-            pool=pool,
-            verifier=Verifier(
-                store,
-                key=key,
-                policy=Policy(
-                    challenge_ttl=settings.challenge_ttl,
-                    token_ttl=settings.token_ttl,
-                    challenges_per_minute=settings.rate_challenges_per_minute,
-                    answers_per_minute=settings.rate_challenges_per_minute,
-                    lockout_failures=settings.lockout_failures,
-                ),
-                pool=pool,
-                crawler_check=verify_crawler_dns,
-                regions=settings.load_region_table(),
-                observers=(StatsObserver(counters.count), EventObserver(events.record)),
-            ),
         )
     finally:
-        await pool.close()
         await store.close()
         await engine.dispose()
 
 
-def attach_services(app: FastAPI, services: Services) -> None:
-    app.state.services = services
+@asynccontextmanager
+async def open_services(
+    settings: Settings, *, clock: Clock | None = None
+) -> AsyncIterator[Services]:
+    """The core services and a serving node's loop over them; the pool is closed after."""
+    from humangate.directory import UnitDirectory
+    from humangate.dnscheck import verify_crawler_dns
+    from humangate.events import EventLog
+    from humangate.loop import EventObserver, Policy, StatsObserver, Verifier, generate_visual
+    from humangate.pool import ChallengePool
+    from humangate.stats import UnitCounters
 
-
-def get_services(request: Request) -> Services:
-    services = request.app.state.services
-    assert isinstance(services, Services)
-    return services
-
-
-ServicesDep = Annotated[Services, Depends(get_services)]
+    async with open_core_services(settings) as core:
+        pool = ChallengePool(generate_visual, size=settings.pool_size)
+        events = EventLog(core.sessions)
+        counters = UnitCounters(core.sessions)
+        policy = Policy(
+            challenge_ttl=settings.challenge_ttl,
+            token_ttl=settings.token_ttl,
+            challenges_per_minute=settings.rate_challenges_per_minute,
+            answers_per_minute=settings.rate_challenges_per_minute,
+            lockout_failures=settings.lockout_failures,
+        )
+        verifier = Verifier(
+            core.store,
+            key=core.key,
+            policy=policy,
+            pool=pool,
+            crawler_check=verify_crawler_dns,
+            regions=settings.load_region_table(),
+            observers=(StatsObserver(counters.count), EventObserver(events.record)),
+            clock=clock or time.time,
+        )
+        try:
+            yield Services(
+                **{field.name: getattr(core, field.name) for field in fields(CoreServices)},
+                directory=UnitDirectory(
+                    core.sessions, ttl=settings.unit_cache_seconds, test_keys=settings.test_keys
+                ),
+                events=events,
+                counters=counters,
+                pool=pool,
+                verifier=verifier,
+            )
+        finally:
+            await pool.close()

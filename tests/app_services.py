@@ -7,8 +7,9 @@ import time
 
 from starlette.testclient import TestClient
 
+from humangate.api.deps import attach_services
 from humangate.loop import ChallengeState
-from humangate.services import Services, attach_services
+from humangate.services import Services
 
 
 def services_of(client: TestClient) -> Services:

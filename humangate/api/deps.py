@@ -5,13 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 
 from humangate.directory import UnitDirectory
 from humangate.loop import Verifier
 from humangate.netaddr import ip_prefix
-from humangate.services import get_services
+from humangate.services import Services
 from humangate.units import origin_hostname
+
+
+def attach_services(app: FastAPI, services: Services) -> None:
+    """Make `services` what every route of `app` reaches through ServicesDep."""
+    app.state.services = services
+
+
+def get_services(request: Request) -> Services:
+    services = request.app.state.services
+    assert isinstance(services, Services)
+    return services
 
 
 def get_verifier(request: Request) -> Verifier:
@@ -47,6 +58,7 @@ def get_page_hostname(request: Request) -> str | None:
     return origin_hostname(request.headers.get("origin"), request.headers.get("referer"))
 
 
+ServicesDep = Annotated[Services, Depends(get_services)]
 VerifierDep = Annotated[Verifier, Depends(get_verifier)]
 DirectoryDep = Annotated[UnitDirectory, Depends(get_directory)]
 ClientDep = Annotated[Client, Depends(get_client)]

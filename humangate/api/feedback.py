@@ -12,11 +12,12 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from humangate.api.deps import ServicesDep
 from humangate.db import events as event_db
 from humangate.errors import AccessDenied, NotFound
 from humangate.risk.assess import default_threshold
 from humangate.risk.calibration import calibrate
-from humangate.services import Services, ServicesDep
+from humangate.services import Services
 from humangate.tokens import token_key
 from humangate.units import UnitView
 

@@ -13,14 +13,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from humangate.api.deps import Client, ClientDep
+from humangate.api.deps import Client, ClientDep, ServicesDep
 from humangate.api.signals import Environment
 from humangate.api.site import templates
 from humangate.db import events as event_db
 from humangate.device import device_id
 from humangate.errors import InvalidInput
 from humangate.loop.limits import count_privacy_lookup
-from humangate.services import Services, ServicesDep
+from humangate.services import Services
 
 router = APIRouter(tags=["privacy"])
 MAX_UNITS_SEARCHED = 10_000

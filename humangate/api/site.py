@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 
+from humangate.api.deps import ServicesDep
 from humangate.api.siteverify import siteverify_json, verify_fields
-from humangate.services import ServicesDep
 
 PACKAGE = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=str(PACKAGE / "templates"))

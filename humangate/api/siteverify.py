@@ -18,10 +18,10 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from humangate.api.deps import get_services
 from humangate.directory import UnitDirectory
 from humangate.errors import BadSiteverify
 from humangate.loop import Verifier, VerifyResult, iso_utc, verify_test_secret
-from humangate.services import get_services
 
 router = APIRouter(tags=["siteverify"])
 

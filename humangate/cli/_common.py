@@ -15,7 +15,7 @@ from humangate.config import Settings
 from humangate.store import MemoryStore
 
 if TYPE_CHECKING:
-    from humangate.services import Services
+    from humangate.services import CoreServices
 
 T = TypeVar("T")
 # A command: its parsed arguments and the settings in, the exit status out.
@@ -23,16 +23,16 @@ Command: TypeAlias = Callable[[argparse.Namespace, Settings], int]
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
-def run_with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+def run_with_services(settings: Settings, work: Callable[[CoreServices], Awaitable[T]]) -> T:
     """Open the services (migrating when the settings ask), run `work`, close them.
 
     A command keeps no hot state between runs, so its store is a MemoryStore. The services
-    (the web framework, the challenge kinds) load here, only for commands that need them.
+    load here, only for commands that need them; the loop and the web framework never do.
     """
-    from humangate.services import open_services
+    from humangate.services import open_core_services
 
     async def run() -> T:
-        async with open_services(settings, store=MemoryStore()) as services:
+        async with open_core_services(settings, store=MemoryStore()) as services:
             return await work(services)
 
     return asyncio.run(run())
@@ -41,7 +41,7 @@ def run_with_services(settings: Settings, work: Callable[[Services], Awaitable[T
 def run_in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """`run_with_services` for work done in one database session."""
 
-    async def in_session(services: Services) -> T:
+    async def in_session(services: CoreServices) -> T:
         async with services.sessions() as session:
             return await work(session)
 

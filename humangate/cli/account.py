@@ -12,7 +12,7 @@ from humangate.cli._common import Subparsers, fail, print_report, run_with_servi
 from humangate.config import Settings
 
 if TYPE_CHECKING:
-    from humangate.services import Services
+    from humangate.services import CoreServices
 
 
 def register(commands: Subparsers) -> None:
@@ -50,7 +50,7 @@ def run_cancel(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cancel(
-    services: Services, args: argparse.Namespace
+    services: CoreServices, args: argparse.Namespace
 ) -> tuple[Cancelled, str, bool] | None:
     """Find the account, ask to confirm unless --yes, cancel it and tell its owner why.
 

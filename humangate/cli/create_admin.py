@@ -13,7 +13,7 @@ from humangate.cli._common import Subparsers, run_with_services
 from humangate.config import Settings
 
 if TYPE_CHECKING:
-    from humangate.services import Services
+    from humangate.services import CoreServices
 
 
 def register(commands: Subparsers) -> None:
@@ -38,7 +38,7 @@ def read_password() -> str:
 def run_create_admin(args: argparse.Namespace, settings: Settings) -> int:
     password = read_password()
 
-    async def create(services: Services) -> AccountView:
+    async def create(services: CoreServices) -> AccountView:
         async with services.sessions() as session:
             now = datetime.now(UTC)
             return await create_admin(services.accounts, session, args.email, password, now=now)

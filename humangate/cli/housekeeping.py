@@ -11,7 +11,7 @@ from humangate.cli._common import Subparsers, print_report, run_with_services
 from humangate.config import Settings
 
 if TYPE_CHECKING:
-    from humangate.services import Services
+    from humangate.services import CoreServices
 
 
 def register(commands: Subparsers) -> None:
@@ -37,7 +37,7 @@ def run_housekeeping(args: argparse.Namespace, settings: Settings) -> int:
     cancel = settings.cancel_inactive if args.cancel_inactive is None else args.cancel_inactive
     retention = retention_from_settings(settings)
 
-    async def work(services: Services) -> tuple[HousekeepingReport, bool]:
+    async def work(services: CoreServices) -> tuple[HousekeepingReport, bool]:
         async with services.sessions() as session:
             return await housekeep(
                 services.accounts,

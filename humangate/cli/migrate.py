@@ -9,7 +9,7 @@ from humangate.cli._common import Subparsers, run_with_services
 from humangate.config import Settings
 
 if TYPE_CHECKING:
-    from humangate.services import Services
+    from humangate.services import CoreServices
 
 
 def register(commands: Subparsers) -> None:
@@ -24,5 +24,5 @@ def run_migrate(_: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _nothing(_: Services) -> None:
+async def _nothing(_: CoreServices) -> None:
     return None

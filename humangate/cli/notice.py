@@ -11,7 +11,7 @@ from humangate.cli._common import Subparsers, print_report, run_with_services
 from humangate.config import Settings
 
 if TYPE_CHECKING:
-    from humangate.services import Services
+    from humangate.services import CoreServices
 
 
 def register(commands: Subparsers) -> None:
@@ -39,7 +39,7 @@ def run_notice(args: argparse.Namespace, settings: Settings) -> int:
     return print_report(data, args.json, text, delivered=delivered)
 
 
-async def _broadcast(services: Services, args: argparse.Namespace) -> dict[str, Any]:
+async def _broadcast(services: CoreServices, args: argparse.Namespace) -> dict[str, Any]:
     """Write the notice to every inbox it is for, then send it in batches."""
     from humangate.console.notices import deliver_broadcast, write_broadcast
 

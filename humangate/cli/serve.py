@@ -10,7 +10,7 @@ from humangate.config import Settings
 from humangate.demo import ensure_demo_unit
 
 if TYPE_CHECKING:
-    from humangate.services import Services
+    from humangate.services import CoreServices
 
 
 def register(commands: Subparsers) -> None:
@@ -43,7 +43,7 @@ def run_serve(_: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _prepare(services: Services) -> None:
+async def _prepare(services: CoreServices) -> None:
     """Create the demo unit once, in the parent process (opening the services migrated)."""
     if services.settings.demo:
         await ensure_demo_unit(services.sessions, services.settings.data_dir)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from humangate.services import get_services
+from humangate.api.deps import get_services
 
 SESSION_COOKIE = "hg_session"
 DEVICE_COOKIE = "hg_device"

@@ -14,10 +14,10 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from humangate.accounts.sessions import new_token
+from humangate.api.deps import get_services
 from humangate.console._cookies import DEVICE_COOKIE, SESSION_COOKIE, read_cookie
 from humangate.console._i18n import N_
 from humangate.errors import AccessDenied
-from humangate.services import get_services
 
 
 def _csrf_binding(request: Request) -> str | None:

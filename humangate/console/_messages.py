@@ -9,7 +9,7 @@ from fastapi import Request
 
 from humangate.accounts import Outgoing
 from humangate.accounts.delivery import deliver
-from humangate.services import get_services
+from humangate.api.deps import get_services
 
 
 async def send(

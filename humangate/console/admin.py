@@ -26,6 +26,7 @@ from humangate.accounts._views import contacts
 from humangate.accounts.audit import ACTIONS
 from humangate.accounts.delivery import send_rendered
 from humangate.accounts.identifiers import Identifier
+from humangate.api.deps import ServicesDep
 from humangate.console._directory import AccountRow, get_account, search_accounts
 from humangate.console._i18n import N_, Phrase, message_of
 from humangate.console.notices import MAX_BODY, MAX_TITLE, check_notice
@@ -47,7 +48,7 @@ from humangate.db import accounts as account_db
 from humangate.errors import InvalidInput, NotFound
 from humangate.messaging import DeliveryError
 from humangate.netaddr import ip_prefix
-from humangate.services import Services, ServicesDep
+from humangate.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -34,6 +34,7 @@ from humangate.accounts import (
     sign_up,
     update_profile,
 )
+from humangate.api.deps import get_services
 from humangate.console._codes import ask_for_code
 from humangate.console._cookies import clear_session_cookie, set_device_cookie, set_login_cookies
 from humangate.console._i18n import N_, browser_language
@@ -65,7 +66,6 @@ from humangate.console.web import (
     utcnow,
 )
 from humangate.console.widget import check_widget
-from humangate.services import get_services
 
 TERMS_NOT_ACCEPTED = N_("Accept the terms of service and the privacy policy to create an account.")
 CODE_EXHAUSTED = N_("That code was entered wrongly too many times. Send a new code.")

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from humangate.accounts import audit, list_entries
 from humangate.accounts._views import contacts
 from humangate.accounts.delivery import send_rendered
+from humangate.api.deps import ServicesDep
 from humangate.console._i18n import N_, Phrase, message_of
 from humangate.console.web import (
     AdminDep,
@@ -48,7 +49,7 @@ from humangate.db import notices as notice_db
 from humangate.db.models import Account
 from humangate.messaging import Channels, DeliveryError, MessageTemplates, RenderedMessage
 from humangate.netaddr import ip_prefix
-from humangate.services import Services, ServicesDep
+from humangate.services import Services
 
 log = logging.getLogger(__name__)
 

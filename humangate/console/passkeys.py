@@ -26,6 +26,7 @@ from humangate.accounts.passkeys import (
     log_in_with_passkey,
     remove_passkey,
 )
+from humangate.api.deps import get_services
 from humangate.console._cookies import set_login_cookies
 from humangate.console._i18n import N_, translate
 from humangate.console._outcomes import blocked_message
@@ -48,7 +49,6 @@ from humangate.console.web import (
     utcnow,
 )
 from humangate.netaddr import ip_prefix
-from humangate.services import get_services
 
 add_nav(N_("Passkeys"), "/console/passkeys", order=83)
 

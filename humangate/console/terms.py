@@ -7,6 +7,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from humangate.accounts.profile import accept_terms
+from humangate.api.deps import get_services
 from humangate.console._i18n import N_
 from humangate.console.web import (
     AccountsDep,
@@ -20,7 +21,6 @@ from humangate.console.web import (
     safe_next,
     utcnow,
 )
-from humangate.services import get_services
 
 
 def terms_context(request: Request) -> dict[str, str]:

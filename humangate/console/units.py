@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from humangate.accounts.audit import AuditAction
 from humangate.accounts.delivery import send_rendered
+from humangate.api.deps import ServicesDep
 from humangate.console._audit import changed_fields, record_unit_action
 from humangate.console._i18n import N_, message_of
 from humangate.console._unit_form import (
@@ -46,7 +47,7 @@ from humangate.console.web import (
 from humangate.db import accounts as account_db
 from humangate.errors import AccessDenied, InvalidInput, NotFound
 from humangate.messaging import DeliveryError, RenderedMessage
-from humangate.services import Services, ServicesDep
+from humangate.services import Services
 from humangate.units import VISUAL_KINDS, UnitView
 from humangate.units import service as units
 

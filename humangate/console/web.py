@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from humangate.accounts import AccountContext, AccountView, Client, authenticate
+from humangate.api.deps import ServicesDep, get_services
 from humangate.console._agent import device_label
 from humangate.console._cookies import (
     DEVICE_COOKIE,
@@ -54,7 +55,6 @@ from humangate.errors import (
     NotFound,
     TermsRequired,
 )
-from humangate.services import ServicesDep, get_services
 
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES = PACKAGE / "templates" / "console"

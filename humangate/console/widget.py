@@ -28,10 +28,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import FormData
 
+from humangate.api.deps import get_services
 from humangate.api.siteverify import verify_fields
 from humangate.db import units as unit_db
 from humangate.db.unit_secrets import restore_secret
-from humangate.services import get_services
 from humangate.units import DEFAULT_POW_DIFFICULTY, MAX_DOMAINS, UnitView
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ token) is a returned value: `Issued`, `Answered`, `VerifyResult`.
     siteverify.py  verify a token once                 verifier.py the four steps as one object
 """
 
+from humangate.loop.context import Clock
 from humangate.loop.hooks import (
     EventObserver,
     FreeMeter,
@@ -38,6 +39,7 @@ from humangate.loop.verifier import Verifier
 
 __all__ = [
     "Answered",
+    "Clock",
     "ChallengeState",
     "EventObserver",
     "FreeMeter",

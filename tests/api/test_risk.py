@@ -212,7 +212,7 @@ def test_good_bot_is_let_through_only_when_dns_confirms_it(
         checked.append((name, ip))
         return ip == "66.249.66.1"
 
-    monkeypatch.setattr("humangate.services.verify_crawler_dns", fake_dns)
+    monkeypatch.setattr("humangate.dnscheck.verify_crawler_dns", fake_dns)
     googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
     for ip, trusted in (("66.249.66.1", True), ("203.0.113.9", False)):
         headers = {"Origin": ORIGIN, "User-Agent": googlebot}

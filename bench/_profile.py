@@ -33,7 +33,7 @@ _BUCKETS = (
 
 # Frames around the ASGI stack, left out of the inclusive-time table.
 _OUTER = (
-    "humangate/cli.py",
+    "humangate/cli/",
     "asyncio/runners.py",
     "multiprocessing/",
     "uvicorn/server.py",

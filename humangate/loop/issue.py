@@ -134,15 +134,33 @@ async def switch_to_audio(
         raise expired_challenge()
     state = ChallengeState.from_json(raw)
     await ctx.limits.count_issue(visitor)
+    return await follow_up(
+        ctx, unit, visitor, state, level=state.level, plan=Plan("audio"), risk=state.risk.carried()
+    )
+
+
+async def follow_up(
+    ctx: LoopContext,
+    unit: UnitView,
+    visitor: Visitor,
+    state: ChallengeState,
+    *,
+    level: int,
+    plan: Plan,
+    risk: RiskState,
+    after_visual: bool = False,
+) -> Issued:
+    """The challenge that follows `state`'s, for the same action and data."""
     return await start_challenge(
         ctx,
         unit,
         visitor,
         action=state.action,
         cdata=state.cdata,
-        level=state.level,
-        plan=Plan("audio"),
-        risk=state.risk.carried(),
+        level=level,
+        plan=plan,
+        risk=risk,
+        after_visual=after_visual,
     )
 
 

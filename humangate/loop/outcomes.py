@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from humangate.challenges.pow import MAX_DIFFICULTY as MAX_POW_DIFFICULTY
 from humangate.loop.context import MAX_LEVEL, LoopContext, visual_floor
-from humangate.loop.issue import choose_plan, start_challenge
+from humangate.loop.issue import choose_plan, follow_up
 from humangate.loop.records import Answered, ChallengeState, Plan, TokenRecord, Visitor
 from humangate.risk.base import Assessment
 from humangate.testkeys import FAIL_SITEKEY, is_test_unit
@@ -41,15 +41,10 @@ async def fail_visitor(
     if unit.sitekey == FAIL_SITEKEY or ctx.limits.locks_out(failures):
         return Answered(success=False, error=FAILED)
     level = min(MAX_LEVEL, max(failures, state.level + 1))
-    next_challenge = await start_challenge(
-        ctx,
-        unit,
-        visitor,
-        action=state.action,
-        cdata=state.cdata,
-        level=level,
-        plan=choose_plan(unit, level=level, trusted=False, poor=False),
-        risk=state.risk.carried(level=level),
+    plan = choose_plan(unit, level=level, trusted=False, poor=False)
+    risk_next = state.risk.carried(level=level)
+    next_challenge = await follow_up(
+        ctx, unit, visitor, state, level=level, plan=plan, risk=risk_next
     )
     return Answered(success=False, error=FAILED, next=next_challenge)
 
@@ -67,15 +62,9 @@ async def escalate(
     poorer the gesture (a missing one is the poorest)."""
     ctx.observe(unit, "escalated", reason=reason, visitor=visitor, state=state, risk=risk)
     level = 2 if reason or risk.score < visual_floor(unit) else 1
-    next_challenge = await start_challenge(
-        ctx,
-        unit,
-        visitor,
-        action=state.action,
-        cdata=state.cdata,
-        level=level,
-        plan=choose_plan(unit, level=level, trusted=False, poor=False),
-        risk=state.risk.carried(),
+    plan = choose_plan(unit, level=level, trusted=False, poor=False)
+    next_challenge = await follow_up(
+        ctx, unit, visitor, state, level=level, plan=plan, risk=state.risk.carried()
     )
     return Answered(success=False, error=MORE, next=next_challenge)
 
@@ -89,16 +78,9 @@ async def keyboard_path(
     ctx.observe(unit, "escalated", reason=reason, visitor=visitor, state=state)
     carried = state.risk.carried()
     raised = min(MAX_POW_DIFFICULTY, max(unit.pow_difficulty, carried.pow_difficulty))
-    next_challenge = await start_challenge(
-        ctx,
-        unit,
-        visitor,
-        action=state.action,
-        cdata=state.cdata,
-        level=state.level,
-        plan=Plan("pow"),
-        risk=carried.with_pow(min(MAX_POW_DIFFICULTY, raised * KEYBOARD_POW_FACTOR)),
-        after_visual=True,
+    work = carried.with_pow(min(MAX_POW_DIFFICULTY, raised * KEYBOARD_POW_FACTOR))
+    next_challenge = await follow_up(
+        ctx, unit, visitor, state, level=state.level, plan=Plan("pow"), risk=work, after_visual=True
     )
     return Answered(success=False, error=MORE, next=next_challenge)
 

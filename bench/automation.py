@@ -176,6 +176,15 @@ def _gesture_travel(page: Any) -> float:
     return float(track["width"] - handle["width"] + 6)
 
 
+def _told(page: Any) -> str:
+    """What the widget says once it has settled after a refusal ("[state] message")."""
+    settled = "['failed', 'error', 'puzzle'].includes(document.querySelector('.humangate-widget')"
+    settled += ".shadowRoot.querySelector('.hg').dataset.state)"
+    page.wait_for_function(settled, timeout=15_000)
+    root = page.locator(".humangate-widget .hg")
+    return f"[{root.get_attribute('data-state')}] {root.locator('.msg').text_content()}"
+
+
 def managed_visit(context: Any, host_site: Any, hg_url: str, sitekey: str, redis: Any) -> Outcome:
     """Attack a managed unit as well as a bot can; did a token come?"""
     page = context.new_page()
@@ -202,8 +211,7 @@ def managed_visit(context: Any, host_site: Any, hg_url: str, sitekey: str, redis
             if challenge.get("kind") not in ("slide", "pow"):
                 break
         if not outcome.token:
-            page.wait_for_selector(".humangate-widget .hg[data-state=failed]", timeout=10_000)
-            outcome.message = str(page.locator(".humangate-widget .msg").text_content())
+            outcome.message = _told(page)
         return outcome
     finally:
         page.close()

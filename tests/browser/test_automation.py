@@ -80,7 +80,7 @@ def test_managed_mode_mints_no_token_for_declared_automation(
     assert outcome.first == "slide", f"{name}: {outcome.first}"
     assert outcome.token is False, f"{name} got a token"
     # One neutral sentence, and the next challenge is there to try.
-    assert outcome.message == "Verification failed, try again"
+    assert outcome.message == "[failed] Verification failed, try again"
 
 
 def _opened(page, host_site, hg_server, sitekey: str) -> tuple[dict, dict]:

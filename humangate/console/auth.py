@@ -11,12 +11,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import FormData
 
 from humangate.accounts import (
     AccountBlocked,
-    AccountContext,
     CodeRejected,
     Locked,
     LoggedIn,
@@ -35,7 +32,7 @@ from humangate.accounts import (
     update_profile,
 )
 from humangate.api.deps import get_services
-from humangate.console._codes import ask_for_code
+from humangate.console._codes import CodePages, ask_for_code, enter_code
 from humangate.console._cookies import clear_session_cookie, set_device_cookie, set_login_cookies
 from humangate.console._i18n import N_, browser_language
 from humangate.console._outcomes import (
@@ -70,6 +67,10 @@ from humangate.console.widget import check_widget
 TERMS_NOT_ACCEPTED = N_("Accept the terms of service and the privacy policy to create an account.")
 CODE_EXHAUSTED = N_("That code was entered wrongly too many times. Send a new code.")
 LOGIN_EXPIRED = N_("This login has expired or was started in another browser. Log in again.")
+# Asking for a code, first or again (asking again is resending: the new code replaces the earlier).
+SIGN_UP_RESEND = CodePages(resend_sign_up_code, "confirm.html", "confirm.html", resend=True)
+LOGIN_CODE = CodePages(request_login_code, "login_code.html", "login_code_confirm.html")
+LOGIN_CODE_RESEND = dataclasses.replace(LOGIN_CODE, came_from=LOGIN_CODE.waiting, resend=True)
 
 
 def logged_in(request: Request, outcome: LoggedIn, next_path: str) -> Response:
@@ -140,16 +141,11 @@ async def signup_submit(
 async def signup_confirm(
     request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
-    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
-    code = form_text(form, "code", limit=32)
-    try:
-        outcome = await confirm_sign_up(
-            accounts, db, identifier, code, client=account_client(request), now=utcnow()
-        )
-    except ValueError as exc:
-        return page(request, "confirm.html", 400, identifier=identifier, error=str(exc))
-    if isinstance(outcome, CodeRejected):
-        return page(request, "confirm.html", 400, identifier=identifier, error=WRONG_CODE)
+    outcome = await enter_code(
+        request, form, db, accounts, confirm_sign_up, page="confirm.html", now=utcnow()
+    )
+    if isinstance(outcome, Response):
+        return outcome
     outcome = await adopt_browser_language(request, db, accounts, outcome)
     return await enter_console(request, outcome, "/console")
 
@@ -279,45 +275,22 @@ async def code_login_page(request: Request, viewer: OptionalViewerDep) -> Respon
 async def code_login_request(
     request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
-    return await _send_login_code(request, form, db, accounts, resend=False)
-
-
-async def _send_login_code(
-    request: Request, form: FormData, db: AsyncSession, accounts: AccountContext, *, resend: bool
-) -> Response:
-    """Ask for a login code, first from the login-code page, or again from the page that waits
-    for it (asking again is resending: the new code replaces the earlier one)."""
-    return await ask_for_code(
-        request,
-        form,
-        db,
-        accounts,
-        request_login_code,
-        came_from="login_code_confirm.html" if resend else "login_code.html",
-        waiting="login_code_confirm.html",
-        now=utcnow(),
-        resend=resend,
-        next=safe_next(form.get("next")),
-    )
+    next_path = safe_next(form.get("next"))
+    return await ask_for_code(request, form, db, accounts, LOGIN_CODE, now=utcnow(), next=next_path)
 
 
 @router.post("/login/code/confirm")
 async def code_login_confirm(
     request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
-    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
-    code = form_text(form, "code", limit=32)
-    next_path = safe_next(form.get("next"))
-    again: dict[str, Any] = {"identifier": identifier, "next": next_path}
-    try:
-        outcome = await log_in_with_code(
-            accounts, db, identifier, code, client=account_client(request), now=utcnow()
-        )
-    except ValueError as exc:
-        return page(request, "login_code_confirm.html", 400, error=str(exc), **again)
-    if isinstance(outcome, CodeRejected):
-        return page(request, "login_code_confirm.html", 400, error=WRONG_CODE, **again)
-    return await _login_answer(request, outcome, "login_code_confirm.html", again)
+    next_path, template = safe_next(form.get("next")), "login_code_confirm.html"
+    outcome: LoggedIn | Locked | AccountBlocked | Response = await enter_code(
+        request, form, db, accounts, log_in_with_code, page=template, now=utcnow(), next=next_path
+    )
+    if isinstance(outcome, Response):
+        return outcome
+    again = {"identifier": form_text(form, "identifier", limit=MAX_IDENTIFIER), "next": next_path}
+    return await _login_answer(request, outcome, template, again)
 
 
 # --- logout --------------------------------------------------------------------------------------
@@ -346,24 +319,15 @@ STEP_UP_RESENT = N_(
 async def signup_resend(
     request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
-    return await ask_for_code(
-        request,
-        form,
-        db,
-        accounts,
-        resend_sign_up_code,
-        came_from="confirm.html",
-        waiting="confirm.html",
-        now=utcnow(),
-        resend=True,
-    )
+    return await ask_for_code(request, form, db, accounts, SIGN_UP_RESEND, now=utcnow())
 
 
 @router.post("/login/code/resend")
 async def code_login_resend(
     request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
-    return await _send_login_code(request, form, db, accounts, resend=True)
+    pages, next_path = LOGIN_CODE_RESEND, safe_next(form.get("next"))
+    return await ask_for_code(request, form, db, accounts, pages, now=utcnow(), next=next_path)
 
 
 @router.post("/login/step-up/resend")

@@ -12,7 +12,6 @@ from fastapi.responses import Response
 
 from humangate.accounts import (
     AccountView,
-    CodeRejected,
     blocked_account,
     cancel_blocked_account,
     end_blocked_access,
@@ -21,17 +20,15 @@ from humangate.accounts import (
     request_blocked_code,
 )
 from humangate.accounts.blocked import ACCESS_TTL, BAN_HOLD
-from humangate.console._codes import ask_for_code
+from humangate.console._codes import CodePages, ask_for_code, enter_code
 from humangate.console._cookies import secure_cookies
 from humangate.console._i18n import N_
-from humangate.console._outcomes import MAX_IDENTIFIER, WRONG_CODE
 from humangate.console.account import export_file
 from humangate.console.web import (
     AccountsDep,
     CsrfForm,
     DbDep,
     account_client,
-    form_text,
     page,
     redirect,
     router,
@@ -46,6 +43,7 @@ SENT = N_(
 )
 GONE = N_("This access has ended or expired. Ask for a new code to continue.")
 NOT_CONFIRMED = N_("Tick the box to confirm that the account should be cancelled for good.")
+CODE_PAGES = CodePages(request_blocked_code, "blocked.html", "blocked_code.html", notice=SENT)
 
 
 def _token(request: Request) -> str | None:
@@ -78,33 +76,18 @@ async def blocked_page(request: Request) -> Response:
 async def blocked_request(
     request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
-    return await ask_for_code(
-        request,
-        form,
-        db,
-        accounts,
-        request_blocked_code,
-        came_from="blocked.html",
-        waiting="blocked_code.html",
-        now=utcnow(),
-        notice=SENT,
-    )
+    return await ask_for_code(request, form, db, accounts, CODE_PAGES, now=utcnow())
 
 
 @router.post("/blocked/confirm")
 async def blocked_confirm(
     request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
-    identifier = form_text(form, "identifier", limit=MAX_IDENTIFIER)
-    code = form_text(form, "code", limit=32)
-    try:
-        outcome = await open_blocked_access(
-            accounts, db, identifier, code, client=account_client(request), now=utcnow()
-        )
-    except ValueError as exc:
-        return page(request, "blocked_code.html", 400, identifier=identifier, error=str(exc))
-    if isinstance(outcome, CodeRejected):
-        return page(request, "blocked_code.html", 400, identifier=identifier, error=WRONG_CODE)
+    outcome = await enter_code(
+        request, form, db, accounts, open_blocked_access, page="blocked_code.html", now=utcnow()
+    )
+    if isinstance(outcome, Response):
+        return outcome
     response = redirect(request, f"{PATH}/account")
     response.set_cookie(
         COOKIE,

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from humangate.accounts import CodeRejected, Locked
 from humangate.accounts.recovery import request_password_reset, reset_password
-from humangate.console._codes import ask_for_code
+from humangate.console._codes import CodePages, ask_for_code
 from humangate.console._outcomes import (
     MAX_IDENTIFIER,
     MAX_PASSWORD,
@@ -34,6 +34,8 @@ from humangate.console.web import (
     utcnow,
 )
 
+CODE_PAGES = CodePages(request_password_reset, "reset.html", "reset_confirm.html")
+
 
 @router.get("/login/reset")
 async def reset_page(request: Request, viewer: OptionalViewerDep) -> Response:
@@ -47,16 +49,7 @@ async def reset_request(
     request: Request, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
     """Send a code (the first or a new one: the newest replaces the one before)."""
-    return await ask_for_code(
-        request,
-        form,
-        db,
-        accounts,
-        request_password_reset,
-        came_from="reset.html",
-        waiting="reset_confirm.html",
-        now=utcnow(),
-    )
+    return await ask_for_code(request, form, db, accounts, CODE_PAGES, now=utcnow())
 
 
 @router.post("/login/reset/confirm")

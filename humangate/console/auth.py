@@ -99,9 +99,7 @@ async def enter_console(request: Request, outcome: LoggedIn, next_path: str) -> 
 
 @router.get("/signup")
 async def signup_page(request: Request, viewer: OptionalViewerDep) -> Response:
-    if viewer is not None:
-        return redirect(request, "/console")
-    return page(request, "signup.html", identifier="")
+    return guest_page(request, viewer, "signup.html", home="/console")
 
 
 @router.post("/signup")
@@ -179,9 +177,16 @@ async def login_page(request: Request, viewer: OptionalViewerDep) -> Response:
 def _login_form(request: Request, viewer: Viewer | None, template: str) -> Response:
     """A login form, empty; a visitor already logged in goes on to `next` at once."""
     next_path = safe_next(request.query_params.get("next"))
+    return guest_page(request, viewer, template, home=next_path, next=next_path)
+
+
+def guest_page(
+    request: Request, viewer: Viewer | None, template: str, *, home: str, **context: object
+) -> Response:
+    """A form for visitors not logged in, its identifier empty; a logged-in one goes `home`."""
     if viewer is not None:
-        return redirect(request, next_path)
-    return page(request, template, identifier="", next=next_path)
+        return redirect(request, home)
+    return render(request, template, {"identifier": "", **context})
 
 
 @router.post("/login")

@@ -7,8 +7,9 @@ JSON (`{"error": code, "message": sentence}` with a 4xx when refused); the pages
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -83,6 +84,23 @@ def _refused(request: Request, code: str, message: str, status: int = 400) -> JS
     return _json(request, {"error": code, "message": text}, status)
 
 
+Checked = TypeVar("Checked")
+
+
+async def _checked(
+    request: Request, ceremony: Awaitable[Checked | PasskeyRejected]
+) -> Checked | Response:
+    """The outcome of a passkey ceremony's second step, or the JSON refusal: a malformed
+    credential is `bad-request`, a rejected one says why."""
+    try:
+        outcome = await ceremony
+    except ValueError as exc:
+        return _refused(request, "bad-request", str(exc))
+    if isinstance(outcome, PasskeyRejected):
+        return _refused(request, outcome.reason, outcome.message)
+    return outcome
+
+
 def _options(request: Request, options_json: str) -> Response:
     response = Response(options_json, media_type="application/json")
     finish(request, response)
@@ -143,8 +161,9 @@ async def add_passkey(
     request: Request, viewer: ViewerDep, db: DbDep, accounts: AccountsDep, form: CsrfForm
 ) -> Response:
     name = form_text(form, "name", limit=MAX_NAME * 4)
-    try:
-        outcome = await finish_registration(
+    outcome = await _checked(
+        request,
+        finish_registration(
             accounts,
             db,
             viewer.account.id,
@@ -153,11 +172,10 @@ async def add_passkey(
             rp=relying_party(request),
             client=account_client(request),
             now=utcnow(),
-        )
-    except ValueError as exc:
-        return _refused(request, "bad-request", str(exc))
-    if isinstance(outcome, PasskeyRejected):
-        return _refused(request, outcome.reason, outcome.message)
+        ),
+    )
+    if isinstance(outcome, Response):
+        return outcome
     await send(request, outcome.outgoing, language=viewer.account.language)
     return _json(request, {"redirect": "/console/passkeys?done=added"}, 201)
 
@@ -206,19 +224,19 @@ async def login_with_passkey(
     request: Request, db: DbDep, accounts: AccountsDep, form: CsrfForm
 ) -> Response:
     next_path = safe_next(form.get("next"))
-    try:
-        outcome = await log_in_with_passkey(
+    outcome: LoggedIn | AccountBlocked | Response = await _checked(
+        request,
+        log_in_with_passkey(
             accounts,
             db,
             _credential(form),
             rp=relying_party(request),
             client=account_client(request),
             now=utcnow(),
-        )
-    except ValueError as exc:
-        return _refused(request, "bad-request", str(exc))
-    if isinstance(outcome, PasskeyRejected):
-        return _refused(request, outcome.reason, outcome.message)
+        ),
+    )
+    if isinstance(outcome, Response):
+        return outcome
     if isinstance(outcome, AccountBlocked):
         return _refused(request, "blocked", blocked_message(outcome), 403)
     return await _logged_in(request, outcome, next_path)

@@ -20,7 +20,7 @@ from humangate.console._outcomes import (
     WRONG_CODE,
     locked_message,
 )
-from humangate.console.auth import enter_console
+from humangate.console.auth import enter_console, guest_page
 from humangate.console.web import (
     AccountsDep,
     CsrfForm,
@@ -29,7 +29,6 @@ from humangate.console.web import (
     account_client,
     form_text,
     page,
-    redirect,
     router,
     utcnow,
 )
@@ -39,9 +38,7 @@ CODE_PAGES = CodePages(request_password_reset, "reset.html", "reset_confirm.html
 
 @router.get("/login/reset")
 async def reset_page(request: Request, viewer: OptionalViewerDep) -> Response:
-    if viewer is not None:
-        return redirect(request, "/console/profile")
-    return page(request, "reset.html", identifier="")
+    return guest_page(request, viewer, "reset.html", home="/console/profile")
 
 
 @router.post("/login/reset")

@@ -21,6 +21,8 @@ from humangate.db import inbox as inbox_db
 from humangate.db import passkeys as passkey_db
 from humangate.db.accounts import aware
 from humangate.db.models import KnownDevice, Passkey, Unit
+from humangate.db.units import to_view
+from humangate.units import unit_settings
 
 FORMAT = "humangate.account-export/1"
 
@@ -99,14 +101,7 @@ def _account(view: AccountView) -> dict[str, object]:
 def _unit(unit: Unit, events: int) -> dict[str, object]:
     return {
         "id": unit.id,
-        "sitekey": unit.sitekey,
-        "name": unit.name,
-        "domains": list(unit.domains),
-        "mode": unit.mode,
-        "kinds": list(unit.kinds),
-        "difficulty": unit.difficulty,
-        "pow_difficulty": unit.pow_difficulty,
-        "disabled": unit.disabled,
+        **unit_settings(to_view(unit)),
         "score_threshold": unit.score_threshold,
         "allow_networks": list(unit.allow_networks or ()),
         "deny_networks": list(unit.deny_networks or ()),

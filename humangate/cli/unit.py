@@ -20,6 +20,7 @@ from humangate.units import (
     UnitChanges,
     UnitView,
     parse_unit_input,
+    unit_settings,
 )
 from humangate.units import service as units
 
@@ -136,14 +137,7 @@ def _emptied(values: list[str] | None) -> list[str] | None:
 def unit_row(unit: UnitView) -> dict[str, Any]:
     """A unit as `--json` prints it."""
     return {
-        "sitekey": unit.sitekey,
-        "name": unit.name,
-        "domains": list(unit.domains),
-        "mode": unit.mode,
-        "kinds": list(unit.kinds),
-        "difficulty": unit.difficulty,
-        "pow_difficulty": unit.pow_difficulty,
-        "disabled": unit.disabled,
+        **unit_settings(unit),
         "threshold": unit.score_threshold,
         "calibrated_threshold": unit.calibrated_threshold,
         "allow": list(unit.allow_networks),

@@ -37,6 +37,7 @@ from humangate.units.view import (
     UnitView,
     hostname_allowed,
     origin_hostname,
+    unit_settings,
 )
 
 __all__ = [
@@ -64,5 +65,6 @@ __all__ = [
     "normalize_domain",
     "normalize_kinds",
     "origin_hostname",
+    "unit_settings",
     "parse_unit_input",
 ]

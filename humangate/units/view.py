@@ -48,6 +48,20 @@ class UnitView:
         return default if self.score_threshold is None else self.score_threshold
 
 
+def unit_settings(unit: UnitView) -> dict[str, object]:
+    """The settings a unit's `--json` listing and its owner's data export both show, alike."""
+    return {
+        "sitekey": unit.sitekey,
+        "name": unit.name,
+        "domains": list(unit.domains),
+        "mode": unit.mode,
+        "kinds": list(unit.kinds),
+        "difficulty": unit.difficulty,
+        "pow_difficulty": unit.pow_difficulty,
+        "disabled": unit.disabled,
+    }
+
+
 def origin_hostname(origin: str | None, referer: str | None) -> str | None:
     """The host name a browser request came from, from Origin or else Referer."""
     for value in (origin, referer):

@@ -107,7 +107,7 @@ def _edges(rgba: np.ndarray) -> np.ndarray:
 def hough_horizon(rgba: np.ndarray) -> float | None:
     """The strongest straight line is the horizon; up is perpendicular to it, brighter side."""
     lines = cv2.HoughLines(_edges(rgba), 1, np.pi / 180, 30)
-    if lines is None:
+    if lines is None or not len(lines):
         return None
     theta = float(lines[0][0][1])  # the line's normal, from the x axis, y down
     # The horizon is level when its normal points straight up: normal angle 90 or 270 deg.
@@ -118,7 +118,7 @@ def hough_horizon(rgba: np.ndarray) -> float | None:
 def hough_segments(rgba: np.ndarray) -> float | None:
     """Probabilistic Hough: the longest segment is the horizon; brighter side is up."""
     segs = cv2.HoughLinesP(_edges(rgba), 1, np.pi / 180, 25, minLineLength=30, maxLineGap=4)
-    if segs is None:
+    if segs is None or not len(segs):
         return None
     x0, y0, x1, y1 = max(segs.reshape(-1, 4), key=lambda s: math.hypot(s[2] - s[0], s[3] - s[1]))
     tilt = math.degrees(math.atan2(y1 - y0, x1 - x0))  # clockwise tilt of the horizon
@@ -159,21 +159,26 @@ def symmetry_axis(rgba: np.ndarray) -> float:
 
 
 def _hog(disc: np.ndarray) -> np.ndarray:
-    """Signed-gradient orientation histograms (8 bins) and mean colour on a 4 x 4 grid of a
-    48 x 48 copy, plus a bias term: what "trees stand on the ground" looks like to a linear
-    model."""
+    """Signed-gradient orientation histograms (8 bins) and mean colour on a 6 x 6 grid of a
+    48 x 48 copy, a 16-bin histogram over the whole disc and over its upper and lower halves
+    (where things stand does not matter to those), plus a bias term: what "trees stand on the
+    ground" looks like to a linear model."""
     small = cv2.resize(np.ascontiguousarray(disc[..., :3]), (48, 48), interpolation=cv2.INTER_AREA)
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
     gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)
-    bins = ((np.arctan2(gy, gx) + np.pi) / (2 * np.pi) * 8).astype(int) % 8
+    angle = (np.arctan2(gy, gx) + np.pi) / (2 * np.pi)
+    bins, fine = (angle * 8).astype(int) % 8, (angle * 16).astype(int) % 16
     mag = np.hypot(gx, gy)
     cells = []
-    for i in range(4):
-        for j in range(4):
-            block = (slice(12 * i, 12 * i + 12), slice(12 * j, 12 * j + 12))
+    for i in range(6):
+        for j in range(6):
+            block = (slice(8 * i, 8 * i + 8), slice(8 * j, 8 * j + 8))
             hist = np.bincount(bins[block].ravel(), mag[block].ravel(), minlength=8)
             cells.append(hist / (np.linalg.norm(hist) + 1e-3))
             cells.append(small[block].reshape(-1, 3).mean(axis=0) / 255.0)
+    for rows in (slice(0, 48), slice(0, 24), slice(24, 48)):
+        hist = np.bincount(fine[rows].ravel(), mag[rows].ravel(), minlength=16)
+        cells.append(hist / (np.linalg.norm(hist) + 1e-3))
     return np.concatenate([*cells, [1.0]])
 
 
@@ -196,12 +201,12 @@ def train_uprightness(n: int, level: int, seed: int = 99) -> Solver:
             labels.append(1.0 if offset == 0 else 0.0)
     x, y = np.array(rows), np.array(labels)
     w = np.zeros(x.shape[1])
-    for _ in range(600):  # plain gradient descent with a little L2
+    for _ in range(1500):  # plain gradient descent with a little L2
         p = 1 / (1 + np.exp(-(x @ w)))
-        w -= 0.5 * (x.T @ (p - y) / len(y) + 1e-3 * w)
+        w -= 0.5 * (x.T @ (p - y) / len(y) + 1e-4 * w)
 
     def solve(disc: np.ndarray) -> float:
-        turns = np.arange(0, 360, 10)
+        turns = np.arange(0, 360, 5)
         scores = [float(_hog(_turned(disc, t)) @ w) for t in turns]
         return float(turns[int(np.argmax(scores))])
 

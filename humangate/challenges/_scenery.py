@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from colorsys import hsv_to_rgb
 from dataclasses import dataclass
 
@@ -151,22 +151,64 @@ def lines(sc: Scene, draw: ImageDraw.ImageDraw) -> None:
             draw.line(rail, fill=tone, width=2)
 
 
-_KINDS = (_tree, _tree, _tree, _tree, _tree, _house, _house, _person, _person, _post)
+Draw = Callable[[Scene, ImageDraw.ImageDraw, float, float, float], None]
+_KINDS: tuple[Draw, ...] = (
+    _tree,
+    _tree,
+    _tree,
+    _tree,
+    _tree,
+    _house,
+    _house,
+    _person,
+    _person,
+    _post,
+)
 
 
-def objects(sc: Scene) -> None:
-    """Trees, houses, people and posts standing on the ground, far ones first and smaller, each
-    with a soft shadow on the ground away from the light."""
+def clutter(sc: Scene) -> None:
+    """Things with no up, seen from above: round bushes and flower beds (rings of discs) and
+    ponds (ellipses at any angle), so that edges and blobs alone do not say where up is."""
     rng, w = sc.rng, sc.img.width
-    placed = []
-    for _ in range(rng.randint(5, 8)):
+    draw = ImageDraw.Draw(sc.img)
+    for _ in range(rng.randint(8, 12)):
+        x, y, r = rng.uniform(0.1, 0.9) * w, rng.uniform(0.1, 0.9) * w, rng.uniform(0.03, 0.07) * w
+        kind = rng.random()
+        if kind < 0.4:  # a pond: an ellipse turned at random, a darker rim
+            water = sc.tone((0.5, 0.62, 0.3, 0.6, 0.45, 0.8))
+            a, b, turn = r * rng.uniform(1.0, 1.8), r, rng.uniform(0, math.pi)
+            pts = [(x + a * math.cos(t) * math.cos(turn) - b * math.sin(t) * math.sin(turn),
+                    y + a * math.cos(t) * math.sin(turn) + b * math.sin(t) * math.cos(turn))
+                   for t in np.linspace(0, 2 * math.pi, 24, endpoint=False)]  # fmt: skip
+            draw.polygon(pts, fill=water, outline=scale(water, 0.7))
+            continue
+        green = sc.tone(_GREEN if kind < 0.7 else (0.0, 1.0, 0.5, 0.8, 0.7, 0.95), 0.6)
+        disc(draw, x, y, r, scale(green, 0.8))
+        for k in range(rng.randint(5, 8)):  # a ring of puffs round a centre
+            t = 2 * math.pi * k / 7 + rng.uniform(0, 0.5)
+            disc(draw, x + 0.6 * r * math.cos(t), y + 0.6 * r * math.sin(t), 0.45 * r,
+                 scale(green, rng.uniform(0.9, 1.2)))  # fmt: skip
+
+
+def objects(sc: Scene, scatter: bool = False) -> None:
+    """Trees, houses, people and posts standing on the ground, far ones first and smaller, each
+    with a soft shadow on the ground away from the light. `scatter`: on ground seen from high
+    above, anywhere in the disc and of one size range wherever they stand (no perspective)."""
+    rng, w = sc.rng, sc.img.width
+    placed: list[tuple[float, float, float, Draw]] = []
+    while scatter and len(placed) < 6:
+        x, y = rng.uniform(0.12, 0.88) * w, rng.uniform(0.2, 0.92) * w
+        s = w * rng.uniform(0.15, 0.24)
+        if math.hypot(x - w / 2, y - s / 2 - w / 2) < 0.4 * w - s / 3:
+            placed.append((y, x, s, rng.choice(_KINDS)))
+    for _ in range(0 if scatter else rng.randint(5, 8)):
         x, d = rng.uniform(0.08, 0.92) * w, rng.uniform(0.05, 0.75)
         y = sc.ground_y(x) + d * (w - sc.ground_y(x))
         kind = rng.choice(_KINDS)
         placed.append((y, x, w * (0.2 + 0.35 * d) * rng.uniform(0.85, 1.2), kind))
     placed.sort(key=lambda p: p[0])
     shadow = Image.new("L", sc.img.size, 0)
-    for y, x, s, _ in placed:
+    for y, x, s, _ in [] if scatter else placed:  # seen from above, no shadow says "below"
         end = x + s * rng.uniform(0.5, 1.1) * (-1.0 if sc.sun[0] > x else 1.0)
         ImageDraw.Draw(shadow).ellipse((min(x, end), y - 0.06 * s, max(x, end), y + 0.08 * s), 200)
     shade = Image.blend(sc.img, Image.new("RGB", sc.img.size, (20, 20, 30)), 0.5)

@@ -1,20 +1,23 @@
-"""Rotate: turn a disc cut from a landscape until it stands upright.
+"""Rotate: turn a disc of a small world until it stands upright.
 
 The payload is `{image, size}`: a lossy WebP data URL of a `size` px disc (transparent outside,
-one flat grey under the transparency) showing a landscape turned counter-clockwise by a secret
+one flat grey under the transparency) showing a scene turned counter-clockwise by a secret
 angle. The private answer is `{"angle": a}`, a whole number of degrees in [min_angle,
 360 - min_angle]: the clockwise turn that makes it upright; the client reports the turn it made.
 
-A person sees ground below sky; trees, houses, people, lamps and rocks standing on it with their
-shadows; clouds with flat bases; a sun or moon. Up is obvious at a glance.
+A person sees (the default, `scatter`) ground seen from high above, with six trees, houses,
+people and lamps standing on it, all upright, among eight to twelve bushes, flower beds and
+ponds that have no up; or (`scatter=False`) a landscape: ground below sky, things standing on
+it with their shadows, clouds with flat bases, a sun or moon. Up is obvious at a glance in both.
 
 A naive solver meets: a fresh scene every time (random palette and layout); a per-channel gain
 ramp along the up axis that makes how much brighter or bluer the upper half is random, so
-brightness and colour do not tell up from down; sloping, rolling hills, so the horizon is neither
-straight nor level; ploughed rows, cirrus streaks, roads and fences at random angles, so lines,
-edge orientations and mirror axes point anywhere. A model trained on this (open-source) generator
-is another matter: see bench/adversary/rotate.py. All randomness comes from `rng`: the same seed
-gives the same bytes.
+brightness and colour do not tell up from down; ploughed rows at random angles. The scatter
+scene has no horizon, no sky, no perspective (things are one size wherever they stand) and no
+shadows, so the layout, the colours of the halves and the long edges that an upright
+classifier trained on this open generator learns from landscapes (69% of discs within the
+tolerance, against 19% on scatter scenes) say nothing; only the few small upright things do. See
+bench/adversary/rotate.py. All randomness comes from `rng`: the same seed gives the same bytes.
 """
 
 from __future__ import annotations
@@ -28,7 +31,17 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from humangate.challenges import _imaging
-from humangate.challenges._scenery import Colour, Scene, Spec, disc, hsv, lines, objects, scale
+from humangate.challenges._scenery import (
+    Colour,
+    Scene,
+    Spec,
+    clutter,
+    disc,
+    hsv,
+    lines,
+    objects,
+    scale,
+)
 from humangate.challenges.base import JSON, Challenge, CheckResult, check_integers
 
 DEFAULT_TOLERANCE = 12
@@ -59,13 +72,15 @@ _MOOD_WEIGHTS = ((6, 1, 0, 1, 1, 2), (4, 2, 1, 2, 2, 2), (3, 2, 2, 2, 2, 2), (2,
 class RotateParams:
     """`size` is the disc's diameter in px; the answer lies in [min_angle, 360 - min_angle];
     `level` 0..4 adds what misleads machines (steeper hillsides, more rows and streaks at random
-    angles, moods with a bright ground) without hiding up from people; WebP `quality`."""
+    angles, moods with a bright ground) without hiding up from people; WebP `quality`;
+    `scatter`: upright things on ground seen from above (the default) rather than a landscape."""
 
     size: int = 200
     min_angle: int = 30
     tolerance: int = DEFAULT_TOLERANCE
     level: int = 2
     quality: int = 80
+    scatter: bool = True
 
     def __post_init__(self) -> None:
         check_integers(self, ("size", 96, 512), ("min_angle", 0, 150), ("tolerance", 1, 45),
@@ -111,9 +126,9 @@ def _lerp(a: Colour, b: Colour, t: np.ndarray) -> np.ndarray:
     return mixed
 
 
-def _backdrop(rng: random.Random, w: int, mood: str, level: int) -> Scene:
-    """Sky lighter towards the sun over rolling, sloping ground lit across at a random angle;
-    computed at half size (it is smooth) and scaled up."""
+def _backdrop(rng: random.Random, w: int, mood: str, level: int, open_ground: bool) -> Scene:
+    """Sky lighter towards the sun over rolling, sloping ground lit across at a random angle, or
+    (`open_ground`) ground only; computed at half size (it is smooth) and scaled up."""
     pal = _balanced(rng, [hsv(rng, spec) for spec in _MOODS[mood]])
     tilt = math.tan(math.radians(rng.choice((-1, 1)) * rng.uniform(4 + 2 * level, 8 + 5 * level)))
     xs = np.arange(w, dtype=np.float32) - w / 2
@@ -123,6 +138,8 @@ def _backdrop(rng: random.Random, w: int, mood: str, level: int) -> Scene:
         cycles = 2 * math.pi / w / rng.uniform(0.25, 1.2)
         horizon += amp * np.sin(xs * cycles + rng.uniform(0, 6.3))
     sun = (rng.uniform(0.1, 0.9) * w, rng.uniform(0.1, 0.8) * float(horizon.min()))
+    if open_ground:
+        horizon = np.full(w, -1.0, np.float32)
     half = w // 2
     ys, xs = (np.mgrid[0:half, 0:half].astype(np.float32) + 0.5) / np.float32(half) - 0.5
     near_sun = np.hypot(xs + 0.5 - sun[0] / w, ys + 0.5 - sun[1] / w) / rng.uniform(0.6, 1.0)
@@ -197,10 +214,13 @@ def _upright(rng: random.Random, params: RotateParams) -> tuple[int, Image.Image
     blurs alike at every angle (no angle leak)."""
     angle = rng.randint(params.min_angle, 360 - params.min_angle)
     mood = rng.choices(list(_MOODS), weights=_MOOD_WEIGHTS[params.level])[0]
-    scene = _backdrop(rng, params.size * _SS, mood, params.level)
-    _sky_things(scene, mood)
-    lines(scene, ImageDraw.Draw(scene.img))
-    objects(scene)
+    scene = _backdrop(rng, params.size * _SS, mood, params.level, params.scatter)
+    if params.scatter:
+        clutter(scene)
+    else:
+        _sky_things(scene, mood)
+        lines(scene, ImageDraw.Draw(scene.img))
+    objects(scene, params.scatter)
     return angle, scene.img.filter(ImageFilter.GaussianBlur(0.8))
 
 

@@ -1,0 +1,92 @@
+"""The attackers bench/adversary/whole.py plays over HTTP: per kind, the best public solvers of
+the offline benches as they ship, and an adaptive one that knows the open generator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bench.adversary.arena import JSON, Solve
+
+
+def for_kind(kind: str, lang: str, family: str, train: int) -> dict[str, Solve]:
+    makers: dict[str, Callable[[str, str, int], dict[str, Solve]]] = {
+        "slide": _slide,
+        "click": _click,
+        "rotate": _rotate,
+        "text": _text,
+        "audio": _audio,
+    }
+    return makers[kind](lang, family, train)
+
+
+def _slide(lang: str, family: str, train: int) -> dict[str, Solve]:
+    from bench.adversary import slide
+    from bench.adversary.whole import slide_reply
+
+    table = {"public: cv2 TM Canny tuned": slide_reply(slide.tm_canny_outline_tuned, family)}
+    dddd = slide.ddddocr_solvers()
+    if dddd:
+        table["public: ddddocr slide_match"] = slide_reply(
+            dddd["ddddocr slide_match (edges)"], family
+        )
+    table["adaptive: warped outline TM (reads slide.py)"] = slide_reply(
+        slide.tm_outline_warped, family
+    )
+    return table
+
+
+def _click(lang: str, family: str, train: int) -> dict[str, Solve]:
+    from bench.adversary import click
+    from bench.adversary.whole import click_reply
+
+    dddd = click.Dddd()
+    return {
+        "public: ddddocr det + OCR prob., turns": click_reply(dddd.probability_match, family),
+        "adaptive: ddddocr, prompt slots de-turned": click_reply(dddd.slot_match, family),
+    }
+
+
+def _rotate(lang: str, family: str, train: int) -> dict[str, Solve]:
+    from bench.adversary import rotate
+    from bench.adversary.whole import rotate_reply
+
+    return {
+        "public: cv2 HoughLines horizon + brighter": rotate_reply(rotate.hough_horizon, family),
+        f"adaptive: trained upright model ({train} discs)": rotate_reply(
+            rotate.train_uprightness(train, 2), family
+        ),
+    }
+
+
+def _text(lang: str, family: str, train: int) -> dict[str, Solve]:
+    from bench.adversary import text
+    from bench.adversary.whole import typed_reply
+    from humangate.challenges.text import TextParams
+
+    solvers = text.ddddocr_solvers(TextParams().alphabet)
+    table = {}
+    for label, name in (("public: ddddocr beta", "ddddocr beta"),
+                        ("adaptive: beta, alphabet CTC, blur",
+                         "adaptive: beta, alphabet CTC, blur")):  # fmt: skip
+        read = solvers[name]
+        table[label] = typed_reply(lambda p, read=read: read(text.decode(p["image"])))
+    return table
+
+
+def _audio(lang: str, family: str, train: int) -> dict[str, Solve]:
+    from bench.adversary import audio
+    from bench.adversary.whole import typed_reply
+
+    def use(solver: audio.Solver) -> Solve:
+        def read(payload: JSON) -> str | None:
+            x, rate = audio.decode_wav(payload["audio"])
+            return solver(audio.to_8k(x, rate), payload["length"], payload["language"])
+
+        return typed_reply(read)
+
+    table = audio.solvers()
+    out: dict[str, Solve] = {}
+    if lang == "en" and "pocketsphinx en-us, digit grammar" in table:
+        out["public: pocketsphinx digit grammar"] = use(table["pocketsphinx en-us, digit grammar"])
+    out["adaptive: shipped clips, sliding MFCC"] = use(table["shipped clips: sliding MFCC"])
+    return out

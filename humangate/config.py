@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from humangate.errors import ConfigError
+from humangate.risk.access import AccessList
 from humangate.risk.environment import RegionTable
 
 Environment = Literal["local", "production"]
@@ -54,6 +55,10 @@ class Settings(BaseSettings):
     region_table: Path | None = None
     log_level: str = "info"
     forwarded_allow_ips: str = "127.0.0.1"
+    # Networks of the operator's own automation (uptime checks, end-to-end tests), comma-
+    # separated CIDRs: a browser there that declares automation is judged like anyone else
+    # (its gesture, answers and work) instead of refused. Empty: none.
+    monitoring_networks: str = ""
     # The console's own forms carry a HumanGate widget; turn it off only for tests.
     console_widget: bool = True
     # The hourly housekeeping job always warns owners of accounts unused for a year; it cancels
@@ -109,6 +114,15 @@ class Settings(BaseSettings):
             return RegionTable.parse(self.region_table.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise ConfigError(f"HUMANGATE_REGION_TABLE {self.region_table}: {exc}") from exc
+
+    def load_monitoring_networks(self) -> AccessList | None:
+        entries = [entry.strip() for entry in self.monitoring_networks.split(",") if entry.strip()]
+        if not entries:
+            return None
+        try:
+            return AccessList.from_strings(allow=entries)
+        except ValueError as exc:
+            raise ConfigError(f"HUMANGATE_MONITORING_NETWORKS: {exc}") from exc
 
     @field_validator("database_url", "redis_url", "secret_key", "public_url")
     @classmethod

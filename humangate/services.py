@@ -123,6 +123,7 @@ async def open_services(
             pool=pool,
             crawler_check=verify_crawler_dns,
             regions=settings.load_region_table(),
+            monitoring=settings.load_monitoring_networks(),
             observers=(StatsObserver(counters.count), EventObserver(events.record)),
             clock=clock or time.time,
         )

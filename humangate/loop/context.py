@@ -13,6 +13,7 @@ from humangate.loop.hooks import FreeMeter, Meter, Observer, Outcome, Stage
 from humangate.loop.limits import LoopLimits
 from humangate.loop.records import ChallengeState, Policy, Visitor
 from humangate.pool import ChallengePool
+from humangate.risk.access import AccessList
 from humangate.risk.assess import combine_weights, default_threshold
 from humangate.risk.base import Assessment
 from humangate.risk.environment import RegionTable
@@ -40,6 +41,7 @@ class LoopContext:
     observers: Sequence[Observer] = ()
     crawler_check: CrawlerCheck | None = None
     regions: RegionTable | None = None
+    monitoring: AccessList | None = None  # the operator's own automation (see config.py)
 
     def now(self) -> int:
         return int(self.clock())

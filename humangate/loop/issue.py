@@ -18,7 +18,7 @@ from humangate.risk.access import AccessList, crawler_findings, declared_crawler
 from humangate.risk.assess import assess, context_findings
 from humangate.risk.base import Finding, RateFacts
 from humangate.risk.difficulty import pow_difficulty
-from humangate.risk.environment import RequestFacts
+from humangate.risk.environment import AUTOMATION_REASONS, RequestFacts
 from humangate.units import MAX_DIFFICULTY, UnitView
 
 CRAWLER_CACHE_SECONDS = 86_400
@@ -201,10 +201,14 @@ def _context(
         ip_prefix=visitor.ip_prefix,
         region=region,
     )
-    return [
+    findings = [
         *context_findings(signals.environment, facts, rate),
         *crawler_findings(crawler, verified),
     ]
+    if ctx.monitoring is not None and visitor.ip and ctx.monitoring.decide(visitor.ip) == "allow":
+        # The operator's own automation: judged on everything but saying what it is.
+        return [finding for finding in findings if finding.reason not in AUTOMATION_REASONS]
+    return findings
 
 
 async def _verified_crawler(ctx: LoopContext, crawler: str | None, visitor: Visitor) -> bool:

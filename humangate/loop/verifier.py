@@ -23,6 +23,7 @@ from humangate.loop.records import (
     Visitor,
 )
 from humangate.pool import ChallengePool
+from humangate.risk.access import AccessList
 from humangate.risk.environment import RegionTable
 from humangate.store import Store
 from humangate.units import UnitView
@@ -44,6 +45,7 @@ class Verifier:
         observers: Sequence[Observer] = (),
         crawler_check: CrawlerCheck | None = None,
         regions: RegionTable | None = None,
+        monitoring: AccessList | None = None,
     ) -> None:
         policy = policy or Policy()
         self.context = LoopContext(
@@ -58,6 +60,7 @@ class Verifier:
             observers=tuple(observers),
             crawler_check=crawler_check,
             regions=regions,
+            monitoring=monitoring,
         )
 
     async def issue(

@@ -13,6 +13,7 @@ from bench.risk.task import DragTask
 from humangate.challenges.pow import solve_pow
 from humangate.errors import RateLimited
 from humangate.loop import Issued, Signals, Verifier
+from humangate.risk.access import AccessList
 from humangate.risk.base import Point
 from humangate.units import UnitView
 from tests.loop.test_loop import VISITOR, FakeClock, Recorder, make_loop, unit
@@ -257,3 +258,19 @@ async def test_a_right_slide_with_a_script_drag_gets_the_one_failure_code() -> N
     reply = await slide_answer(loop, clock, target, issued, trace=straight)
     assert not reply.success and reply.error == "wrong-answer"
     assert recorder.outcomes[-2].reason == "suspicious-behaviour", "the owner sees why"
+
+
+async def test_the_operators_own_automation_is_judged_like_anyone_else() -> None:
+    monitoring = AccessList.from_strings(allow=["203.0.113.0/24"])
+    loop, clock, _ = make_loop(monitoring=monitoring)
+    target, issued = await slide_issue(loop, env=AUTOMATED)
+    state = await loop.peek(issued.id)
+    assert state is not None and "automation-flag" not in {f.reason for f in state.risk.context}
+    assert (await a_passing_human_slide(loop, clock, target, issued)).success
+    recorder = Recorder()
+    elsewhere, its_clock, _ = make_loop(
+        monitoring=AccessList.from_strings(allow=["198.51.100.0/24"]), observers=[recorder]
+    )
+    target, issued = await slide_issue(elsewhere, env=AUTOMATED)
+    refused = await a_passing_human_slide(elsewhere, its_clock, target, issued)
+    assert not refused.success and recorder.outcomes[-2].reason == "automation"

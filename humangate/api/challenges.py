@@ -148,7 +148,11 @@ async def answer_challenge(
         pow_number=body.pow.number if body.pow else None,
         answer=body.answer,
         trajectory=body.trajectory,
-        signals=Signals(trace=trace, pointer=gesture.pointer),
+        signals=Signals(
+            trace=trace,
+            pointer=gesture.pointer,
+            pow_elapsed_ms=body.pow.elapsed_ms if body.pow else None,
+        ),
     )
     return answered.to_json()
 

@@ -26,8 +26,9 @@ from humangate.loop.issue import expired_challenge
 from humangate.loop.outcomes import escalate, fail_visitor, keyboard_path, pass_visitor
 from humangate.loop.records import Answered, ChallengeState, Signals, Visitor
 from humangate.risk.assess import assess, combine_weights
-from humangate.risk.base import Assessment
+from humangate.risk.base import Assessment, Finding
 from humangate.risk.environment import declares_automation
+from humangate.risk.pow_rate import pow_rate_findings
 from humangate.risk.replay import trace_fingerprints
 from humangate.testkeys import FAIL_SITEKEY
 from humangate.units import UnitView
@@ -72,10 +73,11 @@ async def answer(
         return await pass_visitor(ctx, unit, visitor, state, trusted)
     if state.kind != "pow":
         return await _judge_visual(ctx, unit, visitor, state, signals, trajectory)
+    work = _work_findings(ctx, state, pow_number, signals)
     if state.gesture:
-        return await _judge_gesture(ctx, unit, visitor, state, signals)
+        return await _judge_gesture(ctx, unit, visitor, state, signals, work)
     # Invisible and score modes, and the keyboard path's last step: the work is the evidence.
-    risk = await _assess(ctx, unit, state, signals)
+    risk = await _assess(ctx, unit, state, signals, work)
     return await pass_visitor(ctx, unit, visitor, state, risk)
 
 
@@ -88,15 +90,32 @@ def _check(
     return registry.check(state.kind, state.answer, answer, trajectory).reason
 
 
+def _work_findings(
+    ctx: LoopContext, state: ChallengeState, pow_number: int | None, signals: Signals
+) -> list[Finding]:
+    """How fast the proof of work was done, against what the claimed browser can do."""
+    return pow_rate_findings(
+        (pow_number or 0) + 1,
+        signals.pow_elapsed_ms,
+        {"uam": True} if state.risk.mobile else {},
+        server_ms=state.elapsed_ms(ctx.clock()),
+    )
+
+
 async def _judge_gesture(
-    ctx: LoopContext, unit: UnitView, visitor: Visitor, state: ChallengeState, signals: Signals
+    ctx: LoopContext,
+    unit: UnitView,
+    visitor: Visitor,
+    state: ChallengeState,
+    signals: Signals,
+    work: list[Finding],
 ) -> Answered:
     """Managed mode's first step: the proof of work was right; does the gesture pass?"""
     elapsed = state.elapsed_ms(ctx.clock())
     problem = trace_problem(signals.trace, signals.pointer, elapsed_ms=elapsed)
     if problem:
         return await escalate(ctx, unit, visitor, state, _untraced(state), reason=problem)
-    risk = await _assess(ctx, unit, state, signals)
+    risk = await _assess(ctx, unit, state, signals, work)
     if declares_automation(risk.reasons):
         return await escalate(ctx, unit, visitor, state, risk, reason=AUTOMATION)
     # A replay match steps up whatever the score: people collide rarely, so they only
@@ -143,7 +162,11 @@ async def _judge_visual(
 
 
 async def _assess(
-    ctx: LoopContext, unit: UnitView, state: ChallengeState, signals: Signals
+    ctx: LoopContext,
+    unit: UnitView,
+    state: ChallengeState,
+    signals: Signals,
+    work: list[Finding] | None = None,
 ) -> Assessment:
     replayed = False
     if signals.trace and signals.pointer != "keyboard":
@@ -151,7 +174,8 @@ async def _assess(
         for fingerprint in trace_fingerprints(signals.trace):
             fresh = await ctx.store.put_if_absent("trace", f"{unit.id}:{fingerprint}", b"1", ttl)
             replayed = replayed or not fresh
-    return assess(signals.trace, signals.pointer, state.risk.context, replayed=replayed)
+    context = [*state.risk.context, *(work or [])]
+    return assess(signals.trace, signals.pointer, context, replayed=replayed)
 
 
 def _untraced(state: ChallengeState) -> Assessment:

@@ -19,6 +19,7 @@ from humangate.risk.assess import assess, context_findings
 from humangate.risk.base import Finding, RateFacts
 from humangate.risk.difficulty import pow_difficulty
 from humangate.risk.environment import AUTOMATION_REASONS, RequestFacts
+from humangate.risk.pow_rate import is_mobile
 from humangate.units import MAX_DIFFICULTY, UnitView
 
 CRAWLER_CACHE_SECONDS = 86_400
@@ -69,6 +70,7 @@ async def issue(
         context=tuple(Finding(f.reason, round(f.weight, 4)) for f in context),
         trusted=trusted,
         pow_difficulty=pow_difficulty(unit.pow_difficulty, level=level, facts=rate, score=prior),
+        mobile=is_mobile(environment),
     )
     return await start_challenge(
         ctx, unit, visitor, action=action, cdata=cdata, level=level, plan=plan, risk=risk

@@ -50,6 +50,7 @@ class Signals:
     first_party: str = ""
     trace: list[Point] | None = None
     pointer: Pointer = "none"
+    pow_elapsed_ms: float | None = None  # the widget's own timing of its proof-of-work search
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class RiskState:
     context: tuple[Finding, ...] = ()  # what was found before the gesture, rounded
     trusted: str = ""  # why this visitor skips scoring ("allow-listed", "crawler:<name>"), or ""
     pow_difficulty: int = 0
+    mobile: bool = False  # the browser says it is a phone or tablet (slower proof of work)
 
     def carried(self, *, level: int | None = None) -> RiskState:
         """The state the next challenge starts from; a failure (a level) doubles the work."""
@@ -76,10 +78,11 @@ class RiskState:
             context=self.context,
             trusted=self.trusted,
             pow_difficulty=self.pow_difficulty * (2 if level else 1),
+            mobile=self.mobile,
         )
 
     def with_pow(self, difficulty: int) -> RiskState:
-        return RiskState(self.device, self.context, self.trusted, difficulty)
+        return RiskState(self.device, self.context, self.trusted, difficulty, self.mobile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,7 @@ class ChallengeState:
             context=[[finding.reason, finding.weight] for finding in risk.context],
             trusted=risk.trusted,
             pow_difficulty=risk.pow_difficulty,
+            mobile=risk.mobile,
         )
         return json.dumps(fields).encode()
 
@@ -130,6 +134,7 @@ class ChallengeState:
             ),
             trusted=str(data.get("trusted", "")),
             pow_difficulty=int(data.get("pow_difficulty", 0)),
+            mobile=bool(data.get("mobile", False)),
         )
         values = {name: data[name] for name in _CHALLENGE_FIELDS if name in data}
         values.setdefault("gesture", False)

@@ -274,3 +274,25 @@ async def test_the_operators_own_automation_is_judged_like_anyone_else() -> None
     target, issued = await slide_issue(elsewhere, env=AUTOMATED)
     refused = await a_passing_human_slide(elsewhere, its_clock, target, issued)
     assert not refused.success and recorder.outcomes[-2].reason == "automation"
+
+
+async def test_work_done_faster_than_any_browser_lowers_the_score() -> None:
+    loop, clock, _ = make_loop()
+    target = unit("invisible", pow_difficulty=400_000)
+    scores = {}
+    for label, elapsed in (("browser", 60_000.0), ("native", 1.0), ("untimed", None)):
+        issued = await issue(loop, target)
+        number = solve_pow(issued.payload)
+        clock.now += 61
+        reply = await loop.answer(
+            target,
+            issued.id,
+            VISITOR,
+            pow_number=number,
+            answer=None,
+            trajectory=None,
+            signals=Signals(pow_elapsed_ms=elapsed),
+        )
+        assert reply.success
+        scores[label] = (await loop.siteverify(target, reply.token)).score
+    assert scores["native"] < scores["untimed"] < scores["browser"]

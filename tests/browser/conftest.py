@@ -57,9 +57,25 @@ class Server:
 @pytest.fixture(scope="package")
 def hg_server(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Run `humangate serve` with the demo unit, its store in the test Redis."""
-    env = humangate_env(tmp_path_factory.mktemp("hg-data"), redis_url=redis_url)
+    # The widget tests' browsers are this operator's own automation: judged on their gestures,
+    # answers and work like a person, not refused for the CDP session Playwright drives them by.
+    env = humangate_env(
+        tmp_path_factory.mktemp("hg-data"),
+        redis_url=redis_url,
+        monitoring_networks="127.0.0.1/32,::1/128",
+    )
     with running_server(env) as live:
         yield Server(url=live.url, redis_url=redis_url, env=live.env)
+
+
+@pytest.fixture(scope="package")
+def strict_server(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`humangate serve` as any operator runs it: automation from anywhere is refused. Its own
+    Redis database, so that its units' counters never meet those of `hg_server`."""
+    own_redis = redis_url.rsplit("/", 1)[0] + "/1"
+    env = humangate_env(tmp_path_factory.mktemp("hg-strict"), redis_url=own_redis)
+    with running_server(env) as live:
+        yield Server(url=live.url, redis_url=own_redis, env=live.env)
 
 
 @pytest.fixture(scope="package")

@@ -100,18 +100,20 @@ def test_keyboard_gesture_leads_to_a_puzzle_usable_by_keyboard(
     expect(page.locator(SLIDER)).to_be_focused()
 
 
-def test_automated_browser_gets_a_puzzle_straight_away(
-    browser, host_site, hg_server, managed_sitekey
-):
-    """Chromium's own headless user agent ("HeadlessChrome") is left as it is here: the
-    environment alone scores below the floor, so no gesture is offered at all."""
+def test_automated_browser_gets_a_puzzle_straight_away(browser, host_site, strict_server):
+    """Chromium's own headless user agent ("HeadlessChrome") is left as it is here, on a server
+    that knows no monitoring network: the environment alone scores below the floor, so no
+    gesture is offered at all."""
+    sitekey = create_unit_cli(
+        strict_server.env, "--domain", "127.0.0.1", "--domain", "localhost", "--mode", "managed"
+    )["sitekey"]
     context = browser.new_context(viewport={"width": 520, "height": 800})
     page = context.new_page()
     try:
         assert "HeadlessChrome" in page.evaluate("navigator.userAgent")
-        widget = f"<div class=humangate data-sitekey={managed_sitekey}></div>"
+        widget = f"<div class=humangate data-sitekey={sitekey}></div>"
         with page.expect_response(is_new_challenge) as issued:
-            page.goto(host_site.page(hg_server.url, widget))
+            page.goto(host_site.page(strict_server.url, widget))
         assert issued.value.json()["kind"] == "slide"
         expect(page.locator(LIVE)).to_contain_text("Drag the piece to fill the gap")
     finally:

@@ -126,12 +126,15 @@ def _measurable(rows: Matrix) -> Matrix:
 
 
 def train_model(
-    data: dict[str, Matrix], humans: Sequence[str], bots: Sequence[str]
-) -> BehaviourModel:
+    data: dict[str, Matrix], humans: Sequence[str], bots: Sequence[str], start: Matrix | None = None
+) -> tuple[BehaviourModel, Matrix]:
+    """A model of the recipe on these cells, and its fitted vector (a warm start for refits)."""
     weights = fit(
-        {h: _measurable(data[h]) for h in humans}, {b: _measurable(data[b]) for b in bots}
+        {h: _measurable(data[h]) for h in humans}, {b: _measurable(data[b]) for b in bots}, start
     )
-    return model_from_dict({**weights, "finding_margin": FINDING_MARGIN, "degenerate": DEGENERATE})
+    beta = weights.pop("beta")
+    extra = {"finding_margin": FINDING_MARGIN, "degenerate": DEGENERATE}
+    return model_from_dict({**weights, **extra}), beta
 
 
 def passes(model: BehaviourModel, rows: Matrix) -> int:
@@ -147,11 +150,11 @@ def run(n: int, train_n: int, cache: Path | None = None) -> list[Cell]:
     """Every bot family (plain and with tricks) and every human variant, left out in turn."""
     humans, bots = training_cells()
     train = {c: features(c, TRAIN_SEED, cell_size(c, train_n), cache) for c in (*humans, *bots)}
-    full = train_model(train, humans, bots)
+    full, beta = train_model(train, humans, bots)
     out: list[Cell] = []
     for family in bot_families():
         trained = [b for b in bots if base_family(b) != family]
-        model = full if len(trained) == len(bots) else train_model(train, humans, trained)
+        model = full if len(trained) == len(bots) else train_model(train, humans, trained, beta)[0]
         for cell in (family, f"{family}{TRICKS}"):
             rows = features(cell, HOLDOUT_SEED, n, cache)
             status = "left out" if len(trained) < len(bots) else "never trained on"
@@ -159,7 +162,7 @@ def run(n: int, train_n: int, cache: Path | None = None) -> list[Cell]:
     for cell in human_cells():
         kept = [h for h in humans if h != cell]
         status = "never trained on" if len(kept) == len(humans) else "left out"
-        model = train_model(train, kept, bots) if status == "left out" and kept else full
+        model = train_model(train, kept, bots, beta)[0] if status == "left out" and kept else full
         status = "trained on" if not kept else status
         rows = features(cell, HOLDOUT_SEED, n, cache)
         out.append(Cell(cell, True, status, passes(model, rows), len(rows)))

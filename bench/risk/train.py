@@ -202,10 +202,14 @@ def column_signs() -> NDArray[np.int64]:
     return np.array(signs)
 
 
-def newton_logistic(x: Matrix, y: Matrix, w: Matrix, free: NDArray[np.bool_]) -> Matrix:
+def newton_logistic(
+    x: Matrix, y: Matrix, w: Matrix, free: NDArray[np.bool_], start: Matrix | None = None
+) -> Matrix:
     """Weighted L2 logistic regression on the `free` columns; returns [intercept, coefs...]."""
     a = np.hstack([np.ones((len(x), 1)), x[:, free]])
     beta = np.zeros(a.shape[1])
+    if start is not None:  # a nearby solution (leave-one-out refits): fewer Newton steps
+        beta = np.concatenate([start[:1], start[1:][free]])
     ridge = np.full(a.shape[1], L2)
     ridge[0] = 0.0  # the intercept is not shrunk
     for _ in range(100):
@@ -222,20 +226,22 @@ def newton_logistic(x: Matrix, y: Matrix, w: Matrix, free: NDArray[np.bool_]) ->
     return full
 
 
-def fit_signed(x: Matrix, y: Matrix, w: Matrix) -> Matrix:
+def fit_signed(x: Matrix, y: Matrix, w: Matrix, start: Matrix | None = None) -> Matrix:
     """`newton_logistic`, dropping the wrong-signed columns (all of a round's at once: with the
     pairs there are many) and refitting until none is left."""
     signs = column_signs()
     free = np.ones(x.shape[1], dtype=bool)
     while True:
-        beta = newton_logistic(x, y, w, free)
+        beta = newton_logistic(x, y, w, free, start)
         wrong = np.flatnonzero(free & (signs * beta[1:] < 0))
         if not len(wrong):
             return beta
         free[wrong] = False
 
 
-def fit(humans: Mapping[str, Matrix], bots: Mapping[str, Matrix]) -> dict[str, Any]:
+def fit(
+    humans: Mapping[str, Matrix], bots: Mapping[str, Matrix], start: Matrix | None = None
+) -> dict[str, Any]:
     """Fit on human cells' rows and bot cells' rows; returns the model part of the weights file.
 
     Every human cell weighs the same within the people, every bot cell within the bots; the
@@ -253,7 +259,7 @@ def fit(humans: Mapping[str, Matrix], bots: Mapping[str, Matrix]) -> dict[str, A
         [np.full(len(h), 1.0 / (len(h) * len(humans))) for h in humans.values()]
         + [np.full(len(b), cell_weight(name) / (len(b) * total)) for name, b in bots.items()]
     )
-    beta = fit_signed(x, y, w)
+    beta = fit_signed(x, y, w, start)
     threshold_logit = min(human_threshold(block @ beta[1:] + beta[0]) for block in people)
     n, q = len(FEATURE_NAMES), len(QUADRATIC)
     coef_sq = dict(zip(QUADRATIC, beta[1 + n : 1 + n + q], strict=True))
@@ -277,10 +283,12 @@ def fit(humans: Mapping[str, Matrix], bots: Mapping[str, Matrix]) -> dict[str, A
         for i, name in enumerate(FEATURE_NAMES)
     ]
     return {
+        "beta": beta,  # the fitted vector, for warm starts; weights_file drops it
         "features": features,
         "interactions": pairs,
         "intercept": _round(beta[0]),
-        "threshold": _floor(1.0 / (1.0 + math.exp(-threshold_logit))),
+        # Clipped: a separable toy fit (a tiny n) must still give a threshold inside (0, 1).
+        "threshold": _floor(1.0 / (1.0 + math.exp(-min(max(threshold_logit, -13.0), 13.0)))),
     }
 
 
@@ -326,7 +334,9 @@ def train(n: int, cache: Path | None = None) -> tuple[dict[str, Any], dict[str, 
         data[cell] = rows[rows[:, -1] < 0.5, :-1]  # degenerate traces left out
     traces = family_traces("human", TRAIN_SEED, REPLAY_TRACES)
     human_data = {h: data[h] for h in humans}
-    return fit(human_data, {b: m for b, m in data.items() if b not in humans}), data, traces
+    model = fit(human_data, {b: m for b, m in data.items() if b not in humans})
+    model.pop("beta")
+    return model, data, traces
 
 
 def weights_file(n: int, cache: Path | None = None) -> dict[str, Any]:

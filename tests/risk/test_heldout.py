@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from bench.risk import lofo, tricks
+from bench.risk import lofo, train, tricks
 from bench.risk.adversaries import HELD_OUT
 from bench.risk.cells import TRICKS, cell_traces
 from bench.risk.task import Point
@@ -71,7 +71,12 @@ def test_drift_overshoot_noise_and_jitter_change_what_they_say() -> None:
         well_formed(trace)
 
 
-def test_the_held_out_evaluation_runs_and_covers_every_cell() -> None:
+def test_the_held_out_evaluation_runs_and_covers_every_cell(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A toy fit on a handful of traces is separable, so Newton runs to its cap on every refit;
+    # without the 231 pair columns that costs seconds, not minutes. The structure is under test.
+    monkeypatch.setattr(train, "PAIRS", ())
     cells = lofo.run(n=3, train_n=4)
     names = [c.cell for c in cells]
     for family in lofo.bot_families():

@@ -1,7 +1,8 @@
 """Automation through the real widget in Debian's chromium: plain headless Playwright, launch
 flags alone, the usual evasion init script and the stock `playwright-stealth` package each leave
 an automation reason the server sees (siteverify's `score_reasons` of a score-mode unit), and a
-managed unit mints them no token even for the right slide answer dragged like a person.
+managed unit mints them no token even for the right slide answer dragged like a person. They
+play bots, so they visit `strict_server`, which knows no monitoring network.
 
 The levels are bench/automation.py's (which measures them at a larger n).
 """
@@ -45,13 +46,23 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def score_unit(hg_server) -> dict:
-    return create_unit_cli(hg_server.env, *DOMAINS, "--mode", "score")
+def score_unit(strict_server) -> dict:
+    return create_unit_cli(strict_server.env, *DOMAINS, "--mode", "score")
 
 
 @pytest.fixture(scope="module")
-def managed_sitekey(hg_server) -> str:
-    return str(create_unit_cli(hg_server.env, *DOMAINS, "--mode", "managed")["sitekey"])
+def managed_sitekey(strict_server) -> str:
+    return str(create_unit_cli(strict_server.env, *DOMAINS, "--mode", "managed")["sitekey"])
+
+
+@pytest.fixture(scope="module")
+def strict_redis(strict_server):
+    """The strict server's hot-state store, for the oracle slide answers."""
+    import redis
+
+    client = redis.Redis.from_url(strict_server.redis_url, decode_responses=True)
+    yield client
+    client.close()
 
 
 @pytest.fixture(params=sorted(EXPECTED))
@@ -61,21 +72,21 @@ def level(request, browser):
     automated.close()
 
 
-def test_each_evasion_level_leaves_automation_reasons(level, host_site, hg_server, score_unit):
+def test_each_evasion_level_leaves_automation_reasons(level, host_site, strict_server, score_unit):
     name, context = level
-    outcome = score_visit(context, host_site, hg_server.url, score_unit)
+    outcome = score_visit(context, host_site, strict_server.url, score_unit)
     reasons = set(outcome.reasons)
     assert EXPECTED[name] <= reasons, f"{name}: {sorted(reasons)}"
     assert EXPECTED[name] <= AUTOMATION_REASONS
 
 
 def test_managed_mode_mints_no_token_for_declared_automation(
-    level, host_site, hg_server, managed_sitekey, redis_db
+    level, host_site, strict_server, managed_sitekey, strict_redis
 ):
-    """Needs the loop's refusal of `declares_automation` reasons in managed and interactive mode
-    (humangate/loop/answer.py); before it, a right slide answer dragged like a person passes."""
+    """The loop refuses `declares_automation` reasons in managed and interactive mode
+    (humangate/loop/answer.py); without that, a right slide answer dragged like a person passes."""
     name, context = level
-    outcome = managed_visit(context, host_site, hg_server.url, managed_sitekey, redis_db)
+    outcome = managed_visit(context, host_site, strict_server.url, managed_sitekey, strict_redis)
     # The environment alone scores below the visual floor: no invisible gesture is offered.
     assert outcome.first == "slide", f"{name}: {outcome.first}"
     assert outcome.token is False, f"{name} got a token"
@@ -92,10 +103,10 @@ def _opened(page, host_site, hg_server, sitekey: str) -> tuple[dict, dict]:
 
 
 def test_the_widget_reports_integrity_facts_small_and_times_its_work(
-    page, host_site, hg_server, score_unit
+    page, host_site, strict_server, score_unit
 ):
     with page.expect_request(lambda r: r.url.endswith("/answer")) as answered:
-        body, _ = _opened(page, host_site, hg_server, score_unit["sitekey"])
+        body, _ = _opened(page, host_site, strict_server, score_unit["sitekey"])
     env = body["signals"]["env"]
     assert len(json.dumps(env, separators=(",", ":"))) < 2048
     facts = {"plat", "uab", "uap", "uam", "webgl", "glv", "inner", "cdp", "auto", "patched"}

@@ -7,9 +7,8 @@ Four evasion levels, each run N times through the widget on a host page:
               the UA (no "HeadlessChrome") and its client-hint brands fixed, WebGL vendor and
               renderer faked
     stealth   the stock `playwright-stealth` package from PyPI, as its use_sync() applies it
-    bespoke   the flags plus one line aimed at the widget's DevTools probe (PERSON_INIT_SCRIPT):
-              what someone who read the widget's source does; the browser tests that play a
-              person use it
+    bespoke   the flags plus one line aimed at the widget's DevTools probe (PROBE_EVASION):
+              what someone who read the widget's source does
 
 Per session, two visits: a score-mode unit says what the server concluded (siteverify's
 `score_reasons`: "caught" when one of them is an automation reason), and a managed unit is
@@ -53,7 +52,7 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
 LEVELS = ("plain", "flags", "evasions", "stealth", "bespoke")
 # Error.prepareStackTrace made inert, so the DevTools session's console formatting runs none.
-PERSON_INIT_SCRIPT = 'Object.defineProperty(Error, "prepareStackTrace", { get() {}, set() {} });'
+PROBE_EVASION = 'Object.defineProperty(Error, "prepareStackTrace", { get() {}, set() {} });'
 
 # The usual evasions, as bot tutorials give them (with the UA fixed by the context).
 EVASIONS_SCRIPT = r"""
@@ -127,7 +126,7 @@ def open_level(browser_type: Any, level: str) -> tuple[Any, Any]:
         flags = ["--disable-blink-features=AutomationControlled"]
         browser = browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + flags)
         context = browser.new_context(user_agent=ua)
-        context.add_init_script(PERSON_INIT_SCRIPT)
+        context.add_init_script(PROBE_EVASION)
         return browser, context
     raise ValueError(f"unknown level {level!r}")
 

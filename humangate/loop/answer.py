@@ -78,6 +78,8 @@ async def answer(
         return await _judge_gesture(ctx, unit, visitor, state, signals, work)
     # Invisible and score modes, and the keyboard path's last step: the work is the evidence.
     risk = await _assess(ctx, unit, state, signals, work)
+    if unit.mode in GUARDED_MODES and declares_automation(risk.reasons):
+        return await fail_visitor(ctx, unit, visitor, state, AUTOMATION, risk)
     return await pass_visitor(ctx, unit, visitor, state, risk)
 
 

@@ -296,3 +296,24 @@ async def test_work_done_faster_than_any_browser_lowers_the_score() -> None:
         assert reply.success
         scores[label] = (await loop.siteverify(target, reply.token)).score
     assert scores["native"] < scores["untimed"] < scores["browser"]
+
+
+async def test_the_keyboard_paths_work_done_natively_earns_no_token() -> None:
+    loop, clock, _ = make_loop()
+    target = unit("interactive", kinds=("slide",), pow_difficulty=100_000)
+    issued = await issue(loop, target)
+    more = await slide_answer(loop, clock, target, issued, trace=None, pointer="keyboard")
+    assert more.next is not None and more.next.kind == "pow"
+    clock.now += 0.5
+    number = solve_pow(more.next.payload)
+    assert number is not None and number >= 20_000, "enough work to time"
+    reply = await loop.answer(
+        target,
+        more.next.id,
+        VISITOR,
+        pow_number=number,
+        answer=None,
+        trajectory=None,
+        signals=Signals(pow_elapsed_ms=1.0),  # tens of thousands of hashes in a millisecond
+    )
+    assert not reply.success and reply.error == "wrong-answer"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 AA = 1  # transparent margin around a piece for its anti-aliased edge
+MIN_BOX_W = 40  # a narrower piece is centred in a box this wide: its slider handle stays big
 KNOB, FLAT, SOCKET = 1, 0, -1
 RADIUS = (0.19, 0.22)  # a knob's radius over the body's side
 NECK = (0.45, 0.6)  # how far a knob's centre sits out, over its radius
@@ -38,7 +39,13 @@ class Jigsaw:
 
     @property
     def box_w(self) -> int:
-        return math.ceil(self.size + self.extent(1) + self.extent(3) + 2 * AA)
+        return max(MIN_BOX_W, math.ceil(self.size + self.extent(1) + self.extent(3) + 2 * AA))
+
+    @property
+    def body_x(self) -> float:
+        """Where the body's left side sits in the piece's box."""
+        tight = self.size + self.extent(1) + self.extent(3) + 2 * AA
+        return AA + self.extent(3) + max(0.0, (MIN_BOX_W - tight) / 2)
 
     @property
     def box_h(self) -> int:
@@ -115,7 +122,7 @@ def hole_sdf(shape: Jigsaw, hole: HoleShape, cx: float, cy: float,
 def piece_sdf(shape: Jigsaw, box: tuple[int, int]) -> np.ndarray:
     """Signed distance to `shape` itself on its (h, w) box, body placed after the knobs."""
     h, w = box
-    xs = (np.arange(w, dtype=np.float32) + 0.5 - AA - shape.extent(3))[None, :]
+    xs = (np.arange(w, dtype=np.float32) + 0.5 - shape.body_x)[None, :]
     ys = (np.arange(h, dtype=np.float32) + 0.5 - AA - shape.extent(0))[:, None]
     return shape.sdf(xs, ys)
 

@@ -86,7 +86,8 @@ class SlideParams:
         body = self.piece_size + 2.0
         knob = body * _jigsaw.RADIUS[1] * (1 + _jigsaw.NECK[1])
         lo = math.ceil(self.min_x + reach - _jigsaw.AA - (self.piece_size - 2) / 2)
-        hi = math.floor(self.width - reach - _jigsaw.AA - knob - body / 2)
+        centre = max(_jigsaw.AA + knob + body / 2, _jigsaw.MIN_BOX_W / 2 + knob)
+        hi = math.floor(self.width - reach - centre)
         return lo, hi
 
 
@@ -129,7 +130,7 @@ def _layout(rng: random.Random, shapes: list[_jigsaw.Jigsaw], params: SlideParam
     at a uniform free place on the row, or left out when there is none."""
     piece = shapes[0]
     left = rng.randint(*params.answer_range())
-    cx = left + _jigsaw.AA + piece.extent(3) + piece.size / 2
+    cx = left + piece.body_x + piece.size / 2
     holes = [_Hole(piece, _jigsaw.HoleShape.draw(rng), cx, cy)]
     taken = [holes[0].span()]
     for shape in shapes[1:]:
@@ -204,7 +205,7 @@ def _cut_piece(source: np.ndarray, palette: np.ndarray, shape: _jigsaw.Jigsaw,
     rgba[..., :3] = np.clip(rgb, 0, 255)
     rgba[..., 3] = alpha + 0.5
     # no silhouette once the alpha is dropped
-    rgba[alpha == 0, :3] = _imaging.channel_mean(rgba[..., :3])
+    rgba[rgba[..., 3] == 0, :3] = _imaging.channel_mean(rgba[..., :3])
     return rgba
 
 

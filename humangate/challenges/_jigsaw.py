@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 AA = 1  # transparent margin around a piece for its anti-aliased edge
-MIN_BOX_W = 40  # a narrower piece is centred in a box this wide: its slider handle stays big
+MIN_BOX_W = 44  # a narrower piece is centred in a box this wide: its slider handle stays big
 KNOB, FLAT, SOCKET = 1, 0, -1
 RADIUS = (0.19, 0.22)  # a knob's radius over the body's side
 NECK = (0.45, 0.6)  # how far a knob's centre sits out, over its radius

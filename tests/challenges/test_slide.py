@@ -75,9 +75,10 @@ def test_image_sizes_match_the_payload_and_the_piece_fits(seed: int) -> None:
     assert background.size == (p["width"], p["height"]) == (360, 160)
     assert piece.size == (p["piece_width"], p["piece_height"])
     assert piece.mode == "RGBA"
-    assert 40 <= p["piece_width"] <= 56 and 29 <= p["piece_height"] <= 56
-    # the slider's handle is as wide as the piece: in a 300 px widget still a touch target
-    assert p["piece_width"] * 300 / p["width"] >= 32
+    assert 44 <= p["piece_width"] <= 56 and 29 <= p["piece_height"] <= 56
+    # the slider's handle is as wide as the piece: in a 300 px widget (a 280 px track) still
+    # a touch target
+    assert p["piece_width"] * 280 / p["width"] >= 32
     assert 0 <= p["piece_y"] and p["piece_y"] + p["piece_height"] <= p["height"]
     assert 64 <= challenge.answer["x"] <= p["width"] - p["piece_width"]
     alpha = np.asarray(piece)[..., 3]

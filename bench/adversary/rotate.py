@@ -189,12 +189,13 @@ def _turned(disc: np.ndarray, turn: float) -> np.ndarray:
     return cv2.warpAffine(disc, matrix, (n, n), flags=cv2.INTER_LINEAR)
 
 
-def train_uprightness(n: int, level: int, seed: int = 99) -> Solver:
+def train_uprightness(n: int, level: int, seed: int = 99, scatter: bool = True) -> Solver:
     """Logistic regression on _hog of discs turned upright (1) or to a wrong angle (0), from
     `n` challenges of a seed stream disjoint from the attacked one; solves by scoring 36 turns."""
     rows, labels = [], []
     for i in range(n):
-        challenge = generate_rotate(random.Random(f"train-{seed}-{i}"), RotateParams(level=level))
+        params = RotateParams(level=level, scatter=scatter)
+        challenge = generate_rotate(random.Random(f"train-{seed}-{i}"), params)
         disc, angle = decode(challenge.payload["image"]), challenge.answer["angle"]
         for offset in (0, 0, 0, 90, 180, 270, random.Random(i).uniform(20, 340)):
             rows.append(_hog(_turned(disc, angle + offset)))
@@ -231,11 +232,11 @@ def _report(name: str, won: int, n: int, ms: float, errors: int = 0) -> None:
     print(f"{name:38} {won / n:8.1%} {f'[{lo:.1%}, {hi:.1%}]':>16} {ms:8.2f}{note}")
 
 
-def run(n: int, seed: int, level: int, train: int = 0) -> None:
-    params = RotateParams(level=level)
+def run(n: int, seed: int, level: int, train: int = 0, scatter: bool = True) -> None:
+    params = RotateParams(level=level, scatter=scatter)
     table = solvers()
     if train:
-        table[f"trained HOG+logistic ({train} imgs)"] = train_uprightness(train, level)
+        table[f"trained HOG+logistic ({train} imgs)"] = train_uprightness(train, level, 99, scatter)
     wins, errors, spent = (
         dict.fromkeys(table, 0),
         dict.fromkeys(table, 0),
@@ -269,10 +270,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=2024, help="seed of the challenge stream")
     parser.add_argument("--level", type=int, default=RotateParams().level, choices=range(5))
     parser.add_argument("--train", type=int, default=600, help="training images, 0: skip")
+    parser.add_argument("--landscape", action="store_true", help="the landscape scene instead")
     args = parser.parse_args(argv)
     if cv2 is None:
         raise SystemExit("opencv-python-headless is needed: pip install -e '.[bench]'")
-    run(args.n, args.seed, args.level, args.train)
+    run(args.n, args.seed, args.level, args.train, not args.landscape)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from humangate.challenges.pow import check_pow
 from humangate.loop.context import LoopContext, threshold_of, visual_floor
 from humangate.loop.evidence import (
     KEYBOARD,
+    MIN_TRACE_POINTS,
     NO_TRACE,
     POINTER_KINDS,
     trace_problem,
@@ -72,7 +73,7 @@ async def answer(
         trusted = Assessment(score=1.0, reasons=(state.risk.trusted,))
         return await pass_visitor(ctx, unit, visitor, state, trusted)
     if state.kind != "pow":
-        return await _judge_visual(ctx, unit, visitor, state, signals, trajectory)
+        return await _judge_visual(ctx, unit, visitor, state, signals, answer, trajectory)
     work = _work_findings(ctx, state, pow_number, signals)
     if state.gesture:
         return await _judge_gesture(ctx, unit, visitor, state, signals, work)
@@ -133,6 +134,7 @@ async def _judge_visual(
     visitor: Visitor,
     state: ChallengeState,
     signals: Signals,
+    answer: Any,
     trajectory: Any,
 ) -> Answered:
     """A right visual or audio answer: is the evidence behind it a person's?"""
@@ -142,7 +144,8 @@ async def _judge_visual(
     if state.kind not in POINTER_KINDS:  # typed (text, audio): the keyboard path it is
         return await keyboard_path(ctx, unit, visitor, state, TYPED)
     elapsed = state.elapsed_ms(ctx.clock())
-    problem = trace_problem(signals.trace, signals.pointer, elapsed_ms=elapsed)
+    needed = _clicks(answer) if state.kind == "click" else MIN_TRACE_POINTS
+    problem = trace_problem(signals.trace, signals.pointer, elapsed_ms=elapsed, min_points=needed)
     if problem in (KEYBOARD, NO_TRACE):
         return await keyboard_path(ctx, unit, visitor, state, problem)
     if not problem and state.kind in ("slide", "rotate"):
@@ -178,6 +181,12 @@ async def _assess(
             replayed = replayed or not fresh
     context = [*state.risk.context, *(work or [])]
     return assess(signals.trace, signals.pointer, context, replayed=replayed)
+
+
+def _clicks(answer: Any) -> int:
+    """How many points a click answer placed: its recording holds an event for each."""
+    points = answer.get("points") if isinstance(answer, dict) else None
+    return len(points) if isinstance(points, list) else MIN_TRACE_POINTS
 
 
 def _untraced(state: ChallengeState) -> Assessment:

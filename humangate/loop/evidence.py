@@ -28,11 +28,18 @@ FUTURE_TRACE = "trace-after-answer"
 MISMATCH = "trace-mismatch"
 
 
-def trace_problem(trace: Sequence[Point] | None, pointer: Pointer, *, elapsed_ms: float) -> str:
-    """Why `trace` is no gesture to score ("" when it is one)."""
+def trace_problem(
+    trace: Sequence[Point] | None,
+    pointer: Pointer,
+    *,
+    elapsed_ms: float,
+    min_points: int = MIN_TRACE_POINTS,
+) -> str:
+    """Why `trace` is no gesture to score ("" when it is one). A drag needs `MIN_TRACE_POINTS`;
+    taps on a picture may leave one event each and no move between them."""
     if pointer == "keyboard":
         return KEYBOARD
-    if pointer == "none" or not trace or len(trace) < MIN_TRACE_POINTS:
+    if pointer == "none" or not trace or len(trace) < max(2, min_points):
         return NO_TRACE
     if trace[-1][2] - trace[0][2] < MIN_TRACE_MS:
         return NO_TRACE

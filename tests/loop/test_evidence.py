@@ -317,3 +317,24 @@ async def test_the_keyboard_paths_work_done_natively_earns_no_token() -> None:
         signals=Signals(pow_elapsed_ms=1.0),  # tens of thousands of hashes in a millisecond
     )
     assert not reply.success and reply.error == "wrong-answer"
+
+
+async def test_taps_on_a_click_picture_are_its_pointer_recording() -> None:
+    loop, clock, _ = make_loop()
+    target = unit("interactive", kinds=("click",))
+    issued = await issue(loop, target)
+    state = await loop.peek(issued.id)
+    assert state is not None
+    points = [list(point) for point in state.answer["points"]]
+    taps = [(float(x), float(y), 900.0 + 700 * i) for i, (x, y) in enumerate(points)]
+    clock.now += taps[-1][2] / 1000 + 0.1
+    reply = await loop.answer(
+        target,
+        issued.id,
+        VISITOR,
+        pow_number=None,
+        answer={"points": points},
+        trajectory=[[x, y, t] for x, y, t in taps],
+        signals=Signals(trace=taps, pointer="touch"),
+    )
+    assert reply.success, reply

@@ -48,10 +48,12 @@ class Reply:
     pointer: str = "keyboard"
 
     def body(self) -> JSON:
+        """The request body, traces thinned to what the widget sends (600 and 2000 points)."""
         signals: JSON = {"pointer": self.pointer}
         if self.trace is not None:
-            signals["trace"] = self.trace
-        return {"answer": self.answer, "trajectory": self.trajectory, "signals": signals}
+            signals["trace"] = thinned(self.trace, 600)
+        trajectory = thinned(self.trajectory, 2000)
+        return {"answer": self.answer, "trajectory": trajectory, "signals": signals}
 
     @property
     def ends_ms(self) -> float:
@@ -60,6 +62,13 @@ class Reply:
 
 
 Solve = Callable[[JSON, random.Random], Reply | None]
+
+
+def thinned(points: Trace, limit: int) -> Trace:
+    """Every other point until at most `limit` remain, the last one always kept."""
+    while len(points) > limit:
+        points = points[:-1:2] + [points[-1]]
+    return points
 
 
 def _with_client_ip(app: Any) -> Any:

@@ -485,7 +485,7 @@ def test_a_failed_answer_shows_the_next_kind(page, host_site, hg_server, redis_d
     expect(page.locator(ROOT)).to_have_attribute("data-state", "failed")
     expect(page.locator(MESSAGE)).to_have_text("Verification failed, try again")
     expect(page.locator(PROMPT)).to_have_attribute("src", harder["click"]["prompt_image"])
-    expect(page.locator(LIVE)).to_contain_text("Click the symbols in the order shown")
+    expect(page.locator(LIVE)).to_contain_text("Click the symbols in the order of the numbers")
     assert deep_focus(page) == "application", "the keyboard user lands on the new challenge"
     page.unroute("**/api/v1/challenges/*/answer")
 

@@ -23,9 +23,10 @@ const EN = {
   slideSay: "Drag the piece to fill the gap, or use the arrow keys and press Enter",
   slideHint: "Slide to fit the piece",
   slideLabel: "Puzzle piece position",
-  click: "Click the symbols in this order:",
+  click: "Click the symbols in the order of their numbers:",
   clickSay:
-    "Click the symbols in the order shown. Keyboard: arrow keys move the cursor, " +
+    "Click the symbols in the order of the numbers above the picture. Keyboard: arrow keys " +
+    "move the cursor, " +
     "Space places a point, Backspace removes one, Enter verifies",
   clickLabel: "Picture: arrow keys move the cursor, Space places a point",
   clickPos: "x {0}, y {1}; {2} of {3} placed",
@@ -74,9 +75,9 @@ const ZH = {
   slideSay: "拖动拼图块填充缺口，或用方向键移动后按回车键",
   slideHint: "向右拖动完成拼图",
   slideLabel: "拼图块位置",
-  click: "请按以下顺序点击：",
+  click: "请按编号顺序点击图形：",
   clickSay:
-    "请按显示的顺序点击图中的符号。" +
+    "请按图片上方的编号顺序点击图中的符号。" +
     "键盘：方向键移动光标，空格键放置点，退格键撤销，回车键确认",
   clickLabel: "验证图片：方向键移动光标，空格键放置点",
   clickPos: "x {0}，y {1}；已放置 {2}/{3}",

@@ -31,7 +31,7 @@ def register(commands: Subparsers) -> None:
 
 
 def run_housekeeping(args: argparse.Namespace, settings: Settings) -> int:
-    # Its messages are the console's, heavy to import: only this command loads them.
+    # The job's module renders and sends messages: only this command loads it.
     from humangate.jobs.housekeeping import housekeep, retention_from_settings
 
     cancel = settings.cancel_inactive if args.cancel_inactive is None else args.cancel_inactive

@@ -16,29 +16,10 @@ from humangate.loop import Issued, Signals, Verifier
 from humangate.risk.access import AccessList
 from humangate.risk.base import Point
 from humangate.units import UnitView
+from tests.api.test_risk import CHROME_ENV
 from tests.loop.test_loop import VISITOR, FakeClock, Recorder, make_loop, unit
 
-CHROME = {
-    "wd": False,
-    "ua": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36",
-    "lang": "en-US",
-    "langs": 2,
-    "tz": "UTC",
-    "tzo": 0,
-    "scr": [1920, 1080],
-    "avail": [1920, 1050],
-    "dpr": 1,
-    "touch": 0,
-    "hc": 8,
-    "mem": 8,
-    "plugins": 5,
-    "canvas": "1a2b3c4d",
-    "webgl": "ANGLE (Intel, Mesa Intel(R) UHD Graphics 620, OpenGL 4.6)",
-    "chrome": True,
-    "perm": "default",
-    "outer": [1920, 1050],
-}
+CHROME = CHROME_ENV  # a plausible desktop Chrome, as the API tests use
 AUTOMATED = {**CHROME, "wd": True}
 
 

@@ -100,7 +100,7 @@ def _work_findings(
     return pow_rate_findings(
         (pow_number or 0) + 1,
         signals.pow_elapsed_ms,
-        {"uam": True} if state.risk.mobile else {},
+        state.risk.mobile,
         server_ms=state.elapsed_ms(ctx.clock()),
     )
 

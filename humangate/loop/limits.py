@@ -46,7 +46,7 @@ class LoopLimits:
         return int(raw) if raw else 0
 
     def check_lockout(self, failures: int) -> None:
-        if failures >= self._policy.lockout_failures:
+        if self.locks_out(failures):
             raise LockedOut(
                 "Too many failed attempts from this network; wait.",
                 retry_after=self._policy.failure_window,

@@ -7,7 +7,7 @@ the field names they have always had, so a node of another version reads what th
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -73,16 +73,10 @@ class RiskState:
 
     def carried(self, *, level: int | None = None) -> RiskState:
         """The state the next challenge starts from; a failure (a level) doubles the work."""
-        return RiskState(
-            device=self.device,
-            context=self.context,
-            trusted=self.trusted,
-            pow_difficulty=self.pow_difficulty * (2 if level else 1),
-            mobile=self.mobile,
-        )
+        return replace(self, pow_difficulty=self.pow_difficulty * (2 if level else 1))
 
     def with_pow(self, difficulty: int) -> RiskState:
-        return RiskState(self.device, self.context, self.trusted, difficulty, self.mobile)
+        return replace(self, pow_difficulty=difficulty)
 
 
 @dataclass(frozen=True, slots=True)

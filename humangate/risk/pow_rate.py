@@ -32,7 +32,7 @@ def is_mobile(env: Mapping[str, object] | None) -> bool:
 def pow_rate_findings(
     hashes: int,
     elapsed_ms: float | None,
-    env: Mapping[str, object] | None,
+    mobile: bool,
     *,
     server_ms: float | None = None,
     rules: RuleBook | None = None,
@@ -44,7 +44,8 @@ def pow_rate_findings(
             `number` + 1 (the server knows it, so a client cannot understate it).
         elapsed_ms: the widget's own timing of its search (`PowSolution.elapsed_ms`); None
             when the answer carried none.
-        env: the environment summary sent at issue (its device class picks the limit).
+        mobile: whether the browser said at issue that it is a phone or tablet (`is_mobile`);
+            the device class picks the limit.
         server_ms: the time the server saw pass from issuing the challenge to its answer; a
             claimed timing longer than that is no timing.
         rules: the weights and limits; the packaged default version when None.
@@ -61,9 +62,7 @@ def pow_rate_findings(
         return [book.finding(UNTIMED)]
     if hashes < limits.min_hashes:
         return []
-    fastest = (
-        limits.mobile_hashes_per_second if is_mobile(env) else limits.desktop_hashes_per_second
-    )
+    fastest = limits.mobile_hashes_per_second if mobile else limits.desktop_hashes_per_second
     if hashes > fastest * max(elapsed_ms, 0.0) / 1000:
         return [book.finding(TOO_FAST)]
     return []

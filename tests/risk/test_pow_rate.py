@@ -4,14 +4,15 @@ not."""
 from __future__ import annotations
 
 from humangate.risk._rules import load_rules
-from humangate.risk.pow_rate import pow_rate_findings
+from humangate.risk.pow_rate import is_mobile, pow_rate_findings
 
 DESKTOP = {"ua": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Safari/537.36"}
 PHONE = {"ua": "Mozilla/5.0 (Linux; Android 10; K) Chrome/131.0.0.0 Mobile Safari/537.36"}
 
 
 def reasons(hashes: int, elapsed_ms: float | None, env: dict[str, object] | None, **kw: float):
-    return [finding.reason for finding in pow_rate_findings(hashes, elapsed_ms, env, **kw)]
+    findings = pow_rate_findings(hashes, elapsed_ms, is_mobile(env), **kw)
+    return [finding.reason for finding in findings]
 
 
 def test_browser_rates_pass() -> None:
@@ -41,6 +42,6 @@ def test_a_missing_or_impossible_timing_counts_against_never_for() -> None:
 
 def test_weights_and_limits_come_from_the_rules_file() -> None:
     book = load_rules()
-    (finding,) = pow_rate_findings(300_000, 1.0, DESKTOP)
+    (finding,) = pow_rate_findings(300_000, 1.0, is_mobile(DESKTOP))
     assert finding.weight == book.weights["pow-too-fast"] < 0
     assert book.pow_rate.mobile_hashes_per_second < book.pow_rate.desktop_hashes_per_second

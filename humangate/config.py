@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str = ""
     redis_url: str = ""
+    # Every wait on Redis is bounded: a frozen server gives a 503 within these, never a hang.
+    redis_connect_timeout: float = Field(default=1.0, gt=0, le=60)
+    redis_socket_timeout: float = Field(default=0.5, gt=0, le=60)
+    redis_max_connections: int = Field(default=64, ge=1, le=10_000)
+    redis_pool_timeout: float = Field(default=0.5, gt=0, le=60)
+    redis_health_check_interval: float = Field(default=15.0, ge=0, le=3600)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)

@@ -24,7 +24,7 @@ from humangate.config import Settings
 from humangate.db.engine import create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
 from humangate.messaging import Channels, MessageTemplates, channels_from_settings
-from humangate.store import Store, create_store
+from humangate.store import RedisOptions, Store, create_store
 
 if TYPE_CHECKING:
     from humangate.console.widget import ConsoleUnit
@@ -63,6 +63,16 @@ class Services(CoreServices):
     demo: DemoUnit | None = None
 
 
+def redis_options(settings: Settings) -> RedisOptions:
+    return RedisOptions(
+        connect_timeout=settings.redis_connect_timeout,
+        socket_timeout=settings.redis_socket_timeout,
+        max_connections=settings.redis_max_connections,
+        pool_timeout=settings.redis_pool_timeout,
+        health_check_interval=settings.redis_health_check_interval,
+    )
+
+
 @asynccontextmanager
 async def open_core_services(
     settings: Settings, *, store: Store | None = None
@@ -75,7 +85,7 @@ async def open_core_services(
     key = settings.resolve_secret_key()
     channels = channels_from_settings(settings)
     engine = create_engine(settings.resolved_database_url)
-    store = store or create_store(settings.redis_url)
+    store = store or create_store(settings.redis_url, redis_options(settings))
     try:
         if settings.auto_migrate:
             await migrate(engine)

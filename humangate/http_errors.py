@@ -28,6 +28,8 @@ from humangate.errors import (
 logger = logging.getLogger("humangate")
 
 CONSOLE_PREFIX = "/console"
+# A store outage is a restart or a failover: seconds, not minutes.
+STORAGE_RETRY_AFTER = 2
 
 # The most specific class first: LockedOut is a RateLimited, BadSiteverify an InvalidInput.
 STATUS: tuple[tuple[type[Refusal], int], ...] = (
@@ -108,7 +110,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StorageError)
     async def _storage(_: Request, exc: StorageError) -> JSONResponse:
         logger.error("storage failure: %s", exc)
-        return error_response(503, "storage-unavailable", "The service is briefly unavailable.")
+        response = error_response(503, "storage-unavailable", "The service is briefly unavailable.")
+        response.headers["Retry-After"] = str(STORAGE_RETRY_AFTER)
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -28,6 +28,13 @@ BIN = Path(sys.executable).parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # The server under test; an experiment may point this at a patched copy of the app.
 SERVE_COMMAND = [str(BIN / "humangate"), "serve"]
+
+
+def served(app: str, server: str) -> list[str]:
+    """The command serving `app` of bench._served (with its loop-lag probe) under `server`."""
+    return [str(BIN / "python"), "-m", "bench._served", app, "--server", server]
+
+
 TOKEN_TTL = 300  # seconds, as a pass token lives
 
 
@@ -142,11 +149,16 @@ def server_env(data_dir: Path, port: int, redis_url: str, key: str, workers: int
 
 
 @contextmanager
-def humangate_server(env: dict[str, str], workdir: Path) -> Iterator[subprocess.Popen[Any]]:
-    """`humangate serve` with `env`, once /livez answers and every worker is up."""
-    log_path = workdir / f"server-{env['HUMANGATE_WORKERS']}.log"
+def humangate_server(
+    env: dict[str, str], workdir: Path, command: list[str] | None = None
+) -> Iterator[subprocess.Popen[Any]]:
+    """`command` (`humangate serve` by default) with `env`, once /livez answers and every worker
+    is up."""
+    command = command or SERVE_COMMAND
+    name = command[-3] if "bench._served" in command else "serve"
+    log_path = workdir / f"server-{name}-{env['HUMANGATE_WORKERS']}.log"
     port, workers = int(env["HUMANGATE_PORT"]), int(env["HUMANGATE_WORKERS"])
-    with _started(SERVE_COMMAND, log_path, env) as process:
+    with _started(command, log_path, env) as process:
 
         def ready() -> bool:
             try:
@@ -227,7 +239,7 @@ def store_one_token(redis_url: str, key: bytes, uid: int) -> str:
 
 
 def premint(redis_url: str, key: bytes, uid: int, count: int) -> list[str]:
-    """`count` distinct tokens stored with RedisStore's key layout (`hg:token:<token_key>`).
+    """`count` distinct tokens stored with RedisStore's key layout (`hg:<generation>:token:<…>`).
 
     The SET commands go to Redis as raw RESP in batches: redis-py's pipeline spends most of a
     300k-token setup encoding commands.
@@ -235,7 +247,19 @@ def premint(redis_url: str, key: bytes, uid: int, count: int) -> list[str]:
     from humangate.store.redis import RedisStore
     from humangate.tokens import mint_token, token_key
 
-    layout = RedisStore(redis_url)._key  # the server's own key layout
+    store = RedisStore(redis_url)
+
+    async def generation() -> str:
+        try:
+            return await store.generation()
+        finally:
+            await store.close()
+
+    current = asyncio.run(generation())  # keys carry the Redis server's generation
+
+    def layout(namespace: str, name: str) -> str:
+        return store._key(current, namespace, name)  # the server's own key layout
+
     now = int(time.time())
     record, px = _record(now), b"%d" % (TOKEN_TTL * 1000)
     tail = b"$%d\r\n%s\r\n$2\r\nPX\r\n$%d\r\n%s\r\n" % (len(record), record, len(px), px)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from humangate.db import units as unit_db
 from humangate.db.units import digest_secret
 from humangate.testkeys import TEST_UNITS
+from humangate.text import is_clean_text
 from humangate.units import UnitView
 
 _MAX_ENTRIES = 10_000
@@ -45,11 +46,15 @@ class UnitDirectory:
     async def by_sitekey(self, sitekey: str) -> UnitView | None:
         if self._test_keys and sitekey in TEST_UNITS:
             return TEST_UNITS[sitekey]
+        if not is_clean_text(sitekey):
+            return None  # no key holds one, and PostgreSQL refuses a NUL in a query
         return await self._cached(
             ("sitekey", sitekey), lambda s: unit_db.get_unit_by_sitekey(s, sitekey)
         )
 
     async def by_secret(self, secret: str) -> UnitView | None:
+        if not is_clean_text(secret):
+            return None  # no secret holds one, and a lone surrogate cannot even be hashed
         digest = digest_secret(secret)
         return await self._cached(
             ("secret", digest), lambda s: unit_db.find_unit_by_secret(s, secret)

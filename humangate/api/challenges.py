@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from humangate.api.deps import Client, ClientDep, DirectoryDep, PageHostname, VerifierDep
-from humangate.api.signals import GestureSignals, IssueSignals, PowSolution
+from humangate.api.signals import ApiModel, GestureSignals, IssueSignals, PowSolution
 from humangate.errors import AccessDenied, InvalidInput
 from humangate.loop import Signals, Verifier, Visitor
 from humangate.loop.issue import expired_challenge
@@ -21,7 +21,7 @@ Language = Literal["en", "zh"]
 ChallengeId = Path(pattern=r"^[A-Za-z0-9_-]{16,64}$", description="The id of an issued challenge.")
 
 
-class ChallengeRequest(BaseModel):
+class ChallengeRequest(ApiModel):
     """Ask for a challenge for one site key."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -33,7 +33,7 @@ class ChallengeRequest(BaseModel):
     signals: IssueSignals | None = None
 
 
-class AudioRequest(BaseModel):
+class AudioRequest(ApiModel):
     """Trade a visual challenge for an audio one, spoken in `language`."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -41,7 +41,7 @@ class AudioRequest(BaseModel):
     language: Language = "en"
 
 
-class AnswerRequest(BaseModel):
+class AnswerRequest(ApiModel):
     """One answer: a PoW solution, or a visual answer with the trajectory recorded while solving."""
 
     model_config = ConfigDict(extra="forbid", strict=True)

@@ -11,10 +11,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from humangate.api.deps import Client, ClientDep, ServicesDep
-from humangate.api.signals import Environment
+from humangate.api.signals import ApiModel, Environment
 from humangate.api.site import templates
 from humangate.db import events as event_db
 from humangate.device import device_id
@@ -26,7 +26,7 @@ router = APIRouter(tags=["privacy"])
 MAX_UNITS_SEARCHED = 10_000
 
 
-class DeviceRequest(BaseModel):
+class DeviceRequest(ApiModel):
     """The browser's facts, and optionally the site key and first-party value from the widget."""
 
     model_config = ConfigDict(extra="forbid", strict=True)

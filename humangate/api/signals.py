@@ -4,9 +4,11 @@ a field of the wrong type or an unknown one is a 400, never evidence."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from humangate.text import MAX_JSON_DEPTH, is_clean_text
 
 MAX_TRACE_POINTS = 600
 Pair = Annotated[list[Annotated[int, Field(ge=0, le=100_000)]], Field(min_length=2, max_length=2)]
@@ -15,7 +17,34 @@ Code = Annotated[str, Field(max_length=24, pattern=r"^[A-Za-z-]*$")]
 Brand = Annotated[str, Field(max_length=48)]
 
 
-class Environment(BaseModel):
+class ApiModel(BaseModel):
+    """A request body of the public API: strict, closed, and no text in it (at any depth of a
+    free-form field) holds a NUL or a lone surrogate, which the databases and encoders refuse."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        check_free_form(value)
+        return value
+
+
+def check_free_form(value: Any, depth: int = 0) -> None:
+    """Raise ValueError for unsafe text or nesting anywhere in a parsed JSON value."""
+    if isinstance(value, str):
+        if not is_clean_text(value):
+            raise ValueError("text must not hold a NUL or a lone surrogate")
+    elif isinstance(value, list | dict):
+        if depth >= MAX_JSON_DEPTH:
+            raise ValueError("the value is nested too deep")
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            check_free_form(key, depth + 1)
+            check_free_form(item, depth + 1)
+
+
+class Environment(ApiModel):
     """Coarse facts about the browser, read once by the widget; every key optional.
 
     Used for consistency rules (humangate/risk/environment.py) and, hashed with the unit's salt,
@@ -55,7 +84,7 @@ class Environment(BaseModel):
     patched: list[Code] | None = Field(default=None, max_length=16)
 
 
-class IssueSignals(BaseModel):
+class IssueSignals(ApiModel):
     """What the widget sends with a challenge request."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -64,7 +93,7 @@ class IssueSignals(BaseModel):
     fp: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9_-]*$")
 
 
-class GestureSignals(BaseModel):
+class GestureSignals(ApiModel):
     """The pointer trace of the gesture that produced an answer: [x, y, t] in CSS px relative to
     where the gesture began and ms since the widget showed the challenge, t non-decreasing."""
 
@@ -91,7 +120,7 @@ class GestureSignals(BaseModel):
         return trace
 
 
-class PowSolution(BaseModel):
+class PowSolution(ApiModel):
     """The proof of work's answer and how the widget found it: `elapsed_ms` from the start of
     its search to the answer and the `hashes` it computed (number + 1 for its search from 0).
     Both optional; a missing timing counts against the visitor (humangate/risk/pow_rate.py)."""

@@ -22,6 +22,8 @@ from humangate.api.deps import get_services
 from humangate.directory import UnitDirectory
 from humangate.errors import BadSiteverify
 from humangate.loop import Verifier, VerifyResult, iso_utc, verify_test_secret
+from humangate.observability.metrics import count_siteverify
+from humangate.text import is_clean_text, json_too_deep
 
 router = APIRouter(tags=["siteverify"])
 
@@ -43,12 +45,15 @@ _REQUEST_ERRORS = {
 
 
 async def read_fields(request: Request) -> dict[str, str]:
-    """Merge query parameters with a form or JSON body; every field must be a short string."""
+    """Merge query parameters with a form or JSON body; every field must be a short string
+    without NUL or lone surrogates, and a JSON body no deeper than the parser safely reads."""
     fields: dict[str, Any] = dict(request.query_params)
     body = await request.body()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if body:
         if content_type == "application/json":
+            if json_too_deep(body):
+                raise BadSiteverify
             try:
                 parsed = json.loads(body)
             except (ValueError, UnicodeDecodeError) as exc:
@@ -71,7 +76,7 @@ async def read_fields(request: Request) -> dict[str, str]:
         value = fields.get(name)
         if value is None:
             continue
-        if not isinstance(value, str) or len(value) > limit:
+        if not isinstance(value, str) or len(value) > limit or not is_clean_text(value):
             raise BadSiteverify
         known[name] = value.strip()
     return known
@@ -131,6 +136,7 @@ async def _siteverify(request: Request) -> JSONResponse:
     try:
         fields = await read_fields(request)
     except BadSiteverify:
+        count_siteverify(("bad-request",))
         return JSONResponse(siteverify_json(VerifyResult.failure("bad-request")), status_code=400)
     result, sitekey = await verify_fields(
         fields,
@@ -138,6 +144,7 @@ async def _siteverify(request: Request) -> JSONResponse:
         verifier=services.verifier,
         test_keys=services.settings.test_keys,
     )
+    count_siteverify(result.error_codes)
     status = 400 if any(code in _REQUEST_ERRORS for code in result.error_codes) else 200
     return JSONResponse(siteverify_json(result, sitekey), status_code=status)
 

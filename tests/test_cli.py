@@ -32,6 +32,7 @@ def test_unit_create_list_and_rotate(tmp_path: Path) -> None:
             "disabled": False,
             "threshold": None,
             "calibrated_threshold": None,
+            "threshold_outdated": False,
             "allow": [],
             "deny": [],
             "good_bots": [],

@@ -10,13 +10,15 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from humangate.api.deps import ServicesDep
+from humangate.api.signals import ApiModel
 from humangate.db import events as event_db
 from humangate.errors import AccessDenied, NotFound
 from humangate.risk.assess import default_threshold
 from humangate.risk.calibration import calibrate
+from humangate.risk.fingerprint import model_fingerprint
 from humangate.services import Services
 from humangate.tokens import token_key
 from humangate.units import UnitView
@@ -24,7 +26,7 @@ from humangate.units import UnitView
 router = APIRouter(prefix="/api/v1", tags=["feedback"])
 
 
-class OwnerRequest(BaseModel):
+class OwnerRequest(ApiModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     secret: str = Field(min_length=1, max_length=256)
@@ -47,7 +49,9 @@ async def _owner_unit(services: Services, secret: str) -> UnitView:
 async def _calibration(services: Services, unit: UnitView, *, store: bool) -> dict[str, Any]:
     async with services.sessions() as session:
         labels = await event_db.labelled_scores(session, unit.id)
-        base = unit.score_threshold if unit.score_threshold is not None else default_threshold()
+        base = default_threshold()
+        if unit.score_threshold is not None and unit.threshold_model == model_fingerprint():
+            base = unit.score_threshold
         result = calibrate(labels, threshold=base)
         if store and result.suggested_threshold != unit.calibrated_threshold:
             await event_db.set_calibrated_threshold(session, unit.id, result.suggested_threshold)

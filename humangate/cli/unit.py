@@ -11,6 +11,7 @@ from typing import Any
 from humangate.cli._common import Subparsers, fail, print_result, run_in_session
 from humangate.config import Settings
 from humangate.risk.access import CRAWLERS
+from humangate.risk.fingerprint import model_fingerprint
 from humangate.stats import METRICS, breakdown, hour_of, periods, to_csv
 from humangate.units import (
     DEFAULT_POW_DIFFICULTY,
@@ -140,6 +141,7 @@ def unit_row(unit: UnitView) -> dict[str, Any]:
         **unit_settings(unit),
         "threshold": unit.score_threshold,
         "calibrated_threshold": unit.calibrated_threshold,
+        "threshold_outdated": unit.threshold_outdated(model_fingerprint()),
         "allow": list(unit.allow_networks),
         "deny": list(unit.deny_networks),
         "good_bots": list(unit.good_bots),

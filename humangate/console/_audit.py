@@ -17,8 +17,11 @@ from humangate.console.web import Viewer, account_client, utcnow
 from humangate.netaddr import ip_prefix
 from humangate.units import UnitView
 
-# Fields that are no owner's setting: identity, the salt, and what feedback calibrates.
-_NOT_SETTINGS = frozenset({"id", "sitekey", "device_salt", "calibrated_threshold"})
+# Fields that are no owner's setting: identity, the salt, what feedback calibrates, and the
+# model a threshold belongs to.
+_NOT_SETTINGS = frozenset(
+    {"id", "sitekey", "device_salt", "calibrated_threshold", "threshold_model"}
+)
 
 
 def changed_fields(before: UnitView, after: UnitView | None) -> list[str]:

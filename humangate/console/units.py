@@ -47,6 +47,7 @@ from humangate.console.web import (
 from humangate.db import accounts as account_db
 from humangate.errors import AccessDenied, InvalidInput, NotFound
 from humangate.messaging import DeliveryError, RenderedMessage
+from humangate.risk.fingerprint import model_fingerprint
 from humangate.services import Services
 from humangate.units import VISUAL_KINDS, UnitView
 from humangate.units import service as units
@@ -122,6 +123,7 @@ async def unit_page(
         "mode_labels": MODE_LABELS,
         "kind_labels": KIND_LABELS,
         "crawlers": CRAWLER_LABELS,
+        "threshold_outdated": unit.threshold_outdated(model_fingerprint()),
     }
     return render(request, "unit.html", context, viewer=viewer)
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.db.models import DeviceOptOut, RiskEvent, Unit
+from humangate.db.units import record_threshold_model
 
 LABELS = ("legitimate", "abusive")
 CALIBRATION_WINDOW = 1000  # the most recent labels a unit's calibration looks at
@@ -85,9 +86,11 @@ async def labelled_scores(session: AsyncSession, unit_id: int) -> list[tuple[flo
 async def set_calibrated_threshold(
     session: AsyncSession, unit_id: int, threshold: float | None
 ) -> None:
-    await session.execute(
-        update(Unit).where(Unit.id == unit_id).values(calibrated_threshold=threshold)
-    )
+    unit = await session.get(Unit, unit_id)
+    if unit is None:
+        return
+    unit.calibrated_threshold = threshold
+    record_threshold_model(unit, setting="calibrated")
     await session.commit()
 
 

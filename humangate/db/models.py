@@ -43,6 +43,8 @@ class Unit(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     score_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
     calibrated_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The behaviour model both thresholds were set against (humangate.risk.fingerprint).
+    threshold_model: Mapped[str | None] = mapped_column(String(32), nullable=True)
     allow_networks: Mapped[list[str]] = mapped_column(JSON, default=list)
     deny_networks: Mapped[list[str]] = mapped_column(JSON, default=list)
     good_bots: Mapped[list[str]] = mapped_column(JSON, default=list)

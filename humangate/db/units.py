@@ -7,11 +7,13 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.db.models import Unit, UnitSecret
+from humangate.risk.fingerprint import model_fingerprint
 from humangate.units import DEFAULT_DIFFICULTY, DEFAULT_KINDS, Mode, UnitChanges, UnitView
 
 __all__ = [
@@ -65,6 +67,7 @@ def to_view(unit: Unit) -> UnitView:
         difficulty=unit.difficulty,
         score_threshold=unit.score_threshold,
         calibrated_threshold=unit.calibrated_threshold,
+        threshold_model=unit.threshold_model,
         allow_networks=tuple(unit.allow_networks or ()),
         deny_networks=tuple(unit.deny_networks or ()),
         good_bots=tuple(unit.good_bots or ()),
@@ -106,6 +109,7 @@ async def create_unit(
         difficulty=difficulty,
         disabled=False,
         score_threshold=score_threshold,
+        threshold_model=None if score_threshold is None else model_fingerprint(),
         allow_networks=list(allow_networks),
         deny_networks=list(deny_networks),
         good_bots=list(good_bots),
@@ -163,10 +167,24 @@ async def update_unit(
         value = getattr(changes, field)
         if value is not None and field != "clear_threshold":
             setattr(unit, field, list(value) if isinstance(value, (tuple, list)) else value)
+    if changes.score_threshold is not None:
+        record_threshold_model(unit, setting="owner")
     if changes.clear_threshold:
         unit.score_threshold = None
     await session.commit()
     return to_view(unit)
+
+
+def record_threshold_model(unit: Unit, *, setting: Literal["owner", "calibrated"]) -> None:
+    """A threshold of `unit` is being set now, on the current model's scale; the other one, if
+    it was set against an earlier model, is dropped rather than revived on the wrong scale."""
+    current = model_fingerprint()
+    if unit.threshold_model != current:
+        if setting == "owner":
+            unit.calibrated_threshold = None
+        else:
+            unit.score_threshold = None
+        unit.threshold_model = current
 
 
 async def find_unit_by_secret(

@@ -17,6 +17,7 @@ from humangate.risk.access import AccessList
 from humangate.risk.assess import combine_weights, default_threshold
 from humangate.risk.base import Assessment
 from humangate.risk.environment import RegionTable
+from humangate.risk.fingerprint import model_fingerprint
 from humangate.store import Store
 from humangate.units import UnitView
 
@@ -83,7 +84,7 @@ class LoopContext:
 
 def threshold_of(unit: UnitView) -> float:
     """The score a gesture needs on this unit."""
-    return unit.threshold(default_threshold())
+    return unit.threshold(default_threshold(), model=model_fingerprint())
 
 
 def visual_floor(unit: UnitView) -> float:

@@ -36,16 +36,25 @@ class UnitView:
     difficulty: int = DEFAULT_DIFFICULTY
     score_threshold: float | None = None  # None: the behaviour model's default
     calibrated_threshold: float | None = None  # from the owner's feedback labels
+    threshold_model: str | None = None  # the behaviour model both were set against
     allow_networks: tuple[str, ...] = ()
     deny_networks: tuple[str, ...] = ()
     good_bots: tuple[str, ...] = ()
     device_salt: str = ""
 
-    def threshold(self, default: float) -> float:
-        """The score a visitor needs: calibrated by feedback, else the owner's, else `default`."""
+    def threshold(self, default: float, *, model: str) -> float:
+        """The score a visitor needs on `model`'s scale: calibrated by feedback, else the
+        owner's, else `default`. Thresholds set against another model do not apply."""
+        if self.threshold_model != model:
+            return default
         if self.calibrated_threshold is not None:
             return self.calibrated_threshold
         return default if self.score_threshold is None else self.score_threshold
+
+    def threshold_outdated(self, model: str) -> bool:
+        """The owner set (or feedback calibrated) a threshold for a model no longer in use."""
+        has_threshold = self.score_threshold is not None or self.calibrated_threshold is not None
+        return has_threshold and self.threshold_model != model
 
 
 def unit_settings(unit: UnitView) -> dict[str, object]:

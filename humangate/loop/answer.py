@@ -9,6 +9,7 @@ earns a token in managed or interactive mode; score mode always passes and repor
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -176,9 +177,13 @@ async def _assess(
     replayed = False
     if signals.trace and signals.pointer != "keyboard":
         ttl = combine_weights().trace_ttl_seconds
-        for fingerprint in trace_fingerprints(signals.trace):
-            fresh = await ctx.store.put_if_absent("trace", f"{unit.id}:{fingerprint}", b"1", ttl)
-            replayed = replayed or not fresh
+        fresh = await asyncio.gather(
+            *(
+                ctx.store.put_if_absent("trace", f"{unit.id}:{fingerprint}", b"1", ttl)
+                for fingerprint in trace_fingerprints(signals.trace)
+            )
+        )
+        replayed = not all(fresh)
     context = [*state.risk.context, *(work or [])]
     return assess(signals.trace, signals.pointer, context, replayed=replayed)
 

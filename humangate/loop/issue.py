@@ -50,14 +50,12 @@ async def issue(
     decision = access.decide(visitor.ip) if visitor.ip else None
     if decision == "deny":
         raise AccessDenied("This network may not use this verification.")
-    issued = await ctx.limits.count_issue(visitor)
-    failures = await ctx.limits.failures(unit, visitor)
-    ctx.limits.check_lockout(failures)
     environment = signals.environment or {}
     device = device_id(
         ctx.key, unit.device_salt, environment, visitor.user_agent, signals.first_party
     )
-    rate = await ctx.limits.rate_facts(unit, device, network=issued, failures=failures)
+    rate = await ctx.limits.count_challenge(unit, visitor, device)
+    failures = rate.failures
     crawler = declared_crawler(visitor.user_agent)
     verified = await _verified_crawler(ctx, crawler, visitor)
     trusted = _trust(unit, decision, crawler if verified else None)

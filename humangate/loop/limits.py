@@ -2,9 +2,14 @@
 
 Each window starts at its first hit and lasts its length (the store's own expiry); a count over
 its limit is refused with the seconds the window may still run, as a `Retry-After`.
+
+The counts one step needs go to the store together (`asyncio.gather`), so a slow store adds its
+latency to a request once per step, not once per window.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from humangate.errors import LockedOut, RateLimited
 from humangate.loop.records import Policy, Visitor
@@ -31,9 +36,37 @@ class LoopLimits:
     async def count_issue(self, visitor: Visitor) -> int:
         """Count a challenge for the visitor's network; refuse beyond the per-minute limit."""
         issued = await self._store.hit("rate", f"issue:{visitor.ip_prefix}", MINUTE)
+        self._check_issue(issued)
+        return issued
+
+    def _check_issue(self, issued: int) -> None:
         if issued > self._policy.challenges_per_minute:
             raise RateLimited("Too many challenges from this network; wait.", retry_after=MINUTE)
-        return issued
+
+    async def count_challenge(self, unit: UnitView, visitor: Visitor, device: str) -> RateFacts:
+        """Count a new challenge in every window and read the network's failures, in one round
+        trip; refuse beyond the network's limit, then a locked-out network.
+
+        A refused challenge counts in the device and unit windows too: they measure what was
+        asked of the unit, and a flood that is being refused is still one.
+        """
+        store = self._store
+        issued, failures, per_device, per_unit, per_hour = await asyncio.gather(
+            store.hit("rate", f"issue:{visitor.ip_prefix}", MINUTE),
+            self.failures(unit, visitor),
+            store.hit("rate", f"device:{unit.id}:{device}", MINUTE),
+            store.hit("rate", f"unit:{unit.id}", MINUTE),
+            store.hit("rate", f"unit-hour:{unit.id}", HOUR),
+        )
+        self._check_issue(issued)
+        self.check_lockout(failures)
+        return RateFacts(
+            network_per_minute=issued,
+            device_per_minute=per_device,
+            unit_per_minute=per_unit,
+            unit_baseline_per_minute=per_hour / 60,
+            failures=failures,
+        )
 
     async def count_answer(self, visitor: Visitor) -> None:
         answered = await self._store.hit("rate", f"answer:{visitor.ip_prefix}", MINUTE)
@@ -62,9 +95,9 @@ class LoopLimits:
 
     async def count_keyboard_path(self, unit: UnitView, device: str, visitor: Visitor) -> None:
         """Count one use of the keyboard path on this unit; refuse beyond its hourly limits."""
-        per_device = await self._store.hit("rate", f"kbd-device:{unit.id}:{device}", HOUR)
-        per_network = await self._store.hit(
-            "rate", f"kbd-network:{unit.id}:{visitor.ip_prefix}", HOUR
+        per_device, per_network = await asyncio.gather(
+            self._store.hit("rate", f"kbd-device:{unit.id}:{device}", HOUR),
+            self._store.hit("rate", f"kbd-network:{unit.id}:{visitor.ip_prefix}", HOUR),
         )
         if (
             per_device > KEYBOARD_PATH_PER_DEVICE_HOUR
@@ -73,21 +106,6 @@ class LoopLimits:
             raise RateLimited(
                 "Too many attempts from this device or network; wait.", retry_after=HOUR
             )
-
-    async def rate_facts(
-        self, unit: UnitView, device: str, *, network: int, failures: int
-    ) -> RateFacts:
-        """Count this challenge per device and per unit, and report every window's count."""
-        per_device = await self._store.hit("rate", f"device:{unit.id}:{device}", MINUTE)
-        per_unit = await self._store.hit("rate", f"unit:{unit.id}", MINUTE)
-        per_hour = await self._store.hit("rate", f"unit-hour:{unit.id}", HOUR)
-        return RateFacts(
-            network_per_minute=network,
-            device_per_minute=per_device,
-            unit_per_minute=per_unit,
-            unit_baseline_per_minute=per_hour / 60,
-            failures=failures,
-        )
 
 
 async def count_privacy_lookup(store: Store, ip_prefix: str) -> None:

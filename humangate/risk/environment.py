@@ -47,7 +47,8 @@ cdp      boolean          an Error given to `console.debug` in a fresh hidden if
                           had its stack formatted (`Error.prepareStackTrace` or a      below
                           `stack` getter ran): only a DevTools protocol client
                           listening to the page does that; also true when that
-                          frame's `console.debug` is not native (patched to hide it)
+                          frame's `console.debug` is not native (patched to hide it),
+                          or when the same probe fires in a dedicated worker
 auto     [string] <= 16   globals automation leaves on `window` or `document`: "cdc"
                           (`$cdc_*`, chromedriver), "playwright" (`__playwright*`,
                           `__pw*`), "puppeteer", "selenium", "phantom", "nightmare",
@@ -59,7 +60,15 @@ patched  [string] <= 16   built-ins whose `Function.prototype.toString` is not t
                           "languages", "plugins", "hardwareConcurrency",
                           "deviceMemory" and the methods "getParameter" (WebGL),
                           "query" (Permissions);
-                          "webdriver-gone" when `"webdriver" in navigator` is false
+                          "webdriver-gone" when `"webdriver" in navigator` is false;
+                          "prepareStackTrace" when the fresh frame's
+                          `Error.prepareStackTrace` is an accessor or refuses a value;
+                          from a dedicated worker (async, in the 1 s before the
+                          challenge request): "worker-url", "worker-ua",
+                          "worker-platform", "worker-brands" when the worker's
+                          location or navigator differs from the page's, and
+                          "worker-none" when no worker started and the page's CSP
+                          did not forbid it
 ======== ================ ============================================================ =========
 
 The pairs hold integers in 0..100000 (the widget drops a pair that does not). `tzo` follows
@@ -306,6 +315,8 @@ def environment_findings(
         "automation-globals": bool(check.codes(env, "auto")),
         "hidden-automation": check.hiding_automation(env, ua),
         "patched-natives": check.other_patches(env),
+        "worker-mismatch": check.worker_mismatch(env),
+        "no-worker": check.no_worker(env),
         "platform-mismatch": check.platform_mismatch(env, ua),
         "gpu-mismatch": check.gpu_mismatch(env, ua),
         "client-hints-mismatch": check.hints_mismatch(env, ua),

@@ -16,8 +16,16 @@ import re
 from collections.abc import Mapping
 
 WINDOW_SLACK = 32  # CSS px: maximised Windows windows overhang the screen by 8 px a side
-# Names a stealth script patches to hide automation; patching them has no other use.
-HIDING_PATCHES = frozenset({"webdriver", "brands"})
+# Names a stealth script patches to hide automation; patching them has no other use. A fresh
+# frame's Error.prepareStackTrace that is an accessor or refuses a value only hides the DevTools
+# probe; a worker at another URL than the one the widget made was rewritten on its way.
+HIDING_PATCHES = frozenset({"webdriver", "brands", "prepareStackTrace", "worker-url"})
+# Facts a dedicated worker (a realm no page or frame init script reaches) reports otherwise than
+# the page: its UA and platform. Extensions that spoof the page's navigator miss workers too.
+WORKER_MISMATCHES = frozenset({"worker-ua", "worker-platform"})
+WORKER_BRANDS = "worker-brands"  # the worker's client hints brands differ from the page's
+NO_WORKER = "worker-none"  # no worker started, and the page's CSP did not forbid it
+_NOT_PRIVACY_PATCHES = HIDING_PATCHES | WORKER_MISMATCHES | {WORKER_BRANDS, NO_WORKER}
 _PERMISSION_STATES = {"granted", "denied", "prompt"}
 _MEMORY_STEPS = {0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0}
 _CHROME_MAJOR = re.compile(r"(?:Headless)?Chrom(?:e|ium)/(\d+)")
@@ -137,7 +145,11 @@ def _brand_major(brands: set[str]) -> int | None:
 
 def hints_mismatch(env: Mapping[str, object], user_agent: str) -> bool:
     """The UA client hints contradict the User-Agent: hints from a browser whose UA says
-    Firefox or Safari (which have none), another Chromium version, or another device class."""
+    Firefox or Safari (which have none), another Chromium version, or another device class; or
+    a worker's brands differ from the page's (a DevTools UA override without its metadata leaves
+    workers an empty list)."""
+    if WORKER_BRANDS in codes(env, "patched"):
+        return True
     brands = codes(env, "uab")
     ua = text(env, "ua") or user_agent
     if not brands or not ua:
@@ -172,7 +184,17 @@ def hiding_automation(env: Mapping[str, object], user_agent: str) -> bool:
 
 def other_patches(env: Mapping[str, object]) -> bool:
     """Other built-ins whose source is not native; privacy extensions patch some of them."""
-    return bool(codes(env, "patched") - HIDING_PATCHES - {"webdriver-gone"})
+    return bool(codes(env, "patched") - _NOT_PRIVACY_PATCHES - {"webdriver-gone"})
+
+
+def worker_mismatch(env: Mapping[str, object]) -> bool:
+    """A dedicated worker names another User-Agent or platform than the page."""
+    return not WORKER_MISMATCHES.isdisjoint(codes(env, "patched"))
+
+
+def no_worker(env: Mapping[str, object]) -> bool:
+    """No dedicated worker started although the page's CSP allowed it."""
+    return NO_WORKER in codes(env, "patched")
 
 
 def permission_mismatch(env: Mapping[str, object]) -> bool:

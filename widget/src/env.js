@@ -6,6 +6,7 @@ import { sha256 } from "./sha256.js";
 
 let cached;
 let settled;
+let probeHidden = false;
 
 const attempt = (f) => {
   try {
@@ -68,10 +69,15 @@ function devtools() {
     const w = f.contentWindow;
     const E = w.Error;
     let hit = !nativeFn(w.console.debug, "debug");
-    E.prepareStackTrace = () => {
+    const format = () => {
       hit = true;
       return "";
     };
+    // A fresh frame's Error has no prepareStackTrace of its own, and taking one always sticks;
+    // only a script that neutralises this probe makes it an accessor or refuses the assignment.
+    const own = Object.getOwnPropertyDescriptor(E, "prepareStackTrace");
+    E.prepareStackTrace = format;
+    probeHidden = !!(own && (own.get || own.set)) || E.prepareStackTrace !== format;
     w.console.debug(new E(""));
     const e = new E("");
     Object.defineProperty(e, "stack", {
@@ -126,6 +132,7 @@ function patched() {
   // A check that throws (an interface this browser lacks) says nothing.
   const out = Object.keys(checks).filter((k) => attempt(checks[k]) === false);
   if (!("webdriver" in n)) out.push("webdriver-gone");
+  if (probeHidden) out.push("prepareStackTrace");
   return out;
 }
 
@@ -182,23 +189,62 @@ export function environment() {
   return cached;
 }
 
-/** The environment once the asynchronous facts (the notification permission's state) are in,
- *  or after 300 ms without them. */
+const brandList = (u) => (u ? u.brands.map((b) => b.brand + "/" + b.version).join() : "");
+
+// Run in a dedicated worker, a realm that no page or frame init script reaches: the DevTools
+// probe again (a driver's Runtime domain listens to workers too), and what stealth scripts patch
+// on the page only.
+const WORKER = `let h=0;const f=()=>(h=1,"");Error.prepareStackTrace=f;h|=Error.prepareStackTrace!==f;
+console.debug(new Error(""));const n=navigator;
+postMessage([h,location.href,n.userAgent,n.platform,(${brandList})(n.userAgentData)])`;
+
+/** Compare a worker's view with the page's: `env.cdp` when the probe fires there, and in
+ *  `env.patched` "worker-*" for each fact the page reports otherwise, or "worker-none" when no
+ *  worker starts although the page's CSP allows it. */
+function workerCheck(env) {
+  return new Promise((resolve) => {
+    const note = (code) => {
+      (env.patched = env.patched || []).push("worker-" + code);
+      resolve();
+    };
+    let csp = false;
+    document.addEventListener("securitypolicyviolation", (e) => {
+      csp = csp || (e.isTrusted && /^blob/.test(e.blockedURI));
+    });
+    const fail = () => setTimeout(() => csp || note("none"), 50);
+    try {
+      const url = URL.createObjectURL(new Blob([WORKER]));
+      const w = new Worker(url);
+      const n = navigator;
+      const page = [url, n.userAgent, n.platform, brandList(n.userAgentData)];
+      w.onerror = fail;
+      w.onmessage = ({ data }) => {
+        w.terminate();
+        if (data[0]) env.cdp = true;
+        ["url", "ua", "platform", "brands"].forEach((k, i) => data[i + 1] !== page[i] && note(k));
+        resolve();
+      };
+    } catch (e) {
+      fail();
+    }
+  });
+}
+
+/** The environment once the asynchronous facts (the notification permission's state, the
+ *  worker's view) are in, or after 1 s without them. */
 export function environmentReady() {
   if (!settled) {
     const env = environment();
-    settled = new Promise((resolve) => {
-      setTimeout(resolve, 300);
-      attempt(() =>
-        navigator.permissions
-          .query({ name: "notifications" })
-          .then((p) => {
-            env.nperm = cut(p.state, 16);
-          })
-          .catch(() => {})
-          .then(resolve)
-      );
-    }).then(() => env);
+    const wait = (promise) => promise.catch(() => {});
+    const permission = attempt(() =>
+      navigator.permissions.query({ name: "notifications" }).then((p) => {
+        env.nperm = cut(p.state, 16);
+      })
+    );
+    settled = Promise.race([
+      Promise.all([wait(Promise.resolve(permission)), wait(workerCheck(env))]),
+      new Promise((resolve) => setTimeout(resolve, 1000)),
+    ]).then(() => env);
   }
   return settled;
 }

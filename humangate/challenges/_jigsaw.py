@@ -17,6 +17,8 @@ MIN_BOX_W = 44  # a narrower piece is centred in a box this wide: its slider han
 KNOB, FLAT, SOCKET = 1, 0, -1
 RADIUS = (0.19, 0.22)  # a knob's radius over the body's side
 NECK = (0.45, 0.6)  # how far a knob's centre sits out, over its radius
+FRACS = (0.38, 0.62)  # where along its side a knob or socket sits
+FRAC_NUDGE = 0.06  # how far a hole moves a knob along its side
 SCALE = (1.18, 1.34)  # a hole's outline over the piece's, per axis
 TURN = 10.0  # the most a hole is turned against the piece, degrees
 WOBBLE = 1.4  # the most a hole's edge strays from its outline, px
@@ -128,44 +130,57 @@ def piece_sdf(shape: Jigsaw, box: tuple[int, int]) -> np.ndarray:
 
 
 def random_sides(rng: random.Random) -> Sides:
+    """A piece's sides: at least one knob and one socket, at most one flat side (so it has three
+    sides a decoy can differ on)."""
     while True:
         a, b, c, d = rng.choices((KNOB, SOCKET, FLAT), weights=(0.45, 0.4, 0.15), k=4)
-        if KNOB in (a, b, c, d) and SOCKET in (a, b, c, d):
-            return a, b, c, d
-
-
-def decoy_sides(rng: random.Random, taken: list[Sides]) -> Sides | None:
-    """Sides for a decoy that a person cannot mistake for any outline in `taken`: a different
-    count of knobs, sockets and flats (so no turn or mirror image of it), and at least two sides
-    that differ where they sit. None if 500 draws found none (only with many decoys)."""
-    for _ in range(500):
-        sides = random_sides(rng)
-        if all(
-            sorted(sides) != sorted(other)
-            and sum(a != b for a, b in zip(sides, other, strict=True)) >= 2
-            for other in taken
-        ):
+        sides = (a, b, c, d)
+        if KNOB in sides and SOCKET in sides and sides.count(FLAT) <= 1:
             return sides
-    return None
+
+
+def decoy_sides(rng: random.Random, piece: Sides, taken: list[Sides]) -> Sides | None:
+    """Sides for a decoy: the piece's own, with one knob turned into a socket or one socket into
+    a knob, on a side no decoy in `taken` turned yet. So a decoy is the piece's near twin, and a
+    person tells them apart by that one bump or bite; the counts of knobs and sockets differ,
+    so no decoy is a turn or mirror image of the piece. None when every side is used."""
+    used = {i for other in taken for i in range(4) if other[i] != piece[i]}
+    free = [i for i in range(4) if piece[i] != FLAT and i not in used]
+    if not free:
+        return None
+    side = rng.choice(free)
+    out = list(piece)
+    out[side] = -piece[side]
+    return out[0], out[1], out[2], out[3]
 
 
 def shapes(rng: random.Random, piece_size: int, decoys: int) -> list[Jigsaw]:
-    """The piece's outline first, then the decoys' (same size and knobs, other sides)."""
+    """The piece's outline first, then the decoys': its near twins (same size, knobs and their
+    places; one side turned inside out)."""
     size = piece_size + rng.uniform(-2.0, 2.0)
     radius = size * rng.uniform(*RADIUS)
     neck = radius * rng.uniform(*NECK)
-    taken = [random_sides(rng)]
+    fracs = (rng.uniform(*FRACS), rng.uniform(*FRACS), rng.uniform(*FRACS), rng.uniform(*FRACS))
+    piece = random_sides(rng)
+    taken = [piece]
     for _ in range(decoys):
-        sides = decoy_sides(rng, taken)
+        sides = decoy_sides(rng, piece, taken)
         if sides is None:
             break
         taken.append(sides)
-    out = []
-    for sides in taken:
-        fracs = (rng.uniform(0.38, 0.62), rng.uniform(0.38, 0.62), rng.uniform(0.38, 0.62),
-                 rng.uniform(0.38, 0.62))  # fmt: skip
-        out.append(Jigsaw(size, radius, neck, sides, fracs))
-    return out
+    return [Jigsaw(size, radius, neck, sides, fracs) for sides in taken]
+
+
+def hole_outline(rng: random.Random, shape: Jigsaw) -> Jigsaw:
+    """The outline a hole is drawn from: `shape` with knobs of its own radius and neck and their
+    places nudged (up to 0.06 of a side), so no hole repeats the piece's geometry exactly and
+    only which side bulges or bites tells the piece's hole from its twins."""
+    size = shape.size
+    fracs = tuple(min(FRACS[1], max(FRACS[0], f + rng.uniform(-FRAC_NUDGE, FRAC_NUDGE)))
+                  for f in shape.fracs)  # fmt: skip
+    radius = size * rng.uniform(*RADIUS)
+    return Jigsaw(size, radius, radius * rng.uniform(*NECK), shape.sides,
+                  (fracs[0], fracs[1], fracs[2], fracs[3]))  # fmt: skip
 
 
 def widest_reach(piece_size: int) -> float:

@@ -6,26 +6,31 @@ alpha, the piece's box size and the row its top sits on. The client moves the pi
 only. The private answer is `{"x": left}`: the left edge of the piece's box, in background pixels,
 when the piece sits centred in its hole; the client reports the same quantity.
 
-What a person sees: three holes (the real one and two decoys) on the piece's row, each a
+What a person sees: up to three holes (the real one and two decoys) on the piece's row, each a
 clearly lighter or darker patch, all the same size and drawn alike. Only the real hole has the
-piece's outline, grown by 18-34% so the piece drops in with a visible margin all round. Decoys
-have another count of knobs, sockets and flat sides than the piece (so no turn or mirror image
-of it), differing on at least two sides.
+piece's outline, grown by 18-34% so the piece drops in with a visible margin all round. Each
+decoy is the piece's near twin: the same body and knobs in the same places, with one knob
+turned into a socket or one socket into a knob (a bump where the piece bites in, or a bite
+where it bulges), each decoy on a side of its own. So a person finds the hole by checking the
+piece's four sides, and no decoy is a turn or mirror image of the piece (its counts of knobs
+and sockets differ). The piece has at most one flat side, so it always has three sides a decoy
+can differ on.
 
 The answer is uniform over `SlideParams.answer_range()` (wherever any hole fits right of
 `min_x`), so no fixed guess wins more often than the tolerance window over that range; decoys
 take uniform free places around it. Every hole is drawn in a style of its own: stretched on
 each axis apart, turned up to 10 degrees, its edge rippled, filled either with a flattened
 foreign patch or with the ground under it pressed flat, with a soft edge and a rim of random
-width and strength; so "the outline grown by a fixed factor, with a rim" is no signature, and
-the real hole is no exact copy of the piece either.
+width and strength, its knobs of a radius and neck of their own, nudged along their sides; so
+"the outline grown by a fixed factor, with a rim" is no signature, and the real hole is no exact
+copy of the piece either.
 
 What a naive solver meets: no pixels of the piece's picture or of its original place remain in
 the hole; the hole's outline never coincides with the piece's, so template and edge matching
 peak off or on a decoy; the piece's picture is a patch from a random place turned half a turn
 and nudged, so it continues nothing around any hole. A matcher that reads this code (warps the
-outline over the same grid) is not stopped: see bench/adversary/slide.py; the drag gate is what
-holds it.
+outline over the same grid) finds the holes but must tell the twins apart by one knob's worth
+of outline under the warp: see bench/adversary/slide.py for how often it does.
 
 Everything is drawn in palette-index space (one channel) and coloured once at the end, and all
 randomness comes from the `rng` argument, so the same seed gives the same bytes.
@@ -131,16 +136,16 @@ def _layout(rng: random.Random, shapes: list[_jigsaw.Jigsaw], params: SlideParam
     piece = shapes[0]
     left = rng.randint(*params.answer_range())
     cx = left + piece.body_x + piece.size / 2
-    holes = [_Hole(piece, _jigsaw.HoleShape.draw(rng), cx, cy)]
+    holes = [_Hole(_jigsaw.hole_outline(rng, piece), _jigsaw.HoleShape.draw(rng), cx, cy)]
     taken = [holes[0].span()]
     for shape in shapes[1:]:
-        hole = _Hole(shape, _jigsaw.HoleShape.draw(rng), 0.0, cy)
+        hole = _Hole(_jigsaw.hole_outline(rng, shape), _jigsaw.HoleShape.draw(rng), 0.0, cy)
         lo, hi = hole.span()
         places = [x for x in range(math.ceil(params.min_x - lo), math.floor(params.width - hi) + 1)
                   if _free((x + lo, x + hi), taken)]  # fmt: skip
         if places:
             x = rng.choice(places)
-            holes.append(_Hole(shape, hole.form, x, cy))
+            holes.append(_Hole(hole.shape, hole.form, x, cy))
             taken.append((x + lo, x + hi))
     return left, holes
 

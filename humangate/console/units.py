@@ -16,7 +16,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from humangate.accounts.audit import AuditAction
 from humangate.accounts.delivery import send_rendered
-from humangate.api.deps import ServicesDep
+from humangate.api.deps import ServicesDep, get_services
+from humangate.console import _reveal
 from humangate.console._audit import changed_fields, record_unit_action
 from humangate.console._i18n import N_, message_of
 from humangate.console._unit_form import (
@@ -105,8 +106,30 @@ async def create_unit(request: Request, viewer: ViewerDep, db: DbDep, form: Csrf
     unit = created.unit
     details = {"name": unit.name, "mode": unit.mode}
     await record_unit_action(request, db, viewer, "unit.created", unit.sitekey, details)
-    context = {"unit": unit, "secret": created.secret, "created": True}
-    return render(request, "unit_secret.html", context, viewer=viewer, status=201)
+    revealed = _reveal.Revealed(secret=created.secret, created=True, grace_hours=0.0)
+    return await _redirect_to_secret(request, viewer, unit.sitekey, revealed)
+
+
+async def _redirect_to_secret(
+    request: Request, viewer: Viewer, sitekey: str, revealed: _reveal.Revealed
+) -> Response:
+    """Post/redirect/get: the secret is shown by the GET this redirect leads to, once."""
+    store = get_services(request).store
+    reveal_id = await _reveal.stash(store, viewer, sitekey, revealed)
+    return redirect(request, f"/console/units/{sitekey}/secret?reveal={reveal_id}")
+
+
+@router.get("/units/{sitekey}/secret")
+async def secret_page(
+    request: Request, sitekey: str, viewer: ViewerDep, db: DbDep, reveal: str = ""
+) -> Response:
+    """The new secret, once; a reload shows how to get another instead of creating one."""
+    unit = await _owned(db, sitekey, viewer)
+    revealed = await _reveal.take(get_services(request).store, viewer, unit.sitekey, reveal)
+    if revealed is None:
+        return render(request, "unit_secret.html", {"unit": unit, "revealed": None}, viewer=viewer)
+    context = {"unit": unit, "revealed": revealed}
+    return render(request, "unit_secret.html", context, viewer=viewer)
 
 
 @router.get("/units/{sitekey}")
@@ -176,8 +199,8 @@ async def rotate_secret(
         link_path=f"/console/units/{unit.sitekey}",
     )
     await _notify(db, services, viewer, message)
-    context = {"unit": unit, "secret": secret, "created": False, "grace_hours": hours}
-    return render(request, "unit_secret.html", context, viewer=viewer)
+    revealed = _reveal.Revealed(secret=secret, created=False, grace_hours=hours)
+    return await _redirect_to_secret(request, viewer, unit.sitekey, revealed)
 
 
 @router.post("/units/{sitekey}/disable")

@@ -18,6 +18,7 @@ from tests.console.test_units_http import (
     make_owner,
     post,
     run,
+    shown_after,
     units_of,
     use,
 )
@@ -35,7 +36,7 @@ def test_unit_actions_are_audited_without_secrets(client: TestClient) -> None:
     sitekey, first_secret = create(client, name="Checkout", mode="managed")
     post(client, f"/console/units/{sitekey}/edit", {**GOOD, "name": "Till", "mode": "invisible"})
     post(client, f"/console/units/{sitekey}/edit", {**GOOD, "name": "Till", "mode": "invisible"})
-    rotated = post(client, f"/console/units/{sitekey}/rotate", {})
+    rotated = shown_after(client, post(client, f"/console/units/{sitekey}/rotate", {}))
     found = re.search(r'<code id="secret">([^<]+)</code>', rotated.text)
     assert found
     post(client, f"/console/units/{sitekey}/disable", {})

@@ -122,10 +122,17 @@ GOOD = {
 }
 
 
+def shown_after(client: TestClient, reply: Any) -> Any:
+    """The page a form's 303 leads to (post/redirect/get)."""
+    assert reply.status_code == 303, reply.text
+    page = client.get(reply.headers["location"])
+    assert page.status_code == 200, page.text
+    return page
+
+
 def create(client: TestClient, **changes: Any) -> tuple[str, str]:
     """Create a unit through the form; returns (sitekey, secret) read from the page."""
-    reply = post(client, "/console/units", {**GOOD, **changes})
-    assert reply.status_code == 201, reply.text
+    reply = shown_after(client, post(client, "/console/units", {**GOOD, **changes}))
     sitekey = re.search(r'<code id="sitekey">([^<]+)</code>', reply.text)
     secret = re.search(r'<code id="secret">([^<]+)</code>', reply.text)
     assert sitekey and secret
@@ -160,6 +167,29 @@ def test_create_shows_the_secret_once(client: TestClient, owner: Login) -> None:
     assert "Shop sign-up" in listing and sitekey in listing
 
 
+def test_reloading_the_new_secret_page_creates_nothing_and_shows_nothing(
+    client: TestClient, owner: Login
+) -> None:
+    reply = post(client, "/console/units", GOOD)
+    assert reply.status_code == 303
+    shown = client.get(reply.headers["location"])
+    secret = re.search(r'<code id="secret">([^<]+)</code>', shown.text)
+    assert secret
+
+    reloaded = client.get(reply.headers["location"])
+    assert reloaded.status_code == 200 and 'id="secret-gone"' in reloaded.text
+    assert secret.group(1) not in reloaded.text
+    assert len(units_of(client, owner.account_id)) == 1
+
+
+def test_another_owner_cannot_read_the_new_secret(client: TestClient, owner: Login) -> None:
+    location = post(client, "/console/units", GOOD).headers["location"]
+    use(client, make_owner(client, "other@example.com"))
+    assert client.get(location).status_code == 404  # not their unit, and nothing taken
+    use(client, owner)
+    assert 'id="secret"' in client.get(location).text
+
+
 def test_unit_page_has_the_snippet_and_siteverify(client: TestClient, owner: Login) -> None:
     sitekey, _ = create(client)
     page = client.get(f"/console/units/{sitekey}").text
@@ -187,8 +217,8 @@ def test_edit_rotate_disable_enable_delete(client: TestClient, owner: Login) -> 
     )
     assert unit.score_threshold is None  # emptied on the form
 
-    rotated = post(client, f"/console/units/{sitekey}/rotate", {})
-    assert rotated.status_code == 200 and "keeps working for 24.0 hours" in rotated.text
+    rotated = shown_after(client, post(client, f"/console/units/{sitekey}/rotate", {}))
+    assert "keeps working for 24.0 hours" in rotated.text
     new = re.search(r'<code id="secret">([^<]+)</code>', rotated.text)
     assert new and new.group(1) != old
     for secret in (old, new.group(1)):  # the old one is in its grace period

@@ -26,6 +26,14 @@ class Settings(BaseSettings):
     environment: Environment = "local"
     data_dir: Path = Path("data")
     database_url: str = ""
+    # Every wait on PostgreSQL is bounded too (docs/production.md, "PostgreSQL"): past these a
+    # request answers 503 database-unavailable. The timeouts apply to PostgreSQL, the pool to
+    # both; 0 turns a timeout off (a migration of a large table may need it, for its run).
+    database_connect_timeout: float = Field(default=5.0, ge=0, le=300)
+    database_statement_timeout: float = Field(default=5.0, ge=0, le=3600)
+    database_pool_size: int = Field(default=10, ge=1, le=1000)
+    database_max_overflow: int = Field(default=10, ge=0, le=1000)
+    database_pool_timeout: float = Field(default=2.0, gt=0, le=300)
     redis_url: str = ""
     # Every wait on Redis is bounded: a frozen server gives a 503 within these, never a hang.
     redis_connect_timeout: float = Field(default=1.0, gt=0, le=60)
@@ -60,6 +68,18 @@ class Settings(BaseSettings):
     # no GeoIP data ships, so the time-zone-versus-region rule is off without one.
     region_table: Path | None = None
     log_level: str = "info"
+    # --- observability (docs/production.md, "Observability") ---
+    # Log lines as JSON objects or text; empty: JSON in production, text in local.
+    log_format: Literal["json", "text", ""] = ""
+    access_log: bool = True  # one line per request: method, route template, status, duration
+    metrics: bool = True  # GET /metrics in the Prometheus text format
+    # Who may read /metrics (comma-separated CIDRs, the client address after proxy headers).
+    metrics_networks: str = "127.0.0.1/32, ::1/128"
+    # On SIGTERM: how long in-flight requests may finish (then they are cancelled), and then
+    # how long the last writes of counters and events may take; the node exits after both.
+    shutdown_timeout: int = Field(default=10, ge=1, le=600)
+    # Set by `humangate serve` for its workers (a fresh folder per run); leave it unset.
+    metrics_dir: Path | None = None
     forwarded_allow_ips: str = "127.0.0.1"
     # Networks of the operator's own automation (uptime checks, end-to-end tests), comma-
     # separated CIDRs: a browser there that declares automation is judged like anyone else
@@ -134,6 +154,12 @@ class Settings(BaseSettings):
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
+
+    @property
+    def resolved_log_format(self) -> Literal["json", "text"]:
+        if self.log_format:
+            return self.log_format
+        return "json" if self.environment == "production" else "text"
 
     @cached_property
     def resolved_database_url(self) -> str:

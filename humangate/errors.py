@@ -20,6 +20,10 @@ class StorageError(HumanGateError):
     """The hot-state store or the database failed."""
 
 
+class DatabaseUnavailable(StorageError):
+    """The database did not answer in time: refused, timed out, lost, or its pool exhausted."""
+
+
 class Refusal(HumanGateError):
     """A request refused, with an error code and one sentence the requester may read."""
 

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from humangate.console.web import redirect, render
 from humangate.errors import (
     AccessDenied,
+    DatabaseUnavailable,
     Expired,
     InvalidInput,
     LoginRequired,
@@ -30,6 +31,8 @@ logger = logging.getLogger("humangate")
 CONSOLE_PREFIX = "/console"
 # A store outage is a restart or a failover: seconds, not minutes.
 STORAGE_RETRY_AFTER = 2
+# So is a database's (a restart, a failover, a pool that drains).
+DATABASE_RETRY_AFTER = 5
 
 # The most specific class first: LockedOut is a RateLimited, BadSiteverify an InvalidInput.
 STATUS: tuple[tuple[type[Refusal], int], ...] = (
@@ -112,6 +115,15 @@ def install_error_handlers(app: FastAPI) -> None:
         logger.error("storage failure: %s", exc)
         response = error_response(503, "storage-unavailable", "The service is briefly unavailable.")
         response.headers["Retry-After"] = str(STORAGE_RETRY_AFTER)
+        return response
+
+    @app.exception_handler(DatabaseUnavailable)
+    async def _database(_: Request, exc: DatabaseUnavailable) -> JSONResponse:
+        logger.error("database failure: %s", exc)
+        response = error_response(
+            503, "database-unavailable", "The service is briefly unavailable."
+        )
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
         return response
 
     @app.exception_handler(Exception)

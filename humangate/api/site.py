@@ -1,20 +1,31 @@
-"""The widget script, the demo page and the health check."""
+"""The widget script, the demo page and the probes: /livez (the process), /readyz (its
+dependencies; /healthz is its former name)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 
 from humangate.api.deps import ServicesDep
 from humangate.api.siteverify import siteverify_json, verify_fields
+from humangate.db.engine import ping_database
+from humangate.errors import StorageError
+from humangate.services import Services
 
 PACKAGE = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
 router = APIRouter()
+# Each dependency's own bound: a probe that waits longer than its caller's timeout says nothing.
+READINESS_TIMEOUT = 1.0
+Dependency = Literal["store", "database"]
 
 
 @router.get("/humangate.js", include_in_schema=False)
@@ -26,15 +37,75 @@ async def widget_script() -> FileResponse:
     )
 
 
-@router.get("/livez", summary="Liveness: the process answers (no I/O)")
+class Liveness(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    """`ok` when every dependency answered within its timeout; `checks` names each one's state,
+    and nothing else about it (no address, no error text)."""
+
+    status: Literal["ok", "unavailable"]
+    checks: dict[Dependency, Literal["ok", "down"]]
+
+
+_READINESS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": Readiness, "description": "The store and the database answer."},
+    503: {
+        "model": Readiness,
+        "description": "At least one dependency is down; `checks` says which.",
+    },
+}
+
+
+@router.get(
+    "/livez",
+    summary="Liveness: the process answers (no I/O)",
+    response_model=Liveness,
+    responses={200: {"description": "The process runs and its event loop answers."}},
+)
 async def livez() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/healthz", summary="Readiness: the hot-state store answers")
+async def _readiness(services: Services) -> JSONResponse:
+    store, database = await asyncio.gather(
+        _answers(services.store.ping(), expect=True),
+        _answers(ping_database(services.sessions), expect=None),
+    )
+    checks: dict[Dependency, bool] = {"store": store, "database": database}
+    ready = all(checks.values())
+    body = Readiness(
+        status="ok" if ready else "unavailable",
+        checks={name: "ok" if up else "down" for name, up in checks.items()},
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+
+async def _answers(check: Awaitable[object], *, expect: object) -> bool:
+    """Whether a dependency answered `expect` within its own timeout."""
+    try:
+        return await asyncio.wait_for(check, READINESS_TIMEOUT) == expect
+    except (StorageError, TimeoutError):
+        return False
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: the store and the database answer, each within 1 s",
+    responses=_READINESS_RESPONSES,
+)
+async def readyz(services: ServicesDep) -> JSONResponse:
+    return await _readiness(services)
+
+
+@router.get(
+    "/healthz",
+    summary="Readiness (the former name of /readyz, kept for existing monitors)",
+    responses=_READINESS_RESPONSES,
+)
 async def healthz(services: ServicesDep) -> JSONResponse:
-    ok = await services.store.ping()
-    return JSONResponse({"status": "ok" if ok else "degraded"}, status_code=200 if ok else 503)
+    return await _readiness(services)
 
 
 @router.get("/demo", include_in_schema=False)

@@ -1,6 +1,6 @@
 """Automation and stealth browsers against the real widget, in Debian's chromium via Playwright.
 
-Four evasion levels, each run N times through the widget on a host page:
+Evasion levels, each run N times through the widget on a host page:
     plain     headless Playwright as it comes
     flags     command-line flags only: AutomationControlled off, a clean UA, a desktop window
     evasions  the usual init script: navigator.webdriver hidden, plugins and languages faked,
@@ -9,6 +9,12 @@ Four evasion levels, each run N times through the widget on a host page:
     stealth   the stock `playwright-stealth` package from PyPI, as its use_sync() applies it
     bespoke   the flags plus one line aimed at the widget's DevTools probe (PROBE_EVASION):
               what someone who read the widget's source does
+    quiet     what a reader of the next widget writes: console methods that drop Error
+              arguments in every frame, a toString that calls every fake native, the UA by flag
+              (QUIET_CONSOLE)
+    worker-wrap  quiet, and every worker started through a blob that quiets its console first
+              (WORKER_WRAP)
+    no-worker quiet, and a Worker constructor that throws as a CSP would (NO_WORKER)
 
 Per session, two visits: a score-mode unit says what the server concluded (siteverify's
 `score_reasons`: "caught" when one of them is an automation reason), and a managed unit is
@@ -50,9 +56,74 @@ from tests.browser._widget import (
 )
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
-LEVELS = ("plain", "flags", "evasions", "stealth", "bespoke")
+LEVELS = ("plain", "flags", "evasions", "stealth", "bespoke", "quiet", "worker-wrap", "no-worker")
 # Error.prepareStackTrace made inert, so the DevTools session's console formatting runs none.
 PROBE_EVASION = 'Object.defineProperty(Error, "prepareStackTrace", { get() {}, set() {} });'
+
+# What a reader of the widget that catches PROBE_EVASION writes next, in every frame: console
+# methods that drop Error arguments (so no stack is ever formatted, prepareStackTrace untouched)
+# and a Function.prototype.toString that prints every replacement as native, across frames
+# (one registry on the top window, so one frame's toString vouches for another frame's fakes).
+QUIET_CONSOLE = r"""
+(() => {
+  const key = Symbol.for("natives");
+  const names = top[key] || new WeakMap();
+  if (!top[key]) Object.defineProperty(top, key, { value: names });
+  const toString = Function.prototype.toString;
+  const fake = new Proxy(toString, {
+    apply(target, self, args) {
+      const name = names.get(self);
+      if (name !== undefined) return `function ${name}() { [native code] }`;
+      return Reflect.apply(target, self, args);
+    },
+  });
+  names.set(fake, "toString");
+  Function.prototype.toString = fake;
+  const isError = (a) => Object.prototype.toString.call(a) === "[object Error]";
+  for (const k of ["debug", "log", "info", "warn", "error", "dir", "table", "trace"]) {
+    const quiet = new Proxy(console[k], {
+      apply: (target, self, args) => Reflect.apply(target, self, args.filter((a) => !isError(a))),
+    });
+    names.set(quiet, k);
+    console[k] = quiet;
+  }
+})();
+"""
+# ... and the same in every worker: the Worker constructor reads the script it is given and starts
+# a copy of it, behind the lines that quiet the console, from a blob of its own.
+WORKER_WRAP = r"""
+(() => {
+  const names = top[Symbol.for("natives")];
+  const quiet = `{ const f=(a)=>Object.prototype.toString.call(a)==="[object Error]";
+    for (const k of ["debug","log","info","warn","error","dir","table","trace"]) {
+      const o = console[k]; console[k] = (...a) => o.apply(console, a.filter((x) => !f(x))); } }`;
+  const Original = Worker;
+  const Wrapped = new Proxy(Original, {
+    construct(target, [url, options]) {
+      const request = new XMLHttpRequest();
+      request.open("GET", String(url), false);
+      request.send();
+      const copy = new Blob([`${quiet};\n${request.responseText}`]);
+      return new target(URL.createObjectURL(copy), options);
+    },
+  });
+  names.set(Wrapped, "Worker");
+  self.Worker = Wrapped;
+})();
+"""
+# ... or no worker at all: the constructor throws as a Content Security Policy would.
+NO_WORKER = r"""
+(() => {
+  const names = top[Symbol.for("natives")];
+  const Blocked = new Proxy(Worker, {
+    construct() {
+      throw new DOMException("Access denied by the document's CSP.", "SecurityError");
+    },
+  });
+  names.set(Blocked, "Worker");
+  self.Worker = Blocked;
+})();
+"""
 
 # The usual evasions, as bot tutorials give them (with the UA fixed by the context).
 EVASIONS_SCRIPT = r"""
@@ -127,6 +198,15 @@ def open_level(browser_type: Any, level: str) -> tuple[Any, Any]:
         browser = browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + flags)
         context = browser.new_context(user_agent=ua)
         context.add_init_script(PROBE_EVASION)
+        return browser, context
+    if level in ("quiet", "worker-wrap", "no-worker"):
+        # The UA by flag, not by the context: a DevTools override leaves workers no brands.
+        flags = ["--disable-blink-features=AutomationControlled", f"--user-agent={ua}"]
+        browser = browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + flags)
+        context = browser.new_context()
+        context.add_init_script(QUIET_CONSOLE)
+        if level != "quiet":
+            context.add_init_script(WORKER_WRAP if level == "worker-wrap" else NO_WORKER)
         return browser, context
     raise ValueError(f"unknown level {level!r}")
 

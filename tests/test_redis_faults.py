@@ -8,22 +8,20 @@ consumed challenge twice, and answer a clear 503 while Redis cannot.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import redis
 
 from humangate.challenges.pow import solve_pow
-from tests._services import _redis_answers, _Watchdog
-from tests.live import LiveServer, create_unit_cli, free_port, humangate_env, running_server
+from tests.live import LiveServer, create_unit_cli, humangate_env, running_server
+from tests.store.servers import RedisFactory, RedisProcess, redis_process
+
+__all__ = ["redis_process"]  # the fixture, imported to be found
 
 ORIGIN = {"Origin": "http://localhost"}
 LOOPS = 20
@@ -37,85 +35,6 @@ FAST_FAIL = {
 }
 
 pytestmark = pytest.mark.redis
-
-
-class RedisProcess:
-    """One redis-server on a fixed port and folder, which can crash and come back."""
-
-    def __init__(self, workdir: Path, *config: str) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.fail("redis-server is not installed: run the tests with scripts/test")
-        self.binary = binary
-        self.workdir = workdir
-        self.port = free_port()
-        self.config = config
-        self.process: subprocess.Popen[bytes] | None = None
-        self._watchdogs: list[_Watchdog] = []
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        # fmt: off
-        command = [
-            self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-            "--dir", str(self.workdir), "--daemonize", "no",
-            "--logfile", str(self.workdir / "redis.log"), *self.config,
-        ]
-        # fmt: on
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-        )
-        # If pytest itself is killed, the server goes too (SIGKILL ends a frozen one as well).
-        self._watchdogs.append(_Watchdog(f"kill -9 {self.process.pid}"))
-        deadline = time.monotonic() + 30
-        while not _redis_answers(self.port):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                log = (self.workdir / "redis.log").read_text(errors="replace")[-2000:]
-                pytest.fail(f"redis-server did not start:\n{log}")
-            time.sleep(0.05)
-
-    def command(self, *args: str) -> Any:
-        with redis.Redis(port=self.port, socket_timeout=10) as client:
-            return client.execute_command(*args)
-
-    def signal(self, number: signal.Signals) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, number)
-
-    def crash(self) -> None:
-        """SIGKILL: nothing is written on the way out."""
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        for watchdog in self._watchdogs:
-            watchdog.cancel()
-
-
-@pytest.fixture
-def redis_process(tmp_path: Path) -> Iterator[Any]:
-    """A factory of RedisProcess, each killed (even if frozen) when the test ends."""
-    made: list[RedisProcess] = []
-
-    def make(*config: str) -> RedisProcess:
-        workdir = tmp_path / f"redis-{len(made)}"
-        workdir.mkdir()
-        server = RedisProcess(workdir, *config)
-        made.append(server)
-        return server
-
-    try:
-        yield make
-    finally:
-        for server in made:
-            server.stop()
 
 
 def _issue(client: httpx.Client, sitekey: str) -> tuple[str, int]:
@@ -152,7 +71,7 @@ def _serve(tmp_path: Path, server: RedisProcess, **extra: str) -> Any:
 
 @pytest.mark.parametrize("persistence", ["rdb", "aof"])
 def test_a_crash_restored_from_disk_spends_nothing_twice(
-    tmp_path: Path, redis_process: Any, persistence: str
+    tmp_path: Path, redis_process: RedisFactory, persistence: str
 ) -> None:
     """Tokens and challenges live at the snapshot, spent after it, then a crash and a restore."""
     if persistence == "rdb":
@@ -200,7 +119,7 @@ def test_a_crash_restored_from_disk_spends_nothing_twice(
 
 
 def test_a_frozen_or_dead_redis_gives_503_storage_unavailable_then_recovers(
-    tmp_path: Path, redis_process: Any
+    tmp_path: Path, redis_process: RedisFactory
 ) -> None:
     server = redis_process("--save", "", "--appendonly", "no")
     server.start()

@@ -210,6 +210,9 @@ class RedisStore:
 
     async def close(self) -> None:
         await self._pool.disconnect()
+        if isinstance(self._pool, SentinelConnectionPool):
+            for sentinel in self._pool.sentinel_manager.sentinels:
+                await sentinel.aclose()
 
 
 async def _on_connection(

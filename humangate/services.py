@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.accounts import AccountContext
 from humangate.config import Settings
-from humangate.db.engine import create_engine, create_sessionmaker
+from humangate.db.engine import DatabaseLimits, create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
 from humangate.messaging import Channels, MessageTemplates, channels_from_settings
+from humangate.observability.probes import instrument_engine, instrument_store
 from humangate.store import RedisOptions, Store, create_store
 
 if TYPE_CHECKING:
@@ -73,6 +74,16 @@ def redis_options(settings: Settings) -> RedisOptions:
     )
 
 
+def database_limits(settings: Settings) -> DatabaseLimits:
+    return DatabaseLimits(
+        connect_timeout=settings.database_connect_timeout,
+        statement_timeout=settings.database_statement_timeout,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout,
+    )
+
+
 @asynccontextmanager
 async def open_core_services(
     settings: Settings, *, store: Store | None = None
@@ -84,8 +95,9 @@ async def open_core_services(
     """
     key = settings.resolve_secret_key()
     channels = channels_from_settings(settings)
-    engine = create_engine(settings.resolved_database_url)
-    store = store or create_store(settings.redis_url, redis_options(settings))
+    engine = create_engine(settings.resolved_database_url, database_limits(settings))
+    instrument_engine(engine)
+    store = store or instrument_store(create_store(settings.redis_url, redis_options(settings)))
     try:
         if settings.auto_migrate:
             await migrate(engine)
@@ -112,6 +124,8 @@ async def open_services(
     from humangate.dnscheck import verify_crawler_dns
     from humangate.events import EventLog
     from humangate.loop import EventObserver, Policy, StatsObserver, Verifier, generate_visual
+    from humangate.loop.hooks import MetricsObserver
+    from humangate.observability.metrics import CHALLENGES
     from humangate.pool import ChallengePool
     from humangate.stats import UnitCounters
 
@@ -134,7 +148,11 @@ async def open_services(
             crawler_check=verify_crawler_dns,
             regions=settings.load_region_table(),
             monitoring=settings.load_monitoring_networks(),
-            observers=(StatsObserver(counters.count), EventObserver(events.record)),
+            observers=(
+                StatsObserver(counters.count),
+                EventObserver(events.record),
+                MetricsObserver(CHALLENGES.inc),
+            ),
             clock=clock or time.time,
         )
         try:

@@ -60,5 +60,10 @@ class PeriodicJob(ABC):
         try:
             await self.run_round()
         except Exception:  # noqa: BLE001 - one failed round must not end the loop
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # `close` cancelled the round and a driver turned that into its own error:
+                # end the loop all the same, or `close` would wait a whole interval.
+                raise asyncio.CancelledError from None
             log = logging.getLogger(type(self).__module__)
             log.exception(self.failure.format(job=type(self).__name__))

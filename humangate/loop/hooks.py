@@ -75,6 +75,18 @@ class StatsObserver:
         self._count(outcome.unit.id, outcome.stage, key)
 
 
+class MetricsObserver:
+    """Challenges by kind and outcome for /metrics (humangate/observability/metrics.py); test
+    units count too: their traffic is load on the node like any other."""
+
+    def __init__(self, count: ChallengeCount) -> None:
+        self._count = count
+
+    def observe(self, outcome: Outcome) -> None:
+        if outcome.stage in ("issued", "passed", "failed", "escalated"):
+            self._count((outcome.kind or "none", outcome.stage))
+
+
 class EventObserver:
     """Risk events of answers (passed, failed, escalated), for the owner and calibration:
     outcome, score and reasons with a truncated network, never the gesture or its features."""
@@ -114,3 +126,7 @@ class StatSink(Protocol):
 
 class EventSink(Protocol):
     def __call__(self, event: EventRecord, /) -> None: ...
+
+
+class ChallengeCount(Protocol):
+    def __call__(self, labels: tuple[str, str], /) -> None: ...

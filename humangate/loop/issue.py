@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import random
@@ -18,7 +19,12 @@ from humangate.risk.access import AccessList, crawler_findings, declared_crawler
 from humangate.risk.assess import assess, context_findings
 from humangate.risk.base import Finding, RateFacts
 from humangate.risk.difficulty import pow_difficulty
-from humangate.risk.environment import AUTOMATION_REASONS, RequestFacts
+from humangate.risk.environment import (
+    AUTOMATION_REASONS,
+    RequestFacts,
+    device_class,
+    device_class_findings,
+)
 from humangate.risk.pow_rate import is_mobile
 from humangate.units import MAX_DIFFICULTY, UnitView
 
@@ -54,12 +60,16 @@ async def issue(
     device = device_id(
         ctx.key, unit.device_salt, environment, visitor.user_agent, signals.first_party
     )
-    rate = await ctx.limits.count_challenge(unit, visitor, device)
+    rate, shared = await asyncio.gather(
+        ctx.limits.count_challenge(unit, visitor, device),
+        _shared_class(ctx, unit, visitor, environment),
+    )
     failures = rate.failures
     crawler = declared_crawler(visitor.user_agent)
     verified = await _verified_crawler(ctx, crawler, visitor)
     trusted = _trust(unit, decision, crawler if verified else None)
-    context = [] if trusted else _context(ctx, signals, visitor, rate, crawler, verified)
+    found = [*_context(ctx, signals, visitor, rate, crawler, verified), *shared]
+    context = [] if trusted else found
     prior = assess(None, "none", context).score
     level = min(MAX_LEVEL, failures)
     plan = choose_plan(unit, level=level, trusted=bool(trusted), poor=prior < visual_floor(unit))
@@ -209,6 +219,17 @@ def _context(
         # The operator's own automation: judged on everything but saying what it is.
         return [finding for finding in findings if finding.reason not in AUTOMATION_REASONS]
     return findings
+
+
+async def _shared_class(
+    ctx: LoopContext, unit: UnitView, visitor: Visitor, environment: dict[str, object]
+) -> list[Finding]:
+    """One desktop canvas and WebGL hash from many networks at once (phones are not counted)."""
+    kind = device_class(environment)
+    if kind is None or is_mobile(environment):
+        return []
+    networks, everyone = await ctx.limits.count_device_class(unit, kind, visitor)
+    return device_class_findings(networks, everyone, mobile=False)
 
 
 async def _verified_crawler(ctx: LoopContext, crawler: str | None, visitor: Visitor) -> bool:

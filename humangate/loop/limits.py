@@ -14,6 +14,7 @@ import asyncio
 from humangate.errors import LockedOut, RateLimited
 from humangate.loop.records import Policy, Visitor
 from humangate.risk.base import RateFacts
+from humangate.risk.integrity import DEVICE_CLASS_WINDOW
 from humangate.store import Store
 from humangate.units import UnitView
 
@@ -67,6 +68,30 @@ class LoopLimits:
             unit_baseline_per_minute=per_hour / 60,
             failures=failures,
         )
+
+    async def count_device_class(
+        self, unit: UnitView, device_class: str, visitor: Visitor
+    ) -> tuple[int, int]:
+        """Distinct networks on this unit in the device-class window: those that showed
+        `device_class`, and all those counted here; each network counts once a window. A
+        second round trip only for a network's first visit in the window."""
+        shown, everyone = await asyncio.gather(
+            self._count_network(f"{unit.id}:{device_class}", visitor),
+            self._count_network(f"{unit.id}", visitor),
+        )
+        return shown, everyone
+
+    async def _count_network(self, scope: str, visitor: Visitor) -> int:
+        counter = f"class-nets:{scope}"
+        first, raw = await asyncio.gather(
+            self._store.put_if_absent(
+                "seen", f"class-net:{scope}:{visitor.ip_prefix}", b"1", DEVICE_CLASS_WINDOW
+            ),
+            self._store.get("rate", counter),
+        )
+        if first:
+            return await self._store.hit("rate", counter, DEVICE_CLASS_WINDOW)
+        return int(raw or 0)
 
     async def count_answer(self, visitor: Visitor) -> None:
         answered = await self._store.hit("rate", f"answer:{visitor.ip_prefix}", MINUTE)

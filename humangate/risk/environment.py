@@ -102,6 +102,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from humangate.risk import integrity as check
 from humangate.risk._rules import RuleBook, load_rules
 from humangate.risk.base import Finding
+from humangate.risk.integrity import device_class
 from humangate.risk.integrity import number as _number
 from humangate.risk.integrity import pair as _pair
 from humangate.risk.integrity import text as _text
@@ -113,6 +114,8 @@ __all__ = [
     "RegionTable",
     "RequestFacts",
     "declares_automation",
+    "device_class",
+    "device_class_findings",
     "environment_findings",
     "is_chromium",
     "preferred_language",
@@ -326,6 +329,17 @@ def environment_findings(
         "server-hardware": check.server_hardware(env),
     }
     return [book.finding(reason) for reason, fired in checks.items() if fired]
+
+
+def device_class_findings(
+    class_networks: int, unit_networks: int, *, mobile: bool, rules: RuleBook | None = None
+) -> list[Finding]:
+    """ "shared-device-class" when a desktop device class (`device_class`) came from
+    `class_networks` distinct networks on a unit that saw `unit_networks` in the window: see
+    humangate/risk/integrity.py for the thresholds. It adds friction, never a refusal."""
+    if not check.shared_device_class(class_networks, unit_networks, mobile=mobile):
+        return []
+    return [(rules or load_rules()).finding("shared-device-class")]
 
 
 # Reasons by which a browser says it is driven by a program, outright or by contradicting itself

@@ -11,6 +11,7 @@ Asahi Linux, which mix names within one family, stay consistent.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Mapping
@@ -226,3 +227,32 @@ def server_hardware(env: Mapping[str, object]) -> bool:
     """Two logical cores or fewer with 16 GB or more: a cloud machine's shape, rare in homes."""
     cores, memory = number(env, "hc"), number(env, "mem")
     return cores is not None and memory is not None and 0 < cores <= 2 and memory >= 16
+
+
+# A device class (the fixed canvas drawing's hash with the WebGL renderer and vendor) seen from
+# this many distinct networks on one unit within DEVICE_CLASS_WINDOW, and making up at least
+# DEVICE_CLASS_SHARE of all the networks the unit saw there, is one build run many times over:
+# headless farms share one software-rendered canvas. Desktop classes are many (GPU, driver,
+# system fonts and anti-aliasing), so a dozen networks with one class is rare among people, and
+# the share keeps a busy unit's most common office laptop below it. Phones are left out: every
+# iPhone of one model and iOS version draws the same pixels with an "Apple GPU".
+DEVICE_CLASS_WINDOW = 600  # seconds
+DEVICE_CLASS_NETWORKS = 12
+DEVICE_CLASS_SHARE = 0.25
+
+
+def device_class(env: Mapping[str, object]) -> str | None:
+    """A short hash of what every copy of one browser build on one machine type draws alike, or
+    None when the widget sent no canvas hash."""
+    canvas = text(env, "canvas")
+    if not canvas:
+        return None
+    parts = (canvas, text(env, "webgl") or "", text(env, "glv") or "")
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+def shared_device_class(class_networks: int, unit_networks: int, *, mobile: bool) -> bool:
+    """Whether a desktop device class was seen from too many of the unit's networks at once."""
+    if mobile or class_networks < DEVICE_CLASS_NETWORKS:
+        return False
+    return class_networks >= DEVICE_CLASS_SHARE * unit_networks

@@ -57,6 +57,7 @@ from humangate.console.web import (
     send,
     utcnow,
 )
+from humangate.units import service as units
 
 LANGUAGES = (("en", "English"), ("zh-CN", "简体中文"))
 
@@ -72,7 +73,8 @@ def _page(
 @router.get("")
 async def home(request: Request, viewer: ViewerDep, db: DbDep) -> Response:
     unread = await list_inbox(db, viewer.account.id, unread_only=True, limit=5)
-    return _page(request, "home.html", viewer, unread=unread)
+    first_unit = not await units.list_units(db, owner=viewer.account.id)
+    return _page(request, "home.html", viewer, unread=unread, first_unit=first_unit)
 
 
 # --- profile and password ------------------------------------------------------------------------

@@ -21,11 +21,16 @@ from humangate.errors import InvalidInput
 
 add_nav(N_("Inbox"), "/console/inbox", order=80)
 
+# What each message is about, as the inbox tags it in the page's language.
+KIND_LABELS = {"account": N_("Account"), "security": N_("Security"), "notice": N_("Notice")}
+
 
 @router.get("/inbox")
 async def inbox_page(request: Request, viewer: ViewerDep, db: DbDep) -> Response:
     messages = await list_inbox(db, viewer.account.id, limit=100)
-    return render(request, "inbox.html", {"messages": messages}, viewer=viewer)
+    return render(
+        request, "inbox.html", {"messages": messages, "kind_labels": KIND_LABELS}, viewer=viewer
+    )
 
 
 @router.post("/inbox/read")

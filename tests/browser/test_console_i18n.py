@@ -53,7 +53,7 @@ def test_a_chinese_browser_signs_up_and_reads_chinese(browser, console_server): 
         page.wait_for_url(hg_server.url + "/console")
         expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
         expect(page.locator("h1")).to_have_text("欢迎")
-        expect(page.locator("main")).to_contain_text(f"你已以 {address} 身份登录。")
+        expect(page.locator("main")).to_contain_text(f"您已以 {address} 身份登录。")
         expect(page.locator("nav[aria-label='控制台']")).to_contain_text("验证单元")
         page.wait_for_load_state()
         violations = _axe(page)

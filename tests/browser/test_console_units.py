@@ -249,6 +249,26 @@ def test_axe_on_unit_stats_and_admin_pages(browser, hg_server, redis_db):
     assert re.match(r"^hg", sitekey)
 
 
+def test_unit_pages_fit_a_phone_and_pass_axe_in_the_dark(browser, hg_server):
+    context = browser.new_context(
+        bypass_csp=True, color_scheme="dark", viewport={"width": 360, "height": 740}
+    )
+    page = context.new_page()
+    found: dict[str, list[dict]] = {}
+    try:
+        sign_up(page, hg_server)
+        sitekey, _ = create_unit(page, hg_server)
+        for path in ("", "/delete", "/stats"):
+            page.goto(f"{hg_server.url}/console/units/{sitekey}{path}")
+            page.wait_for_load_state()
+            found[f"unit{path}"] = _axe(page)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360, (path, width)
+    finally:
+        context.close()
+    assert_accessible(found, at_least=3)
+
+
 def _blocked_owner_keeps_their_data(browser, hg_server, redis_db, owner, found) -> None:
     """The suspended owner cannot log in, but reaches their export with a code."""
     context = browser.new_context(bypass_csp=True, color_scheme="light")

@@ -12,12 +12,14 @@ import dataclasses
 import json
 import re
 import typing
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from markupsafe import Markup
+from sqlalchemy import select
 
 from humangate.accounts.outcomes import CodeSent, Locked, LoginFailed
 from humangate.accounts.passkeys import PasskeyRejected, RejectReason
@@ -35,7 +37,10 @@ from humangate.console._i18n import (
     translate,
 )
 from humangate.console.units import CRAWLER_LABELS, VISUAL_KINDS
+from humangate.db import inbox as inbox_db
+from humangate.db.models import Account
 from tests.console.test_units_http import create as create_unit
+from tests.console.test_units_http import run
 from tests.console.test_web_http import csrf_of, get_csrf, sign_up
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
@@ -229,7 +234,7 @@ def test_translated_text_escapes_what_fills_it() -> None:
     values = {"lang": "zh-CN", "who": "<b>x</b>", **gettext_callables("zh-CN")}
     error = Phrase("Delete %(name)s", name="<script>")
     html = template.render(error=error, **values)
-    assert html == "删除 &lt;script&gt;|你已以 &lt;b&gt;x&lt;/b&gt; 身份登录。"
+    assert html == "删除 &lt;script&gt;|您已以 &lt;b&gt;x&lt;/b&gt; 身份登录。"
     # Plain sentences from Python are escaped too, and markup passes as it is.
     assert template.render(error="<i>", **values).startswith("&lt;i&gt;|")
     assert template.render(error=Markup("<i>ok</i>"), **values).startswith("<i>ok</i>|")
@@ -270,7 +275,7 @@ CHINESE_PAGES = {
     "/console/stats": "所有验证单元的统计",
     "/console/profile": "个人资料",
     "/console/sessions": "登录设备",
-    "/console/export": "下载你的数据",
+    "/console/export": "下载您的数据",
     "/console/cancel": "注销账户",
     "/console/units/new": "创建验证单元",
     "/console/passkeys": "通行密钥",
@@ -355,3 +360,34 @@ def test_python_sentences_are_translated_on_the_page(
         data={"csrf": csrf, "name": "Shop", "domains": "shop.example", "difficulty": "x"},
     )
     assert bad.status_code == 400 and "难度必须是 0 到 " in bad.text
+
+
+def test_chinese_texts_address_the_reader_one_way() -> None:
+    """The console, the messages and the notices all say 您, never the familiar 你."""
+    package = Path(__file__).resolve().parents[2] / "humangate"
+    texts = {
+        "console": json.dumps(load_catalog("zh-CN"), ensure_ascii=False),
+        "messages": (package / "messaging" / "templates" / "zh-CN.toml").read_text("utf-8"),
+        "notices": (package / "accounts" / "_notices.py").read_text("utf-8"),
+        "delivery": (package / "accounts" / "delivery.py").read_text("utf-8"),
+    }
+    assert {name for name, text in texts.items() if "你" in text} == set()
+    assert all("您" in text for text in texts.values())
+
+
+def test_inbox_tags_speak_the_account_language(client: TestClient, settings: Settings) -> None:
+    sign_up(client, settings)
+    set_language(client, "zh-CN")
+
+    async def notify(session: typing.Any) -> None:
+        account_id = await session.scalar(select(Account.id))  # the only account
+        for kind in ("account", "security", "notice"):
+            await inbox_db.add_notification(
+                session, account_id, kind=kind, subject="主题", body="正文", now=datetime.now(UTC)
+            )
+        await session.commit()
+
+    run(client, notify)
+    page = client.get("/console/inbox").text
+    assert "账户" in page and "安全" in page and "通知" in page
+    assert english_left(page) == set()

@@ -167,6 +167,13 @@ def test_create_shows_the_secret_once(client: TestClient, owner: Login) -> None:
     assert "Shop sign-up" in listing and sitekey in listing
 
 
+def test_home_offers_the_first_unit_until_there_is_one(client: TestClient, owner: Login) -> None:
+    first = client.get("/console").text
+    assert 'id="first-unit"' in first and 'href="/console/units/new"' in first
+    create(client)
+    assert 'id="first-unit"' not in client.get("/console").text
+
+
 def test_reloading_the_new_secret_page_creates_nothing_and_shows_nothing(
     client: TestClient, owner: Login
 ) -> None:

@@ -29,11 +29,26 @@
   var LABELS = readJson("stats-labels") || {};
   function label(name, fallback) { return LABELS[name] || fallback; }
 
-  // Whole days for daily counts (no "12pm" ticks between them); uPlot's defaults per hour.
+  // Ticks in digits, which read the same in every language the console speaks (uPlot's defaults
+  // name months and say "12pm" in English): whole days as MM-DD, hours as HH:00 with the date at
+  // midnight.
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+  function dayOf(ts) { var d = new Date(ts * 1000); return pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()); }
+  function hourOf(ts) { return pad(new Date(ts * 1000).getUTCHours()) + ":00"; }
   function xAxis(by) {
-    if (by !== "day") { return {}; }
-    var day = 86400;
-    return { values: "{MM}-{DD}", incrs: [day, 2 * day, 7 * day, 14 * day] };
+    var hour = 3600, day = 86400;
+    if (by === "day") {
+      return {
+        values: function (u, splits) { return splits.map(dayOf); },
+        incrs: [day, 2 * day, 7 * day, 14 * day]
+      };
+    }
+    return {
+      values: function (u, splits) {
+        return splits.map(function (ts) { return ts % day === 0 ? dayOf(ts) : hourOf(ts); });
+      },
+      incrs: [hour, 2 * hour, 3 * hour, 6 * hour, 12 * hour, day, 2 * day, 7 * day]
+    };
   }
 
   function draw(target, data) {

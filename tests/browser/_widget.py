@@ -43,7 +43,9 @@ def is_audio_swap(response) -> bool:
 
 def private_answer(redis_db, challenge_id: str) -> dict:
     """A challenge's private answer, read straight from the server's Redis store."""
-    raw = redis_db.get(f"hg:challenge:{challenge_id}")
+    # The store binds its keys to the Redis server's generation: hg:<generation>:challenge:<id>.
+    keys = redis_db.keys(f"hg:*:challenge:{challenge_id}")
+    raw = redis_db.get(keys[0]) if keys else None
     assert raw, f"challenge {challenge_id} is not in Redis"
     return dict(json.loads(raw)["answer"])
 

@@ -4,6 +4,7 @@ failover brings back from an older one is never read again."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 
 import pytest
@@ -208,3 +209,68 @@ def _replica_in_sync(master: RedisProcess) -> bool:
 
 def _sentinel_knows_replica(sentinel: RedisProcess) -> bool:
     return len(sentinel.command("SENTINEL", "REPLICAS", "hg")) > 0
+
+
+# --- the client's limits ------------------------------------------------------------------------
+
+
+def test_settings_reach_the_redis_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    from humangate.config import Settings
+    from humangate.services import redis_options
+
+    monkeypatch.setenv("HUMANGATE_REDIS_CONNECT_TIMEOUT", "0.7")
+    monkeypatch.setenv("HUMANGATE_REDIS_SOCKET_TIMEOUT", "0.2")
+    monkeypatch.setenv("HUMANGATE_REDIS_MAX_CONNECTIONS", "5")
+    monkeypatch.setenv("HUMANGATE_REDIS_POOL_TIMEOUT", "0.3")
+    monkeypatch.setenv("HUMANGATE_REDIS_HEALTH_CHECK_INTERVAL", "0")
+    assert redis_options(Settings()) == RedisOptions(
+        connect_timeout=0.7,
+        socket_timeout=0.2,
+        max_connections=5,
+        pool_timeout=0.3,
+        health_check_interval=0,
+    )
+    monkeypatch.setenv("HUMANGATE_REDIS_SOCKET_TIMEOUT", "0")
+    with pytest.raises(ValueError):
+        Settings()
+
+
+async def test_a_process_opens_no_more_than_max_connections(redis_process: RedisFactory) -> None:
+    server = redis_process("--save", "")
+    server.start()
+    store = RedisStore(server.url, options=RedisOptions(max_connections=2, pool_timeout=5))
+    try:
+        await store.put("ns", "a", b"v", 60)
+        results = await asyncio.gather(*(store.get("ns", "a") for _ in range(50)))
+        assert results == [b"v"] * 50
+        assert server.command("INFO", "clients")["connected_clients"] <= 2 + 1  # + ours
+    finally:
+        await store.close()
+
+
+async def test_a_frozen_redis_fails_by_timeout_and_a_full_pool_by_waiting(
+    redis_process: RedisFactory,
+) -> None:
+    server = redis_process("--save", "")
+    server.start()
+    options = RedisOptions(max_connections=1, socket_timeout=2, pool_timeout=0.2)
+    store = RedisStore(server.url, options=options)
+    try:
+        await store.put("ns", "a", b"v", 60)
+        server.signal(signal.SIGSTOP)
+        try:
+            outcomes = await asyncio.gather(
+                store.get("ns", "a"), store.get("ns", "a"), return_exceptions=True
+            )
+        finally:
+            server.signal(signal.SIGCONT)
+        # One call holds the only connection and times out on the frozen server; the other
+        # waits for a free connection and gives up.
+        assert all(isinstance(outcome, StorageError) for outcome in outcomes)
+        assert sorted(str(outcome).rsplit(" ", 1)[-1] for outcome in outcomes) == [
+            "ConnectionError.",
+            "TimeoutError.",
+        ]
+        assert await store.get("ns", "a") == b"v"
+    finally:
+        await store.close()

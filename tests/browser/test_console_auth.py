@@ -131,7 +131,7 @@ def _axe(page) -> list[dict]:
 
 def _forget_resend_limits(redis_db) -> None:
     """Let the next code go out now: one code a minute per address is the policy."""
-    for key in redis_db.scan_iter("hg:acct-count:send-m:*"):
+    for key in redis_db.scan_iter("hg:*:acct-count:send-m:*"):
         redis_db.delete(key)
 
 

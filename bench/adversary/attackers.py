@@ -32,6 +32,7 @@ def _slide(lang: str, family: str, train: int) -> dict[str, Solve]:
     table["adaptive: warped outline TM (reads slide.py)"] = slide_reply(
         slide.tm_outline_warped, family
     )
+    table["adaptive: piece vs its twins (reads slide.py)"] = slide_reply(slide.twin_aware, family)
     return table
 
 

@@ -293,6 +293,120 @@ def tm_outline_warped(view: View) -> float:
     return best_x
 
 
+KNOB_CHORD_MAX = 15.5  # px: a knob's widest chord (2 x 0.22 x 32) < this < a body row's fill
+
+
+def _body_square(solid: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, x1, y0, y1), ends exclusive, of the piece's square body: the rows and columns whose
+    solid run is wider than any knob's (the generator's knob sizes say where that line is)."""
+    cols = np.flatnonzero(solid.sum(axis=0) > KNOB_CHORD_MAX)
+    rows = np.flatnonzero(solid.sum(axis=1) > KNOB_CHORD_MAX)
+    return int(cols[0]), int(cols[-1]) + 1, int(rows[0]), int(rows[-1]) + 1
+
+
+def twin_masks(alpha: np.ndarray, pad: int = 12) -> list[np.ndarray]:
+    """The piece's mask, then its near twins as the generator makes decoys (one knob turned into
+    a socket or one socket into a knob): each side's knob or socket mirrored across that side.
+    Masks are uint8 0/255 on the piece's box grown by `pad` on every side."""
+    solid = np.pad(alpha > 127, pad)
+    x0, x1, y0, y1 = (v + pad for v in _body_square(alpha > 127))
+    height, width = solid.shape
+    ys, xs = np.mgrid[0:height, 0:width]
+    body = (xs >= x0) & (xs < x1) & (ys >= y0) & (ys < y1)
+    depth = np.stack([ys - y0, x1 - 1 - xs, y1 - 1 - ys, xs - x0])  # into the body, per side
+    nearest = np.argmin(np.abs(depth), axis=0)
+    beyond = (ys < y0, xs >= x1, ys >= y1, xs < x0)
+    masks = [solid]
+    for side in range(4):
+        knob = solid & beyond[side]
+        socket = ~solid & body & (nearest == side) & (depth[side] < 0.45 * (x1 - x0))
+        if knob.sum() > 20:
+            masks.append(solid & ~knob & ~_mirror(knob, side, (x0, x1, y0, y1)))
+        elif socket.sum() > 20:
+            masks.append(solid | socket | _mirror(socket, side, (x0, x1, y0, y1)))
+    return [mask.astype(np.uint8) * 255 for mask in masks]
+
+
+def _mirror(region: np.ndarray, side: int, square: tuple[int, int, int, int]) -> np.ndarray:
+    x0, x1, y0, y1 = square
+    ys, xs = np.nonzero(region)
+    if side == 0:
+        ys = 2 * y0 - 1 - ys
+    elif side == 1:
+        xs = 2 * x1 - 1 - xs
+    elif side == 2:
+        ys = 2 * y1 - 1 - ys
+    else:
+        xs = 2 * x0 - 1 - xs
+    out = np.zeros_like(region)
+    keep = (ys >= 0) & (ys < region.shape[0]) & (xs >= 0) & (xs < region.shape[1])
+    out[ys[keep], xs[keep]] = True
+    return out
+
+
+def _warp_scores(view: View, masks: list[np.ndarray], pad: int, fine: bool = False) -> np.ndarray:
+    """Per mask, per x (the piece box's left edge), the best normalised match of the mask's
+    warped outline against the row's gradient over the generator's grid of stretches and turns
+    (3 x 3 x 5, or 5 x 5 x 7 when `fine`)."""
+    h = view.piece.shape[0]
+    grey = cv2.GaussianBlur(cv2.cvtColor(view.background, cv2.COLOR_RGB2GRAY), (3, 3), 0)
+    grad = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    centre_y = view.piece_y + (h - 1) / 2
+    width = grad.shape[1]
+    lo, hi = _jigsaw.SCALE
+    stretches = [lo + (hi - lo) * k / 8 for k in ((0.5, 2, 4, 6, 7.5) if fine else (1, 4, 7))]
+    turns = [_jigsaw.TURN * k / 8 for k in ((-7, -4.5, -2, 0, 2, 4.5, 7) if fine else
+                                           (-6, -3, 0, 3, 6))]  # fmt: skip
+    maps = np.full((len(masks), width), -2.0, np.float32)
+    for m, mask in enumerate(masks):
+        for sx in stretches:
+            for sy in stretches:
+                for turn in turns:
+                    outline = _warped_outline(mask, sx, sy, turn)
+                    side = len(outline)
+                    rows = np.flatnonzero(outline.any(axis=1))
+                    trim = min(int(rows[0]), side - 1 - int(rows[-1]))  # same off both ends
+                    outline = outline[trim : side - trim]
+                    top = round(centre_y - (len(outline) - 1) / 2)
+                    top = min(max(top, 0), grad.shape[0] - len(outline))
+                    found = cv2.matchTemplate(grad[top : top + len(outline)], outline,
+                                              cv2.TM_CCOEFF_NORMED)  # fmt: skip
+                    found = np.nan_to_num(found.reshape(-1), nan=-2.0)
+                    xs = np.rint(np.arange(len(found)) + (side - len(mask[0])) / 2 + pad)
+                    xs = xs.astype(int)
+                    keep = (xs >= 0) & (xs < width)
+                    np.maximum.at(maps[m], xs[keep], found[keep])
+    return maps
+
+
+def twin_aware(view: View, candidates: int = 4) -> float:
+    """Adaptive to the near-twin decoys (reads slide.py and _jigsaw.py): builds the piece's
+    twins from its mask, scores the piece and each twin at every x over the warp grid, takes the
+    best few separated places (the holes), and picks the one where the piece's own outline beats
+    the most twins (ties: by the widest margin over the best twin)."""
+    pad = 12
+    masks = twin_masks(np.ascontiguousarray(view.piece[..., 3]), pad)
+    maps = _warp_scores(view, masks, pad)
+    best = maps.max(axis=0)
+    places: list[int] = []
+    for x in np.argsort(-best):
+        if all(abs(int(x) - p) > 20 for p in places):
+            places.append(int(x))
+        if len(places) == candidates:
+            break
+
+    def verdict(x: int) -> float:
+        here = maps[:, max(0, x - 4) : x + 5].max(axis=1)
+        if len(here) == 1:
+            return float(here[0])
+        return float((here[0] > here[1:]).mean() + 0.01 * (here[0] - here[1:].max()))
+
+    pick = max(places, key=verdict)
+    lo = max(0, pick - 6)
+    own = _warp_scores(view, masks[:1], pad, fine=True)[0]
+    return float(lo + np.argmax(own[lo : pick + 7]))
+
+
 def prior_guess(answers: list[int]) -> float:
     """The x that a solver ignoring the images would bet on: the densest +-tolerance window."""
     counts = np.bincount(np.asarray(answers))
@@ -314,6 +428,7 @@ def solvers() -> dict[str, Solver]:
     table["numpy boundary continuity"] = continuity
     table["adaptive (old design): outline TM"] = tm_outline_rescaled
     table["adaptive (new design): warped TM"] = tm_outline_warped
+    table["adaptive (twins): piece vs its twins"] = twin_aware
     return table
 
 

@@ -18,7 +18,7 @@ KNOB, FLAT, SOCKET = 1, 0, -1
 RADIUS = (0.19, 0.22)  # a knob's radius over the body's side
 NECK = (0.45, 0.6)  # how far a knob's centre sits out, over its radius
 FRACS = (0.38, 0.62)  # where along its side a knob or socket sits
-FRAC_NUDGE = 0.06  # how far a hole moves a knob along its side
+FRAC_NUDGE = 0.12  # how far a hole moves a knob along its side
 SCALE = (1.18, 1.34)  # a hole's outline over the piece's, per axis
 TURN = 10.0  # the most a hole is turned against the piece, degrees
 WOBBLE = 1.4  # the most a hole's edge strays from its outline, px
@@ -172,9 +172,9 @@ def shapes(rng: random.Random, piece_size: int, decoys: int) -> list[Jigsaw]:
 
 
 def hole_outline(rng: random.Random, shape: Jigsaw) -> Jigsaw:
-    """The outline a hole is drawn from: `shape` with knobs of its own radius and neck and their
-    places nudged (up to 0.06 of a side), so no hole repeats the piece's geometry exactly and
-    only which side bulges or bites tells the piece's hole from its twins."""
+    """The outline a hole is drawn from: `shape` with knobs of its own radius and neck, and their
+    places nudged (up to 0.12 of a side, staying where knobs sit), so no hole repeats the piece's
+    geometry exactly and only which side bulges or bites tells the piece's hole from its twins."""
     size = shape.size
     fracs = tuple(min(FRACS[1], max(FRACS[0], f + rng.uniform(-FRAC_NUDGE, FRAC_NUDGE)))
                   for f in shape.fracs)  # fmt: skip

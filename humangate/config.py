@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=1000)
     database_max_overflow: int = Field(default=10, ge=0, le=1000)
     database_pool_timeout: float = Field(default=2.0, gt=0, le=300)
+    # How long a request waits for a site key's or a secret's unit (any database).
+    database_lookup_timeout: float = Field(default=2.0, ge=0, le=300)
     redis_url: str = ""
     # Every wait on Redis is bounded: a frozen server gives a 503 within these, never a hang.
     redis_connect_timeout: float = Field(default=1.0, gt=0, le=60)

@@ -3,6 +3,10 @@
 A change (rotation, disabling) reaches every node within `ttl` seconds; the secret grace period
 covers rotation, and the short ttl bounds how long a disabled unit keeps answering.
 
+A request waits at most `wait` seconds for a load (HUMANGATE_DATABASE_LOOKUP_TIMEOUT), then
+gets DatabaseUnavailable while the load goes on; an entry whose refresh fails keeps
+answering until one succeeds, so a unit seen before a database outage keeps working through it.
+
 An expired entry is refreshed by one load at a time, and answered from the old entry while that
 load runs: without this, every request in flight when an entry expires ran its own query, and
 the event loop stalled for some 150 ms at 64 connections.
@@ -18,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.db import units as unit_db
 from humangate.db.units import digest_secret
+from humangate.errors import DatabaseUnavailable
 from humangate.testkeys import TEST_UNITS
 from humangate.text import is_clean_text
 from humangate.units import UnitView
@@ -34,10 +39,12 @@ class UnitDirectory:
         *,
         ttl: float = 5.0,
         test_keys: bool = True,
+        wait: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = sessions
         self._ttl = ttl
+        self._wait = wait
         self._test_keys = test_keys
         self._clock = clock
         self._cache: dict[tuple[str, str], tuple[float, UnitView | None]] = {}
@@ -76,8 +83,13 @@ class UnitDirectory:
             self._loading[key] = task
         if hit is not None and self._ttl > 0:
             return hit[1]  # stale by at most the one load now running
-        # Shielded: a cancelled request must not cancel the load the others wait for.
-        return await asyncio.shield(task)
+        # Shielded: a request that gives up (cancelled, or past its wait) must not cancel the
+        # load the others wait for; that load ends by the database's own timeouts and fills
+        # the cache for the next request.
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), self._wait or None)
+        except TimeoutError as exc:
+            raise DatabaseUnavailable(f"A unit lookup took over {self._wait} s.") from exc
 
     async def _load(
         self, key: tuple[str, str], load: Callable[[AsyncSession], Awaitable[UnitView | None]]

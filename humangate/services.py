@@ -159,7 +159,10 @@ async def open_services(
             yield Services(
                 **{field.name: getattr(core, field.name) for field in fields(CoreServices)},
                 directory=UnitDirectory(
-                    core.sessions, ttl=settings.unit_cache_seconds, test_keys=settings.test_keys
+                    core.sessions,
+                    ttl=settings.unit_cache_seconds,
+                    test_keys=settings.test_keys,
+                    wait=settings.database_lookup_timeout,
                 ),
                 events=events,
                 counters=counters,

@@ -201,6 +201,19 @@ def test_a_stopped_database_gives_503_and_recovers(
     _assert_up(node)
 
 
+# The production timeouts for statements and connections: the request's own wait for a unit
+# is what bounds it, while the lookup goes on behind it.
+@pytest.mark.parametrize(
+    "node",
+    [
+        {
+            "database_statement_timeout": "5",
+            "database_connect_timeout": "5",
+            "database_lookup_timeout": "1",
+        }
+    ],
+    indirect=True,
+)
 def test_a_frozen_database_gives_503_and_recovers(
     node: httpx.Client, cluster: PostgresCluster
 ) -> None:

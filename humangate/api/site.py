@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, Literal
 
@@ -82,12 +82,28 @@ async def _readiness(services: Services) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 
-async def _answers(check: Awaitable[object], *, expect: object) -> bool:
-    """Whether a dependency answered `expect` within its own timeout."""
-    try:
-        return await asyncio.wait_for(check, READINESS_TIMEOUT) == expect
-    except (StorageError, TimeoutError):
+async def _answers(check: Coroutine[Any, Any, object], *, expect: object) -> bool:
+    """Whether a dependency answered `expect` within its own timeout.
+
+    A check past its time is cancelled but not awaited: a driver may take seconds to finish
+    a cancel (asyncpg asks the frozen server to cancel the statement), and the probe's answer
+    must not wait for that.
+    """
+    task = asyncio.ensure_future(check)
+    done, _ = await asyncio.wait({task}, timeout=READINESS_TIMEOUT)
+    if not done:
+        task.cancel()
+        task.add_done_callback(_forget)
         return False
+    try:
+        return task.result() == expect
+    except StorageError:
+        return False
+
+
+def _forget(task: asyncio.Future[object]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 @router.get(

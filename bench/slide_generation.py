@@ -6,7 +6,9 @@ ImageDraw, the hole darkened through that mask, the background saved as WebP (qu
 piece as PNG, both as base64 data URLs. Both generators run in this one process (one core),
 interleaved in short blocks so drift hits both alike. Quality is compared on a sample outside the
 timed loop: encoded bytes, PSNR of the served background against the pixels handed to the encoder,
-and a sharpness figure (mean absolute Laplacian of the decoded background's luma).
+and a sharpness figure (mean absolute Laplacian of the decoded background's luma). A usability
+proxy closes the report: how much of the piece's outline a person must see differ to reject a
+decoy (each decoy is the piece's near twin: one knob turned into a socket or back).
 
 Run: `.venv/bin/python -m bench.slide_generation [--seconds 8]`.
 """
@@ -17,6 +19,7 @@ import argparse
 import base64
 import io
 import json
+import math
 import random
 import statistics
 import time
@@ -26,7 +29,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from bench._machine import print_facts
-from humangate.challenges import _imaging
+from humangate.challenges import _imaging, _jigsaw
 from humangate.challenges.slide import SlideParams, generate_slide
 
 WIDTH, HEIGHT = 320, 160
@@ -214,6 +217,33 @@ def report(samples: dict[str, list[tuple[float, float]]], qual: dict[str, dict])
     return ratio
 
 
+def twin_difference(n: int, piece_size: int = 30, decoys: int = 2) -> np.ndarray:
+    """A usability proxy: for `n` pieces, the least share of the piece's area that differs from
+    any decoy's outline (symmetric difference, outlines laid over each other at the same body).
+    That share is the bump or bite a person must spot; every decoy differs by one knob turned
+    inside out, never by a knob's place or size alone."""
+    rng = random.Random(31)
+    step = 0.25
+    grid = np.arange(-piece_size, 2 * piece_size, step, dtype=np.float32)
+    xs, ys = grid[None, :], grid[:, None]
+    least = np.empty(n)
+    for i in range(n):
+        piece, *twins = _jigsaw.shapes(rng, piece_size, decoys)
+        inside = piece.sdf(xs, ys) < 0
+        least[i] = min(float(np.mean(inside != (t.sdf(xs, ys) < 0))) for t in twins)
+        least[i] /= float(np.mean(inside))
+    return least
+
+
+def report_twins(least: np.ndarray, piece_size: int = 30) -> None:
+    area = piece_size * piece_size
+    print(f"\nusability proxy over {len(least)} pieces ({piece_size} px body, two decoys): the "
+          "least share of the piece's area a decoy differs by")  # fmt: skip
+    print(f"  min {least.min():.1%}  p5 {np.percentile(least, 5):.1%}  median "
+          f"{np.median(least):.1%}  (~{np.median(least) * area:.0f} px at the piece's size; "
+          "one knob is ~" f"{math.pi * (0.205 * piece_size) ** 2:.0f} px)")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="timed seconds per generator")
@@ -223,6 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"   image: {WIDTH}x{HEIGHT}; one process; {args.seconds:g} s of each, interleaved")
     samples = timed({"reference": reference, "humangate": humangate}, args.seconds)
     ratio = report(samples, quality(args.quality_n))
+    report_twins(twin_difference(args.quality_n * 5))
     if ratio < 2.0:
         raise SystemExit("FAIL: humangate is less than 2x the plain-Pillow reference")
 

@@ -21,7 +21,15 @@ from urllib.parse import urlsplit
 from humangate.config import Settings
 from humangate.observability.requests import REQUEST_ID
 
+# A record need not find its caller's file and line, nor its thread's and process's names: no
+# line shows them, and finding them is most of a record's cost (the access line is per request).
+logging._srcfile = None
+logging.logThreads = False
+logging.logProcesses = False
+logging.logMultiprocessing = False
+
 REDACTED = "[redacted]"
+ACCESS_LOGGER = "humangate.access"
 _LONG_SECRET = re.compile(r"[A-Za-z0-9_-]{32,}")
 _URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 _EXTRA_FIELDS = ("method", "route", "status", "duration_ms")
@@ -79,7 +87,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": self._scrub(record.getMessage()),
+            "message": _message(record, self._scrub),
         }
         request_id = getattr(record, "request_id", "") or REQUEST_ID.get()
         if request_id:
@@ -91,6 +99,13 @@ class JsonFormatter(logging.Formatter):
             entry["cause"] = _causes(record.exc_info[1])
             entry["stack"] = _frames(record.exc_info[2])
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def _message(record: logging.LogRecord, scrub: Scrubber) -> str:
+    message = record.getMessage()
+    # The access line is made of the method, the route's template and the status: nothing a
+    # client wrote, so nothing to scrub.
+    return message if record.name == ACCESS_LOGGER else scrub(message)
 
 
 class TextFormatter(logging.Formatter):
@@ -147,7 +162,7 @@ def log_config(settings: Settings) -> dict[str, Any]:
             "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
             # Our access line names the route template, never the path or its query string.
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
-            "humangate.access": {
+            ACCESS_LOGGER: {
                 "handlers": [],
                 "level": level if settings.access_log else "WARNING",
                 "propagate": True,

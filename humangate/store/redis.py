@@ -12,9 +12,8 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from redis.asyncio import BlockingConnectionPool
 from redis.asyncio.connection import AbstractConnection, ConnectionPool
@@ -24,7 +23,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
 from humangate.errors import StorageError
-from humangate.store.options import RedisOptions
+from humangate.store.options import SENTINEL_SCHEME, RedisOptions, parse_sentinel_url
 
 # INCR and set the expiry only on the first hit, in one round trip and atomically.
 _HIT_SCRIPT = b"""
@@ -36,7 +35,6 @@ _HIT_SHA = hashlib.sha1(_HIT_SCRIPT).hexdigest()
 
 _GENERATION = "humangate_generation"  # the attribute a connection's handshake sets
 _INFO_FIELD = re.compile(rb"^(run_id|master_replid):([0-9a-f]+)\r?$", re.MULTILINE)
-SENTINEL_SCHEME = "redis+sentinel"
 
 
 class ServerIdentityUnknown(RedisError):
@@ -103,37 +101,6 @@ def open_pool(url: str, options: RedisOptions) -> ConnectionPool:
         username=target.username,
         password=target.password,
         **common,
-    )
-
-
-@dataclass(frozen=True)
-class SentinelTarget:
-    sentinels: list[tuple[str, int]]
-    service: str
-    db: int
-    username: str | None
-    password: str | None
-
-
-def parse_sentinel_url(url: str) -> SentinelTarget:
-    """Split a `redis+sentinel://` URL; a malformed one is a ValueError naming no secret."""
-    parts = urlsplit(url)
-    hosts = parts.netloc.rpartition("@")[2]
-    sentinels: list[tuple[str, int]] = []
-    for item in hosts.split(","):
-        host, _, port = item.rpartition(":")
-        if not host or not port.isdigit():
-            raise ValueError("A Sentinel URL lists host:port pairs, separated by commas.")
-        sentinels.append((host.strip("[]"), int(port)))
-    path = [part for part in parts.path.split("/") if part]
-    if not path or len(path) > 2 or (len(path) == 2 and not path[1].isdigit()):
-        raise ValueError("A Sentinel URL ends with /service or /service/db.")
-    return SentinelTarget(
-        sentinels=sentinels,
-        service=unquote(path[0]),
-        db=int(path[1]) if len(path) == 2 else 0,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
     )
 
 

@@ -10,14 +10,10 @@ import time
 import pytest
 import redis.asyncio
 
-from humangate.errors import StorageError
+from humangate.errors import ConfigError, StorageError
 from humangate.store import RedisOptions, create_store
-from humangate.store.redis import (
-    RedisStore,
-    ServerIdentityUnknown,
-    generation_of,
-    parse_sentinel_url,
-)
+from humangate.store.options import parse_sentinel_url
+from humangate.store.redis import RedisStore, ServerIdentityUnknown, generation_of
 from tests.store.servers import RedisFactory, RedisProcess, redis_process
 
 __all__ = ["redis_process"]  # the fixture, imported to be found
@@ -81,6 +77,16 @@ def test_sentinel_url_lists_sentinels_service_and_db() -> None:
 def test_a_malformed_sentinel_url_is_refused_without_its_password(url: str) -> None:
     with pytest.raises(ValueError) as info:
         parse_sentinel_url(url)
+    assert "s3cret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://:s3cret@host:6379/0", "redis+sentinel://:s3cret@host/hg", "s3cret"]
+)
+def test_an_unusable_redis_url_is_a_config_error_without_its_password(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        create_store(url)
+    assert "HUMANGATE_REDIS_URL" in str(info.value)
     assert "s3cret" not in str(info.value)
 
 

@@ -6,7 +6,8 @@ one upsert, which merges with other nodes' batches. Shutdown flushes, so counts 
 restart; a crash loses at most one interval.
 
 Metrics (key in brackets): issued [kind], passed [kind], failed [error code], escalated [kind],
-verified [""], verify-failed [error code].
+verified [""], verify-failed [error code], refused [the host of a page whose origin is not one of
+the unit's domains, so that an owner can see why an embed does not work].
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from humangate.db.stats import CounterKey, StatRow, add_counts
 from humangate.jobs.batching import BatchWriter
 
-METRICS = ("issued", "passed", "failed", "escalated", "verified", "verify-failed")
+METRICS = ("issued", "passed", "failed", "escalated", "verified", "verify-failed", "refused")
+# Refused origins are whatever a request's Origin header says: a node keeps at most this many
+# distinct ones per unit and hour, and counts the rest under OTHER_ORIGINS.
+MAX_REFUSED_ORIGINS = 20
+OTHER_ORIGINS = "(other)"
+NO_ORIGIN = "(none)"
 StatSink = Callable[[int, str, str], None]
 
 
@@ -42,6 +48,7 @@ class UnitCounters(BatchWriter):
         self._sessions = sessions
         self._clock = clock
         self._counts: Counter[CounterKey] = Counter()
+        self._refused_seen: dict[tuple[int, datetime], set[str]] = {}
 
     @property
     def pending(self) -> int:
@@ -51,10 +58,24 @@ class UnitCounters(BatchWriter):
     def count(self, unit_id: int, metric: str, key: str = "") -> None:
         self._counts[(unit_id, hour_of(self._clock()), metric, key[:48])] += 1
 
+    def count_refused_origin(self, unit_id: int, hostname: str | None) -> None:
+        """A challenge refused because the page's host is not one of the unit's domains."""
+        hour = hour_of(self._clock())
+        key = (hostname or NO_ORIGIN)[:48]
+        seen = self._refused_seen.setdefault((unit_id, hour), set())
+        if key not in seen:
+            if len(seen) < MAX_REFUSED_ORIGINS:
+                seen.add(key)
+            else:
+                key = OTHER_ORIGINS
+        self._counts[(unit_id, hour, "refused", key)] += 1
+
     async def _write(self) -> int:
         if not self._counts:
             return 0
         batch, self._counts = self._counts, Counter()
+        current = hour_of(self._clock())
+        self._refused_seen = {k: v for k, v in self._refused_seen.items() if k[1] >= current}
         try:
             async with self._sessions() as session:
                 await add_counts(session, batch)

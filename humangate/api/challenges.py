@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import ConfigDict, Field
 
-from humangate.api.deps import Client, ClientDep, DirectoryDep, PageHostname, VerifierDep
+from humangate.api.deps import (
+    Client,
+    ClientDep,
+    DirectoryDep,
+    PageHostname,
+    ServicesDep,
+    VerifierDep,
+)
 from humangate.api.signals import ApiModel, GestureSignals, IssueSignals, PowSolution
 from humangate.errors import AccessDenied, InvalidInput
 from humangate.loop import Signals, Verifier, Visitor
@@ -71,13 +79,20 @@ async def _live_state(
     return LiveChallenge(unit=unit, kind=state.kind)
 
 
-async def _unit_for_page(directory: DirectoryDep, sitekey: str, hostname: str | None) -> UnitView:
+async def _unit_for_page(
+    directory: DirectoryDep,
+    sitekey: str,
+    hostname: str | None,
+    on_refused_origin: Callable[[int, str | None], None] | None = None,
+) -> UnitView:
     unit = await directory.by_sitekey(sitekey)
     if unit is None:
         raise InvalidInput("No verification unit has this site key.", code="invalid-sitekey")
     if unit.disabled:
         raise AccessDenied("This verification unit is disabled.", code="sitekey-disabled")
     if not hostname_allowed(unit, hostname):
+        if on_refused_origin is not None:
+            on_refused_origin(unit.id, hostname)
         raise AccessDenied(
             "The page's origin is not one of this unit's allowed domains.", code="invalid-origin"
         )
@@ -91,13 +106,16 @@ async def create_challenge(
     directory: DirectoryDep,
     client: ClientDep,
     hostname: PageHostname,
+    services: ServicesDep,
 ) -> dict[str, Any]:
     """Check the site key and the page's origin, then issue a challenge chosen by mode and risk.
 
     The answer names the challenge's `kind` and carries its payload under that name; a `pow`
     with `gesture: true` (managed mode) also asks the widget for a slide-to-verify gesture.
+    A page refused for its origin is counted in the unit's statistics with its host.
     """
-    unit = await _unit_for_page(directory, body.sitekey, hostname)
+    counted = services.counters.count_refused_origin
+    unit = await _unit_for_page(directory, body.sitekey, hostname, counted)
     signals = body.signals or IssueSignals()
     environment = signals.env.model_dump(exclude_none=True) if signals.env else None
     issued = await verifier.issue(

@@ -30,6 +30,7 @@ METRIC_LABELS = {
     "escalated": N_("Escalated"),
     "verified": N_("Verified"),
     "verify-failed": N_("Verify failures"),
+    "refused": N_("Wrong origin"),
 }
 
 

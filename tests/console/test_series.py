@@ -8,6 +8,7 @@ import pytest
 
 from humangate.console._series import build_page, read_window
 from humangate.db.stats import StatRow
+from humangate.stats import MAX_REFUSED_ORIGINS, OTHER_ORIGINS, UnitCounters
 
 NOW = datetime(2026, 3, 2, 9, 41, tzinfo=UTC)
 
@@ -43,8 +44,22 @@ def test_page_fills_gaps_and_keeps_totals() -> None:
         "escalated": 0,
         "verified": 0,
         "verify-failed": 2,
+        "refused": 0,
     }
     assert page.breakdown["verify-failed"] == {"invalid-input-secret": 2}
     series = {s["metric"]: s["values"] for s in page.chart["series"]}  # type: ignore[attr-defined]
     assert series["issued"] == [0, 0, 0, 0, 0, 0, 4]
     assert len(page.chart["x"]) == 7  # type: ignore[arg-type]
+
+
+def test_refused_origins_are_bounded_per_unit_and_hour() -> None:
+    hour = datetime(2026, 1, 1, 10, tzinfo=UTC)
+    counters = UnitCounters(sessions=None, clock=lambda: hour)  # type: ignore[arg-type]
+    for n in range(MAX_REFUSED_ORIGINS + 5):
+        counters.count_refused_origin(1, f"site{n}.example")
+    counters.count_refused_origin(1, "site0.example")  # already among those kept
+    counters.count_refused_origin(2, "other-unit.example")  # another unit has its own budget
+    refused = {key: n for (unit, _, metric, key), n in counters._counts.items() if unit == 1}
+    assert len(refused) == MAX_REFUSED_ORIGINS + 1
+    assert refused[OTHER_ORIGINS] == 5 and refused["site0.example"] == 2
+    assert (2, hour, "refused", "other-unit.example") in counters._counts

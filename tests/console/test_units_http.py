@@ -391,6 +391,22 @@ def test_a_real_verification_shows_in_the_statistics(client: TestClient, owner: 
     assert '<dd data-metric="verified">1</dd>' in page
 
 
+def test_pages_refused_for_their_origin_show_with_their_host(
+    client: TestClient, owner: Login
+) -> None:
+    sitekey, _ = create(client, domains="shop.example.com")
+    for origin in ("https://shop.example.net", "https://shop.example.net", None):
+        headers = {"Origin": origin} if origin else {}
+        reply = client.post("/api/v1/challenges", json={"sitekey": sitekey}, headers=headers)
+        assert reply.status_code == 403 and reply.json()["error"] == "invalid-origin"
+    client.portal.call(services_of(client).counters.flush)  # type: ignore[union-attr]
+    page = client.get(f"/console/units/{sitekey}/stats").text
+    assert '<dd data-metric="refused">3</dd>' in page
+    table = page[page.index('<table id="by-origin">') :]
+    assert "<code>shop.example.net</code></th><td>2</td>" in table
+    assert "<code>(none)</code></th><td>1</td>" in table
+
+
 def test_rotation_and_disabling_notify_the_owner(
     client: TestClient, settings: Settings, owner: Login
 ) -> None:

@@ -10,7 +10,8 @@
     "failed": "#b3261e",
     "escalated": "#8a5a00",
     "verified": "#6b3fa0",
-    "verify-failed": "#555555"
+    "verify-failed": "#555555",
+    "refused": "#b35c00"
   };
 
   // Counts are whole numbers: no 0.2 ticks on the y axis.

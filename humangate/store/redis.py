@@ -20,7 +20,7 @@ from redis.asyncio.connection import AbstractConnection, ConnectionPool
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import NoBackoff
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from humangate.errors import StorageError
 from humangate.store.options import SENTINEL_SCHEME, RedisOptions, parse_sentinel_url
@@ -197,6 +197,8 @@ async def _on_connection(
             # and belongs to no key we asked for. A taken value of a dead generation is dropped.
             raise GenerationChanged("the connection reached another server generation")
         return response
+    except ResponseError:
+        raise  # the server's refusal (OOM, NOSCRIPT) was read whole: the connection stays usable
     except BaseException:
         await connection.disconnect(nowait=True)
         raise

@@ -280,3 +280,26 @@ async def test_a_frozen_redis_fails_by_timeout_and_a_full_pool_by_waiting(
         assert await store.get("ns", "a") == b"v"
     finally:
         await store.close()
+
+
+async def test_a_full_redis_refuses_writes_as_storage_errors_and_keeps_its_connections(
+    redis_process: RedisFactory,
+) -> None:
+    server = redis_process("--save", "", "--maxmemory", "2mb", "--maxmemory-policy", "noeviction")
+    server.start()
+    store = RedisStore(server.url)
+    try:
+        await store.put("ns", "kept", b"v", 60)
+        with pytest.raises(StorageError) as info:
+            for i in range(10_000):
+                await store.put("ns", f"fill-{i}", b"x" * 1024, 60)
+        assert "failed to write" in str(info.value)
+        connections = server.command("INFO", "stats")["total_connections_received"]
+        for _ in range(5):
+            with pytest.raises(StorageError):
+                await store.put("ns", "more", b"x" * 1024, 60)
+        assert await store.get("ns", "kept") == b"v"  # reads go on
+        # A refusal is an answer, not a broken connection: nothing reconnected.
+        assert server.command("INFO", "stats")["total_connections_received"] == connections + 1
+    finally:
+        await store.close()

@@ -172,4 +172,12 @@ for path in ("/siteverify", "/recaptcha/api/siteverify", "/turnstile/v0/siteveri
         summary=f"Verify a pass token ({path})",
         openapi_extra=_DOC,
         response_class=JSONResponse,
+        responses={
+            200: {"description": "A verdict on the token: `success`, or `error-codes` saying why"},
+            400: {"description": "A malformed request, a missing or wrong secret (`error-codes`)"},
+            503: {
+                "description": "The store or the database did not answer in time "
+                "(`storage-unavailable`, `database-unavailable`, with Retry-After)"
+            },
+        },
     )

@@ -106,12 +106,24 @@ def test_managed_mode_mints_no_token_for_declared_automation(
     assert outcome.message == "[failed] Verification failed, try again"
 
 
-def _opened(page, host_site, hg_server, sitekey: str) -> tuple[dict, dict]:
+def _opened(page, host_site, hg_server, sitekey: str, head: str = "") -> tuple[dict, dict]:
     """Open the widget: the body of its challenge request, and the challenge."""
     widget = f"<div class=humangate data-sitekey={sitekey} data-callback=onToken></div>"
     with page.expect_response(is_new_challenge) as issued:
-        page.goto(host_site.page(hg_server.url, widget))
+        page.goto(host_site.page(hg_server.url, widget, head=head))
     return dict(issued.value.request.post_data_json), dict(issued.value.json())
+
+
+def test_a_page_whose_csp_forbids_workers_costs_its_visitors_nothing(
+    page, host_site, strict_server, score_unit
+):
+    """The worker's probe cannot run there; that is the site's choice, so nothing is noted (the
+    frame's probe still sees Playwright)."""
+    csp = """<meta http-equiv="Content-Security-Policy" content="worker-src 'none'">"""
+    body, _ = _opened(page, host_site, strict_server, score_unit["sitekey"], head=csp)
+    env = body["signals"]["env"]
+    assert env["cdp"] is True
+    assert not [code for code in env["patched"] if code.startswith("worker-")], env["patched"]
 
 
 def test_the_widget_reports_integrity_facts_small_and_times_its_work(

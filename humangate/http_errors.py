@@ -118,10 +118,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(DatabaseUnavailable)
-    async def _database(_: Request, exc: DatabaseUnavailable) -> JSONResponse:
+    async def _database(request: Request, exc: DatabaseUnavailable) -> Response:
         logger.error("database failure: %s", exc)
-        response = error_response(
-            503, "database-unavailable", "The service is briefly unavailable."
+        message = "The service is briefly unavailable."
+        response = (
+            _console_page(request, 503, message + " Please try again in a moment.")
+            if _is_console(request)
+            else error_response(503, "database-unavailable", message)
         )
         response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
         return response

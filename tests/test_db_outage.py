@@ -151,6 +151,11 @@ def _assert_down(client: httpx.Client) -> None:
     assert ready.json() == {"status": "unavailable", "checks": {"store": "ok", "database": "down"}}
     assert client.get("/healthz").status_code == 503
     assert client.get("/livez").status_code == 200
+    # The console draws its error page rather than the API's JSON.
+    page = client.get("/console/login", headers={"Cookie": "hg_session=a-session"})
+    assert page.status_code == 503
+    assert page.headers["content-type"].startswith("text/html")
+    assert int(page.headers["Retry-After"]) > 0
     # The published test keys need no database: a site's staging keeps working.
     assert _issue(client, PASS_SITEKEY).status_code == 200
     fixed = _verify(client, PASS_SECRET, "any-token")

@@ -2,9 +2,10 @@
 
     .venv/bin/python -m bench.redis_store [--ops 20000] [--concurrency 1 32]
 
-1. Throughput of one spend (`put` then `take`, two round trips) through RedisStore against the
-   same two commands through a bare redis-py client (the ceiling), on one fresh redis-server
-   without persistence, at each concurrency, one process, one event loop.
+1. One spend (`put` then `take`, two round trips) through RedisStore against the same two
+   commands through a bare redis-py client (the ceiling), on one fresh redis-server without
+   persistence, at each concurrency, one process, one event loop: spends a second, and the
+   client process's CPU per spend (steadier than the rate on a shared machine).
 2. A frozen Redis (SIGSTOP): how long a command and a PING take to fail with the default
    settings (`RedisOptions()`), and how long after SIGCONT the store answers again.
 """
@@ -62,16 +63,20 @@ def _start_redis(workdir: str) -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit("redis-server did not start")
 
 
-async def _rate(ops: int, concurrency: int, spend: Callable[[int], Awaitable[None]]) -> float:
+async def _rate(
+    ops: int, concurrency: int, spend: Callable[[int], Awaitable[None]]
+) -> tuple[float, float]:
+    """Spends per second of wall time, and this process's CPU microseconds per spend (which a
+    busy machine disturbs less than the wall clock)."""
     counter = iter(range(ops))
 
     async def worker() -> None:
         for i in counter:
             await spend(i)
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return ops / (time.perf_counter() - start)
+    return ops / (time.perf_counter() - start), (time.process_time() - cpu) / ops * 1e6
 
 
 async def _throughput(url: str, ops: int, concurrencies: list[int]) -> None:
@@ -86,13 +91,19 @@ async def _throughput(url: str, ops: int, concurrencies: list[int]) -> None:
         await store.put("token", str(i), b"x" * 200, 60)
         await store.take("token", str(i))
 
-    print(f"\n{'concurrency':>11}  {'bare redis-py':>14}  {'RedisStore':>11}  ratio")
+    print(
+        f"\n{'concurrency':>11}  {'bare redis-py':>22}  {'RedisStore':>22}  rate ratio  CPU ratio"
+    )
     for concurrency in concurrencies:
         await _rate(min(ops, 2000), concurrency, store_spend)  # warm both pools
         await _rate(min(ops, 2000), concurrency, bare_spend)
-        ceiling = await _rate(ops, concurrency, bare_spend)
-        ours = await _rate(ops, concurrency, store_spend)
-        print(f"{concurrency:>11}  {ceiling:>10.0f} /s  {ours:>7.0f} /s  {ours / ceiling:.2f}")
+        ceiling, ceiling_cpu = await _rate(ops, concurrency, bare_spend)
+        ours, ours_cpu = await _rate(ops, concurrency, store_spend)
+        print(
+            f"{concurrency:>11}  {ceiling:>6.0f} /s {ceiling_cpu:>6.0f} µs CPU  "
+            f"{ours:>6.0f} /s {ours_cpu:>6.0f} µs CPU  {ours / ceiling:>10.2f}  "
+            f"{ours_cpu / ceiling_cpu:>9.2f}"
+        )
     await bare.aclose()
     await store.close()
 

@@ -14,6 +14,8 @@ Evasion levels, each run N times through the widget on a host page:
               (QUIET_CONSOLE)
     worker-wrap  quiet, and every worker started through a blob that quiets its console first
               (WORKER_WRAP)
+    blob-rewrite quiet, and those lines put in front of every script blob the page makes, so
+              the worker keeps its URL (BLOB_REWRITE)
     no-worker quiet, and a Worker constructor that throws as a CSP would (NO_WORKER)
 
 Per session, two visits: a score-mode unit says what the server concluded (siteverify's
@@ -56,7 +58,17 @@ from tests.browser._widget import (
 )
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
-LEVELS = ("plain", "flags", "evasions", "stealth", "bespoke", "quiet", "worker-wrap", "no-worker")
+LEVELS = (
+    "plain",
+    "flags",
+    "evasions",
+    "stealth",
+    "bespoke",
+    "quiet",
+    "worker-wrap",
+    "blob-rewrite",
+    "no-worker",
+)
 # Error.prepareStackTrace made inert, so the DevTools session's console formatting runs none.
 PROBE_EVASION = 'Object.defineProperty(Error, "prepareStackTrace", { get() {}, set() {} });'
 
@@ -89,14 +101,31 @@ QUIET_CONSOLE = r"""
   }
 })();
 """
+# The same for a worker's one realm, as a string to put in front of its script.
+_QUIET_WORKER = r"""{
+  const names = new WeakMap();
+  const fake = new Proxy(Function.prototype.toString, {
+    apply: (target, self, args) =>
+      names.has(self) ? "function " + names.get(self) + "() { [native code] }"
+        : Reflect.apply(target, self, args),
+  });
+  names.set(fake, "toString");
+  Function.prototype.toString = fake;
+  const isError = (a) => Object.prototype.toString.call(a) === "[object Error]";
+  for (const k of ["debug", "log", "info", "warn", "error", "dir", "table", "trace"]) {
+    const quiet = new Proxy(console[k], {
+      apply: (target, self, args) => Reflect.apply(target, self, args.filter((a) => !isError(a))),
+    });
+    names.set(quiet, k);
+    console[k] = quiet;
+  }
+}"""
 # ... and the same in every worker: the Worker constructor reads the script it is given and starts
 # a copy of it, behind the lines that quiet the console, from a blob of its own.
 WORKER_WRAP = r"""
 (() => {
   const names = top[Symbol.for("natives")];
-  const quiet = `{ const f=(a)=>Object.prototype.toString.call(a)==="[object Error]";
-    for (const k of ["debug","log","info","warn","error","dir","table","trace"]) {
-      const o = console[k]; console[k] = (...a) => o.apply(console, a.filter((x) => !f(x))); } }`;
+  const quiet = QUIET_WORKER;
   const Original = Worker;
   const Wrapped = new Proxy(Original, {
     construct(target, [url, options]) {
@@ -111,6 +140,23 @@ WORKER_WRAP = r"""
   self.Worker = Wrapped;
 })();
 """
+WORKER_WRAP = WORKER_WRAP.replace("QUIET_WORKER", json.dumps(_QUIET_WORKER))
+# ... or, keeping the worker's URL, every script blob made on the page gets those lines first.
+BLOB_REWRITE = r"""
+(() => {
+  const names = top[Symbol.for("natives")];
+  const quiet = QUIET_WORKER;
+  const Rewriting = new Proxy(Blob, {
+    construct(target, [parts, options]) {
+      const script = Array.isArray(parts) && parts.some((p) => /postMessage/.test(p));
+      return new target(script ? [quiet, ";", ...parts] : parts, options);
+    },
+  });
+  names.set(Rewriting, "Blob");
+  self.Blob = Rewriting;
+})();
+"""
+BLOB_REWRITE = BLOB_REWRITE.replace("QUIET_WORKER", json.dumps(_QUIET_WORKER))
 # ... or no worker at all: the constructor throws as a Content Security Policy would.
 NO_WORKER = r"""
 (() => {
@@ -124,6 +170,8 @@ NO_WORKER = r"""
   self.Worker = Blocked;
 })();
 """
+# The steps past QUIET_CONSOLE, by level.
+QUIET_NEXT = {"worker-wrap": WORKER_WRAP, "blob-rewrite": BLOB_REWRITE, "no-worker": NO_WORKER}
 
 # The usual evasions, as bot tutorials give them (with the UA fixed by the context).
 EVASIONS_SCRIPT = r"""
@@ -199,14 +247,14 @@ def open_level(browser_type: Any, level: str) -> tuple[Any, Any]:
         context = browser.new_context(user_agent=ua)
         context.add_init_script(PROBE_EVASION)
         return browser, context
-    if level in ("quiet", "worker-wrap", "no-worker"):
+    if level == "quiet" or level in QUIET_NEXT:
         # The UA by flag, not by the context: a DevTools override leaves workers no brands.
         flags = ["--disable-blink-features=AutomationControlled", f"--user-agent={ua}"]
         browser = browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + flags)
         context = browser.new_context()
         context.add_init_script(QUIET_CONSOLE)
-        if level != "quiet":
-            context.add_init_script(WORKER_WRAP if level == "worker-wrap" else NO_WORKER)
+        if level in QUIET_NEXT:
+            context.add_init_script(QUIET_NEXT[level])
         return browser, context
     raise ValueError(f"unknown level {level!r}")
 

@@ -192,9 +192,11 @@ export function environment() {
 const brandList = (u) => (u ? u.brands.map((b) => b.brand + "/" + b.version).join() : "");
 
 // Run in a dedicated worker, a realm that no page or frame init script reaches: the DevTools
-// probe again (a driver's Runtime domain listens to workers too), and what stealth scripts patch
-// on the page only.
+// probe again (a driver's Runtime domain listens to workers too; nothing but this script runs
+// there, so a console.debug that is not native was patched to hide it), and what stealth
+// scripts patch on the page only.
 const WORKER = `let h=0;const f=()=>(h=1,"");Error.prepareStackTrace=f;h|=Error.prepareStackTrace!==f;
+h|=!/^function debug\\(\\) \\{\\s*\\[native code\\]\\s*\\}$/.test(console.debug);
 console.debug(new Error(""));const n=navigator;
 postMessage([h,location.href,n.userAgent,n.platform,(${brandList})(n.userAgentData)])`;
 

@@ -142,6 +142,13 @@ def api(
         yield client
 
 
+@pytest.fixture
+def visual_sitekey(api: TestClient) -> str:
+    """A unit of visual challenges in the app's database, so that answers reach the checkers."""
+    sitekey, _secret = create_unit(api, mode="visual", domains=["localhost"])
+    return sitekey
+
+
 def assert_clean(reply: Any) -> None:
     assert reply.status_code < 500, (reply.status_code, reply.content[:300])
     payload = reply.json()
@@ -241,10 +248,9 @@ ANSWER_FIELDS = ["pow", "answer", "trajectory", "signals"]
 @EDGES
 @given(body=json_bodies(ANSWER_FIELDS), challenge_id=st.one_of(st.just(""), nasty_text))
 def test_challenge_answer_never_fails_on_input(
-    api: TestClient, body: bytes, challenge_id: str
+    api: TestClient, visual_sitekey: str, body: bytes, challenge_id: str
 ) -> None:
-    sitekey, _secret = _unit(api)
-    issued = api.post("/api/v1/challenges", json={"sitekey": sitekey}).json()
+    issued = api.post("/api/v1/challenges", json={"sitekey": visual_sitekey}).json()
     for target in (issued["id"], _percent(challenge_id) or "x"):
         for action in ("answer", "audio"):
             reply = api.post(
@@ -359,14 +365,3 @@ def test_demo_form_never_fails_on_input(api: TestClient, body: tuple[bytes, str]
     content, content_type = body
     reply = api.post("/demo", content=content, headers={"Content-Type": content_type})
     assert reply.status_code < 500, reply.text[:300]
-
-
-_units: dict[int, tuple[str, str]] = {}
-
-
-def _unit(api: TestClient) -> tuple[str, str]:
-    """One visual unit per app, made on first use."""
-    key = id(api)
-    if key not in _units:
-        _units[key] = create_unit(api, mode="visual", domains=["localhost"])
-    return _units[key]

@@ -67,6 +67,23 @@ def test_letters_are_drawn_where_the_word_is() -> None:
     assert dark_columns[-1] - dark_columns[0] > 100
 
 
+def _paper_bands(challenge) -> int:
+    """How many times the paper turns from light to dark or back across the picture, from the
+    median brightness of each column (letters take less than half of one)."""
+    grey = np.asarray(image(challenge.payload["image"]).convert("L"), dtype=np.float32)
+    paper = np.convolve(np.median(grey, axis=0), np.ones(5) / 5, mode="valid")
+    light = paper > (paper.min() + paper.max()) / 2
+    return int(np.count_nonzero(light[1:] != light[:-1]))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_from_the_default_level_the_paper_turns_between_every_two_letters(seed: int) -> None:
+    """Issue 16: a reader trained on dark-on-light (or light-on-dark) captchas meets both
+    polarities in every word: light and dark paper alternate under successive letters."""
+    assert _paper_bands(make(seed)) == 4
+    assert _paper_bands(make(seed, TextParams(length=3, width=120, level=4))) == 2
+
+
 def _jpeg_markers(data: bytes) -> list[int]:
     markers, i = [], 2
     while i < len(data) and data[i] == 0xFF:

@@ -14,7 +14,16 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from humangate import __version__
-from humangate.api import challenges, feedback, privacy, reference, site, siteverify
+from humangate.api import (
+    assets,
+    challenges,
+    feedback,
+    landing,
+    privacy,
+    reference,
+    site,
+    siteverify,
+)
 from humangate.api.body_size import BodyLimit
 from humangate.api.deps import attach_services
 from humangate.config import Settings, load_settings
@@ -45,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    for module in (challenges, siteverify, feedback, privacy, site, reference):
+    for module in (challenges, siteverify, feedback, privacy, site, assets, landing, reference):
         app.include_router(module.router)
     install_console(app)
     app.add_middleware(

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
+from humangate.api.assets import compress_page, widget_src
 from humangate.api.deps import ServicesDep
 from humangate.api.siteverify import siteverify_json, verify_fields
 from humangate.db.engine import ping_database
@@ -22,19 +23,11 @@ from humangate.services import Services
 
 PACKAGE = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
+templates.env.globals["widget_src"] = widget_src
 router = APIRouter()
 # Each dependency's own bound: a probe that waits longer than its caller's timeout says nothing.
 READINESS_TIMEOUT = 1.0
 Dependency = Literal["store", "database"]
-
-
-@router.get("/humangate.js", include_in_schema=False)
-async def widget_script() -> FileResponse:
-    return FileResponse(
-        PACKAGE / "static" / "humangate.js",
-        media_type="application/javascript",
-        headers={"Cache-Control": "public, max-age=300"},
-    )
 
 
 class Liveness(BaseModel):
@@ -125,15 +118,16 @@ async def healthz(services: ServicesDep) -> JSONResponse:
 
 
 @router.get("/demo", include_in_schema=False)
-async def demo_page(request: Request, services: ServicesDep) -> HTMLResponse:
+async def demo_page(request: Request, services: ServicesDep) -> Response:
     if services.demo is None:
         return HTMLResponse("The demo is disabled.", status_code=404)
     context = {"sitekey": services.demo.sitekey, "result": None, "result_json": None}
-    return templates.TemplateResponse(request, "demo.html", {**context, "name": "", "email": ""})
+    page = templates.TemplateResponse(request, "demo.html", {**context, "name": "", "email": ""})
+    return compress_page(request, page)
 
 
 @router.post("/demo", include_in_schema=False)
-async def demo_submit(request: Request, services: ServicesDep) -> HTMLResponse:
+async def demo_submit(request: Request, services: ServicesDep) -> Response:
     """The sign-up handler a site owner would write: verify the token server-side, then act."""
     demo = services.demo
     if demo is None:
@@ -157,4 +151,5 @@ async def demo_submit(request: Request, services: ServicesDep) -> HTMLResponse:
         "email": email if isinstance(email, str) else "",
     }
     status = 200 if result["success"] else 400
-    return templates.TemplateResponse(request, "demo.html", context, status_code=status)
+    page = templates.TemplateResponse(request, "demo.html", context, status_code=status)
+    return compress_page(request, page)

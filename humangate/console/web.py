@@ -21,6 +21,7 @@ private modules beside it (`_cookies`, `_csrf`, `_outcomes`, `_codes`):
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,8 +35,17 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
+from starlette.types import Scope
 
 from humangate.accounts import AccountContext, AccountView, Client, authenticate
+from humangate.api.assets import (
+    COMPRESSIBLE,
+    SHORT_CACHE,
+    asset_response,
+    compress_page,
+    load_asset,
+    widget_src,
+)
 from humangate.api.deps import ServicesDep, get_services
 from humangate.console._agent import device_label
 from humangate.console._cookies import (
@@ -96,6 +106,7 @@ environment = Environment(
 )
 # English unless render() passes the page's own callables; newstyle escapes the values.
 environment.globals.update(gettext_callables("en"))
+environment.globals["widget_src"] = widget_src
 environment.newstyle_gettext = True  # type: ignore[attr-defined]
 environment.filters["translate"] = translate_filter
 
@@ -311,11 +322,13 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
 
 
 def finish(request: Request, response: Response) -> Response:
-    """Add the security headers, and the device cookie if this request minted one."""
+    """Add the security headers, and the device cookie if this request minted one; gzip a page."""
     response.headers.update(SECURITY_HEADERS)
     minted = getattr(request.state, "new_device", None)
     if minted:
         set_device_cookie(request, response, minted)
+    if isinstance(response, HTMLResponse):
+        compress_page(request, response)
     return response
 
 
@@ -348,4 +361,20 @@ def install(app: FastAPI) -> None:
     # Registered after every page, so it only catches what no page matched.
     app.add_api_route("/console/{path:path}", _not_found, methods=["GET"], include_in_schema=False)
     # Console assets (console.css, console.js, vendored htmx and uPlot) at /static/console/.
-    app.mount("/static/console", StaticFiles(directory=STATIC), name="console-static")
+    app.mount("/static/console", CompressedStatic(directory=STATIC), name="console-static")
+
+
+class CompressedStatic(StaticFiles):
+    """Scripts and styles compressed once per version and revalidated by ETag."""
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        path = Path(full_path)
+        if path.suffix not in COMPRESSIBLE or status_code != 200:
+            return super().file_response(full_path, stat_result, scope, status_code)
+        return asset_response(Request(scope), load_asset(path), cache_control=SHORT_CACHE)

@@ -9,8 +9,10 @@ if (!window.humangate) {
     document.currentScript ||
     [].slice.call(document.scripts).reverse().find((s) => /humangate[^/]*\.js/.test(s.src));
   const src = new URL((script && script.src) || "/humangate.js", location.href);
-  // Relative to the script, so a server mounted under a path prefix works too.
-  const api = new URL("api/v1/", src).href;
+  // Relative to the script, so a server mounted under a path prefix works too; the versioned
+  // URL (`v/<digest>/humangate.js`) sits two folders below that prefix.
+  const versioned = /\/v\/[0-9a-f]+\/humangate[^/]*\.js$/.test(src.pathname);
+  const api = new URL(versioned ? "../../api/v1/" : "api/v1/", src).href;
   const query = src.searchParams;
   const explicit =
     query.get("render") == "explicit" || (script && script.getAttribute("data-render")) == "explicit";

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     database_pool_timeout: float = Field(default=2.0, gt=0, le=300)
     # How long a request waits for a site key's or a secret's unit (any database).
     database_lookup_timeout: float = Field(default=2.0, ge=0, le=300)
+    # Site keys (comma-separated) whose siteverify fails open while Redis cannot answer: a
+    # genuine unexpired token passes with score 0, used or not. Empty: every unit fails closed
+    # (503). The operator's choice alone (docs/production.md, "Siteverify fails closed").
+    siteverify_fail_open: str = ""
     redis_url: str = ""
     # Every wait on Redis is bounded: a frozen server gives a 503 within these, never a hang.
     redis_connect_timeout: float = Field(default=1.0, gt=0, le=60)
@@ -162,6 +166,10 @@ class Settings(BaseSettings):
         if self.log_format:
             return self.log_format
         return "json" if self.environment == "production" else "text"
+
+    @cached_property
+    def fail_open_sitekeys(self) -> frozenset[str]:
+        return frozenset(key.strip() for key in self.siteverify_fail_open.split(",") if key.strip())
 
     @cached_property
     def resolved_database_url(self) -> str:

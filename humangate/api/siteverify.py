@@ -20,10 +20,13 @@ from fastapi.responses import JSONResponse
 
 from humangate.api.deps import get_services
 from humangate.directory import UnitDirectory
-from humangate.errors import BadSiteverify
+from humangate.errors import BadSiteverify, StorageError
 from humangate.loop import Verifier, VerifyResult, iso_utc, verify_test_secret
+from humangate.loop.context import LoopContext
 from humangate.observability.metrics import count_siteverify
 from humangate.text import is_clean_text, json_too_deep
+from humangate.tokens import check_token
+from humangate.units import UnitView
 
 router = APIRouter(tags=["siteverify"])
 
@@ -83,9 +86,18 @@ async def read_fields(request: Request) -> dict[str, str]:
 
 
 async def verify_fields(
-    fields: dict[str, str], *, directory: UnitDirectory, verifier: Verifier, test_keys: bool
+    fields: dict[str, str],
+    *,
+    directory: UnitDirectory,
+    verifier: Verifier,
+    test_keys: bool,
+    fail_open: frozenset[str] = frozenset(),
 ) -> tuple[VerifyResult, str]:
-    """The result for already-read fields, and the unit's site key when one was found."""
+    """The result for already-read fields, and the unit's site key when one was found.
+
+    `fail_open` names the units whose operator chose to accept a genuine, unexpired token
+    without its single-use check while the store cannot answer (see `verify_without_store`).
+    """
     secret = fields.get("secret", "")
     response = fields.get("response", "")
     if not secret:
@@ -103,13 +115,33 @@ async def verify_fields(
         return VerifyResult.failure("sitekey-secret-mismatch"), ""
     if unit.disabled:
         return VerifyResult.failure("sitekey-disabled"), ""
-    result = await verifier.siteverify(
-        unit,
-        response,
-        idempotency_key=fields.get("idempotency_key", ""),
-        expected_action=fields.get("expected_action", ""),
-    )
+    expected_action = fields.get("expected_action", "")
+    try:
+        result = await verifier.siteverify(
+            unit,
+            response,
+            idempotency_key=fields.get("idempotency_key", ""),
+            expected_action=expected_action,
+        )
+    except StorageError:
+        if unit.sitekey not in fail_open or expected_action:
+            raise  # the action is in the store's record: without it, nothing to compare
+        result = verify_without_store(verifier.context, unit, response)
     return result, unit.sitekey
+
+
+def verify_without_store(context: LoopContext, unit: UnitView, token: str) -> VerifyResult:
+    """Fail open, for a unit whose operator asked for it: a token this server minted for this
+    unit and not expired passes with a score of 0 and the reason `fail-open`. Whether it was
+    already used, and its hostname, action and score, are in the store that did not answer:
+    a token may pass more than once while the store is down."""
+    check = check_token(context.key, token, unit_id=unit.id, now=context.clock())
+    if not check.valid:
+        return VerifyResult.failure("invalid-input-response")
+    if check.expired:
+        return VerifyResult.failure("timeout-or-duplicate")
+    minted = check.expires_at - context.policy.token_ttl
+    return VerifyResult(success=True, challenge_ts=minted, score=0.0, reasons=("fail-open",))
 
 
 def siteverify_json(result: VerifyResult, sitekey: str = "") -> dict[str, Any]:
@@ -143,6 +175,7 @@ async def _siteverify(request: Request) -> JSONResponse:
         directory=services.directory,
         verifier=services.verifier,
         test_keys=services.settings.test_keys,
+        fail_open=services.settings.fail_open_sitekeys,
     )
     count_siteverify(result.error_codes)
     status = 400 if any(code in _REQUEST_ERRORS for code in result.error_codes) else 200

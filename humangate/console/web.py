@@ -72,7 +72,10 @@ STATIC = PACKAGE / "static" / "console"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "media-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
+    "form-action 'self'; frame-ancestors 'none'; "
+    # The widget on the login and sign-up forms compares a worker's view of the browser with
+    # the page's (humangate/risk/integrity.py); its worker is a blob of the widget's own code.
+    "worker-src blob:"
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,

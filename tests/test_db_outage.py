@@ -206,6 +206,17 @@ def test_a_stopped_database_gives_503_and_recovers(
     _assert_up(node)
 
 
+def test_a_restart_between_requests_is_not_seen(
+    node: httpx.Client, cluster: PostgresCluster
+) -> None:
+    """A pooled connection to the old server is checked before use and replaced, not handed
+    to a request: straight after the restart, no 503."""
+    cluster.crash()
+    cluster.start()
+    for _ in range(3):
+        _assert_up(node)
+
+
 # The production timeouts for statements and connections: the request's own wait for a unit
 # is what bounds it, while the lookup goes on behind it.
 @pytest.mark.parametrize(

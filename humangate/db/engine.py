@@ -94,6 +94,8 @@ def create_engine(url: str, limits: DatabaseLimits | None = None) -> AsyncEngine
 
 def _translate_outage(context: ExceptionContext) -> None:
     """Raise DatabaseUnavailable in place of an error that says the server is gone or slow."""
+    if context.is_pre_ping:
+        return  # the pool reconnects after a failed check; a failed reconnect is the pool's
     original = context.original_exception
     if (
         context.is_disconnect

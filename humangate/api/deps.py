@@ -59,7 +59,7 @@ def get_page_hostname(request: Request) -> str | None:
 
 
 # FastAPI runs a plain `def` dependency in its thread pool: a hand-off to a thread and back for
-# each one of each request, most of a challenge request's CPU time. These do no I/O, so they are
+# each one of each request, a large share of a challenge request's CPU. These do no I/O, so they are
 # resolved on the event loop, through coroutines that call the functions above.
 
 

@@ -64,14 +64,17 @@ def _text(lang: str, family: str, train: int) -> dict[str, Solve]:
     from bench.adversary.whole import typed_reply
     from humangate.challenges.text import TextParams
 
-    solvers = text.ddddocr_solvers(TextParams().alphabet)
-    table = {}
-    for label, name in (("public: ddddocr beta", "ddddocr beta"),
-                        ("adaptive: beta, alphabet CTC, blur",
-                         "adaptive: beta, alphabet CTC, blur")):  # fmt: skip
-        read = solvers[name]
-        table[label] = typed_reply(lambda p, read=read: read(text.decode(p["image"])))
-    return table
+    params = TextParams()
+    solvers = text.ddddocr_solvers(params.alphabet)
+    reads = {
+        "public: ddddocr beta": solvers["ddddocr beta"],
+        "public: ddddocr beta after Otsu+median": solvers["ddddocr beta after Otsu+median"],
+        f"adaptive: trained on {train} local challenges": text.train_reader(train, params),
+    }
+    return {
+        label: typed_reply(lambda p, read=read: read(text.decode(p["image"])))
+        for label, read in reads.items()
+    }
 
 
 def _audio(lang: str, family: str, train: int) -> dict[str, Solve]:

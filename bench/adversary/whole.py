@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kinds", default="slide,click,rotate,text,audio")
     parser.add_argument("--langs", default="en,zh")
     parser.add_argument("--family", default="bezier", help="bench/risk family of the drag")
-    parser.add_argument("--train", type=int, default=600, help="rotate: training discs")
+    parser.add_argument("--train", type=int, default=600, help="rotate discs, text challenges")
     args = parser.parse_args(argv)
     run(args.kinds.split(","), args.n, args.seed, args.langs.split(","), args.family, args.train)
 

@@ -4,7 +4,7 @@ A solver estimates where "up" points in the served disc and answers the clockwis
 brings it to the top; success means the checker (default tolerance) would pass it. Solvers see
 only the payload's image. Chance is not zero: the answer is uniform over [min_angle,
 360 - min_angle], so any fixed guess in that range wins (2 x tolerance + 1) / (361 - 2 x
-min_angle), 15/321 = 4.7% by default (±7° over [20, 340]; it was 25/301 = 8.3% at ±12° over
+min_angle), 13/321 = 4.0% by default (±6° over [20, 340]; it was 25/301 = 8.3% at ±12° over
 [30, 330]). Beyond the public heuristics, a linear model trained on HOG features
 of discs from the open-source generator (another seed stream) shows what a trained attacker gets.
 Run: `.venv/bin/python -m bench.adversary.rotate --n 300 [--level 2] [--train 600]`.

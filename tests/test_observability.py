@@ -76,6 +76,22 @@ def test_a_sane_request_id_is_echoed_and_any_other_replaced(local_client: TestCl
     assert refused.status_code == 400 and refused.headers["x-request-id"] == "r-1"
 
 
+def test_a_500_carries_the_request_id_and_is_counted(settings: Settings) -> None:
+    app = create_app(settings)
+
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/broken", broken)
+    with TestClient(app, client=LOOPBACK, raise_server_exceptions=False) as client:
+        before = scrape(client)
+        reply = client.get("/broken", headers={"X-Request-ID": "bug-1"})
+        assert reply.status_code == 500 and reply.json()["error"] == "internal-error"
+        assert reply.headers["x-request-id"] == "bug-1"
+        series = 'humangate_http_requests_total{method="GET",route="/broken",status="500"}'
+        assert scrape(client)[series] == before.get(series, 0.0) + 1
+
+
 def test_metrics_count_requests_by_route_template_challenges_and_siteverify(
     local_client: TestClient,
 ) -> None:

@@ -6,6 +6,7 @@ import os
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp
 
 from humangate.config import Settings
 from humangate.errors import ConfigError
@@ -21,8 +22,15 @@ PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Add the request middleware (call it last: it must wrap every other) and /metrics."""
-    app.add_middleware(RequestObserver, access_log=settings.access_log)
+    """Wrap the app's whole middleware stack in the request observer, and add /metrics."""
+    build_stack = app.build_middleware_stack
+
+    def observed_stack() -> ASGIApp:
+        # Outside even the error middleware: a 500 is counted with its status, carries the
+        # request id, and the error's log line has it too.
+        return RequestObserver(build_stack(), access_log=settings.access_log)
+
+    app.build_middleware_stack = observed_stack  # type: ignore[method-assign]
     if settings.metrics:
         _add_metrics_route(app, settings)
 

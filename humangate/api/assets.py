@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,14 @@ except ImportError:  # pragma: no cover - depends on the installation
 
 PACKAGE = Path(__file__).resolve().parent.parent
 WIDGET = PACKAGE / "static" / "humangate.js"
+# The vendor shims, where each vendor serves its script, so that a page written for the vendor
+# changes only the script's host.
+SHIMS = {
+    "/recaptcha/api.js": PACKAGE / "static" / "shims" / "recaptcha.js",
+    "/recaptcha/enterprise.js": PACKAGE / "static" / "shims" / "recaptcha.js",
+    "/1/api.js": PACKAGE / "static" / "shims" / "hcaptcha.js",
+    "/turnstile/v0/api.js": PACKAGE / "static" / "shims" / "turnstile.js",
+}
 SHORT_CACHE = "public, max-age=300"
 IMMUTABLE = "public, max-age=31536000, immutable"
 COMPRESSIBLE = {".js": "application/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
@@ -111,6 +120,19 @@ async def versioned_widget_script(request: Request, digest: str) -> Response:
     asset = load_asset(WIDGET)
     cache = IMMUTABLE if digest == asset.digest else SHORT_CACHE
     return asset_response(request, asset, cache_control=cache)
+
+
+def _shim_script(file: Path) -> Callable[[Request], Awaitable[Response]]:
+    async def shim_script(request: Request) -> Response:
+        return asset_response(request, load_asset(file), cache_control=SHORT_CACHE)
+
+    return shim_script
+
+
+for shim_path, shim_file in SHIMS.items():
+    router.add_api_route(
+        shim_path, _shim_script(shim_file), methods=["GET"], include_in_schema=False
+    )
 
 
 MIN_COMPRESSED_PAGE = 1024

@@ -1,0 +1,245 @@
+"""The reCAPTCHA, hCaptcha and Turnstile shims: pages written from each vendor's documented
+snippets (tests/browser/pages/shims/), served from another origin and changed only in the
+script's host (and the placeholder site key, which is the owner's to fill in), run in chromium;
+the token their form posts is verified on the vendor's siteverify path with the unit's secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser._widget import ROOT, is_new_challenge
+from tests.browser.conftest import person_user_agent
+from tests.live import create_unit_cli
+
+pytestmark = pytest.mark.browser
+
+PAGES = Path(__file__).parent / "pages" / "shims"
+VENDOR_HOSTS = (
+    "https://www.google.com",
+    "https://js.hcaptcha.com",
+    "https://challenges.cloudflare.com",
+)
+PLACEHOLDER_KEYS = ("reCAPTCHA_site_key", "your_site_key", "KEY_ID", "<YOUR_SITE_KEY>")
+# A small proof of work: these tests check the shims, not the work.
+UNIT = ("--domain", "127.0.0.1", "--pow-difficulty", "2000")
+RECAPTCHA_VERIFY = "/recaptcha/api/siteverify"
+HCAPTCHA_VERIFY = "/siteverify"
+TURNSTILE_VERIFY = "/turnstile/v0/siteverify"
+
+
+@pytest.fixture(scope="module")
+def invisible(hg_server) -> dict:
+    return create_unit_cli(hg_server.env, *UNIT, "--mode", "invisible")
+
+
+@pytest.fixture(scope="module")
+def scored(hg_server) -> dict:
+    return create_unit_cli(hg_server.env, *UNIT, "--mode", "score")
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    context = browser.new_context(
+        color_scheme="light",
+        viewport={"width": 520, "height": 800},
+        user_agent=person_user_agent(browser),
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def tab(context) -> Iterator:
+    """A page of the module's one browser context; it fails the test on any uncaught error."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(15_000)
+    yield page
+    page.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def vendor_page(host_site, hg_server, name: str, sitekey: str) -> str:
+    """The vendor example `name` with HumanGate as its script host, published on `host_site`."""
+    html = (PAGES / name).read_text()
+    assert any(host in html for host in VENDOR_HOSTS), f"{name} loads no vendor script"
+    for host in VENDOR_HOSTS:
+        html = html.replace(host, hg_server.url)
+    for placeholder in PLACEHOLDER_KEYS:
+        html = html.replace(placeholder, sitekey)
+    path = f"/shims/{name}"
+    host_site.pages[path] = html.encode()
+    return host_site.url + path
+
+
+def posted_form(page, submit: Callable[[], object]) -> dict[str, str]:
+    """The fields of the form that `submit` makes the page post to its own origin."""
+    origin = page.url.split("/shims/")[0]
+    posted = lambda r: r.method == "POST" and r.url.startswith(origin)  # noqa: E731
+    with page.expect_request(posted) as request:
+        submit()
+    fields = parse_qs(request.value.post_data or "", keep_blank_values=True)
+    return {name: values[-1] for name, values in fields.items()}
+
+
+def siteverify(hg_server, path: str, secret: str, token: str) -> dict:
+    answer = httpx.post(hg_server.url + path, data={"secret": secret, "response": token})
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def field_filled(page, name: str) -> str:
+    page.wait_for_function(f"() => (document.querySelector('[name={name}]') || {{}}).value")
+    return str(page.locator(f"[name={name}]").first.input_value())
+
+
+# ---- reCAPTCHA ------------------------------------------------------------------------------
+
+
+def test_recaptcha_v2_checkbox(tab, host_site, hg_server, invisible):
+    tab.goto(vendor_page(host_site, hg_server, "recaptcha-v2-checkbox.html", invisible["sitekey"]))
+    expect(tab.locator(ROOT)).to_have_attribute("data-state", "success")
+    token = field_filled(tab, "g-recaptcha-response")
+    assert tab.evaluate("() => grecaptcha.getResponse()") == token
+    assert tab.evaluate("() => grecaptcha.getResponse(0)") == token
+    assert tab.locator("#g-recaptcha-response").input_value() == token
+
+    form = posted_form(tab, lambda: tab.click("input[type=submit]"))
+    assert form["g-recaptcha-response"] == token
+    verdict = siteverify(hg_server, RECAPTCHA_VERIFY, invisible["secret"], token)
+    assert verdict["success"] is True and verdict["hostname"] == "127.0.0.1"
+    replay = siteverify(hg_server, RECAPTCHA_VERIFY, invisible["secret"], token)
+    assert replay["success"] is False and replay["error-codes"] == ["timeout-or-duplicate"]
+
+
+def test_recaptcha_v2_invisible_button_starts_on_click(tab, host_site, hg_server, invisible):
+    challenges = []
+    tab.on("response", lambda r: challenges.append(r) if is_new_challenge(r) else None)
+    url = vendor_page(host_site, hg_server, "recaptcha-v2-invisible.html", invisible["sitekey"])
+    tab.goto(url)
+    tab.wait_for_function("() => window.grecaptcha && grecaptcha.getResponse() === ''")
+    assert not challenges, "an invisible widget waits for execute"
+    assert tab.locator(".humangate-widget").is_hidden()
+
+    form = posted_form(tab, lambda: tab.click("button.g-recaptcha"))
+    assert len(challenges) == 1
+    verdict = siteverify(
+        hg_server, RECAPTCHA_VERIFY, invisible["secret"], form["g-recaptcha-response"]
+    )
+    assert verdict["success"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "action"), [("recaptcha-v3.html", "submit"), ("recaptcha-enterprise.html", "LOGIN")]
+)
+def test_recaptcha_v3_execute_with_action(tab, host_site, hg_server, scored, name, action):
+    tab.goto(vendor_page(host_site, hg_server, name, scored["sitekey"]))
+    form = posted_form(tab, lambda: tab.click("button"))
+    verdict = siteverify(hg_server, RECAPTCHA_VERIFY, scored["secret"], form["token"])
+    assert verdict["success"] is True and verdict["action"] == action
+    assert 0.0 <= verdict["score"] <= 1.0
+    # The widget made for the execution is gone once it gave its token.
+    assert tab.evaluate("() => document.querySelectorAll('.humangate-widget').length") == 0
+
+
+# ---- hCaptcha -------------------------------------------------------------------------------
+
+
+def test_hcaptcha_checkbox_fills_both_fields(tab, host_site, hg_server, invisible):
+    tab.goto(vendor_page(host_site, hg_server, "hcaptcha-checkbox.html", invisible["sitekey"]))
+    token = field_filled(tab, "h-captcha-response")
+    assert tab.evaluate("() => hcaptcha.getResponse()") == token
+    assert tab.evaluate("() => hcaptcha.getRespKey()")
+
+    tab.fill("[name=email]", "ada@example.org")
+    form = posted_form(tab, lambda: tab.click("input[type=submit]"))
+    assert form["h-captcha-response"] == form["g-recaptcha-response"] == token
+    assert form["email"] == "ada@example.org"
+    verdict = siteverify(hg_server, HCAPTCHA_VERIFY, invisible["secret"], token)
+    assert verdict["success"] is True and verdict["hostname"] == "127.0.0.1"
+
+
+def test_hcaptcha_invisible_execute_async(tab, host_site, hg_server, invisible):
+    tab.goto(vendor_page(host_site, hg_server, "hcaptcha-invisible.html", invisible["sitekey"]))
+    tab.wait_for_function("() => window.hcaptcha && hcaptcha.getResponse() === ''")
+    assert tab.locator(".humangate-widget").count() == 0, "nothing starts before execute"
+
+    form = posted_form(tab, lambda: tab.click("button"))
+    assert form["resp-key"] and form["h-captcha-response"] == form["g-recaptcha-response"]
+    verdict = siteverify(
+        hg_server, HCAPTCHA_VERIFY, invisible["secret"], form["h-captcha-response"]
+    )
+    assert verdict["success"] is True
+
+
+# ---- Turnstile ------------------------------------------------------------------------------
+
+
+def test_turnstile_implicit_with_action_cdata_and_theme(tab, host_site, hg_server, invisible):
+    tab.goto(vendor_page(host_site, hg_server, "turnstile-implicit.html", invisible["sitekey"]))
+    expect(tab.locator(ROOT)).to_have_class("hg dark")
+    token = field_filled(tab, "cf-turnstile-response")
+    assert tab.evaluate("() => turnstile.getResponse()") == token
+
+    form = posted_form(tab, lambda: tab.click("button[type=submit]"))
+    verdict = siteverify(
+        hg_server, TURNSTILE_VERIFY, invisible["secret"], form["cf-turnstile-response"]
+    )
+    assert verdict["success"] is True
+    assert verdict["action"] == "login" and verdict["cdata"] == "sessionid-123456789"
+
+
+def test_turnstile_explicit_render_reset_remove(tab, host_site, hg_server, invisible):
+    tab.goto(vendor_page(host_site, hg_server, "turnstile-explicit.html", invisible["sitekey"]))
+    expect(tab.locator("#signup")).to_be_enabled()
+    first = tab.evaluate("() => turnstile.getResponse('#example-container')")
+    assert first and tab.evaluate("() => turnstile.isExpired('#example-container')") is False
+
+    tab.evaluate("() => turnstile.reset()")
+    tab.wait_for_function(f"() => (turnstile.getResponse() || '{first}') != '{first}'")
+    second = tab.evaluate("() => turnstile.getResponse()")
+    form = posted_form(tab, lambda: tab.click("#signup"))
+    assert form["cf-turnstile-response"] == second
+    verdict = siteverify(hg_server, TURNSTILE_VERIFY, invisible["secret"], second)
+    assert verdict["success"] is True and verdict["action"] == "signup"
+
+
+def test_turnstile_remove_takes_the_widget_and_its_field(tab, host_site, hg_server, invisible):
+    tab.goto(vendor_page(host_site, hg_server, "turnstile-explicit.html", invisible["sitekey"]))
+    expect(tab.locator("#signup")).to_be_enabled()
+    tab.evaluate("() => turnstile.remove('#example-container')")
+    assert tab.locator("#example-container").inner_html() == ""
+    assert tab.evaluate("() => turnstile.getResponse('#example-container')") is None
+
+
+# ---- serving --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "api"),
+    [
+        ("/recaptcha/api.js", "grecaptcha"),
+        ("/recaptcha/enterprise.js", "grecaptcha"),
+        ("/1/api.js", "hcaptcha"),
+        ("/turnstile/v0/api.js", "turnstile"),
+    ],
+)
+def test_each_shim_is_served_compressed_with_a_validator(hg_server, path, api):
+    url = hg_server.url + path + "?render=explicit&onload=ready"
+    with httpx.Client() as client:
+        answer = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("application/javascript")
+        assert answer.headers["content-encoding"] == "gzip"
+        assert answer.headers["cache-control"] == "public, max-age=300"
+        assert f"window.{api}=" in answer.text.replace(" ", "")
+        again = client.get(url, headers={"If-None-Match": answer.headers["etag"]})
+        assert again.status_code == 304

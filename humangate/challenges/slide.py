@@ -125,8 +125,14 @@ class _Hole:
         return y0, y1, x0, min(size[0], math.ceil(self.cx + right + _RIM))
 
 
-def _free(span: _Span, taken: list[_Span]) -> bool:
-    return all(span[1] + _GAP <= a or b + _GAP <= span[0] for a, b in taken)
+def _free_places(first: int, last: int, lo: float, hi: float, taken: list[_Span]) -> list[int]:
+    """The x in [first, last] where the span (x + lo, x + hi) keeps `_GAP` from every span taken."""
+    xs = np.arange(first, last + 1)
+    free = np.ones(len(xs), dtype=bool)
+    for a, b in taken:
+        free &= (xs + hi + _GAP <= a) | (b + _GAP <= xs + lo)
+    places: list[int] = xs[free].tolist()
+    return places
 
 
 def _layout(rng: random.Random, shapes: list[_jigsaw.Jigsaw], params: SlideParams,
@@ -141,8 +147,8 @@ def _layout(rng: random.Random, shapes: list[_jigsaw.Jigsaw], params: SlideParam
     for shape in shapes[1:]:
         hole = _Hole(_jigsaw.hole_outline(rng, shape), _jigsaw.HoleShape.draw(rng), 0.0, cy)
         lo, hi = hole.span()
-        places = [x for x in range(math.ceil(params.min_x - lo), math.floor(params.width - hi) + 1)
-                  if _free((x + lo, x + hi), taken)]  # fmt: skip
+        first, last = math.ceil(params.min_x - lo), math.floor(params.width - hi)
+        places = _free_places(first, last, lo, hi, taken)
         if places:
             x = rng.choice(places)
             holes.append(_Hole(hole.shape, hole.form, x, cy))

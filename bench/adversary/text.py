@@ -212,7 +212,7 @@ def letter_features(crop: np.ndarray) -> np.ndarray:
 def _mlp(x: np.ndarray, y: np.ndarray, classes: int, seed: int, epochs: int = 30,
          hidden: int = 256) -> Callable[[np.ndarray], np.ndarray]:  # fmt: skip
     """A one-hidden-layer network trained with Adam on softmax cross-entropy; returns
-    features -> class probabilities."""
+    features (one row per letter) -> the likeliest class of each row."""
     gen = np.random.default_rng(seed)
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
     x = (x - mean) / std

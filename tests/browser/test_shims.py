@@ -12,9 +12,21 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.browser._widget import ROOT, is_new_challenge
+from humangate.testkeys import FAIL_SITEKEY, INTERACTIVE_SITEKEY, PASS_SITEKEY
+from tests.browser._host import RECORDER
+from tests.browser._widget import (
+    ROOT,
+    SLIDER,
+    drag_handle,
+    handle_centre,
+    human_drag,
+    is_answer,
+    is_new_challenge,
+    private_x,
+)
 from tests.browser.conftest import person_user_agent
 from tests.live import create_unit_cli
 
@@ -42,6 +54,11 @@ def invisible(hg_server) -> dict:
 @pytest.fixture(scope="module")
 def scored(hg_server) -> dict:
     return create_unit_cli(hg_server.env, *UNIT, "--mode", "score")
+
+
+@pytest.fixture(scope="module")
+def managed(hg_server) -> dict:
+    return create_unit_cli(hg_server.env, *UNIT, "--mode", "managed")
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +105,20 @@ def posted_form(page, submit: Callable[[], object]) -> dict[str, str]:
         submit()
     fields = parse_qs(request.value.post_data or "", keep_blank_values=True)
     return {name: values[-1] for name, values in fields.items()}
+
+
+def own_page(host_site, hg_server, script: str, body: str) -> str:
+    """A page of our own (not a vendor's example) with the event recorder and the shim `script`."""
+    path = f"/shims/own-{len(host_site.pages)}.html"
+    host_site.pages[path] = (
+        f"<!doctype html><html lang=en><meta charset=utf-8><title>own</title><body>{RECORDER}"
+        f"{body}<script src='{hg_server.url}{script}' async defer></script></body></html>"
+    ).encode()
+    return host_site.url + path
+
+
+def events(page) -> list:
+    return list(page.evaluate("() => events"))
 
 
 def siteverify(hg_server, path: str, secret: str, token: str) -> dict:
@@ -218,6 +249,100 @@ def test_turnstile_remove_takes_the_widget_and_its_field(tab, host_site, hg_serv
     tab.evaluate("() => turnstile.remove('#example-container')")
     assert tab.locator("#example-container").inner_html() == ""
     assert tab.evaluate("() => turnstile.getResponse('#example-container')") is None
+
+
+# ---- a person asked to slide, callbacks and options -------------------------------------------
+
+
+def test_invisible_recaptcha_on_a_managed_unit_shows_the_slide_on_click(
+    tab, host_site, hg_server, managed, redis_db
+):
+    tab.goto(vendor_page(host_site, hg_server, "recaptcha-v2-invisible.html", managed["sitekey"]))
+    tab.wait_for_function("() => window.grecaptcha && grecaptcha.render")
+    with tab.expect_response(is_new_challenge) as issued:
+        tab.click("button.g-recaptcha")
+    assert issued.value.json()["gesture"] is True
+    expect(tab.locator(SLIDER)).to_be_visible()
+    box = tab.locator(".humangate-widget").bounding_box()
+    assert box and box["y"] + box["height"] > 700, "shown at the bottom of the viewport"
+
+    origin = tab.url.split("/shims/")[0]
+    with tab.expect_request(lambda r: r.method == "POST" and r.url.startswith(origin)) as sent:
+        track = tab.locator(".humangate-widget .tr").bounding_box()
+        handle = tab.locator(SLIDER).bounding_box()
+        assert track and handle
+        with tab.expect_response(is_answer) as answered:
+            human_drag(tab, handle_centre(tab), track["width"] - handle["width"] + 6)
+        try:
+            reply = answered.value.json()
+        except PlaywrightError:  # passed: the page went on to post its form at once
+            reply = {"success": True}
+        if not reply["success"]:  # the model doubts ~3% of its people: they get the slide
+            assert reply["next"]["kind"] == "slide", reply
+            x = private_x(redis_db, reply["next"]["id"])
+            drag_handle(tab, reply["next"]["slide"], x)
+    token = parse_qs(sent.value.post_data or "")["g-recaptcha-response"][0]
+    verdict = siteverify(hg_server, RECAPTCHA_VERIFY, managed["secret"], token)
+    assert verdict["success"] is True
+
+
+def test_hcaptcha_callbacks_without_recaptcha_compat(tab, host_site, hg_server):
+    body = (
+        "<form><div id=fails></div><div id=passes></div>"
+        "<div id=asks data-size=invisible data-open-callback=onOpen></div></form><script>"
+        "function onOpen() { events.push(['open']); }"
+        "function go() {"
+        f"  hcaptcha.render('fails', {{sitekey: '{FAIL_SITEKEY}', 'error-callback': onError}});"
+        f"  window.passes = hcaptcha.render('passes', {{sitekey: '{PASS_SITEKEY}',"
+        "    callback: onToken});"
+        f"  window.asks = hcaptcha.render(document.getElementById('asks'), {{"
+        f"    sitekey: '{INTERACTIVE_SITEKEY}'}});"
+        "}</script>"
+    )
+    script = "/1/api.js?render=explicit&onload=go&recaptchacompat=off"
+    tab.goto(own_page(host_site, hg_server, script, body))
+    tab.wait_for_function("() => events.length == 2")
+    assert sorted(e[0] for e in events(tab)) == ["error", "ok"]
+    assert ["error", "wrong-answer"] in events(tab)
+    token = tab.evaluate("() => hcaptcha.getResponse(passes)")
+    assert ["ok", token] in events(tab)
+    assert tab.evaluate("() => typeof grecaptcha") == "undefined"
+    assert tab.locator("[name=g-recaptcha-response]").count() == 0
+
+    asks = tab.locator("#asks .humangate-widget")
+    expect(asks).to_be_hidden()
+    tab.evaluate("() => hcaptcha.execute(asks)")
+    expect(asks).to_be_visible()
+    expect(tab.locator("#asks .humangate-widget img.bg")).to_be_visible()
+    assert events(tab)[-1] == ["open"]
+
+    tab.evaluate("() => hcaptcha.remove(passes)")
+    assert tab.locator("#passes").inner_html() == ""
+    assert tab.evaluate("() => hcaptcha.getResponse(passes)") == ""
+
+
+def test_turnstile_interaction_only_without_field_and_expiry(tab, host_site, hg_server):
+    """Last of the module's browser tests: it installs the context's fake clock."""
+    tab.clock.install()
+    body = (
+        f"<form><div class=cf-turnstile data-sitekey={PASS_SITEKEY} data-callback=onToken "
+        "data-expired-callback=onGone data-appearance=interaction-only data-response-field=false>"
+        "</div></form><script>"
+        "function onGone(t) { events.push(['expired', t, turnstile.isExpired()]); }</script>"
+    )
+    tab.goto(own_page(host_site, hg_server, "/turnstile/v0/api.js", body))
+    tab.wait_for_function("() => events.length == 1")
+    token = events(tab)[0][1]
+    assert token and tab.evaluate("() => turnstile.getResponse()") == token
+    assert tab.evaluate("() => turnstile.isExpired()") is False
+    expect(tab.locator(".humangate-widget")).to_be_hidden()
+    assert tab.locator("input[type=hidden]").count() == 0, "response-field=false: no field"
+
+    tab.clock.fast_forward("05:01")
+    tab.wait_for_function("() => events.length == 3")
+    assert events(tab)[1] == ["expired", token, True]
+    assert events(tab)[2] == ["ok", token]  # the test key's dummy token, fetched anew
+    assert tab.evaluate("() => turnstile.isExpired()") is False
 
 
 # ---- serving --------------------------------------------------------------------------------

@@ -97,6 +97,8 @@ def _translate_outage(context: ExceptionContext) -> None:
     if context.is_pre_ping:
         return  # the pool reconnects after a failed check; a failed reconnect is the pool's
     original = context.original_exception
+    if not isinstance(original, Exception):
+        return  # a cancellation (or an interrupt) goes on as itself: the caller stopped waiting
     if (
         context.is_disconnect
         or isinstance(original, OSError | TimeoutError)

@@ -6,15 +6,15 @@ alpha, the piece's box size and the row its top sits on. The client moves the pi
 only. The private answer is `{"x": left}`: the left edge of the piece's box, in background pixels,
 when the piece sits centred in its hole; the client reports the same quantity.
 
-What a person sees: up to three holes (the real one and two decoys) on the piece's row, each a
-clearly lighter or darker patch, all the same size and drawn alike. Only the real hole has the
-piece's outline, grown by 18-34% so the piece drops in with a visible margin all round. Each
-decoy is the piece's near twin: the same body and knobs in the same places, with one knob
-turned into a socket or one socket into a knob (a bump where the piece bites in, or a bite
-where it bulges), each decoy on a side of its own. So a person finds the hole by checking the
-piece's four sides, and no decoy is a turn or mirror image of the piece (its counts of knobs
-and sockets differ). The piece has at most one flat side, so it always has three sides a decoy
-can differ on.
+What a person sees: the real hole and up to `decoys` others (two by default) on the piece's row,
+each a clearly lighter or darker patch, all the same size and drawn alike. Only the real hole
+has the piece's outline, grown by 18-34% so the piece drops in with a visible margin all round.
+Each decoy is the piece's near twin: the same body and knobs in the same places, with one knob
+turned into a socket or one socket into a knob (a bump where the piece bites in, or a bite where
+it bulges), each decoy on a side of its own. So a person finds the hole by checking the piece's
+four sides, and no decoy is a turn or mirror image of the piece (its counts of knobs and sockets
+differ). The piece has at most one flat side, so it always has three sides a decoy can differ
+on.
 
 The answer is uniform over `SlideParams.answer_range()` (wherever any hole fits right of
 `min_x`), so no fixed guess wins more often than the tolerance window over that range; decoys
@@ -30,7 +30,9 @@ the hole; the hole's outline never coincides with the piece's, so template and e
 peak off or on a decoy; the piece's picture is a patch from a random place turned half a turn
 and nudged, so it continues nothing around any hole. A matcher that reads this code (warps the
 outline over the same grid) finds the holes but must tell the twins apart by one knob's worth
-of outline under the warp: see bench/adversary/slide.py for how often it does.
+of outline under the warp; one that also builds the twins and compares them hole by hole, as a
+person checks the four sides, mostly does (bench/adversary/slide.py): against a generator-aware
+attacker the picture alone does not hold, the drag gate must.
 
 Everything is drawn in palette-index space (one channel) and coloured once at the end, and all
 randomness comes from the `rng` argument, so the same seed gives the same bytes.

@@ -23,32 +23,37 @@ FAILED_MESSAGE = "Please complete the human check again."
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
+_CLIENTS: dict[tuple[str, str, str | None, float, str, int], Client] = {}
 
 
 def get_client() -> Client:
     """The client of the current settings; one per distinct configuration, kept for reuse."""
-    return _client(
-        settings.HUMANGATE_URL,
-        settings.HUMANGATE_SECRET,
+    config = (
+        str(settings.HUMANGATE_URL),
+        str(settings.HUMANGATE_SECRET),
         getattr(settings, "HUMANGATE_SITEKEY", None),
         float(getattr(settings, "HUMANGATE_TIMEOUT", 3.0)),
         str(getattr(settings, "HUMANGATE_ON_UNREACHABLE", "closed")),
         int(getattr(settings, "HUMANGATE_RETRIES", 2)),
     )
+    client = _CLIENTS.get(config)
+    if client is None:
+        url, secret, sitekey, timeout, on_unreachable, retries = config
+        client = _CLIENTS[config] = Client(
+            url,
+            secret,
+            sitekey=sitekey,
+            timeout=timeout,
+            on_unreachable=on_unreachable,
+            retries=retries,
+        )
+    return client
 
 
-@functools.lru_cache(maxsize=8)
-def _client(
-    url: str, secret: str, sitekey: str | None, timeout: float, on_unreachable: str, retries: int
-) -> Client:
-    return Client(
-        url,
-        secret,
-        sitekey=sitekey,
-        timeout=timeout,
-        on_unreachable=on_unreachable,
-        retries=retries,
-    )
+def close_clients() -> None:
+    """Close the kept clients' connections (at shutdown, or after changing the settings)."""
+    while _CLIENTS:
+        _CLIENTS.popitem()[1].close()
 
 
 def client_ip(request: HttpRequest) -> str | None:

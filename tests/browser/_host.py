@@ -26,6 +26,7 @@ class HostSite:
 
     def __init__(self) -> None:
         self.pages: dict[str, bytes] = {}
+        self.headers: dict[str, dict[str, str]] = {}  # extra response headers by path
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,6 +35,8 @@ class HostSite:
                 self.send_response(200 if body else 404)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body or b"")))
+                for name, value in site.headers.get(self.path, {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body or b"")
 

@@ -14,6 +14,9 @@ if (!window.humangate) {
   const versioned = /\/v\/[0-9a-f]+\/humangate[^/]*\.js$/.test(src.pathname);
   const api = new URL(versioned ? "../../api/v1/" : "api/v1/", src).href;
   const query = src.searchParams;
+  // A strict CSP's nonce, for the <style> of a browser without constructed stylesheets; the
+  // browser hides the attribute's value, so the property is read first.
+  const nonce = (script && (script.nonce || script.getAttribute("data-nonce"))) || "";
   const explicit =
     query.get("render") == "explicit" || (script && script.getAttribute("data-render")) == "explicit";
   const widgets = new Map();
@@ -52,6 +55,7 @@ if (!window.humangate) {
       expired: pick("expired-callback", "expiredCallback"),
       error: pick("error-callback", "errorCallback"),
       field: pick("response-field-name", "responseFieldName") || "humangate-response",
+      nonce,
     };
     if (!opts.sitekey) throw new Error("humangate: a sitekey is required");
     const id = "hg" + seq++;

@@ -1,7 +1,9 @@
 // The widget's stylesheet. It lives in the widget's shadow root, so the host page's CSS neither
 // reaches in nor is touched. Colours are custom properties so that dark mode only swaps values.
 // Positions and sizes that change at run time are set through `el.style` (CSSOM), never through
-// style attributes, so a strict `style-src` CSP does not interfere.
+// style attributes, so a strict `style-src` CSP does not interfere. The sheet itself is a
+// constructed stylesheet, which CSP does not govern; where a browser has none, a <style> that
+// carries the nonce of the widget's own script tag (or its `data-nonce`).
 
 const DARK =
   "--bg:#161b22;--fg:#e6edf3;--mut:#9198a1;--bd:#3d444d;--ac:#4493f8;--ok:#3fb950;--bad:#f85149;" +
@@ -89,3 +91,22 @@ white-space:nowrap}
 @keyframes hgspin{to{transform:rotate(1turn)}}
 @media (prefers-reduced-motion:reduce){.ic{animation-duration:2.4s!important}}
 `;
+
+let sheet;
+
+/** Style a shadow root: a shared constructed sheet, or a <style> with the page's nonce. */
+export function adoptStyle(root, nonce) {
+  try {
+    if (!sheet) {
+      const made = new CSSStyleSheet();
+      made.replaceSync(CSS);
+      sheet = made;
+    }
+    root.adoptedStyleSheets = [sheet];
+  } catch (e) {
+    const style = document.createElement("style");
+    if (nonce) style.nonce = nonce;
+    style.textContent = CSS;
+    root.prepend(style);
+  }
+}

@@ -7,14 +7,12 @@ import { Gesture } from "./gesture.js";
 import { pickLang, strings } from "./i18n.js";
 import { solvePow } from "./pow.js";
 import { Slider } from "./slider.js";
-import { CSS as STYLE } from "./styles.js";
+import { adoptStyle } from "./styles.js";
 import { Typing } from "./typing.js";
 import { ICONS, r2 } from "./util.js";
 
 // The kinds a person solves ("check" is managed mode's slide-to-verify gesture).
 const KINDS = /^(check|slide|rotate|click|text|audio)$/;
-
-let sheet;
 
 /** Call a callback given as a function or as the name of a global function. */
 export function call(fn, arg) {
@@ -92,18 +90,8 @@ export class Widget {
     const host = (this.host = document.createElement("div"));
     host.className = "humangate-widget";
     const root = (this.root = host.attachShadow({ mode: "open" }));
-    // Constructed stylesheets are not subject to a host page's CSP style-src; <style> is the
-    // fallback.
-    try {
-      if (!sheet) {
-        sheet = new CSSStyleSheet();
-        sheet.replaceSync(STYLE);
-      }
-      root.adoptedStyleSheets = [sheet];
-      root.innerHTML = html;
-    } catch (e) {
-      root.innerHTML = "<style>" + STYLE + "</style>" + html;
-    }
+    root.innerHTML = html;
+    adoptStyle(root, this.o.nonce);
     const $ = (s) => root.querySelector(s);
     this.el = $(".hg");
     this.el.classList.add(/^(light|dark)$/.test(this.o.theme) ? this.o.theme : "auto");

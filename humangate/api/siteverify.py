@@ -1,7 +1,12 @@
 """Siteverify, spoken in the dialects of reCAPTCHA, hCaptcha and Cloudflare Turnstile.
 
-Verdicts on a token (`invalid-input-response`, `timeout-or-duplicate`) answer 200 with
-`success: false`, as those services do; a malformed request answers 400 with its error code.
+Every answer is HTTP 200 with `success`, as those services answer: a verdict on the token, and
+also a missing or wrong secret, a missing response or a malformed request (`bad-request`), with
+the service's error codes (decision 0012). Each path answers with its service's fields: the
+reCAPTCHA path carries `score` and `action` for a score-mode unit only (v3) and neither for the
+others (v2); the Turnstile path adds `messages` and `metadata`; `/siteverify` (hCaptcha's path
+and HumanGate's own) carries everything HumanGate knows. Only an outage of the store or the
+database is not a verdict: 503 with its code and Retry-After.
 
 A disabled unit (by its owner, or by the suspension of its owner's account) answers 200 with
 `sitekey-disabled` for every token, minted before or after, and consumes none of them. The unit
@@ -12,11 +17,13 @@ of the change on every node, as the challenge API's does.
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.datastructures import UploadFile
 
 from humangate.api.deps import get_services
 from humangate.directory import UnitDirectory
@@ -24,6 +31,7 @@ from humangate.errors import BadSiteverify, StorageError
 from humangate.loop import Verifier, VerifyResult, iso_utc, verify_test_secret
 from humangate.loop.context import LoopContext
 from humangate.observability.metrics import count_siteverify
+from humangate.testkeys import SCORE_TEST_SECRETS
 from humangate.text import is_clean_text, json_too_deep
 from humangate.tokens import check_token
 from humangate.units import UnitView
@@ -38,13 +46,22 @@ _LIMITS = {
     "idempotency_key": 128,
     "expected_action": 32,
 }
-_REQUEST_ERRORS = {
-    "missing-input-secret",
-    "missing-input-response",
-    "invalid-input-secret",
-    "sitekey-secret-mismatch",
-    "bad-request",
+Dialect = Literal["humangate", "recaptcha", "turnstile"]
+DIALECTS: dict[str, Dialect] = {
+    "/siteverify": "humangate",
+    "/recaptcha/api/siteverify": "recaptcha",
+    "/turnstile/v0/siteverify": "turnstile",
 }
+TEST_ACTION = "test"  # what a score test secret answers when no `expected_action` is asked
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A result, the unit's site key when one was found, and whether the unit is score-mode."""
+
+    result: VerifyResult
+    sitekey: str = ""
+    scored: bool = False
 
 
 async def read_fields(request: Request) -> dict[str, str]:
@@ -65,7 +82,12 @@ async def read_fields(request: Request) -> dict[str, str]:
                 raise BadSiteverify
             fields.update(parsed)
         elif content_type == "multipart/form-data":
-            form = await request.form()
+            try:
+                form = await request.form()
+            except Exception as exc:  # any unreadable multipart body is the client's
+                raise BadSiteverify from exc
+            if any(isinstance(v, UploadFile) for v in form.values()):
+                raise BadSiteverify
             fields.update({k: v for k, v in form.items() if isinstance(v, str)})
         else:
             try:
@@ -93,29 +115,44 @@ async def verify_fields(
     test_keys: bool,
     fail_open: frozenset[str] = frozenset(),
 ) -> tuple[VerifyResult, str]:
-    """The result for already-read fields, and the unit's site key when one was found.
+    """The result for already-read fields, and the unit's site key when one was found."""
+    verdict = await verdict_of(
+        fields, directory=directory, verifier=verifier, test_keys=test_keys, fail_open=fail_open
+    )
+    return verdict.result, verdict.sitekey
+
+
+async def verdict_of(
+    fields: dict[str, str],
+    *,
+    directory: UnitDirectory,
+    verifier: Verifier,
+    test_keys: bool,
+    fail_open: frozenset[str] = frozenset(),
+) -> Verdict:
+    """The verdict on already-read fields.
 
     `fail_open` names the units whose operator chose to accept a genuine, unexpired token
     without its single-use check while the store cannot answer (see `verify_without_store`).
     """
     secret = fields.get("secret", "")
     response = fields.get("response", "")
+    expected_action = fields.get("expected_action", "")
     if not secret:
-        return VerifyResult.failure("missing-input-secret"), ""
+        return Verdict(VerifyResult.failure("missing-input-secret"))
     if test_keys:
-        fixed = verify_test_secret(secret, now=verifier.context.now())
+        fixed = _test_secret_verdict(secret, expected_action, now=verifier.context.now())
         if fixed is not None:
-            return (fixed if response else VerifyResult.failure("missing-input-response")), ""
+            return fixed if response else Verdict(VerifyResult.failure("missing-input-response"))
     unit = await directory.by_secret(secret)
     if unit is None:
-        return VerifyResult.failure("invalid-input-secret"), ""
+        return Verdict(VerifyResult.failure("invalid-input-secret"))
     if not response:
-        return VerifyResult.failure("missing-input-response"), ""
+        return Verdict(VerifyResult.failure("missing-input-response"))
     if fields.get("sitekey") and fields["sitekey"] != unit.sitekey:
-        return VerifyResult.failure("sitekey-secret-mismatch"), ""
+        return Verdict(VerifyResult.failure("sitekey-secret-mismatch"))
     if unit.disabled:
-        return VerifyResult.failure("sitekey-disabled"), ""
-    expected_action = fields.get("expected_action", "")
+        return Verdict(VerifyResult.failure("sitekey-disabled"))
     try:
         result = await verifier.siteverify(
             unit,
@@ -127,7 +164,21 @@ async def verify_fields(
         if unit.sitekey not in fail_open or expected_action:
             raise  # the action is in the store's record: without it, nothing to compare
         result = verify_without_store(verifier.context, unit, response)
-    return result, unit.sitekey
+    return Verdict(result, unit.sitekey, scored=unit.mode == "score")
+
+
+def _test_secret_verdict(secret: str, expected_action: str, *, now: int) -> Verdict | None:
+    """A published test secret's fixed answer: the v2-style ones of `TEST_SECRETS`, or a
+    score-mode (v3-style) success with its score and the action asked for."""
+    score = SCORE_TEST_SECRETS.get(secret)
+    if score is not None:
+        action = expected_action or TEST_ACTION
+        passed = VerifyResult(
+            success=True, hostname="example.com", challenge_ts=now, action=action, score=score
+        )
+        return Verdict(passed, scored=True)
+    fixed = verify_test_secret(secret, now=now)
+    return None if fixed is None else Verdict(fixed)
 
 
 def verify_without_store(context: LoopContext, unit: UnitView, token: str) -> VerifyResult:
@@ -145,7 +196,7 @@ def verify_without_store(context: LoopContext, unit: UnitView, token: str) -> Ve
 
 
 def siteverify_json(result: VerifyResult, sitekey: str = "") -> dict[str, Any]:
-    """The answer every one of the three dialects' libraries reads."""
+    """HumanGate's own answer (`/siteverify`): everything it knows about the token."""
     if not result.success:
         return {"success": False, "error-codes": list(result.error_codes)}
     answer: dict[str, Any] = {
@@ -155,31 +206,73 @@ def siteverify_json(result: VerifyResult, sitekey: str = "") -> dict[str, Any]:
         "error-codes": [],
         "action": result.action,
         "cdata": result.cdata,
-        "score": result.score,
-        "score_reasons": list(result.reasons),
     }
+    if result.score is not None:
+        answer["score"] = result.score
+        answer["score_reasons"] = list(result.reasons)
     if sitekey:
         answer["sitekey"] = sitekey
     return answer
 
 
+def recaptcha_json(result: VerifyResult, *, scored: bool) -> dict[str, Any]:
+    """reCAPTCHA's answer: v3's `score` and `action` for a score-mode unit, v2's for others
+    (a v2 library refuses an answer that carries a score)."""
+    if not result.success:
+        return {"success": False, "error-codes": list(result.error_codes)}
+    answer: dict[str, Any] = {
+        "success": True,
+        "challenge_ts": iso_utc(result.challenge_ts),
+        "hostname": result.hostname,
+        "error-codes": [],
+    }
+    if scored:
+        answer["score"] = 0.0 if result.score is None else result.score
+        answer["action"] = result.action
+    return answer
+
+
+def turnstile_json(result: VerifyResult) -> dict[str, Any]:
+    """Turnstile's answer: `messages` always, `action`, `cdata` and `metadata` on success."""
+    if not result.success:
+        return {"success": False, "error-codes": list(result.error_codes), "messages": []}
+    return {
+        "success": True,
+        "challenge_ts": iso_utc(result.challenge_ts),
+        "hostname": result.hostname,
+        "error-codes": [],
+        "action": result.action,
+        "cdata": result.cdata,
+        "metadata": {},
+        "messages": [],
+    }
+
+
+def answer_json(dialect: Dialect, verdict: Verdict) -> dict[str, Any]:
+    if dialect == "recaptcha":
+        return recaptcha_json(verdict.result, scored=verdict.scored)
+    if dialect == "turnstile":
+        return turnstile_json(verdict.result)
+    return siteverify_json(verdict.result, verdict.sitekey)
+
+
 async def _siteverify(request: Request) -> JSONResponse:
     services = get_services(request)
+    dialect = DIALECTS.get(request.scope["path"], "humangate")
     try:
         fields = await read_fields(request)
     except BadSiteverify:
         count_siteverify(("bad-request",))
-        return JSONResponse(siteverify_json(VerifyResult.failure("bad-request")), status_code=400)
-    result, sitekey = await verify_fields(
+        return JSONResponse(answer_json(dialect, Verdict(VerifyResult.failure("bad-request"))))
+    verdict = await verdict_of(
         fields,
         directory=services.directory,
         verifier=services.verifier,
         test_keys=services.settings.test_keys,
         fail_open=services.settings.fail_open_sitekeys,
     )
-    count_siteverify(result.error_codes)
-    status = 400 if any(code in _REQUEST_ERRORS for code in result.error_codes) else 200
-    return JSONResponse(siteverify_json(result, sitekey), status_code=status)
+    count_siteverify(verdict.result.error_codes)
+    return JSONResponse(answer_json(dialect, verdict))
 
 
 _DOC = {

@@ -59,7 +59,8 @@ def test_a_token_minted_before_the_unit_was_disabled_does_not_verify(client: Tes
     set_disabled(client, sitekey, True)
     for path in ("/siteverify", "/recaptcha/api/siteverify", "/turnstile/v0/siteverify"):
         reply = siteverify(client, secret, token, path=path)
-        assert (reply.status_code, reply.json()) == (200, DISABLED)
+        assert reply.status_code == 200
+        assert {k: reply.json()[k] for k in DISABLED} == DISABLED
     # The refusal consumed nothing: re-enabled within the token's lifetime, the unit verifies
     # the token once, as it would have.
     set_disabled(client, sitekey, False)
@@ -71,9 +72,9 @@ def test_request_errors_still_come_first_for_a_disabled_unit(client: TestClient)
     sitekey, secret = create_unit(client)
     set_disabled(client, sitekey, True)
     missing = client.post("/siteverify", data={"secret": secret})
-    assert (missing.status_code, missing.json()["error-codes"]) == (400, ["missing-input-response"])
+    assert (missing.status_code, missing.json()["error-codes"]) == (200, ["missing-input-response"])
     wrong = siteverify(client, "not-a-secret", "x")
-    assert (wrong.status_code, wrong.json()["error-codes"]) == (400, ["invalid-input-secret"])
+    assert (wrong.status_code, wrong.json()["error-codes"]) == (200, ["invalid-input-secret"])
 
 
 def test_suspending_the_owner_stops_the_units_tokens(client: TestClient) -> None:

@@ -199,7 +199,7 @@ def test_siteverify_keys_with_specials_are_refused_as_input(
     reply = api.post("/siteverify", content=body, headers={"Content-Type": "application/json"})
     assert_clean(reply)
     if any(special in secret for special in ("\x00", "\ud800", "\udfff", "\ud83d")):
-        assert reply.status_code == 400
+        assert reply.status_code == 200
         assert reply.json()["error-codes"] == ["bad-request"]
 
 

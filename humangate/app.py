@@ -20,6 +20,7 @@ from humangate.api import (
     challenges,
     feedback,
     landing,
+    noscript,
     privacy,
     reference,
     site,
@@ -59,7 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    for module in (challenges, siteverify, feedback, privacy, site, assets, landing, reference):
+    routers = (challenges, siteverify, feedback, privacy, site, assets, landing, reference)
+    for module in (*routers, noscript):
         app.include_router(module.router)
     install_console(app)
     app.add_middleware(HotRoutes)  # added first, so inside the body limit, CORS and metrics

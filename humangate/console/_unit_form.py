@@ -164,9 +164,19 @@ def unit_values(unit: UnitView) -> dict[str, Any]:
 
 
 def embed_snippet(sitekey: str, base: str) -> str:
+    """The widget, and for a browser without JavaScript a link to the challenge page whose
+    code the visitor pastes into the same field (the link sends the page's origin, which the
+    challenge page checks against the unit's domains)."""
     return (
         f'<div class="humangate" data-sitekey="{sitekey}"></div>\n'
-        f'<script src="{base}/humangate.js" async defer></script>'
+        f'<script src="{base}/humangate.js" async defer></script>\n'
+        "<noscript>\n"
+        f'  <p><a href="{base}/challenge?sitekey={sitekey}" target="_blank" rel="noopener"\n'
+        '     referrerpolicy="origin">Verify without JavaScript</a>,\n'
+        "  then paste the code here:</p>\n"
+        '  <textarea name="humangate-response" rows="3" required\n'
+        '    aria-label="Verification code"></textarea>\n'
+        "</noscript>"
     )
 
 

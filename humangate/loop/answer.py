@@ -142,6 +142,10 @@ async def _judge_visual(
     guarded = unit.mode in GUARDED_MODES
     if guarded and declares_automation(_context_reasons(state)):
         return await fail_visitor(ctx, unit, visitor, state, AUTOMATION, _untraced(state))
+    if state.noscript:
+        # No work can be asked of a page without JavaScript: its raised level and its share of
+        # the keyboard path's window are what this answer cost.
+        return await pass_visitor(ctx, unit, visitor, state, _untraced(state))
     if state.kind not in POINTER_KINDS:  # typed (text, audio): the keyboard path it is
         return await keyboard_path(ctx, unit, visitor, state, TYPED)
     elapsed = state.elapsed_ms(ctx.clock())

@@ -29,6 +29,10 @@ from humangate.risk.pow_rate import is_mobile
 from humangate.units import MAX_DIFFICULTY, UnitView
 
 CRAWLER_CACHE_SECONDS = 86_400
+# The no-JavaScript page: text is the one kind a plain form answers, and it starts at the level a
+# missing gesture earns in managed mode (outcomes.escalate), since that page has none to show.
+NOSCRIPT_PLAN = Plan("text")
+NOSCRIPT_RAISE = 2
 
 
 def expired_challenge() -> Expired:
@@ -85,6 +89,43 @@ async def issue(
     )
 
 
+async def issue_noscript(
+    ctx: LoopContext, unit: UnitView, visitor: Visitor, *, action: str = "", cdata: str = ""
+) -> Issued:
+    """Issue a challenge to a browser without JavaScript: text at a raised level, no proof of
+    work (none can be asked), in the keyboard path's network window.
+
+    Raises:
+        AccessDenied: the unit's deny list holds the visitor's network.
+        RateLimited: too many challenges, or no-JavaScript and keyboard-path ones, from the
+            visitor's network.
+        LockedOut: too many failed answers from the visitor's network on this unit.
+    """
+    access = _access_list(unit.allow_networks, unit.deny_networks)
+    if visitor.ip and access.decide(visitor.ip) == "deny":
+        raise AccessDenied("This network may not use this verification.")
+    device = device_id(ctx.key, unit.device_salt, {}, visitor.user_agent, "")
+    rate = await ctx.limits.count_challenge(unit, visitor, device)
+    await ctx.limits.count_noscript(unit, visitor)
+    crawler = declared_crawler(visitor.user_agent)
+    context = _context(ctx, Signals(), visitor, rate, crawler, verified=False)
+    level = min(MAX_LEVEL, rate.failures + NOSCRIPT_RAISE)
+    risk = RiskState(
+        device=device, context=tuple(Finding(f.reason, round(f.weight, 4)) for f in context)
+    )
+    return await start_challenge(
+        ctx,
+        unit,
+        visitor,
+        action=action,
+        cdata=cdata,
+        level=level,
+        plan=NOSCRIPT_PLAN,
+        risk=risk,
+        noscript=True,
+    )
+
+
 async def start_challenge(
     ctx: LoopContext,
     unit: UnitView,
@@ -96,6 +137,7 @@ async def start_challenge(
     plan: Plan,
     risk: RiskState,
     after_visual: bool = False,
+    noscript: bool = False,
 ) -> Issued:
     """Make a challenge of the planned kind and keep its state until its one answer."""
     await ctx.meter.before_issue(unit)
@@ -126,6 +168,7 @@ async def start_challenge(
         risk=risk,
         issued_ms=moment * 1000.0,
         after_visual=after_visual,
+        noscript=noscript,
     )
     challenge_id = ctx.new_id()
     await ctx.store.put("challenge", challenge_id, state.to_json(), ttl)
@@ -145,7 +188,14 @@ async def switch_to_audio(
     state = ChallengeState.from_json(raw)
     await ctx.limits.count_issue(visitor)
     return await follow_up(
-        ctx, unit, visitor, state, level=state.level, plan=Plan("audio"), risk=state.risk.carried()
+        ctx,
+        unit,
+        visitor,
+        state,
+        level=state.level,
+        plan=Plan("audio"),
+        risk=state.risk.carried(),
+        noscript=state.noscript,
     )
 
 
@@ -159,6 +209,7 @@ async def follow_up(
     plan: Plan,
     risk: RiskState,
     after_visual: bool = False,
+    noscript: bool = False,
 ) -> Issued:
     """The challenge that follows `state`'s, for the same action and data."""
     return await start_challenge(
@@ -171,6 +222,7 @@ async def follow_up(
         plan=plan,
         risk=risk,
         after_visual=after_visual,
+        noscript=noscript,
     )
 
 

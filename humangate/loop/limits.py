@@ -132,6 +132,16 @@ class LoopLimits:
                 "Too many attempts from this device or network; wait.", retry_after=HOUR
             )
 
+    async def count_noscript(self, unit: UnitView, visitor: Visitor) -> None:
+        """Count a challenge of the no-JavaScript page in the keyboard path's network window:
+        both are a visual answer without a pointer, and share one budget. Not per device: a
+        browser without JavaScript shows nothing to tell one device from another."""
+        per_network = await self._store.hit(
+            "rate", f"kbd-network:{unit.id}:{visitor.ip_prefix}", HOUR
+        )
+        if per_network > KEYBOARD_PATH_PER_NETWORK_HOUR:
+            raise RateLimited("Too many attempts from this network; wait.", retry_after=HOUR)
+
 
 async def count_privacy_lookup(store: Store, ip_prefix: str) -> None:
     """A visitor's privacy page looks up devices; refuse beyond the per-minute limit."""

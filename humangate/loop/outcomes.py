@@ -35,10 +35,11 @@ async def fail_visitor(
     reason: str,
     risk: Assessment,
 ) -> Answered:
-    """Count a failure against the network; unless that locks it out, a harder challenge."""
+    """Count a failure against the network; unless that locks it out, a harder challenge (the
+    no-JavaScript page asks the loop for its own next one)."""
     ctx.observe(unit, "failed", reason=reason, visitor=visitor, state=state, risk=risk)
     failures = await ctx.limits.add_failure(unit, visitor)
-    if unit.sitekey == FAIL_SITEKEY or ctx.limits.locks_out(failures):
+    if unit.sitekey == FAIL_SITEKEY or ctx.limits.locks_out(failures) or state.noscript:
         return Answered(success=False, error=FAILED)
     level = min(MAX_LEVEL, max(failures, state.level + 1))
     plan = choose_plan(unit, level=level, trusted=False, poor=False)

@@ -101,6 +101,8 @@ class ChallengeState:
     # A proof of work that follows a visual challenge answered right without a pointer (the
     # keyboard path): passing it earns the token.
     after_visual: bool = False
+    # Issued to a page without JavaScript: no work can be asked, so a right answer earns the token.
+    noscript: bool = False
 
     def elapsed_ms(self, now: float) -> float:
         """Milliseconds from issue to `now` (unix seconds)."""
@@ -151,6 +153,7 @@ _CHALLENGE_FIELDS = (
     "gesture",
     "issued_ms",
     "after_visual",
+    "noscript",
 )
 
 

@@ -76,6 +76,14 @@ class Verifier:
             self.context, unit, visitor, action=action, cdata=cdata, signals=signals
         )
 
+    async def issue_noscript(
+        self, unit: UnitView, visitor: Visitor, *, action: str = "", cdata: str = ""
+    ) -> Issued:
+        """A challenge for a page without JavaScript (text, raised, no proof of work)."""
+        return await issue_step.issue_noscript(
+            self.context, unit, visitor, action=action, cdata=cdata
+        )
+
     async def peek(self, challenge_id: str) -> ChallengeState | None:
         """The stored state of a live challenge, without consuming it."""
         raw = await self.context.store.get("challenge", challenge_id)

@@ -46,6 +46,7 @@ from bench._procs import (
     CpuMeter,
     cpu_notes,
     free_port,
+    http_call,
     humangate_server,
     redis_pid,
     redis_server,
@@ -54,6 +55,7 @@ from bench._procs import (
     worker_pids,
 )
 from bench._profile import profile, summarize_profile
+from bench._served import LAG_PATH
 from humangate.challenges.pow import solve_pow
 
 ORIGIN = "http://localhost"
@@ -182,6 +184,7 @@ class Phase:
     seconds: float
     cores: dict[str, float]
     offered: float = 0.0
+    lag: dict[str, float] = field(default_factory=dict)  # bench._served's probe, this phase
 
     @property
     def rate(self) -> float:
@@ -197,14 +200,15 @@ def _client_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(meter: CpuMeter, name: str, run: Any, offered: float = 0.0) -> Phase:
+def measure(port: int, meter: CpuMeter, name: str, run: Any, offered: float = 0.0) -> Phase:
+    http_call(port, "GET", LAG_PATH)  # a new window of the loop-lag probe
     meter.start()
     cpu, began = _client_cpu(), time.perf_counter()
     tally = asyncio.run(run)
     seconds = time.perf_counter() - began
     meter.stop()
     cores = meter.cores(seconds, "client", _client_cpu() - cpu)
-    return Phase(name, tally, seconds, cores, offered)
+    return Phase(name, tally, seconds, cores, offered, http_call(port, "GET", LAG_PATH)[1])
 
 
 def create_unit(env: dict[str, str]) -> Unit:
@@ -232,12 +236,14 @@ def bench_store(args: argparse.Namespace, store: str, root: Path) -> list[Phase]
             meter = CpuMeter(worker_pids(server), redis_pid(redis_url) if redis_url else 0)
             asyncio.run(closed_loop(port, unit, args.connections, args.warmup))
             saturated = measure(
+                port,
                 meter,
                 f"{store} saturated",
                 closed_loop(port, unit, args.connections, args.duration),
             )
             rate = args.rate or args.rate_fraction * saturated.rate
             fixed = measure(
+                port,
                 meter,
                 f"{store} fixed rate",
                 open_loop(port, unit, args.open_connections, rate, args.rate_duration),
@@ -265,6 +271,13 @@ def print_phase(phase: Phase) -> None:
         f"{phase.name:<20} {offered} {phase.rate:8.0f} {per_core:9.0f} {phase.pct(0.5):7.2f} "
         f"{phase.pct(0.99):7.2f} {phase.pct(1.0):7.2f} {len(phase.tally.failures):5}  {cores}"
     )
+    lag = phase.lag
+    if lag:
+        print(
+            f"  event-loop lag: the loop's own p99 {lag['cpu_p99']:.1f} ms, max "
+            f"{lag['cpu_max']:.1f} ms; wall max {lag['max']:.1f} ms; full collections "
+            f"{lag['gc2']:.0f}"
+        )
     for failure in sorted(set(phase.tally.failures))[:3]:
         print(f"  failed: {failure}")
     for note in cpu_notes(phase.cores):

@@ -1,9 +1,10 @@
 """The widget on a page whose Content Security Policy allows no inline script or style.
 
 The page's policy is the strict one a site sends (nonces, no 'unsafe-inline') plus the
-`worker-src blob:` the guide asks for. Every `securitypolicyviolation` the page sees is
-collected from before its first script; a deliberate inline style attribute on the page is the
-canary that shows the collector hears violations at all.
+`worker-src blob:` the guide asks for; without that directive the probe's worker is refused and
+the visitor still passes. The Turnstile shim runs under the same policy. Every
+`securitypolicyviolation` the page sees is collected from before its first script; a deliberate
+inline style attribute on the page is the canary that shows the collector hears violations.
 """
 
 from __future__ import annotations
@@ -39,13 +40,20 @@ def invisible(hg_server) -> dict:
     return create_unit_cli(hg_server.env, "--domain", "127.0.0.1", "--mode", "invisible")
 
 
-def _strict_page(host_site, hg_server, sitekey: str, *, nonce_attr: str) -> str:
+def _strict_page(
+    host_site,
+    hg_server,
+    widget: str,
+    *,
+    script: str = "/humangate.js",
+    nonce_attr: str = "nonce",
+    workers: bool = True,
+) -> str:
     nonce = secrets.token_urlsafe(16)
     path = f"/csp-{secrets.token_hex(4)}.html"
-    policy = (
-        f"script-src 'self' {hg_server.url} 'nonce-{nonce}'; "
-        f"style-src 'self' 'nonce-{nonce}'; worker-src blob:"
-    )
+    policy = f"script-src 'self' {hg_server.url} 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'"
+    if workers:
+        policy += "; worker-src blob:"
     # With data-nonce the script is allowed by its host; the nonce then only serves the widget.
     script_nonce = f"{nonce_attr}='{nonce}'"
     host_site.pages[path] = (
@@ -53,13 +61,27 @@ def _strict_page(host_site, hg_server, sitekey: str, *, nonce_attr: str) -> str:
         f"<style nonce='{nonce}'>body{{font-family:sans-serif}}</style><body>"
         f"<script nonce='{nonce}'>window.events = [];"
         "function onToken(t) { events.push(t); }</script>"
-        "<p style='color:red'>canary</p>"
-        f"<form><div class=humangate data-sitekey={sitekey} data-callback=onToken></div></form>"
-        f"<script src='{hg_server.url}/humangate.js' {script_nonce} async></script>"
+        f"<p style='color:red'>canary</p><form>{widget}</form>"
+        f"<script src='{hg_server.url}{script}' {script_nonce} async></script>"
         "</body></html>"
     ).encode()
     host_site.headers[path] = {"Content-Security-Policy": policy}
     return host_site.url + path
+
+
+def _widget(sitekey: str) -> str:
+    return f"<div class=humangate data-sitekey={sitekey} data-callback=onToken></div>"
+
+
+def _violations(page) -> list[list[str]]:
+    page.wait_for_function("() => violations.length >= 1")
+    page.wait_for_timeout(300)  # a late violation (the worker's) would land by now
+    return list(page.evaluate("() => violations"))
+
+
+def _verified(hg_server, path: str, secret: str, token: str) -> dict:
+    answer = httpx.post(hg_server.url + path, data={"secret": secret, "response": token})
+    return dict(answer.json())
 
 
 @pytest.mark.parametrize(
@@ -72,7 +94,9 @@ def test_widget_passes_under_a_strict_csp(
     page.add_init_script(COLLECT_VIOLATIONS)
     if sheets == "style-element":
         page.add_init_script(NO_CONSTRUCTED_SHEETS)
-    page.goto(_strict_page(host_site, hg_server, invisible["sitekey"], nonce_attr=nonce_attr))
+    page.goto(
+        _strict_page(host_site, hg_server, _widget(invisible["sitekey"]), nonce_attr=nonce_attr)
+    )
 
     expect(page.locator(ROOT)).to_have_attribute("data-state", "success", timeout=30_000)
     # Styled: the sheet reached the shadow root (its rounded border is nowhere else).
@@ -81,13 +105,36 @@ def test_widget_passes_under_a_strict_csp(
         "h => h.shadowRoot.querySelectorAll('style').length"
     )
     assert styles == (0 if sheets == "constructed" else 1)
-    page.wait_for_function("() => violations.length >= 1")
-    page.wait_for_timeout(300)  # a late violation (the worker's) would land by now
-    assert page.evaluate("() => violations") == [CANARY]
+    assert _violations(page) == [CANARY]
 
     token = page.locator("form input[name=humangate-response]").input_value()
     assert token and page.evaluate("() => events") == [token]
-    verdict = httpx.post(
-        hg_server.url + "/siteverify", data={"secret": invisible["secret"], "response": token}
-    ).json()
+    verdict = _verified(hg_server, "/siteverify", invisible["secret"], token)
     assert verdict["success"] is True and verdict["hostname"] == "127.0.0.1"
+
+
+def test_without_worker_src_the_probe_is_skipped_and_the_visitor_passes(
+    page, host_site, hg_server, invisible
+):
+    page.add_init_script(COLLECT_VIOLATIONS)
+    page.goto(_strict_page(host_site, hg_server, _widget(invisible["sitekey"]), workers=False))
+    expect(page.locator(ROOT)).to_have_attribute("data-state", "success", timeout=30_000)
+    violations = _violations(page)
+    assert violations[0] == CANARY
+    assert [v[:2] for v in violations[1:]] == [["worker-src", "blob"]]
+    token = page.locator("form input[name=humangate-response]").input_value()
+    assert _verified(hg_server, "/siteverify", invisible["secret"], token)["success"] is True
+
+
+def test_turnstile_shim_under_a_strict_csp(page, host_site, hg_server, invisible):
+    page.add_init_script(COLLECT_VIOLATIONS)
+    widget = (
+        f"<div class=cf-turnstile data-sitekey={invisible['sitekey']} data-callback=onToken></div>"
+    )
+    page.goto(_strict_page(host_site, hg_server, widget, script="/turnstile/v0/api.js"))
+    page.wait_for_function("() => events.length == 1", timeout=30_000)
+    assert _violations(page) == [CANARY]
+    token = page.locator("form input[name=cf-turnstile-response]").input_value()
+    assert token == page.evaluate("() => events[0]")
+    verdict = _verified(hg_server, "/turnstile/v0/siteverify", invisible["secret"], token)
+    assert verdict["success"] is True

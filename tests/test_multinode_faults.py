@@ -1,0 +1,294 @@
+"""Two `humangate serve` nodes while their Redis crashes, their PostgreSQL stops, or one of them
+is restarted under traffic.
+
+The module starts its own redis-server (snapshotting on, as Debian ships it) and its own
+PostgreSQL cluster, which its tests kill and restart; the session's shared servers are never
+touched. Each test starts two nodes on fixed ports over them, as a load balancer would see them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from humangate.challenges.pow import solve_pow
+from tests._services import _Watchdog
+from tests.live import _wait_until_live, create_unit_cli, free_port, humangate_env, run_cli
+from tests.store.servers import RedisProcess
+from tests.test_db_outage import PostgresCluster
+
+ORIGIN = {"Origin": "http://localhost"}
+N = 20
+# A small proof of work: the tests are about the servers, not about the work.
+UNIT = ("--domain", "localhost", "--mode", "invisible", "--pow-difficulty", "2000")
+# Short dependency timeouts keep the outages' 503s quick; a unit cached for 1 s is past its ttl
+# (served stale) a moment into an outage. Production has its own defaults.
+NODE_SETTINGS = {
+    "demo": "false",
+    "unit_cache_seconds": "1",
+    "redis_socket_timeout": "0.5",
+    "redis_connect_timeout": "0.5",
+    "redis_pool_timeout": "0.5",
+    "database_connect_timeout": "1",
+    "database_statement_timeout": "1",
+    "database_pool_timeout": "1",
+    "shutdown_timeout": "2",
+}
+# Generous: an answer must come, but how fast is the benches' business.
+CLIENT_TIMEOUT = 30.0
+RECOVERY_DEADLINE = 30.0
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+
+# --- servers ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
+    # Debian's default `save` lines: snapshots are on, as on most installed Redis servers.
+    server = RedisProcess(
+        tmp_path_factory.mktemp("redis"), "--save", "3600 1 300 100 60 10000", "--appendonly", "no"
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_server(own_redis: RedisProcess) -> Iterator[RedisProcess]:
+    """The module's Redis, running again after each test whatever the test did to it."""
+    yield own_redis
+    if own_redis.process is None or own_redis.process.poll() is not None:
+        own_redis.start()
+
+
+@pytest.fixture(scope="module")
+def own_postgres() -> Iterator[PostgresCluster]:
+    workdir = Path(tempfile.mkdtemp(prefix="hg-pg-multinode-"))
+    server = PostgresCluster(workdir)
+    watchdog = _Watchdog(f"{' '.join(server.pg_ctl)} -m immediate stop; rm -rf {workdir}")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+        watchdog.cancel()
+
+
+@pytest.fixture
+def postgres(own_postgres: PostgresCluster) -> Iterator[PostgresCluster]:
+    yield own_postgres
+    if not own_postgres.running():
+        own_postgres.start()
+
+
+class Node:
+    """`humangate serve` on a fixed port (what a load balancer points at), restartable."""
+
+    def __init__(self, name: str, env: dict[str, str]) -> None:
+        self.name = name
+        self.port = free_port()
+        self.env = {**env, "HUMANGATE_HOST": "127.0.0.1", "HUMANGATE_PORT": str(self.port)}
+        self.log = Path(env["HUMANGATE_DATA_DIR"]) / "server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        Path(self.env["HUMANGATE_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "humangate", "serve"],
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        _wait_until_live(self.url, self.process, 30)
+
+    def terminate(self) -> int:
+        """SIGTERM, as systemd or an orchestrator stops it; wait for the exit, return its code."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGTERM)
+        # Not a speed figure: without a bounded shutdown the node never exits at all.
+        return self.process.wait(timeout=60)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@dataclass
+class Pair:
+    a: Node
+    b: Node
+    clients: dict[str, httpx.Client] = field(default_factory=dict)
+
+    def client(self, node: Node) -> httpx.Client:
+        return self.clients[node.name]
+
+    @property
+    def both(self) -> list[httpx.Client]:
+        return [self.clients["a"], self.clients["b"]]
+
+
+@pytest.fixture
+def nodes(tmp_path: Path, redis_server: RedisProcess, postgres: PostgresCluster) -> Iterator[Pair]:
+    shared = {"redis_url": redis_server.url, "database_url": postgres.url, **NODE_SETTINGS}
+    pair = Pair(
+        Node("a", humangate_env(tmp_path / "a", **shared)),
+        Node("b", humangate_env(tmp_path / "b", **shared)),
+    )
+    try:
+        for node in (pair.a, pair.b):
+            node.start()
+            pair.clients[node.name] = httpx.Client(
+                base_url=node.url, headers=ORIGIN, timeout=CLIENT_TIMEOUT
+            )
+        yield pair
+    finally:
+        for client in pair.clients.values():
+            client.close()
+        for node in (pair.a, pair.b):
+            node.stop()
+
+
+# --- steps of a loop ----------------------------------------------------------------------------
+
+
+def _issue(client: httpx.Client, sitekey: str) -> tuple[str, int]:
+    response = client.post("/api/v1/challenges", json={"sitekey": sitekey})
+    assert response.status_code == 200, response.text
+    challenge = response.json()
+    return challenge["id"], solve_pow(challenge["pow"])
+
+
+def _answer(client: httpx.Client, challenge: tuple[str, int]) -> httpx.Response:
+    challenge_id, number = challenge
+    return client.post(
+        f"/api/v1/challenges/{challenge_id}/answer", json={"pow": {"number": number}}
+    )
+
+
+def _token(client: httpx.Client, challenge: tuple[str, int]) -> str:
+    answered = _answer(client, challenge)
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["success"] is True
+    return str(answered.json()["token"])
+
+
+def _verify(client: httpx.Client, secret: str, token: str) -> bool:
+    response = client.post("/siteverify", data={"secret": secret, "response": token})
+    assert response.status_code == 200, response.text
+    return bool(response.json()["success"])
+
+
+def _assert_503(reply: httpx.Response, code: str) -> None:
+    assert reply.status_code == 503, reply.text
+    assert reply.json()["error"] == code
+    assert int(reply.headers["Retry-After"]) > 0
+
+
+def _wait_ready(*clients: httpx.Client) -> None:
+    deadline = time.monotonic() + RECOVERY_DEADLINE
+    for client in clients:
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, f"{client.base_url} did not recover"
+            time.sleep(0.1)
+
+
+def _counters(env: dict[str, str], sitekey: str) -> Counter[str]:
+    """The unit's statistics as the database holds them, summed over hours and keys."""
+    done = run_cli(env, "unit", "stats", sitekey, "--csv")
+    assert done.returncode == 0, done.stderr
+    totals: Counter[str] = Counter()
+    for row in csv.DictReader(io.StringIO(done.stdout)):
+        totals[row["metric"]] += int(row["count"])
+    return totals
+
+
+def _wait_counters(env: dict[str, str], sitekey: str, expected: dict[str, int]) -> None:
+    """Poll until the database holds exactly `expected` (nodes flush every few seconds)."""
+    deadline = time.monotonic() + RECOVERY_DEADLINE
+    while True:
+        counted = _counters(env, sitekey)
+        if all(counted[metric] == count for metric, count in expected.items()):
+            return
+        assert all(counted[metric] <= count for metric, count in expected.items()), counted
+        assert time.monotonic() < deadline, (counted, expected)
+        time.sleep(0.5)
+
+
+# --- 1. Redis crashes under two nodes -----------------------------------------------------------
+
+
+def test_redis_crash_and_restore_spends_nothing_twice_on_either_node(
+    nodes: Pair, redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a, b = nodes.both
+    keys = create_unit_cli(nodes.a.env, *UNIT)
+    sitekey, secret = keys["sitekey"], keys["secret"]
+    tokens = [_token(a, _issue(a, sitekey)) for _ in range(N)]
+    pending = [_issue(a, sitekey) for _ in range(N)]
+
+    # The dump holds every token unspent and every challenge open.
+    assert redis_server.command("SAVE") in (b"OK", "OK", True)
+    dump = redis_server.workdir / "dump.rdb"
+    backup = tmp_path / "dump.rdb"
+    shutil.copy(dump, backup)
+
+    assert sum(_verify((a, b)[i % 2], secret, t) for i, t in enumerate(tokens)) == N
+    assert all(_answer((b, a)[i % 2], c).json()["success"] for i, c in enumerate(pending))
+
+    redis_server.crash()
+    for client in (a, b):
+        issued = client.post("/api/v1/challenges", json={"sitekey": sitekey})
+        _assert_503(issued, "storage-unavailable")
+        _assert_503(_answer(client, pending[0]), "storage-unavailable")
+        during = client.post("/siteverify", data={"secret": secret, "response": tokens[0]})
+        _assert_503(during, "storage-unavailable")
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["store"] != "ok"
+
+    # Whatever Redis wrote since, it restarts from the snapshot taken before the spends.
+    shutil.copy(backup, dump)
+    redis_server.start()
+    assert redis_server.command("DBSIZE") > 0, "nothing restored: the test would prove nothing"
+    _wait_ready(a, b)
+
+    again = [_verify(client, secret, t) for t in tokens for client in (a, b)]
+    assert again.count(True) == 0
+    second = [_answer(client, c) for c in pending for client in (a, b)]
+    assert [r.status_code for r in second] == [410] * (2 * N)
+    assert not any(r.json()["success"] for r in second)
+
+    # Both nodes go on without a restart: a loop across them passes once.
+    fresh = _token(b, _issue(a, sitekey))
+    assert _verify(a, secret, fresh) is True
+    assert _verify(b, secret, fresh) is False

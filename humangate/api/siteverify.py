@@ -141,7 +141,7 @@ async def verdict_of(
     if not secret:
         return Verdict(VerifyResult.failure("missing-input-secret"))
     if test_keys:
-        fixed = _test_secret_verdict(secret, expected_action, now=verifier.context.now())
+        fixed = await _test_secret_verdict(verifier.context, secret, response, expected_action)
         if fixed is not None:
             return fixed if response else Verdict(VerifyResult.failure("missing-input-response"))
     unit = await directory.by_secret(secret)
@@ -167,14 +167,21 @@ async def verdict_of(
     return Verdict(result, unit.sitekey, scored=unit.mode == "score")
 
 
-def _test_secret_verdict(secret: str, expected_action: str, *, now: int) -> Verdict | None:
+async def _test_secret_verdict(
+    context: LoopContext, secret: str, token: str, expected_action: str
+) -> Verdict | None:
     """A published test secret's fixed answer: the v2-style ones of `TEST_SECRETS`, or a
-    score-mode (v3-style) success with its score and the action asked for."""
+    score-mode (v3-style) success with its score and the action asked for (`expected_action`),
+    else TEST_ACTION. Test site keys mint a dummy token that carries no action."""
+    now = context.now()
     score = SCORE_TEST_SECRETS.get(secret)
     if score is not None:
-        action = expected_action or TEST_ACTION
         passed = VerifyResult(
-            success=True, hostname="example.com", challenge_ts=now, action=action, score=score
+            success=True,
+            hostname="example.com",
+            challenge_ts=now,
+            action=expected_action or TEST_ACTION,
+            score=score,
         )
         return Verdict(passed, scored=True)
     fixed = verify_test_secret(secret, now=now)

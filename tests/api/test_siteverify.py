@@ -209,6 +209,8 @@ def test_score_test_secrets_answer_as_a_v3_key(
     token = pass_pow(client, SCORE_SITEKEY, action="login")
     fixed = siteverify(client, secret, token, path=path).json()
     assert fixed["success"] is True and fixed["score"] == score and fixed["action"] == "test"
+    again = siteverify(client, secret, token, path=path).json()
+    assert again["success"] is True  # a test secret spends nothing
     asked = client.post(
         path, data={"secret": secret, "response": "x", "expected_action": "checkout"}
     ).json()

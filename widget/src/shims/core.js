@@ -84,6 +84,13 @@ export function registry(api, vendor) {
     if (slot.o.hidden) slot.box.style.display = on ? "" : "none";
   };
 
+  /** Show a hidden widget that has something for the person (the open callback on a puzzle). */
+  const reveal = (slot) => {
+    if (!slot.o.hidden || !PERSON.test(slot.w.state)) return;
+    if (slot.box.style.display == "none" && slot.w.state == "puzzle") call(slot.o.open);
+    show(slot, true);
+  };
+
   const settle = (slot, fn) => {
     const waiters = slot.waiters;
     slot.waiters = [];
@@ -128,11 +135,9 @@ export function registry(api, vendor) {
           call(o.error, code);
           settle(slot, (w) => w[1](code));
         },
-        state: (state) => {
-          if (o.hidden && PERSON.test(state) && (slot.pending || !o.lazy)) {
-            if (slot.box.style.display == "none" && state == "puzzle") call(o.open);
-            show(slot, true);
-          }
+        state: () => {
+          // Called from the widget's constructor too, before `slot.w` is set.
+          if (slot.w && (slot.pending || !o.lazy)) reveal(slot);
         },
       },
       api
@@ -170,15 +175,19 @@ export function registry(api, vendor) {
       if (bound) el.after(slot.box);
       else el.append(slot.box);
       if (o.hidden == "overlay") {
-        slot.box.style.cssText = "position:fixed;right:16px;bottom:16px;z-index:2147483647";
+        // The widget's own width (it fills its container up to 342 px), not a shrunk one.
+        slot.box.style.cssText =
+          "position:fixed;right:16px;bottom:16px;z-index:2147483647;" +
+          "width:342px;max-width:calc(100vw - 32px)";
       }
       show(slot, false);
     }
     if (bound) {
-      el.addEventListener("click", (event) => {
+      slot.click = (event) => {
         event.preventDefault();
         execute(id);
-      });
+      };
+      el.addEventListener("click", slot.click);
     }
     slots.set(String(id), slot);
     if (!o.lazy) make(slot);
@@ -201,7 +210,7 @@ export function registry(api, vendor) {
     if (!w) make(slot);
     else if (w.token) deliver(slot, w.token);
     else if (w.state == "error") w.load();
-    else if (PERSON.test(w.state)) show(slot, true);
+    else reveal(slot);
     return waiting || undefined;
   };
 
@@ -223,6 +232,7 @@ export function registry(api, vendor) {
     if (!slot) return;
     if (slot.w) slot.w.destroy();
     if (slot.box != slot.el) slot.box.remove();
+    if (slot.click) slot.el.removeEventListener("click", slot.click);
     slots.delete(String(slot.id));
   };
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,23 +39,25 @@ async def add_events(session: AsyncSession, records: Iterable[EventRecord]) -> i
     records = list(records)
     opted_out = await _opted_out(session, {r.device_id for r in records})
     rows = [
-        RiskEvent(
-            unit_id=r.unit_id,
-            created_at=r.created_at,
-            device_id=r.device_id,
-            ip_prefix=r.ip_prefix,
-            kind=r.kind,
-            mode=r.mode,
-            outcome=r.outcome,
-            score=r.score,
-            reasons=list(r.reasons),
-            features=r.features,
-            token_digest=r.token_digest,
-        )
+        {
+            "unit_id": r.unit_id,
+            "created_at": r.created_at,
+            "device_id": r.device_id,
+            "ip_prefix": r.ip_prefix,
+            "kind": r.kind,
+            "mode": r.mode,
+            "outcome": r.outcome,
+            "score": r.score,
+            "reasons": list(r.reasons),
+            "features": r.features,
+            "token_digest": r.token_digest,
+        }
         for r in records
         if (r.unit_id, r.device_id) not in opted_out
     ]
-    session.add_all(rows)
+    if rows:
+        # One precompiled INSERT for many rows: no ORM unit of work on the event loop.
+        await session.execute(insert(RiskEvent), rows)
     await session.commit()
     return len(rows)
 

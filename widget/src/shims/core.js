@@ -38,14 +38,18 @@ class ShimWidget extends Widget {
   }
 }
 
-/** The query of the script that loaded the shim (`pattern` finds it when it ran async) and the
- * API base, `up` folders above it. */
+/** The query of the script that loaded the shim (`pattern` finds it when it ran async), the
+ * API base, `up` folders above it, and the script's CSP nonce (as humangate.js reads it). */
 export function locate(pattern, up) {
   const script =
     document.currentScript ||
     [].slice.call(document.scripts).reverse().find((s) => pattern.test(s.src));
   const src = new URL((script && script.src) || "/", location.href);
-  return { query: src.searchParams, api: new URL(up + "api/v1/", src).href };
+  return {
+    query: src.searchParams,
+    api: new URL(up + "api/v1/", src).href,
+    nonce: (script && (script.nonce || script.getAttribute("data-nonce"))) || "",
+  };
 }
 
 export function whenReady(fn) {
@@ -65,10 +69,10 @@ export function renderAll(selector, fn) {
 }
 
 /**
- * The widgets of one vendor API. `vendor.name` prefixes errors, `vendor.id(n)` makes the n-th
- * widget's id, `vendor.options(pick, bound, n)` gives the vendor-specific options: `field`, `extra`,
- * `inputId`, `bare` (no field), `lang`, `hidden` ("overlay" | "inline" | ""), `lazy` (start on execute) and
- * `showOnExecute`.
+ * The widgets of one vendor API. `vendor.name` prefixes errors, `vendor.nonce` styles them under
+ * a strict CSP, `vendor.id(n)` makes the n-th widget's id, `vendor.options(pick, bound, n)` gives
+ * the vendor-specific options: `field`, `extra`, `inputId`, `bare` (no field), `lang`, `hidden`
+ * ("overlay" | "inline" | ""), `lazy` (start on execute) and `showOnExecute`.
  */
 export function registry(api, vendor) {
   const slots = new Map();
@@ -119,6 +123,7 @@ export function registry(api, vendor) {
         field: o.field,
         extra: o.extra,
         inputId: o.inputId,
+        nonce: vendor.nonce,
         callback: (token) => {
           slot.expired = false;
           // An invisible widget keeps a token it was not asked for until `execute`.

@@ -6,9 +6,10 @@ import { call } from "../widget.js";
 import { locate, registry, renderAll, whenReady } from "./core.js";
 
 if (!window.hcaptcha) {
-  const { query, api } = locate(/\/1\/api\.js/, "../");
+  const { query, api, nonce } = locate(/\/1\/api\.js/, "../");
   const compat = query.get("recaptchacompat") != "off";
   const core = registry(api, {
+    nonce,
     name: "hcaptcha",
     id: (n) => "hc" + n,
     options: (pick, bound) => {

@@ -6,9 +6,10 @@ import { call } from "../widget.js";
 import { locate, registry, renderAll, whenReady } from "./core.js";
 
 if (!window.grecaptcha || !window.grecaptcha.render) {
-  const { query, api } = locate(/\/recaptcha\/(api|enterprise)\.js/, "../");
+  const { query, api, nonce } = locate(/\/recaptcha\/(api|enterprise)\.js/, "../");
   const hl = query.get("hl");
   const core = registry(api, {
+    nonce,
     name: "grecaptcha",
     id: (n) => n,
     options: (pick, bound, n) => {

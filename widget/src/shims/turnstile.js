@@ -6,8 +6,9 @@ import { call } from "../widget.js";
 import { locate, registry, renderAll, whenReady } from "./core.js";
 
 if (!window.turnstile) {
-  const { query, api } = locate(/\/turnstile\/v0\/api\.js/, "../../");
+  const { query, api, nonce } = locate(/\/turnstile\/v0\/api\.js/, "../../");
   const core = registry(api, {
+    nonce,
     name: "turnstile",
     id: (n) => "cf-chl-widget-hg" + n,
     options: (pick) => {

@@ -16,9 +16,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -353,3 +354,120 @@ def test_postgres_stop_under_two_nodes_keeps_cached_units_and_loses_no_count(
         keys["sitekey"],
         {"issued": loops, "passed": loops, "verified": loops, "verify-failed": 0},
     )
+
+
+# --- 3. A rolling restart under traffic ---------------------------------------------------------
+
+
+@dataclass
+class Traffic:
+    """What one client loop against one node saw."""
+
+    ok: Counter[str] = field(default_factory=Counter)  # per step: 200 with the expected verdict
+    statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
+    unclean: list[str] = field(
+        default_factory=list
+    )  # a 5xx but a 503 with its code, a wrong verdict
+    refused: int = 0  # nothing listening: the load balancer's job to route elsewhere
+    dropped: Counter[str] = field(default_factory=Counter)  # a connection lost without a reply
+    loops: int = 0
+
+    def passed(self, step: str, reply: httpx.Response) -> bool:
+        self.statuses[(step, reply.status_code)] += 1
+        if reply.status_code >= 500 and not (
+            reply.status_code == 503 and reply.headers.get("Retry-After") and reply.json()["error"]
+        ):
+            self.unclean.append(f"{step}: {reply.status_code} {reply.text[:200]}")
+        if reply.status_code != 200:
+            return False
+        if step != "issue" and reply.json()["success"] is not True:
+            self.unclean.append(f"{step}: {reply.text[:200]}")
+            return False
+        self.ok[step] += 1
+        return True
+
+
+def _drive(url: str, keys: dict[str, str], seen: Traffic, stop: threading.Event) -> None:
+    """Whole loops against one node (issue, answer, siteverify) until `stop`."""
+    with httpx.Client(base_url=url, headers=ORIGIN, timeout=CLIENT_TIMEOUT) as client:
+        while not stop.is_set():
+            step = "issue"
+            try:
+                issued = client.post("/api/v1/challenges", json={"sitekey": keys["sitekey"]})
+                if not seen.passed(step, issued):
+                    continue
+                challenge = issued.json()
+                step = "answer"
+                answered = client.post(
+                    f"/api/v1/challenges/{challenge['id']}/answer",
+                    json={"pow": {"number": solve_pow(challenge["pow"])}},
+                )
+                if not seen.passed(step, answered):
+                    continue
+                step = "verify"
+                form = {"secret": keys["secret"], "response": answered.json()["token"]}
+                if seen.passed(step, client.post("/siteverify", data=form)):
+                    seen.loops += 1
+            except httpx.ConnectError:
+                seen.refused += 1
+            except httpx.TransportError:
+                seen.dropped[step] += 1
+            stop.wait(0.02)
+
+
+def _until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + RECOVERY_DEADLINE
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def _assert_counted(env: dict[str, str], keys: dict[str, str], seen: Traffic) -> None:
+    """The database holds what the node answered; a step whose reply was lost may count too."""
+    metrics = {"issue": "issued", "answer": "passed", "verify": "verified"}
+    counted = _counters(env, keys["sitekey"])
+    for step, metric in metrics.items():
+        low, high = seen.ok[step], seen.ok[step] + seen.dropped[step]
+        assert low <= counted[metric] <= high, (metric, counted, seen)
+
+
+def test_rolling_restart_under_traffic_gives_no_5xx_and_loses_no_count(nodes: Pair) -> None:
+    # One unit per node's traffic, so that what node A flushed on its way out can be read alone.
+    keys = {name: create_unit_cli(nodes.a.env, *UNIT) for name in ("a", "b")}
+    seen = {"a": Traffic(), "b": Traffic()}
+    stop = threading.Event()
+    drivers = [
+        threading.Thread(target=_drive, args=(node.url, keys[node.name], seen[node.name], stop))
+        for node in (nodes.a, nodes.b)
+    ]
+    for driver in drivers:
+        driver.start()
+    try:
+        _until(lambda: min(t.loops for t in seen.values()) >= 3, "no traffic flowed")
+
+        exit_code = nodes.a.terminate()
+        assert exit_code in (0, -signal.SIGTERM), nodes.a.log.read_text(errors="replace")
+        # Once A's driver has been refused it holds no reply from A in hand.
+        _until(lambda: seen["a"].refused > 0, "node A still answered after it exited")
+        _assert_counted(nodes.a.env, keys["a"], seen["a"])
+
+        nodes.a.start()
+        restarted = {name: t.loops for name, t in seen.items()}
+        _until(
+            lambda: all(seen[name].loops >= restarted[name] + 3 for name in seen),
+            "traffic did not flow to both nodes again",
+        )
+    finally:
+        stop.set()
+        for driver in drivers:
+            driver.join(timeout=CLIENT_TIMEOUT * 2)
+
+    assert seen["a"].unclean == [] and seen["b"].unclean == [], seen
+    # Node B never noticed: every request it got was answered in full.
+    assert seen["b"].refused == 0 and not seen["b"].dropped, seen["b"]
+    assert {status for _, status in seen["b"].statuses} == {200}, seen["b"]
+
+    for node in (nodes.b, nodes.a):
+        node.terminate()
+    for name in ("a", "b"):
+        _assert_counted(nodes.a.env, keys[name], seen[name])

@@ -115,7 +115,7 @@ class Node:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def launch(self) -> None:
         Path(self.env["HUMANGATE_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
@@ -125,7 +125,14 @@ class Node:
                 stderr=log,
                 start_new_session=True,
             )
-        _wait_until_live(self.url, self.process, 30)
+
+    def wait_live(self) -> None:
+        assert self.process is not None
+        _wait_until_live(self.url, self.process, 60)
+
+    def start(self) -> None:
+        self.launch()
+        self.wait_live()
 
     def terminate(self) -> int:
         """SIGTERM, as systemd or an orchestrator stops it; wait for the exit, return its code."""
@@ -150,9 +157,6 @@ class Pair:
     b: Node
     clients: dict[str, httpx.Client] = field(default_factory=dict)
 
-    def client(self, node: Node) -> httpx.Client:
-        return self.clients[node.name]
-
     @property
     def both(self) -> list[httpx.Client]:
         return [self.clients["a"], self.clients["b"]]
@@ -167,7 +171,9 @@ def nodes(tmp_path: Path, redis_server: RedisProcess, postgres: PostgresCluster)
     )
     try:
         for node in (pair.a, pair.b):
-            node.start()
+            node.launch()
+        for node in (pair.a, pair.b):
+            node.wait_live()
             pair.clients[node.name] = httpx.Client(
                 base_url=node.url, headers=ORIGIN, timeout=CLIENT_TIMEOUT
             )
@@ -186,7 +192,9 @@ def _issue(client: httpx.Client, sitekey: str) -> tuple[str, int]:
     response = client.post("/api/v1/challenges", json={"sitekey": sitekey})
     assert response.status_code == 200, response.text
     challenge = response.json()
-    return challenge["id"], solve_pow(challenge["pow"])
+    number = solve_pow(challenge["pow"])
+    assert number is not None
+    return challenge["id"], number
 
 
 def _answer(client: httpx.Client, challenge: tuple[str, int]) -> httpx.Response:

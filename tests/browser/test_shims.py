@@ -284,7 +284,7 @@ def test_invisible_recaptcha_on_a_managed_unit_shows_the_slide_on_click(
     assert verdict["success"] is True
 
 
-def test_hcaptcha_callbacks_without_recaptcha_compat(tab, host_site, hg_server):
+def test_hcaptcha_callbacks_language_without_recaptcha_compat(tab, host_site, hg_server):
     body = (
         "<form><div id=fails></div><div id=passes></div>"
         "<div id=asks data-size=invisible data-open-callback=onOpen></div></form><script>"
@@ -297,13 +297,14 @@ def test_hcaptcha_callbacks_without_recaptcha_compat(tab, host_site, hg_server):
         f"    sitekey: '{INTERACTIVE_SITEKEY}'}});"
         "}</script>"
     )
-    script = "/1/api.js?render=explicit&onload=go&recaptchacompat=off"
+    script = "/1/api.js?render=explicit&onload=go&recaptchacompat=off&hl=zh-CN"
     tab.goto(own_page(host_site, hg_server, script, body))
     tab.wait_for_function("() => events.length == 2")
     assert sorted(e[0] for e in events(tab)) == ["error", "ok"]
     assert ["error", "wrong-answer"] in events(tab)
     token = tab.evaluate("() => hcaptcha.getResponse(passes)")
     assert ["ok", token] in events(tab)
+    expect(tab.locator("#passes .hg")).to_have_attribute("lang", "zh-CN")
     assert tab.evaluate("() => typeof grecaptcha") == "undefined"
     assert tab.locator("[name=g-recaptcha-response]").count() == 0
 

@@ -64,6 +64,7 @@ _MOODS: dict[str, tuple[Spec, Spec, Spec, Spec]] = {
     "overcast": ((0.0, 1.0, 0.0, 0.12, 0.55, 0.7), (0.0, 1.0, 0.0, 0.1, 0.7, 0.85),
                  (0.1, 0.4, 0.2, 0.5, 0.35, 0.55), (0.1, 0.4, 0.25, 0.6, 0.25, 0.45)),
 }  # fmt: skip
+_PLOT: Spec = (0.0, 0.15, 0.1, 0.45, 0.35, 0.75)  # soil, brick or paving, seen from above
 _MOOD_WEIGHTS = ((6, 1, 0, 1, 1, 2), (4, 2, 1, 2, 2, 2), (3, 2, 2, 2, 2, 2), (2, 2, 2, 2, 2, 1),
                  (2, 2, 3, 2, 3, 1))  # fmt: skip
 
@@ -209,6 +210,29 @@ def _finish(rng: random.Random, disc: Image.Image, angle: int, level: int) -> np
     return rgba
 
 
+def _plots(sc: Scene) -> None:
+    """Straight-edged things with no up, at any angle: a path or two across the ground and
+    paved plots or beds, so that the longest straight edges and the four-fold orientation of
+    walls (what line and orientation heuristics read) point anywhere."""
+    rng, w = sc.rng, sc.img.width
+    draw = ImageDraw.Draw(sc.img)
+    for k in range(rng.randint(3, 5)):
+        path = k < rng.randint(1, 2)
+        long, wide = (rng.uniform(0.5, 0.9), rng.uniform(0.03, 0.05)) if path else (
+            rng.uniform(0.1, 0.2), rng.uniform(0.06, 0.12))  # fmt: skip
+        x, y, turn = (
+            rng.uniform(0.25, 0.75) * w,
+            rng.uniform(0.25, 0.75) * w,
+            rng.uniform(0, math.pi),
+        )
+        u, v = (math.cos(turn), math.sin(turn)), (-math.sin(turn), math.cos(turn))
+        corners = [(x + (su * long * u[0] + sv * wide * v[0]) * w / 2,
+                    y + (su * long * u[1] + sv * wide * v[1]) * w / 2)
+                   for su, sv in ((-1, -1), (1, -1), (1, 1), (-1, 1))]  # fmt: skip
+        fill = sc.tone((0.05, 0.12, 0.1, 0.35, 0.5, 0.8) if path else _PLOT, 0.7)
+        draw.polygon(corners, fill=fill, outline=scale(fill, 0.75), width=2)
+
+
 def _upright(rng: random.Random, params: RotateParams) -> tuple[int, Image.Image]:
     """The answer and the upright scene at _SS x the size, band-limited so that bicubic turning
     blurs alike at every angle (no angle leak)."""
@@ -216,6 +240,7 @@ def _upright(rng: random.Random, params: RotateParams) -> tuple[int, Image.Image
     mood = rng.choices(list(_MOODS), weights=_MOOD_WEIGHTS[params.level])[0]
     scene = _backdrop(rng, params.size * _SS, mood, params.level, params.scatter)
     if params.scatter:
+        _plots(scene)
         clutter(scene)
     else:
         _sky_things(scene, mood)

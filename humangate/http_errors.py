@@ -5,12 +5,16 @@ console. Nothing from input becomes a 5xx; a failed dependency becomes a 503 wit
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from humangate.console.web import redirect, render
 from humangate.errors import (
@@ -82,6 +86,7 @@ def _is_console(request: Request) -> bool:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Map the error tree, FastAPI's own errors and anything unexpected, once for the app."""
+    install_openapi(app)
 
     @app.exception_handler(Refusal)
     async def _refused(request: Request, exc: Refusal) -> Response:
@@ -106,9 +111,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(400, "bad-request", "The request body is not valid.", details=details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        response = error_response(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = allowed_methods(request)
+        return response
 
     @app.exception_handler(StorageError)
     async def _storage(_: Request, exc: StorageError) -> JSONResponse:
@@ -133,6 +142,41 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         logger.exception("unexpected error: %s", type(exc).__name__)
         return error_response(500, "internal-error", "An internal error occurred.")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path: the router's own 405 names only the first
+    route it matched (a page's GET beside its form's POST)."""
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):  # included routers' routes too
+        path, taken = context.path, context.methods
+        if path and taken and compile_path(path)[0].match(request.scope["path"]):
+            methods |= taken
+    return ", ".join(sorted(methods))
+
+
+def install_openapi(app: FastAPI) -> None:
+    """The document says what the handlers answer: a failed validation is a 400 with the error
+    body (`_invalid` above), never FastAPI's 422."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                routes=app.routes,
+            )
+            for operations in document.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            schemas = document.get("components", {}).get("schemas", {})
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(unused, None)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _console_page(request: Request, status: int, message: str) -> Response:

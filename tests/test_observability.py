@@ -72,7 +72,7 @@ def test_a_sane_request_id_is_echoed_and_any_other_replaced(local_client: TestCl
         assert re.fullmatch(r"[0-9a-f]{16}", echoed), echoed
     made = {local_client.get("/livez").headers["x-request-id"] for _ in range(3)}
     assert len(made) == 3
-    refused = local_client.post("/siteverify", content=b"{", headers={"X-Request-ID": "r-1"})
+    refused = local_client.post("/api/v1/challenges", content=b"{", headers={"X-Request-ID": "r-1"})
     assert refused.status_code == 400 and refused.headers["x-request-id"] == "r-1"
 
 

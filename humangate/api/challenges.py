@@ -17,6 +17,7 @@ from humangate.api.deps import (
     ServicesDep,
     VerifierDep,
 )
+from humangate.api.error_docs import error_responses
 from humangate.api.signals import ApiModel, GestureSignals, IssueSignals, PowSolution
 from humangate.errors import AccessDenied, InvalidInput
 from humangate.loop import Signals, Verifier, Visitor
@@ -99,7 +100,11 @@ async def _unit_for_page(
     return unit
 
 
-@router.post("/challenges", summary="Issue a challenge")
+@router.post(
+    "/challenges",
+    summary="Issue a challenge",
+    responses=error_responses(400, 403, 413, 429, 503),
+)
 async def create_challenge(
     body: ChallengeRequest,
     verifier: VerifierDep,
@@ -139,7 +144,11 @@ def _visitor(client: Client, hostname: str | None, lang: str = "en") -> Visitor:
     )
 
 
-@router.post("/challenges/{challenge_id}/answer", summary="Answer a challenge")
+@router.post(
+    "/challenges/{challenge_id}/answer",
+    summary="Answer a challenge",
+    responses=error_responses(400, 403, 410, 413, 429, 503),
+)
 async def answer_challenge(
     body: AnswerRequest,
     verifier: VerifierDep,
@@ -175,7 +184,11 @@ async def answer_challenge(
     return answered.to_json()
 
 
-@router.post("/challenges/{challenge_id}/audio", summary="Switch to an audio challenge")
+@router.post(
+    "/challenges/{challenge_id}/audio",
+    summary="Switch to an audio challenge",
+    responses=error_responses(400, 403, 410, 413, 429, 503),
+)
 async def switch_to_audio(
     verifier: VerifierDep,
     directory: DirectoryDep,

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 
 from humangate.api.deps import ServicesDep
+from humangate.api.error_docs import error_responses
 from humangate.api.signals import ApiModel
 from humangate.db import events as event_db
 from humangate.errors import AccessDenied, NotFound
@@ -59,7 +60,11 @@ async def _calibration(services: Services, unit: UnitView, *, store: bool) -> di
     return {"base_threshold": base, **result.as_dict()}
 
 
-@router.post("/feedback", summary="Label a verified token (owner, secret-authenticated)")
+@router.post(
+    "/feedback",
+    summary="Label a verified token (owner, secret-authenticated)",
+    responses=error_responses(400, 403, 404, 413, 503),
+)
 async def post_feedback(body: FeedbackRequest, services: ServicesDep) -> dict[str, Any]:
     """Label the answer that minted `response`. Labels are accepted for tokens this unit issued
     within the risk-event retention period, from about a second after the token was minted."""
@@ -74,7 +79,11 @@ async def post_feedback(body: FeedbackRequest, services: ServicesDep) -> dict[st
     return {"success": True, "calibration": await _calibration(services, unit, store=True)}
 
 
-@router.post("/calibration", summary="The unit's threshold calibration (owner)")
+@router.post(
+    "/calibration",
+    summary="The unit's threshold calibration (owner)",
+    responses=error_responses(400, 403, 413, 503),
+)
 async def get_calibration(body: OwnerRequest, services: ServicesDep) -> dict[str, Any]:
     unit = await _owner_unit(services, body.secret)
     return await _calibration(services, unit, store=False)

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ConfigDict, Field
 
 from humangate.api.deps import Client, ClientDep, ServicesDep
+from humangate.api.error_docs import error_responses
 from humangate.api.signals import ApiModel, Environment
 from humangate.api.site import templates
 from humangate.db import events as event_db
@@ -36,7 +37,12 @@ class DeviceRequest(ApiModel):
     sitekey: str = Field(default="", max_length=64)
 
 
-@router.get("/privacy/device", include_in_schema=False)
+@router.get(
+    "/privacy/device",
+    summary="The page where a visitor sees, erases or opts out of what is held (HTML)",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
+)
 async def device_page(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "privacy_device.html", {})
 
@@ -55,7 +61,11 @@ async def _devices(services: Services, body: DeviceRequest, client: Client) -> d
     }
 
 
-@router.post("/privacy/device", summary="What is held about this device")
+@router.post(
+    "/privacy/device",
+    summary="What is held about this device",
+    responses=error_responses(400, 413, 429, 503),
+)
 async def device_records(
     body: DeviceRequest, services: ServicesDep, client: ClientDep
 ) -> dict[str, Any]:
@@ -82,7 +92,11 @@ async def device_records(
     }
 
 
-@router.post("/privacy/device/erase", summary="Erase what is held about this device")
+@router.post(
+    "/privacy/device/erase",
+    summary="Erase what is held about this device",
+    responses=error_responses(400, 413, 429, 503),
+)
 async def erase_device(
     body: DeviceRequest, services: ServicesDep, client: ClientDep
 ) -> dict[str, int]:
@@ -101,7 +115,11 @@ def _one_site(body: DeviceRequest) -> None:
         )
 
 
-@router.post("/privacy/device/opt-out", summary="Keep no records of this device on this site")
+@router.post(
+    "/privacy/device/opt-out",
+    summary="Keep no records of this device on this site",
+    responses=error_responses(400, 413, 429, 503),
+)
 async def opt_out(body: DeviceRequest, services: ServicesDep, client: ClientDep) -> dict[str, Any]:
     """From now on no risk event is kept for this browser on this site, and the ones held are
     erased. Verification works as before; only its record goes. Needs the site key: device ids
@@ -115,7 +133,11 @@ async def opt_out(body: DeviceRequest, services: ServicesDep, client: ClientDep)
     return {"opted_out": True, "erased": erased}
 
 
-@router.post("/privacy/device/opt-in", summary="Keep records of this device on this site again")
+@router.post(
+    "/privacy/device/opt-in",
+    summary="Keep records of this device on this site again",
+    responses=error_responses(400, 413, 429, 503),
+)
 async def opt_in(body: DeviceRequest, services: ServicesDep, client: ClientDep) -> dict[str, Any]:
     _one_site(body)
     devices = await _devices(services, body, client)

@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
 from humangate.api.deps import get_services
+from humangate.api.error_docs import error_responses
 from humangate.directory import UnitDirectory
 from humangate.errors import BadSiteverify, StorageError
 from humangate.loop import Verifier, VerifyResult, iso_utc, verify_test_secret
@@ -282,22 +283,64 @@ async def _siteverify(request: Request) -> JSONResponse:
     return JSONResponse(answer_json(dialect, verdict))
 
 
+def _answer_schema(**success_fields: dict[str, Any]) -> dict[str, Any]:
+    """A dialect's answer: `success` and `error-codes` always, the rest on success only."""
+    return {
+        "type": "object",
+        "required": ["success", "error-codes"],
+        "additionalProperties": False,
+        "properties": {
+            "success": {"type": "boolean"},
+            "error-codes": {"type": "array", "items": {"type": "string"}},
+            "challenge_ts": {"type": "string", "format": "date-time"},
+            "hostname": {"type": "string"},
+            **success_fields,
+        },
+    }
+
+
+_TEXT = {"type": "string"}
+_SCORE = {"type": "number", "minimum": 0, "maximum": 1}
+_ANSWERS: dict[Dialect, dict[str, Any]] = {
+    "humangate": _answer_schema(
+        action=_TEXT,
+        cdata=_TEXT,
+        score=_SCORE,
+        score_reasons={"type": "array", "items": _TEXT},
+        sitekey=_TEXT,
+    ),
+    "recaptcha": _answer_schema(score=_SCORE, action=_TEXT),
+    "turnstile": _answer_schema(
+        action=_TEXT,
+        cdata=_TEXT,
+        metadata={"type": "object"},
+        messages={"type": "array", "items": _TEXT},
+    ),
+}
+_REQUEST = {
+    "type": "object",
+    "required": ["secret", "response"],
+    "properties": {name: {"type": "string", "maxLength": limit} for name, limit in _LIMITS.items()},
+}
 _DOC = {
     "requestBody": {
+        "required": True,
         "content": {
-            media: {
-                "schema": {
-                    "type": "object",
-                    "required": ["secret", "response"],
-                    "properties": {name: {"type": "string"} for name in _LIMITS},
-                }
-            }
-            for media in ("application/x-www-form-urlencoded", "application/json")
-        }
+            media: {"schema": _REQUEST}
+            for media in (
+                "application/x-www-form-urlencoded",
+                "application/json",
+                "multipart/form-data",
+            )
+        },
     }
 }
+_VERDICT = (
+    "A verdict, always HTTP 200 as the vendors answer: `success`, or `error-codes` saying why "
+    "(the token's, and also a missing or wrong secret, a missing response, `bad-request`)"
+)
 
-for path in ("/siteverify", "/recaptcha/api/siteverify", "/turnstile/v0/siteverify"):
+for path, dialect in DIALECTS.items():
     router.add_api_route(
         path,
         _siteverify,
@@ -306,11 +349,10 @@ for path in ("/siteverify", "/recaptcha/api/siteverify", "/turnstile/v0/siteveri
         openapi_extra=_DOC,
         response_class=JSONResponse,
         responses={
-            200: {"description": "A verdict on the token: `success`, or `error-codes` saying why"},
-            400: {"description": "A malformed request, a missing or wrong secret (`error-codes`)"},
-            503: {
-                "description": "The store or the database did not answer in time "
-                "(`storage-unavailable`, `database-unavailable`, with Retry-After)"
+            200: {
+                "description": _VERDICT,
+                "content": {"application/json": {"schema": _ANSWERS[dialect]}},
             },
+            **error_responses(413, 503),
         },
     )

@@ -28,4 +28,4 @@ def test_openapi_gives_the_probes_exact_status_codes(client: TestClient) -> None
         schema = responses["503"]["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/Readiness"}
     for path in ("/siteverify", "/recaptcha/api/siteverify", "/turnstile/v0/siteverify"):
-        assert sorted(paths[path]["post"]["responses"]) == ["200", "400", "503"]
+        assert sorted(paths[path]["post"]["responses"]) == ["200", "413", "503"]

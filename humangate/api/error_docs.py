@@ -1,0 +1,47 @@
+"""The OpenAPI description of the API's errors: the body every error carries (see
+humangate/http_errors.py, which answers them) and the statuses a route declares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ErrorBody(BaseModel):
+    """Every API error: a code to branch on and a message for people (docs/api.md, "Errors")."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str
+    message: str
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "`bad-request` (malformed JSON, wrong types, unknown keys, bad text) or the "
+    "route's own input error (`invalid-sitekey`, `sitekey-required`, …)",
+    403: "`invalid-origin`, `sitekey-disabled`, `access-denied` or `invalid-input-secret`",
+    404: "`not-found` or the route's own (`unknown-token`)",
+    410: "`expired-or-used`: the challenge expired or was answered (also `success: false`)",
+    413: "`payload-too-large`: a body over the limit (64 KiB by default)",
+    429: "`rate-limited` or `locked-out`, with Retry-After in seconds",
+    503: "`storage-unavailable` or `database-unavailable`, with Retry-After in seconds",
+}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` of a route's errors, each with the error body's schema."""
+    return {
+        status: {
+            "model": ErrorBody,
+            "description": _ERROR_DESCRIPTIONS[status],
+            **({"headers": _RETRY_AFTER} if status in (429, 503) else {}),
+        }
+        for status in statuses
+    }

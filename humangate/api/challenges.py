@@ -18,6 +18,7 @@ from humangate.api.deps import (
     VerifierDep,
 )
 from humangate.api.error_docs import error_responses
+from humangate.api.response_docs import ANSWERED, ISSUED, json_answer
 from humangate.api.signals import ApiModel, GestureSignals, IssueSignals, PowSolution
 from humangate.errors import AccessDenied, InvalidInput
 from humangate.loop import Signals, Verifier, Visitor
@@ -103,7 +104,7 @@ async def _unit_for_page(
 @router.post(
     "/challenges",
     summary="Issue a challenge",
-    responses=error_responses(400, 403, 413, 429, 503),
+    responses={200: json_answer(ISSUED, "A challenge"), **error_responses(400, 403, 413, 429, 503)},
 )
 async def create_challenge(
     body: ChallengeRequest,
@@ -147,7 +148,10 @@ def _visitor(client: Client, hostname: str | None, lang: str = "en") -> Visitor:
 @router.post(
     "/challenges/{challenge_id}/answer",
     summary="Answer a challenge",
-    responses=error_responses(400, 403, 410, 413, 429, 503),
+    responses={
+        200: json_answer(ANSWERED, "A pass token, or an error code and the next challenge"),
+        **error_responses(400, 403, 410, 413, 429, 503),
+    },
 )
 async def answer_challenge(
     body: AnswerRequest,
@@ -187,7 +191,10 @@ async def answer_challenge(
 @router.post(
     "/challenges/{challenge_id}/audio",
     summary="Switch to an audio challenge",
-    responses=error_responses(400, 403, 410, 413, 429, 503),
+    responses={
+        200: json_answer(ISSUED, "The audio challenge"),
+        **error_responses(400, 403, 410, 413, 429, 503),
+    },
 )
 async def switch_to_audio(
     verifier: VerifierDep,

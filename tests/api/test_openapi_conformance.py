@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import jsonschema_rs  # schemathesis's own validator
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.api.helpers import create_unit, pass_pow, siteverify
 from tests.live import LiveServer, humangate_env, running_server
 
 CONFIG = Path(__file__).parent / "openapi_schemathesis.toml"
@@ -72,3 +74,42 @@ def test_a_429_says_when_to_retry(server: LiveServer) -> None:
     assert limited, [reply.status_code for reply in replies][-5:]
     assert int(limited[0].headers["retry-after"]) > 0
     assert limited[0].json()["error"] == "rate-limited"
+
+
+def test_real_answers_match_their_documented_schemas(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+
+    def check(path: str, reply: httpx.Response) -> None:
+        assert reply.status_code == 200, reply.text
+        schema = paths[path]["post"]["responses"]["200"]["content"]["application/json"]
+        jsonschema_rs.validate(schema["schema"], reply.json())
+
+    sitekey, _ = create_unit(client, mode="interactive")
+    visual = client.post("/api/v1/challenges", json={"sitekey": sitekey})
+    check("/api/v1/challenges", visual)
+    answer = "/api/v1/challenges/{challenge_id}/answer"
+    failed = client.post(
+        answer.format(challenge_id=visual.json()["id"]),
+        json={"answer": {"x": -1}, "trajectory": []},
+    )
+    check(answer, failed)
+    following = failed.json()["next"]["id"]
+    check(
+        "/api/v1/challenges/{challenge_id}/audio",
+        client.post(f"/api/v1/challenges/{following}/audio", json={}),
+    )
+    invisible, invisible_secret = create_unit(client)
+    pow_challenge = client.post("/api/v1/challenges", json={"sitekey": invisible})
+    check("/api/v1/challenges", pow_challenge)
+    for path in SITEVERIFY_PATHS:
+        token = pass_pow(client, invisible)
+        check(path, siteverify(client, invisible_secret, token, path=path))
+        check(path, siteverify(client, invisible_secret, token, path=path))  # the replay
+        check(path, client.post(path, content=b"{", headers={"Content-Type": "application/json"}))
+    scored, scored_secret = create_unit(client, mode="score")
+    check(
+        "/recaptcha/api/siteverify",
+        siteverify(
+            client, scored_secret, pass_pow(client, scored), path="/recaptcha/api/siteverify"
+        ),
+    )

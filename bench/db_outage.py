@@ -15,6 +15,7 @@ import argparse
 import shutil
 import signal
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -61,6 +62,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=20)
     args = parser.parse_args()
+    # A `timeout` or a Ctrl-C still stops the cluster and the node (the `finally` below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     print_facts()
     workdir = Path(tempfile.mkdtemp(prefix="hg-bench-pg-"))
     cluster = PostgresCluster(workdir)

@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field
 
 from humangate.api.deps import ServicesDep
 from humangate.api.error_docs import error_responses
+from humangate.api.response_docs import CALIBRATION, FEEDBACK, json_answer
 from humangate.api.signals import ApiModel
 from humangate.db import events as event_db
 from humangate.errors import AccessDenied, NotFound
@@ -63,7 +64,10 @@ async def _calibration(services: Services, unit: UnitView, *, store: bool) -> di
 @router.post(
     "/feedback",
     summary="Label a verified token (owner, secret-authenticated)",
-    responses=error_responses(400, 403, 404, 413, 503),
+    responses={
+        200: json_answer(FEEDBACK, "The label is kept; the unit's calibration after it"),
+        **error_responses(400, 403, 404, 413, 503),
+    },
 )
 async def post_feedback(body: FeedbackRequest, services: ServicesDep) -> dict[str, Any]:
     """Label the answer that minted `response`. Labels are accepted for tokens this unit issued
@@ -82,7 +86,10 @@ async def post_feedback(body: FeedbackRequest, services: ServicesDep) -> dict[st
 @router.post(
     "/calibration",
     summary="The unit's threshold calibration (owner)",
-    responses=error_responses(400, 403, 413, 503),
+    responses={
+        200: json_answer(CALIBRATION, "The unit's calibration"),
+        **error_responses(400, 403, 413, 503),
+    },
 )
 async def get_calibration(body: OwnerRequest, services: ServicesDep) -> dict[str, Any]:
     unit = await _owner_unit(services, body.secret)

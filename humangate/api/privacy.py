@@ -15,6 +15,13 @@ from pydantic import ConfigDict, Field
 
 from humangate.api.deps import Client, ClientDep, ServicesDep
 from humangate.api.error_docs import error_responses
+from humangate.api.response_docs import (
+    DEVICE_RECORDS,
+    ERASED,
+    OPTED_IN,
+    OPTED_OUT,
+    json_answer,
+)
 from humangate.api.signals import ApiModel, Environment
 from humangate.api.site import templates
 from humangate.db import events as event_db
@@ -64,7 +71,10 @@ async def _devices(services: Services, body: DeviceRequest, client: Client) -> d
 @router.post(
     "/privacy/device",
     summary="What is held about this device",
-    responses=error_responses(400, 413, 429, 503),
+    responses={
+        200: json_answer(DEVICE_RECORDS, "Whether the device opted out, and its recorded events"),
+        **error_responses(400, 413, 429, 503),
+    },
 )
 async def device_records(
     body: DeviceRequest, services: ServicesDep, client: ClientDep
@@ -95,7 +105,10 @@ async def device_records(
 @router.post(
     "/privacy/device/erase",
     summary="Erase what is held about this device",
-    responses=error_responses(400, 413, 429, 503),
+    responses={
+        200: json_answer(ERASED, "How many records were erased"),
+        **error_responses(400, 413, 429, 503),
+    },
 )
 async def erase_device(
     body: DeviceRequest, services: ServicesDep, client: ClientDep
@@ -118,7 +131,10 @@ def _one_site(body: DeviceRequest) -> None:
 @router.post(
     "/privacy/device/opt-out",
     summary="Keep no records of this device on this site",
-    responses=error_responses(400, 413, 429, 503),
+    responses={
+        200: json_answer(OPTED_OUT, "Opted out, and how many records were erased"),
+        **error_responses(400, 413, 429, 503),
+    },
 )
 async def opt_out(body: DeviceRequest, services: ServicesDep, client: ClientDep) -> dict[str, Any]:
     """From now on no risk event is kept for this browser on this site, and the ones held are
@@ -136,7 +152,10 @@ async def opt_out(body: DeviceRequest, services: ServicesDep, client: ClientDep)
 @router.post(
     "/privacy/device/opt-in",
     summary="Keep records of this device on this site again",
-    responses=error_responses(400, 413, 429, 503),
+    responses={
+        200: json_answer(OPTED_IN, "Opted in again"),
+        **error_responses(400, 413, 429, 503),
+    },
 )
 async def opt_in(body: DeviceRequest, services: ServicesDep, client: ClientDep) -> dict[str, Any]:
     _one_site(body)

@@ -46,3 +46,37 @@ ANSWERED: dict[str, Any] = {
 
 def json_answer(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _closed(**properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": list(properties),
+        "additionalProperties": False,
+        "properties": properties,
+    }
+
+
+_COUNT = {"type": "integer", "minimum": 0}
+DEVICE_RECORDS = _closed(
+    opted_out={"type": "boolean"},
+    events={
+        "type": "array",
+        "items": _closed(
+            at={"type": "string", "format": "date-time"},
+            kind={"type": "string"},
+            outcome={"type": "string"},
+            network={"type": "string"},
+            labelled={"type": "boolean"},
+        ),
+    },
+)
+ERASED = _closed(erased=_COUNT)
+OPTED_OUT = _closed(opted_out={"const": True}, erased=_COUNT)
+OPTED_IN = _closed(opted_out={"const": False})
+CALIBRATION: dict[str, Any] = {
+    "type": "object",
+    "description": "Label counts, pass rates at the current threshold, the suggested threshold.",
+    "required": ["base_threshold"],
+}
+FEEDBACK = _closed(success={"const": True}, calibration=CALIBRATION)

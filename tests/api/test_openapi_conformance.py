@@ -106,6 +106,12 @@ def test_real_answers_match_their_documented_schemas(client: TestClient) -> None
         check(path, siteverify(client, invisible_secret, token, path=path))
         check(path, siteverify(client, invisible_secret, token, path=path))  # the replay
         check(path, client.post(path, content=b"{", headers={"Content-Type": "application/json"}))
+    device = {"env": {}, "sitekey": invisible}
+    for path in ("/privacy/device", "/privacy/device/erase", "/privacy/device/opt-out"):
+        check(path, client.post(path, json=device))
+    check("/privacy/device/opt-in", client.post("/privacy/device/opt-in", json=device))
+    calibration = client.post("/api/v1/calibration", json={"secret": invisible_secret})
+    check("/api/v1/calibration", calibration)
     scored, scored_secret = create_unit(client, mode="score")
     check(
         "/recaptcha/api/siteverify",

@@ -22,7 +22,9 @@ Targets (issue 16): every human variant >= 97%, every bot family with tricks <= 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bench.risk.cells import TRICKS, base_family, cell_traces
+from bench.risk.task import Point
 from bench.risk.train import (
     DEGENERATE,
     EXCLUDED,
@@ -42,6 +45,8 @@ from bench.risk.train import (
     training_cells,
     wilson,
 )
+from bench.risk.tricks import with_tricks
+from humangate.risk import features as features_module
 from humangate.risk.features import FEATURE_NAMES, trajectory_features
 from humangate.risk.model import BehaviourModel, model_from_dict
 
@@ -90,28 +95,83 @@ def human_cells() -> list[str]:
     return ["human", *HUMAN_VARIANTS]
 
 
-NOT_GENERATORS = {"lofo.py", "train.py", "train_replay.py", "evaluate.py", "speed.py"}
+# The generator files every cell depends on, and those only some families need: a change to the
+# human model or to a held-out family must not throw away the slow external families' traces.
+COMMON_SOURCES = ("task.py", "sampling.py", "bots.py", "external.py", "families.py", "cells.py")
+HUMAN_SOURCES = ("human.py", "variants.py")
 
 
-def _source_hash() -> str:
-    """What a cached matrix depends on: the generators' and the features' code."""
-    root = Path(__file__).resolve().parents[2]
-    files = [f for f in sorted((root / "bench/risk").glob("*.py")) if f.name not in NOT_GENERATORS]
-    files.append(root / "humangate/risk/features.py")
+def _digest(paths: Sequence[Path]) -> str:
     digest = hashlib.sha256()
-    for file in files:
-        digest.update(file.read_bytes())
+    for path in paths:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _source_files(cell: str) -> list[Path]:
+    """The generator sources `cell`'s traces depend on."""
+    from bench.risk.adversaries import HELD_OUT
+    from bench.risk.cells import base_family, is_human
+    from bench.risk.train import RANDOMIZED
+
+    base = base_family(cell)
+    names = list(COMMON_SOURCES)
+    if base != cell:
+        names.append("tricks.py")
+    if is_human(base) or base == "replayed":
+        names += HUMAN_SOURCES
+    elif base in HELD_OUT:
+        names += ["human.py", "adversaries.py"]
+    elif base == RANDOMIZED:
+        names += ["human.py", "randomized.py"]
+    return [Path(__file__).resolve().parent / name for name in names]
+
+
+@functools.cache
+def _features_hash() -> str:
+    """Of the features module as imported (read once: an edit after the import must not file
+    the old code's matrices under the new code's name)."""
+    return _digest([Path(features_module.__file__ or "")])
+
+
+_features_hash()
+
+
+def traces(cell: str, seed: int, n: int, cache: Path | None = None) -> list[list[Point]]:
+    """`cell_traces(cell, seed, n)`, kept in `cache` (a "+tricks" cell reuses its plain traces:
+    cells.py draws them the same way)."""
+    from bench.risk.cells import base_family
+
+    path = cache / f"traces-{cell}-{seed}-{n}-{_digest(_source_files(cell))}.npz" if cache else None
+    if path is not None and path.exists():
+        with np.load(path) as stored:
+            flat, ends = stored["points"], stored["ends"]
+        return [[tuple(p) for p in a.tolist()] for a in np.split(flat, ends[:-1])]
+    base = base_family(cell)
+    if base != cell and cache is not None:
+        plain = traces(base, seed, n, cache)
+        out = [
+            with_tricks(random.Random(f"{cell}/tricks/{seed}/{index}"), trace)
+            for index, trace in enumerate(plain)
+        ]
+    else:
+        out = cell_traces(cell, seed, n)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        flat = np.asarray([p for trace in out for p in trace], dtype=np.float64).reshape(-1, 3)
+        np.savez(path, points=flat, ends=np.cumsum([len(trace) for trace in out]))
+    return [[tuple(p) for p in trace] for trace in out]  # type: ignore[misc]
 
 
 def features(cell: str, seed: int, n: int, cache: Path | None = None) -> Matrix:
     """One row of FEATURE_NAMES per trace, then a `degenerate` column (1.0: unmeasurable)."""
-    path = cache / f"{cell}-{seed}-{n}-{_source_hash()}.npy" if cache else None
+    key = f"{_digest(_source_files(cell))}-{_features_hash()}"
+    path = cache / f"{cell}-{seed}-{n}-{key}.npy" if cache else None
     if path is not None and path.exists():
         loaded: Matrix = np.load(path)
         return loaded
     rows = []
-    for trace in cell_traces(cell, seed, n):
+    for trace in traces(cell, seed, n, cache):
         f = trajectory_features(trace)
         rows.append([f[name] for name in FEATURE_NAMES] + [f["degenerate"]])
     out = np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURE_NAMES) + 1)
@@ -211,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=300, help="held-out traces per cell")
     parser.add_argument("--train-n", type=int, default=600, help="training traces per cell")
     parser.add_argument("--markdown", action="store_true")
-    parser.add_argument("--cache", type=Path, default=None, help="keep feature matrices here")
+    parser.add_argument("--cache", type=Path, default=None, help="keep traces and features here")
     args = parser.parse_args(argv)
     from bench._machine import print_facts
 

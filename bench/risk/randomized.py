@@ -11,7 +11,10 @@ what the model learns is where people differ from *any* such generator rather th
 - noise: none, white per-point noise, a sinusoidal "tremor" of 4-15 Hz (speed-gated or not), or
   a random walk;
 - delivery: a driver (bench/risk/bots.py `play`: CDP frames or OS sleeps), or a trace of its own
-  at 60-1000 Hz with 0-2 ms timestamp jitter, whole, half or float pixels, repeats kept or not.
+  at 60-1000 Hz with 0-2 ms timestamp jitter, whole, half or float pixels, repeats kept or not;
+  and for a third of the traces the script eases its clock rather than (or as well as) its
+  steps: the time between steps follows a random Beta CDF, so the events speed up and slow
+  down as no device's reports do.
 
 It is trained on (bench/risk/train.py) and never used to report a held-out figure for another
 family; bench/risk/lofo.py leaves it out like any other when it is the family under test.
@@ -37,14 +40,19 @@ def _duration(rng: random.Random, task: DragTask) -> float:
     return rng.uniform(200.0, 2000.0)
 
 
+def _beta_cdf(a: float, b: float, tau: np.ndarray) -> np.ndarray:
+    grid = np.linspace(0.0, 1.0, 257)
+    with np.errstate(divide="ignore"):
+        density = grid ** (a - 1) * (1 - grid) ** (b - 1)
+    density[~np.isfinite(density)] = 0.0  # an exponent below 1 at an end
+    cdf = np.concatenate(([0.0], np.cumsum((density[1:] + density[:-1]) / 2)))
+    return np.interp(tau, grid, cdf / cdf[-1])
+
+
 def _profile(rng: random.Random, tau: np.ndarray) -> np.ndarray:
     kind = rng.randrange(4)
     if kind == 0:
-        a, b = rng.uniform(1.2, 8.0), rng.uniform(1.2, 8.0)
-        grid = np.linspace(0.0, 1.0, 257)
-        density = grid ** (a - 1) * (1 - grid) ** (b - 1)
-        cdf = np.concatenate(([0.0], np.cumsum((density[1:] + density[:-1]) / 2)))
-        return np.interp(tau, grid, cdf / cdf[-1])
+        return _beta_cdf(rng.uniform(1.2, 8.0), rng.uniform(1.2, 8.0), tau)
     if kind == 1:
         rate = rng.uniform(2.0, 8.0)
         return (1 - np.exp(-rate * tau)) / (1 - math.exp(-rate))
@@ -85,6 +93,10 @@ def randomized_trace(rng: random.Random, task: DragTask) -> list[Point]:
     tick = interval or rng.uniform(5.0, 25.0)
     t = np.arange(tick, duration + tick, tick)
     progress = _profile(rng, np.clip(t / duration, 0, 1))
+    if rng.random() < 1 / 3:  # eased sleeps: the clock, not only the steps, follows a curve
+        warp = _beta_cdf(rng.uniform(0.6, 3.0), rng.uniform(0.6, 3.0), t / t[-1])
+        t = t[-1] * np.maximum(warp, np.arange(1, t.size + 1) * 0.2 / t.size)
+        t = np.maximum.accumulate(t)
     x = task.distance * progress
     bow = rng.gauss(0.0, 4.0) if rng.random() < 0.7 else 0.0
     y = bow * np.sin(np.pi * np.clip(progress, 0, 1)) + rng.gauss(0.0, 0.02) * x
@@ -92,7 +104,8 @@ def randomized_trace(rng: random.Random, task: DragTask) -> list[Point]:
     path = path + _noise(rng, t, np.abs(np.gradient(path)))
     path[-1] = complex(task.distance, path[-1].imag)
     if not direct:
-        return play(rng, [(p.real, p.imag) for p in path], [tick] * t.size, rng.uniform(0, 200))
+        sleeps = np.diff(t, prepend=0.0).tolist()
+        return play(rng, [(p.real, p.imag) for p in path], sleeps, rng.uniform(0, 200))
     times = np.concatenate(([0.0], t)) + numpy_rng(rng).normal(0, rng.uniform(0, 2.0), t.size + 1)
     times = np.maximum.accumulate(times) + rng.uniform(300.0, 3000.0)
     path = np.concatenate(([0j], path))

@@ -97,6 +97,11 @@ SPEC: dict[str, tuple[int, str, str]] = {
     "fitts_time_log": (0, "too-fast", "too-slow"),
     "residual_log": (0, "no-tremor", "excess-jitter"),
     "residual_lag1": (0, "point-noise", "too-smooth"),
+    "tremor_centroid": (0, "slow-wobble", "fast-jitter"),
+    "speed_sparc": (0, "jerky-movement", "too-smooth"),
+    "approach_frac": (0, "abrupt-arrival", "slow-approach"),
+    "clock_drift": (-1, "steady-clock", "uneven-clock"),
+    "point_repeats_log": (-1, "no-repeats", "repeated-points"),
 }
 # Cues a script adds in a line or two (bench/risk/tricks.py: pauses, drift, timing noise): their
 # z is capped at 0 (the file's `clip_high`), so lacking them costs but having them buys nothing.
@@ -237,6 +242,7 @@ def fit_signed(x: Matrix, y: Matrix, w: Matrix, start: Matrix | None = None) -> 
         if not len(wrong):
             return beta
         free[wrong] = False
+        start = beta  # the next round's optimum is near: a warm start saves most steps
 
 
 def fit(
@@ -382,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=N_PER_FAMILY, help="traces per family")
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--cache", type=Path, default=None, help="keep feature matrices here")
+    parser.add_argument("--cache", type=Path, default=None, help="keep traces and features here")
     args = parser.parse_args(argv)
     data = weights_file(args.n, args.cache)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,15 @@ EXACT_PX = 1e-6
 FITTS_WIDTH_PX = 8.0  # a typical target width, for the movement time per bit of difficulty
 RESIDUAL_TRIM = 0.1  # share of the raw points left out at each end for the raw residual
 RESIDUAL_LAG_MS = 16.0  # the residual's autocorrelation lag: one 60 Hz frame, at any rate
+RESIDUAL_SMOOTH_MS = 30.0  # the path residuals are read from, twiced (see _Kinematics)
+CENTROID_BAND_HZ = (3.0, 20.0)  # where the residual's mean frequency is read (tremor: 8-12)
+SPARC_CUTOFF_HZ = 10.0  # spectral arc length: movement content lies below it
+SPARC_FLOOR = 0.05  # the spectrum is read up to where it last exceeds this share of its top
+APPROACH_SHARE = 0.9  # the final approach: from this share of the distance to the end
+CLOCK_MIN_INTERVALS = 30  # fewer intervals than this: too few to compare thirds
+CLOCK_QUANTILE = 10.0  # percentile: a device's report period, under skipped reports
+CLOCK_FLOOR_MS = 5.0  # intervals this short (or shorter) all count as this long
+CLOCK_SLACK = 0.15  # log ratio by which three jittery estimates of one period may differ
 
 FEATURE_NAMES: tuple[str, ...] = (
     "duration_log",
@@ -73,6 +82,11 @@ FEATURE_NAMES: tuple[str, ...] = (
     "fitts_time_log",
     "residual_log",
     "residual_lag1",
+    "tremor_centroid",
+    "speed_sparc",
+    "approach_frac",
+    "clock_drift",
+    "point_repeats_log",
 )
 
 Array = NDArray[np.float64]
@@ -100,6 +114,7 @@ def trajectory_features(trace: Any) -> dict[str, float]:
         return degenerate_features()
     t, x, y = points
     timing = _timing(np.diff(t), np.diff(x), np.diff(y))
+    timing["clock_drift"] = _clock_drift(np.diff(t))
     # Events at one time (within a microsecond; browsers stamp 5 us or coarser): keep the last.
     keep = np.append(np.diff(t) > EXACT_MS, True)
     t, x, y = t[keep], x[keep], y[keep]
@@ -121,6 +136,7 @@ def trajectory_features(trace: Any) -> dict[str, float]:
         **_corrections(kin),
         **_tremor(kin),
         **_raw_residual(kin, t, x, y),
+        **_structure(kin),
         **timing,
     }
     out = {name: _finite(features[name]) for name in FEATURE_NAMES}
@@ -154,7 +170,7 @@ def _finite(value: float) -> float:
 class _Kinematics:
     """The resampled trace and its smoothed derivatives (complex positions, x + iy), once."""
 
-    __slots__ = ("h", "seconds", "g", "s", "v", "a", "j", "speed", "peak", "moving",
+    __slots__ = ("h", "seconds", "g", "s", "fine", "v", "a", "j", "speed", "peak", "moving",
                  "distance", "path", "sigma", "unit", "inner")  # fmt: skip
 
     def __init__(self, t: Array, x: Array, y: Array) -> None:
@@ -166,6 +182,12 @@ class _Kinematics:
         self.g = np.interp(grid, t, x + 1j * y)
         self.sigma = max(SMOOTH_MS, float(np.median(np.diff(t))))
         self.s = _smooth(self.g, _gaussian(self.sigma / self.h))
+        # The path the residuals are read from, twiced (Tukey: the smoothed path plus the
+        # smoothed remainder): it follows a bend, which a Gaussian alone cuts, so a fast curved
+        # move leaves no residual that reads as jitter, and it still leaves most of a tremor.
+        fine = _gaussian(max(RESIDUAL_SMOOTH_MS, float(np.median(np.diff(t)))) / self.h)
+        rough = _smooth(self.g, fine)
+        self.fine = rough + _smooth(self.g - rough, fine)
         hs = self.h / 1000.0
         self.seconds = duration / 1000.0
         self.v = _derivative(self.s, hs)
@@ -352,7 +374,7 @@ def _raw_residual(k: _Kinematics, t: Array, x: Array, y: Array) -> dict[str, flo
     noise is white), and the movement time per bit of a typical target (Fitts' law)."""
     grid = np.minimum(t[0] + np.arange(len(k.s)) * k.h, t[-1])
     v = np.interp(t, grid, k.v.real) + 1j * np.interp(t, grid, k.v.imag)
-    smooth = np.interp(t, grid, k.s.real) + 1j * np.interp(t, grid, k.s.imag)
+    smooth = np.interp(t, grid, k.fine.real) + 1j * np.interp(t, grid, k.fine.imag)
     trim = int(len(t) * RESIDUAL_TRIM)
     r = _across(k, v, (x + 1j * y) - smooth)[trim : len(t) - trim]
     energy, lag = float(r @ r), max(1, round(RESIDUAL_LAG_MS / float(np.median(np.diff(t)))))
@@ -368,7 +390,7 @@ def _raw_residual(k: _Kinematics, t: Array, x: Array, y: Array) -> dict[str, flo
 
 
 def _tremor(k: _Kinematics) -> dict[str, float]:
-    residual = _across(k, k.v[k.inner], (k.g - k.s)[k.inner])
+    residual = _across(k, k.v[k.inner], (k.g - k.fine)[k.inner])
     n = len(residual)
     # A Hann taper keeps the residual's large slow part from leaking into the band.
     window = np.hanning(n + 2)[1:-1]
@@ -378,10 +400,55 @@ def _tremor(k: _Kinematics) -> dict[str, float]:
     lo, hi = TREMOR_BAND_HZ
     band = float(power[(freq >= lo) & (freq <= hi)].sum())
     above = float(power[freq >= 2.0].sum())
+    low, high = CENTROID_BAND_HZ
+    wide = (freq >= low) & (freq <= high)
+    wide_power = float(power[wide].sum())
+    centroid = float(freq[wide] @ power[wide]) / wide_power if wide_power > 1e-12 else 0.0
     return {
         "tremor_log": math.log(TREMOR_FLOOR_PX + math.sqrt(band)),
         "tremor_frac": band / above if above > 1e-12 else 0.0,
+        "tremor_centroid": centroid,
     }
+
+
+def _structure(k: _Kinematics) -> dict[str, float]:
+    """The speed profile's smoothness (spectral arc length, Balasubramanian et al. 2015: one
+    bell is about -1.6, every further submovement or wobble lengthens the arc) and the share of
+    the movement time spent on the last tenth of the distance (aimed movements slow down long
+    before the target: the precision phase)."""
+    idx = np.flatnonzero(k.moving)
+    speed = k.speed[idx[0] : idx[-1] + 1]
+    size = 1 << (max(len(speed), 2) * 4 - 1).bit_length()
+    spectrum = np.abs(np.fft.rfft(speed, size))
+    spectrum = spectrum / max(float(spectrum[0]), 1e-12)
+    freq = np.fft.rfftfreq(size, k.h / 1000.0)
+    inside = np.flatnonzero(freq <= SPARC_CUTOFF_HZ)
+    loud = inside[spectrum[inside] >= SPARC_FLOOR]
+    last = int(loud[-1]) + 1 if len(loud) else 2
+    f, m = freq[:last] / SPARC_CUTOFF_HZ, spectrum[:last]
+    sparc = -float(np.sqrt(np.diff(f) ** 2 + np.diff(m) ** 2).sum())
+    along = (k.s[idx[0] : idx[-1] + 1] * k.unit.conjugate()).real
+    reached = np.flatnonzero(along >= APPROACH_SHARE * max(k.distance, MOVE_PX))
+    span = max(len(along) - 1, 1)
+    approach = (span - int(reached[0])) / span if len(reached) else 0.0
+    return {"speed_sparc": sparc, "approach_frac": approach}
+
+
+def _clock_drift(dt: Array) -> float:
+    """How far the event clock's period differs between the first, middle and last third of
+    the events (log ratio of the largest to the smallest, less what jitter explains: timing
+    noise must never read as a warped clock, or regular timing would gain). A device reports
+    at a fixed rate, skipping reports when still, so its shortest intervals are the same all
+    along; a recording whose time was warped, or a script that eases its sleeps, speeds its
+    clock up and slows it down."""
+    positive = dt[dt > EXACT_MS]
+    if len(positive) < CLOCK_MIN_INTERVALS:
+        return 0.0
+    periods = []
+    for part in np.array_split(positive, 3):
+        rank = int(CLOCK_QUANTILE / 100.0 * (len(part) - 1))  # np.percentile is 30 us a call
+        periods.append(max(float(np.partition(part, rank)[rank]), CLOCK_FLOOR_MS))
+    return max(math.log(max(periods) / min(periods)) - CLOCK_SLACK, 0.0)
 
 
 def _timing(dt: Array, dx: Array, dy: Array) -> dict[str, float]:
@@ -392,8 +459,14 @@ def _timing(dt: Array, dx: Array, dy: Array) -> dict[str, float]:
     moving = (dt > 0) & (np.hypot(dx, dy) >= MOVE_PX)  # 1 px steps of rounded input repeat
     sx, sy = dx[moving], dy[moving]
     same = (np.abs(np.diff(sx)) <= EXACT_PX) & (np.abs(np.diff(sy)) <= EXACT_PX)
+    # A pointer that did not move fires no pointermove; a script that sends its points
+    # regardless (CDP replays an unchanged position) does. The release is left out: pointer-up
+    # lands where the last move did.
+    stayed = (np.abs(dx[:-1]) <= EXACT_PX) & (np.abs(dy[:-1]) <= EXACT_PX)
+    later = dt[:-1] > EXACT_MS
     return {
         "interval_cv": cv,
         "interval_repeat_frac": repeat,
         "step_repeat_frac": float(same.mean()) if len(same) else 0.0,
+        "point_repeats_log": math.log1p(float((stayed & later).sum())),
     }

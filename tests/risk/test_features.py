@@ -36,6 +36,8 @@ KINEMATIC = {
     "reversals": 0.0,
     "submovements": 0.0,
     "fitts_time_log": 0.05,
+    "speed_sparc": 0.1,
+    "approach_frac": 0.03,
 }
 
 
@@ -169,6 +171,65 @@ def test_how_a_movement_was_recorded_leaves_its_features_alone(
     clean, rough = features(reach(hz=250, **SHAPE)), features(variant)
     assert_close(clean, rough, {**KINEMATIC, "jerk_log": 0.3, "y_std_log": 0.1})
     assert abs(rough["tremor_log"] - clean["tremor_log"]) < 0.25
+    assert rough["clock_drift"] < 0.15  # a device's clock, however it was stamped
+
+
+def warped(
+    points: list[tuple[float, float, float]], depth: float
+) -> list[tuple[float, float, float]]:
+    """A recording replayed with its time warped: fast in the middle, slow at the ends."""
+    t = np.array([p[2] for p in points])
+    u = (t - t[0]) / (t[-1] - t[0])
+    stamps = t[0] + (u - depth * np.sin(2 * np.pi * u) / (2 * np.pi)) * (t[-1] - t[0])
+    return [(x, y, float(s)) for (x, y, _), s in zip(points, stamps, strict=True)]
+
+
+def test_a_warped_clock_reads_as_drift_and_a_device_clock_does_not() -> None:
+    device = features(reach(hz=125, jitter=0.5, rounding=1.0, **SHAPE))
+    replay = features(warped(reach(hz=125, jitter=0.5, rounding=1.0, **SHAPE), 0.6))
+    assert device["clock_drift"] == 0.0
+    assert replay["clock_drift"] > 0.4
+    # The movement's shape is not what gives it away.
+    assert abs(replay["path_efficiency"] - device["path_efficiency"]) < 0.01
+
+
+def arc(hz: float, *, tremor: float = 0.0) -> list[tuple[float, float, float]]:
+    """A fast pointing move along a wide arc (a 60 px bow over 220 px in 600 ms)."""
+    t = np.arange(0.0, 600.0 + 1e-9, 1000.0 / hz)
+    p = 0.5 - 0.5 * np.cos(np.pi * t / 600.0)
+    x = 220.0 * p + tremor * np.sin(2 * np.pi * 10.0 * t / 1000.0)
+    y = 60.0 * np.sin(np.pi * p) + tremor * np.sin(2 * np.pi * 10.0 * t / 1000.0 + 1.3)
+    return [(float(a), float(b), float(c + 700.0)) for a, b, c in zip(x, y, t, strict=True)]
+
+
+def test_a_fast_curved_move_is_not_read_as_jitter() -> None:
+    """The smoothing follows a bend, so a fast arc with no noise has next to no residual or
+    tremor; the same arc with 10 Hz tremor has both."""
+    clean, shaking = features(arc(250)), features(arc(250, tremor=0.5))
+    assert clean["residual_log"] < math.log(0.3)  # was 2 px before the smoothing was twiced
+    assert shaking["tremor_log"] > clean["tremor_log"] + 1.0
+    assert shaking["tremor_frac"] > 0.25
+
+
+def test_an_unchanged_position_sent_again_is_counted_and_the_release_is_not() -> None:
+    person = reach(hz=125, rounding=1.0, drift=5.0)
+    moved = [p for i, p in enumerate(person) if i == 0 or p[:2] != person[i - 1][:2]]
+    released = [*moved, (*moved[-1][:2], moved[-1][2] + 200.0)]  # pointer-up where it stopped
+    script = [p for point in moved[:-1] for p in (point, (*point[:2], point[2] + 4.0))]
+    assert features(released)["point_repeats_log"] == 0.0
+    assert features(script)["point_repeats_log"] > 3.0
+
+
+def test_a_second_submovement_lengthens_the_speed_arc() -> None:
+    one, two = features(reach(hz=250)), features(reach(hz=250, second=40.0))
+    assert two["speed_sparc"] < one["speed_sparc"] - 0.1
+
+
+def test_a_long_deceleration_is_a_long_approach() -> None:
+    steady = features(line(hz=250))
+    aimed = features(reach(hz=250, second=20.0))
+    assert steady["approach_frac"] < 0.15
+    assert aimed["approach_frac"] > steady["approach_frac"] + 0.1
 
 
 def test_movement_features_are_scale_free() -> None:

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from humangate.testkeys import LOW_SCORE_SECRET, SCORE_SECRET, SCORE_SITEKEY
 from tests.compat.matrix import WRONG_SECRET, Keys, Outcome, fresh_token, make_unit
 from tests.live import LiveServer, humangate_env, running_server
 
+REPO = Path(__file__).resolve().parents[2]
 RECAPTCHA = "/recaptcha/api/siteverify"
 HCAPTCHA = "/siteverify"
 TURNSTILE = "/turnstile/v0/siteverify"
@@ -99,6 +101,7 @@ def django_field(library: str, path: str) -> Callable[[str, str, str], Outcome]:
     def verify(url: str, secret: str, token: str) -> Outcome:
         done = subprocess.run(
             [sys.executable, "-m", "tests.compat.django_forms", library, url + path, secret, token],
+            cwd=REPO,
             capture_output=True,
             text=True,
             timeout=60,

@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -102,9 +103,11 @@ class PostgresCluster:
             )
 
 
-@pytest.fixture(scope="module")
-def own_cluster() -> Iterator[PostgresCluster]:
-    workdir = Path(tempfile.mkdtemp(prefix="hg-pg-outage-"))
+@contextmanager
+def private_cluster(prefix: str) -> Iterator[PostgresCluster]:
+    """A cluster of the test's own, stopped and removed afterwards (by a watchdog if pytest
+    dies first)."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     server = PostgresCluster(workdir)
     watchdog = _Watchdog(f"{' '.join(server.pg_ctl)} -m immediate stop; rm -rf {workdir}")
     try:
@@ -114,6 +117,12 @@ def own_cluster() -> Iterator[PostgresCluster]:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
         watchdog.cancel()
+
+
+@pytest.fixture(scope="module")
+def own_cluster() -> Iterator[PostgresCluster]:
+    with private_cluster("hg-pg-outage-") as server:
+        yield server
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -27,10 +26,9 @@ import httpx
 import pytest
 
 from humangate.challenges.pow import solve_pow
-from tests._services import _Watchdog
 from tests.live import _wait_until_live, create_unit_cli, free_port, humangate_env, run_cli
 from tests.store.servers import RedisProcess
-from tests.test_db_outage import PostgresCluster
+from tests.test_db_outage import PostgresCluster, private_cluster
 
 ORIGIN = {"Origin": "http://localhost"}
 N = 20
@@ -82,16 +80,8 @@ def redis_server(own_redis: RedisProcess) -> Iterator[RedisProcess]:
 
 @pytest.fixture(scope="module")
 def own_postgres() -> Iterator[PostgresCluster]:
-    workdir = Path(tempfile.mkdtemp(prefix="hg-pg-multinode-"))
-    server = PostgresCluster(workdir)
-    watchdog = _Watchdog(f"{' '.join(server.pg_ctl)} -m immediate stop; rm -rf {workdir}")
-    try:
-        server.start()
+    with private_cluster("hg-pg-multinode-") as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
-        watchdog.cancel()
 
 
 @pytest.fixture

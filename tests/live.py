@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from tests._services import _Watchdog
+
 SECRET_KEY = "live-test-" + "s" * 40
 
 
@@ -74,10 +76,13 @@ def running_server(env: dict[str, str], *, timeout: float = 30.0) -> Iterator[Li
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
+    # Should pytest itself be killed (a timeout), the node and its workers go with it.
+    watchdog = _Watchdog(f"kill -TERM -{process.pid}; sleep 10; kill -KILL -{process.pid}")
     try:
         _wait_until_live(url, process, timeout)
         yield LiveServer(url=url, env=env, process=process)
     finally:
+        watchdog.cancel()
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
             try:

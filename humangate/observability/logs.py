@@ -160,6 +160,8 @@ def log_config(settings: Settings) -> dict[str, Any]:
         "loggers": {
             "uvicorn": {"handlers": [], "level": level, "propagate": True},
             "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
+            # Alembic announces each of its plugins at INFO; the migrations it runs stay.
+            "alembic.runtime.plugins": {"level": "WARNING"},
             # Our access line names the route template, never the path or its query string.
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
             ACCESS_LOGGER: {

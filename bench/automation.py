@@ -16,6 +16,9 @@ Evasion levels, each run N times through the widget on a host page:
               (WORKER_WRAP)
     blob-rewrite quiet, and those lines put in front of every script blob the page makes, so
               the worker keeps its URL (BLOB_REWRITE)
+    post-forge   blob-rewrite, and the worker's answer forged to say where a clean worker's
+              first error is placed, mixed with the page's number as the widget mixes it
+              (POST_FORGE)
     no-worker quiet, and a Worker constructor that throws as a CSP would (NO_WORKER)
 
 Per session, two visits: a score-mode unit says what the server concluded (siteverify's
@@ -67,6 +70,7 @@ LEVELS = (
     "quiet",
     "worker-wrap",
     "blob-rewrite",
+    "post-forge",
     "no-worker",
 )
 # Error.prepareStackTrace made inert, so the DevTools session's console formatting runs none.
@@ -157,6 +161,30 @@ BLOB_REWRITE = r"""
 })();
 """
 BLOB_REWRITE = BLOB_REWRITE.replace("QUIET_WORKER", json.dumps(_QUIET_WORKER))
+# ... and past the widget's check of where its worker's first error is placed (a line in front
+# moves it): the worker's answer says the place a clean worker gives, whatever was measured, and
+# the widget's mix of that place with the page's random number, re-implemented (the number is
+# read by a listener that runs before the worker's own).
+_FORGED_PLACE = r"""{
+  let seed = 0;
+  self.addEventListener("message", (e) => { seed = e.data; });
+  const mix = (seed, value) => {
+    let x = seed >>> 0;
+    for (const c of String(value)) x = Math.imul(x ^ c.charCodeAt(0), 16777619) >>> 0;
+    return x;
+  };
+  const post = self.postMessage;
+  self.postMessage = function (data, ...rest) {
+    if (Array.isArray(data) && data.length == 7) {
+      data[5] = [1, 18];
+      data[6] = mix(seed, data[5]);
+    }
+    return post.call(this, data, ...rest);
+  };
+}"""
+POST_FORGE = BLOB_REWRITE.replace(
+    json.dumps(_QUIET_WORKER), json.dumps(_QUIET_WORKER + ";" + _FORGED_PLACE)
+)
 # ... or no worker at all: the constructor throws as a Content Security Policy would.
 NO_WORKER = r"""
 (() => {
@@ -171,7 +199,12 @@ NO_WORKER = r"""
 })();
 """
 # The steps past QUIET_CONSOLE, by level.
-QUIET_NEXT = {"worker-wrap": WORKER_WRAP, "blob-rewrite": BLOB_REWRITE, "no-worker": NO_WORKER}
+QUIET_NEXT = {
+    "worker-wrap": WORKER_WRAP,
+    "blob-rewrite": BLOB_REWRITE,
+    "post-forge": POST_FORGE,
+    "no-worker": NO_WORKER,
+}
 
 # The usual evasions, as bot tutorials give them (with the UA fixed by the context).
 EVASIONS_SCRIPT = r"""

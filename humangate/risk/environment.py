@@ -66,9 +66,12 @@ patched  [string] <= 16   built-ins whose `Function.prototype.toString` is not t
                           from a dedicated worker (async, in the 1 s before the
                           challenge request): "worker-url", "worker-ua",
                           "worker-platform", "worker-brands" when the worker's
-                          location or navigator differs from the page's, and
-                          "worker-none" when no worker started and the page's CSP
-                          did not forbid it
+                          location or navigator differs from the page's,
+                          "worker-tampered" when its first error is not placed on
+                          its first line (code ran in front of it) or its answer
+                          does not carry the page's random number mixed with
+                          that place, and "worker-none" when no worker started
+                          and the page's CSP did not forbid it
 ======== ================ ============================================================ =========
 
 The pairs hold integers in 0..100000 (the widget drops a pair that does not). `tzo` follows

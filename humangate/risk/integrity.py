@@ -19,8 +19,11 @@ from collections.abc import Mapping
 WINDOW_SLACK = 32  # CSS px: maximised Windows windows overhang the screen by 8 px a side
 # Names a stealth script patches to hide automation; patching them has no other use. A fresh
 # frame's Error.prepareStackTrace that is an accessor or refuses a value only hides the DevTools
-# probe; a worker at another URL than the one the widget made was rewritten on its way.
-HIDING_PATCHES = frozenset({"webdriver", "brands", "prepareStackTrace", "worker-url"})
+# probe; a worker at another URL than the one the widget made was rewritten on its way, and one
+# whose first line is not where the engine places its first error ran code in front of it.
+HIDING_PATCHES = frozenset(
+    {"webdriver", "brands", "prepareStackTrace", "worker-url", "worker-tampered"}
+)
 # Facts a dedicated worker (a realm no page or frame init script reaches) reports otherwise than
 # the page: its UA and platform. Extensions that spoof the page's navigator miss workers too.
 WORKER_MISMATCHES = frozenset({"worker-ua", "worker-platform"})

@@ -1,7 +1,8 @@
 """Automation through the real widget in Debian's chromium: plain headless Playwright, launch
 flags alone, the usual evasion init script, the stock `playwright-stealth` package, the one line
-against the widget's DevTools probe and the two next steps of someone who read the widget (a
-console quieted in every frame, then in every worker too) each leave an automation reason the
+against the widget's DevTools probe and the three next steps of someone who read the widget (a
+console quieted in every frame, then in every worker too, from a blob of its own or by lines put
+in front of the widget's) each leave an automation reason the
 server sees (siteverify's `score_reasons` of a score-mode unit), and a managed unit mints them
 no token even for the right slide answer dragged like a person. They play bots, so they visit
 `strict_server`, which knows no monitoring network.
@@ -49,6 +50,7 @@ EXPECTED = {
     "bespoke": {"devtools-protocol", "hidden-automation", "client-hints-mismatch"},
     "quiet": {"devtools-protocol"},  # no init script reaches the worker
     "worker-wrap": {"hidden-automation"},  # the worker runs from another URL than the widget's
+    "blob-rewrite": {"hidden-automation"},  # the worker's first error is placed past the lines
 }
 # The managed refusal is one rule for every automation reason: three levels show it.
 MANAGED = ("plain", "stealth", "quiet")
@@ -137,8 +139,9 @@ def test_the_widget_reports_integrity_facts_small_and_times_its_work(
     assert facts <= set(env), sorted(facts - set(env))
     assert env["plat"] == "Linux x86_64" and env["uap"] == "Linux" and env["uam"] is False
     assert any(brand.startswith("Chromium/") for brand in env["uab"])
-    # Playwright's DevTools session is seen; nothing here is patched and no globals are left,
-    # but the context's UA override (DevTools' own) leaves the page's worker no brands.
+    # Playwright's DevTools session is seen; nothing here is patched and no globals are left
+    # (the worker's first error is where a clean worker places it: no "worker-tampered"), but
+    # the context's UA override (DevTools' own) leaves the page's worker no brands.
     assert env["cdp"] is True and env["auto"] == [] and env["patched"] == ["worker-brands"]
     assert env["nperm"] == "prompt"
     pow_answer = answered.value.post_data_json["pow"]

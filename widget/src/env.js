@@ -189,16 +189,28 @@ export function environment() {
   return cached;
 }
 
+/** FNV-1a of a value's text, from a seed: the page's check of the worker's answer. */
+const mix = (seed, value) => {
+  let x = seed >>> 0;
+  for (const c of String(value)) x = Math.imul(x ^ c.charCodeAt(0), 16777619) >>> 0;
+  return x;
+};
 const brandList = (u) => (u ? u.brands.map((b) => b.brand + "/" + b.version).join() : "");
 
 // Run in a dedicated worker, a realm that no page or frame init script reaches: the DevTools
 // probe again (a driver's Runtime domain listens to workers too; nothing but this script runs
 // there, so a console.debug that is not native was patched to hide it), and what stealth
 // scripts patch on the page only.
-const WORKER = `let h=0;const f=()=>(h=1,"");Error.prepareStackTrace=f;h|=Error.prepareStackTrace!==f;
+// First, where the engine places an error thrown on the script's first line: nothing may run in
+// front of the widget's code, so any other line or a far column (or a stack formatter set before
+// it) means lines were put before it. The answer waits for the page's random number and carries
+// it mixed with that place, so a line in front cannot just say the place of a clean worker.
+const WORKER = `let p=0;try{null.f()}catch(e){const s=String(e.stack),u=location.href,i=s.indexOf(u);
+if(i>=0&&Error.prepareStackTrace===void 0)p=(s.slice(i+u.length).match(/^:(\\d+):(\\d+)/)||[0,0,0]).slice(1).map(Number)}
+let h=0;const f=()=>(h=1,"");Error.prepareStackTrace=f;h|=Error.prepareStackTrace!==f;
 h|=!/^function debug\\(\\) \\{\\s*\\[native code\\]\\s*\\}$/.test(console.debug);
 console.debug(new Error(""));const n=navigator;
-postMessage([h,location.href,n.userAgent,n.platform,(${brandList})(n.userAgentData)])`;
+onmessage=({data:k})=>postMessage([h,location.href,n.userAgent,n.platform,(${brandList})(n.userAgentData),p,(${mix})(k,p)])`;
 
 /** Compare a worker's view with the page's: `env.cdp` when the probe fires there, and in
  *  `env.patched` "worker-*" for each fact the page reports otherwise, or "worker-none" when no
@@ -220,12 +232,17 @@ function workerCheck(env) {
       const w = new Worker(url);
       const n = navigator;
       const page = [url, n.userAgent, n.platform, brandList(n.userAgentData)];
+      const seed = (Math.random() * 2 ** 32) >>> 0;
       w.onerror = fail;
+      w.postMessage(seed);
       w.onmessage = ({ data }) => {
         w.terminate();
         URL.revokeObjectURL(url);
         if (data[0]) env.cdp = true;
         ["url", "ua", "platform", "brands"].forEach((k, i) => data[i + 1] !== page[i] && note(k));
+        const at = data[5];
+        const clean = Array.isArray(at) && at[0] === 1 && at[1] <= 40;
+        if (!clean || data[6] !== mix(seed, at)) note("tampered");
         resolve();
       };
     } catch (e) {

@@ -139,7 +139,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def get_accounts(services: ServicesDep) -> AccountContext:
+async def get_accounts(services: ServicesDep) -> AccountContext:
+    # A coroutine, so that FastAPI resolves it on the event loop, not in its thread pool.
     return services.accounts
 
 

@@ -80,6 +80,14 @@ def tab(context) -> Iterator:
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.set_default_timeout(15_000)
     yield page
+    # Leave the page first, so that its worker (the widget's integrity check) is gone before the
+    # page is closed: closing a page while the driver attaches to a starting worker can hang.
+    for _ in range(3):  # the page's own script may still be submitting its form
+        try:
+            page.goto("about:blank")
+            break
+        except PlaywrightError:
+            page.wait_for_timeout(200)
     page.close()
     assert not errors, f"uncaught errors in the page: {errors}"
 
@@ -103,6 +111,9 @@ def posted_form(page, submit: Callable[[], object]) -> dict[str, str]:
     posted = lambda r: r.method == "POST" and r.url.startswith(origin)  # noqa: E731
     with page.expect_request(posted) as request:
         submit()
+    # The form's navigation finishes before the test goes on (and before its page is closed).
+    request.value.response()
+    page.wait_for_load_state()
     fields = parse_qs(request.value.post_data or "", keep_blank_values=True)
     return {name: values[-1] for name, values in fields.items()}
 

@@ -55,6 +55,13 @@ class NotFound(Refusal):
     code = "not-found"
 
 
+class Unauthenticated(Refusal):
+    """The request does not prove who sent it: a missing, malformed, stale or wrong signature,
+    an unknown key, or a nonce already used."""
+
+    code = "unauthenticated"
+
+
 class AccessDenied(Refusal):
     """The requester may not do this (a network, an origin, a key or a role says no)."""
 
@@ -83,6 +90,16 @@ class LockedOut(RateLimited):
     """Too many failures from one source: refused until the window passes."""
 
     code = "locked-out"
+
+
+class UpstreamUnavailable(HumanGateError):
+    """A service HumanGate calls (an SMS gateway, a mail server, a carrier's gateway) failed or
+    did not answer in time; `code` names which, for a 503. The text never carries credentials
+    or the upstream's reply."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class LoginRequired(HumanGateError):

@@ -28,6 +28,8 @@ from humangate.errors import (
     Refusal,
     StorageError,
     TermsRequired,
+    Unauthenticated,
+    UpstreamUnavailable,
 )
 
 logger = logging.getLogger("humangate")
@@ -37,10 +39,13 @@ CONSOLE_PREFIX = "/console"
 STORAGE_RETRY_AFTER = 2
 # So is a database's (a restart, a failover, a pool that drains).
 DATABASE_RETRY_AFTER = 5
+# A gateway that failed twice in a row (one retry) is not back in a second.
+UPSTREAM_RETRY_AFTER = 30
 
 # The most specific class first: LockedOut is a RateLimited, BadSiteverify an InvalidInput.
 STATUS: tuple[tuple[type[Refusal], int], ...] = (
     (InvalidInput, 400),
+    (Unauthenticated, 401),
     (AccessDenied, 403),
     (NotFound, 404),
     (Expired, 410),
@@ -124,6 +129,13 @@ def install_error_handlers(app: FastAPI) -> None:
         logger.error("storage failure: %s", exc)
         response = error_response(503, "storage-unavailable", "The service is briefly unavailable.")
         response.headers["Retry-After"] = str(STORAGE_RETRY_AFTER)
+        return response
+
+    @app.exception_handler(UpstreamUnavailable)
+    async def _upstream(_: Request, exc: UpstreamUnavailable) -> JSONResponse:
+        logger.error("upstream failure (%s): %s", exc.code, exc)
+        response = error_response(503, exc.code, "The service is briefly unavailable.")
+        response.headers["Retry-After"] = str(UPSTREAM_RETRY_AFTER)
         return response
 
     @app.exception_handler(DatabaseUnavailable)

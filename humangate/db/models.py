@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -264,3 +266,128 @@ class Passkey(Base):
     backed_up: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class VerifyApp(Base):
+    """An app of the verification API: its public key, its rules and its caps.
+
+    `sitekey` names the unit whose pass tokens a start must carry when `require_token` is on.
+    """
+
+    __tablename__ = "verify_apps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    app_key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    channels: Mapped[list[str]] = mapped_column(JSON)
+    countries: Mapped[list[str]] = mapped_column(JSON)
+    three_carriers_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_virtual: Mapped[bool] = mapped_column(Boolean, default=True)
+    code_length: Mapped[int] = mapped_column(Integer)
+    code_ttl: Mapped[int] = mapped_column(Integer)
+    templates: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    require_token: Mapped[bool] = mapped_column(Boolean, default=True)
+    sitekey: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    daily_cap: Mapped[int] = mapped_column(Integer)
+    destination_daily_cap: Mapped[int] = mapped_column(Integer)
+    prefix_hourly_cap: Mapped[int] = mapped_column(Integer)
+    network_hourly_cap: Mapped[int] = mapped_column(Integer)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VerifyAppSecret(Base):
+    """An app secret sealed with a key derived from the server key (AES-GCM, the app key as
+    associated data): the server can sign with it, a database dump alone cannot. A rotated-out
+    secret keeps working until `expires_at`."""
+
+    __tablename__ = "verify_app_secrets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int] = mapped_column(
+        ForeignKey("verify_apps.id", ondelete="CASCADE"), index=True
+    )
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Verification(Base):
+    """One verification of a phone number or e-mail address. The destination is kept as a
+    keyed digest and a masked form, the code as a keyed digest; never either in clear."""
+
+    __tablename__ = "verifications"
+    __table_args__ = (
+        UniqueConstraint("app_id", "idempotency_key"),
+        Index("ix_verifications_app_destination", "app_id", "destination_digest"),
+        Index("ix_verifications_app_created", "app_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("verify_apps.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(10))
+    destination_digest: Mapped[str] = mapped_column(String(64))
+    destination_masked: Mapped[str] = mapped_column(String(80))
+    country: Mapped[str] = mapped_column(String(2))
+    prefix: Mapped[str] = mapped_column(String(16))
+    carrier: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    locale: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    code_digest: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sends: Mapped[int] = mapped_column(Integer, default=1)
+    delivery: Mapped[str] = mapped_column(String(16))
+    network: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class VerifyNonce(Base):
+    """A signed request's nonce, refused a second time until it expires (after the skew)."""
+
+    __tablename__ = "verify_nonces"
+
+    app_id: Mapped[int] = mapped_column(
+        ForeignKey("verify_apps.id", ondelete="CASCADE"), primary_key=True
+    )
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class VerifyUsage(Base):
+    """Messages sent, failed and codes approved per app, day, channel and country: what the
+    console charts and billing counts."""
+
+    __tablename__ = "verify_usage"
+    __table_args__ = (UniqueConstraint("app_id", "day", "channel", "country"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("verify_apps.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(10))
+    country: Mapped[str] = mapped_column(String(2))
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    approved: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VerifyPrefixBlock(Base):
+    """A number prefix an app's conversion monitor blocked: codes sent there were not used."""
+
+    __tablename__ = "verify_prefix_blocks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int] = mapped_column(
+        ForeignKey("verify_apps.id", ondelete="CASCADE"), index=True
+    )
+    prefix: Mapped[str] = mapped_column(String(16))
+    sent: Mapped[int] = mapped_column(Integer)
+    approved: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True))

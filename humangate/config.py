@@ -139,6 +139,31 @@ class Settings(BaseSettings):
 
     # --- end of message channels ---
 
+    # --- verification API (humangate/verify/, docs/verify.md) ---
+    # Verifications (masked destinations, statuses) are purged this many days after they start.
+    verify_retention_days: int = Field(default=30, ge=1, le=3650)
+    # A new start for a destination with a live code resends it only after this many seconds.
+    verify_resend_seconds: int = Field(default=30, ge=0, le=3600)
+    verify_max_attempts: int = Field(default=5, ge=1, le=20)
+    verify_max_sends: int = Field(default=5, ge=1, le=20)
+    # The conversion monitor blocks a number prefix for `block_hours` once it has sent at least
+    # `min_sent` codes in an hour and fewer than `floor` of them were approved.
+    verify_conversion_min_sent: int = Field(default=10, ge=3, le=100_000)
+    verify_conversion_floor: float = Field(default=0.2, ge=0, le=1)
+    verify_block_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # Carrier number verification (humangate/verify/carrier/, docs/carrier-verification.md):
+    # each path is on when its URLs and credentials are set.
+    camara_authorize_url: str = ""
+    camara_token_url: str = ""
+    camara_api_url: str = ""
+    camara_client_id: str = ""
+    camara_client_secret: SecretStr = SecretStr("")
+    cn_onetap_url: str = ""
+    cn_onetap_app_id: str = ""
+    cn_onetap_app_key: SecretStr = SecretStr("")
+    carrier_timeout: float = Field(default=5.0, gt=0, le=60)
+    # --- end of verification API ---
+
     def load_region_table(self) -> RegionTable | None:
         if self.region_table is None:
             return None

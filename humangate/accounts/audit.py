@@ -56,6 +56,14 @@ AuditAction = Literal[
     "unit.disabled",
     "unit.enabled",
     "unit.deleted",
+    # An owner's changes to a verification API app, and a prefix block lifted by hand.
+    "app.created",
+    "app.updated",
+    "app.secret_rotated",
+    "app.disabled",
+    "app.enabled",
+    "app.deleted",
+    "app.unblocked",
     "notice.sent",
     "notice.broadcast",
     "notice.delivered",
@@ -63,7 +71,7 @@ AuditAction = Literal[
 ACTIONS: frozenset[str] = frozenset(get_args(AuditAction))
 # The actions the console's page modules record rather than the account core.
 CONSOLE_ACTIONS: frozenset[str] = frozenset(
-    action for action in ACTIONS if action.startswith(("unit.", "notice."))
+    action for action in ACTIONS if action.startswith(("unit.", "app.", "notice."))
 )
 ActorKind = Literal["account", "admin", "system", "operator"]
 

@@ -1,5 +1,6 @@
 """Command line: humangate serve | migrate | create-admin | outbox | housekeeping | account cancel |
-notice | unit create | update | show | list | stats | rotate-secret."""
+notice | unit create | update | show | list | stats | rotate-secret |
+app create | list | show | update | rotate-secret | delete."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 
 from humangate.cli import (
     account,
+    app,
     create_admin,
     housekeeping,
     migrate,
@@ -22,7 +24,7 @@ from humangate.config import load_settings
 from humangate.errors import HumanGateError
 
 # Each command group registers its sub-parser; `humangate --help` lists them in this order.
-GROUPS = (serve, migrate, outbox, create_admin, housekeeping, unit, account, notice)
+GROUPS = (serve, migrate, outbox, create_admin, housekeeping, unit, app, account, notice)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,7 +16,7 @@ from typing import Literal, Protocol, runtime_checkable
 from humangate.errors import InvalidInput
 
 DEFAULT_TIMEOUT = 5.0
-"""Seconds allowed for each request to an operator, and again for the whole of it."""
+"""Seconds allowed for each request to an operator, from connection to last byte."""
 
 Reason = Literal["match", "mismatch", "invalid-evidence", "unsupported-number"]
 """Why a verdict is what it is, for the owner's records only; never shown to the end user."""

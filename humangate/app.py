@@ -25,6 +25,7 @@ from humangate.api import (
     reference,
     site,
     siteverify,
+    verify,
 )
 from humangate.api.body_size import BodyLimit
 from humangate.api.deps import attach_services
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    routers = (challenges, siteverify, feedback, privacy, site, assets, landing, reference)
+    routers = (challenges, siteverify, verify, feedback, privacy, site, assets, landing, reference)
     for module in (*routers, noscript):
         app.include_router(module.router)
     install_console(app)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from humangate.loop import Clock, Verifier
     from humangate.pool import ChallengePool
     from humangate.stats import UnitCounters
+    from humangate.verify.service import VerifyService
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +60,7 @@ class Services(CoreServices):
     counters: UnitCounters
     pool: ChallengePool
     verifier: Verifier
+    verify: VerifyService
     # Set by the app once the database is ready: the console's own unit and the demo's keys.
     console_unit: ConsoleUnit | None = None
     demo: DemoUnit | None = None
@@ -155,19 +157,55 @@ async def open_services(
             ),
             clock=clock or time.time,
         )
+        directory = UnitDirectory(
+            core.sessions,
+            ttl=settings.unit_cache_seconds,
+            test_keys=settings.test_keys,
+            wait=settings.database_lookup_timeout,
+        )
         try:
             yield Services(
                 **{field.name: getattr(core, field.name) for field in fields(CoreServices)},
-                directory=UnitDirectory(
-                    core.sessions,
-                    ttl=settings.unit_cache_seconds,
-                    test_keys=settings.test_keys,
-                    wait=settings.database_lookup_timeout,
-                ),
+                directory=directory,
                 events=events,
                 counters=counters,
                 pool=pool,
                 verifier=verifier,
+                verify=open_verify_service(core, directory, verifier, clock=clock),
             )
         finally:
             await pool.close()
+
+
+def open_verify_service(
+    core: CoreServices,
+    directory: UnitDirectory,
+    verifier: Verifier,
+    *,
+    clock: Clock | None = None,
+) -> VerifyService:
+    """The verification API's service; a start's pass token is checked (and spent) as
+    siteverify checks it, against the unit the app names."""
+    from humangate.verify.alerts import PrefixAlerts
+    from humangate.verify.apps import AppView
+    from humangate.verify.service import VerifyPolicy, VerifyService
+
+    async def check_token(app: AppView, token: str) -> bool:
+        unit = await directory.by_sitekey(app.sitekey or "")
+        if unit is None or unit.disabled:
+            return False
+        return (await verifier.siteverify(unit, token)).success
+
+    policy = VerifyPolicy.from_settings(core.settings)
+    return VerifyService(
+        sessions=core.sessions,
+        store=core.store,
+        key=core.key,
+        channels=core.channels,
+        policy=policy,
+        check_token=check_token,
+        alert=PrefixAlerts(
+            core.sessions, core.message_templates, core.channels, block_hours=policy.block_hours
+        ),
+        clock=clock or time.time,
+    )

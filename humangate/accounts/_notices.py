@@ -36,6 +36,23 @@ PASSKEY_ADDED: NoticeTexts = {
 }
 
 
+VERIFY_PREFIX_BLOCKED: NoticeTexts = {
+    "en": (
+        "Codes to {prefix} paused for your app {app}",
+        "Your app {app} sent {sent} codes to numbers starting {prefix} in the last hour and "
+        "{approved} of them were used: the pattern of SMS pumping (toll fraud). Codes to that "
+        "range are paused until {until}. If these were real people, unblock the range on the "
+        "app's page in the console.",
+    ),
+    "zh-CN": (
+        "您的应用 {app} 已暂停向 {prefix} 发送验证码",
+        "您的应用 {app} 在过去一小时内向以 {prefix} 开头的号码发送了 {sent} 条验证码，其中只有 "
+        "{approved} 条被使用，这符合短信轰炸（话费欺诈）的特征。在 {until} 之前，将暂停向该号段发送"
+        "验证码。如果这些是真实用户，请在控制台的应用页面解除该号段的封锁。",
+    ),
+}
+
+
 def notice_locale(language: str | None) -> str:
     """`zh-CN` for Simplified Chinese tags (as the messaging catalog reads them), else `en`."""
     tag = (language or "").replace("_", "-").lower()

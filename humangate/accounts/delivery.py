@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterable, Mapping
 
 from humangate.accounts import TEMPLATES, Outgoing
-from humangate.accounts._notices import NEW_DEVICE_LOGIN, PASSKEY_ADDED
+from humangate.accounts._notices import NEW_DEVICE_LOGIN, PASSKEY_ADDED, VERIFY_PREFIX_BLOCKED
 from humangate.messaging import (
     Channels,
     DeliveryError,
@@ -80,6 +80,7 @@ _NOTICES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "banned": ("banned", ""),
         "new-device-login": NEW_DEVICE_LOGIN["en"],
         "passkey-added": PASSKEY_ADDED["en"],
+        "verify-prefix-blocked": VERIFY_PREFIX_BLOCKED["en"],
     },
     "zh-CN": {
         "already-registered": (
@@ -111,6 +112,7 @@ _NOTICES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "banned": ("封禁", ""),
         "new-device-login": NEW_DEVICE_LOGIN["zh-CN"],
         "passkey-added": PASSKEY_ADDED["zh-CN"],
+        "verify-prefix-blocked": VERIFY_PREFIX_BLOCKED["zh-CN"],
     },
 }
 

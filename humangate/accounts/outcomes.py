@@ -35,6 +35,7 @@ TEMPLATES: Mapping[str, tuple[str, ...]] = {
     "account-restored": (),
     "new-device-login": ("device", "network", "time"),
     "passkey-added": ("name",),
+    "verify-prefix-blocked": ("app", "prefix", "sent", "approved", "until"),
 }
 
 

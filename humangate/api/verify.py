@@ -1,0 +1,169 @@
+"""The verification API: an app's backend starts, checks, fetches and cancels verifications of
+phone numbers and e-mail addresses, every request signed with the app's secret
+(humangate/verify/signing.py, docs/verify.md).
+
+Signatures are checked before the body is read as fields, so an unsigned request learns nothing
+of what a signed one may send. Statuses: 201 for a new verification, 200 for every other
+answer; 401 for a request that does not prove its app; 403 for a rule of the app; 429 for a
+limit (the code says which); 503 when the code could not be delivered.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from humangate.api.deps import ServicesDep
+from humangate.api.error_docs import error_responses
+from humangate.api.response_docs import json_answer
+from humangate.api.signals import ApiModel
+from humangate.verify.apps import AppView
+from humangate.verify.service import CheckOutcome, StartRequest, VerificationView
+
+router = APIRouter(prefix="/api/v1/verify", tags=["verification API"])
+
+VERIFICATION: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "status", "channel", "to", "expires_at", "attempts_left", "sends"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^VE[0-9a-f]{32}$"},
+        "status": {
+            "type": "string",
+            "enum": ["pending", "approved", "canceled", "expired", "max-attempts", "failed"],
+        },
+        "channel": {"type": "string", "enum": ["sms", "email"]},
+        "to": {"type": "string", "description": "The destination, masked"},
+        "country": {"type": ["string", "null"]},
+        "carrier": {"type": ["string", "null"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "expires_at": {"type": "string", "format": "date-time"},
+        "attempts_left": {"type": "integer", "minimum": 0},
+        "sends": {"type": "integer", "minimum": 1},
+        "delivery": {"type": "string", "enum": ["queued", "sent", "retried", "failed"]},
+    },
+}
+CHECKED: dict[str, Any] = {
+    **VERIFICATION,
+    "required": [*VERIFICATION["required"], "valid"],
+    "properties": {
+        **VERIFICATION["properties"],
+        "status": {
+            "type": "string",
+            "enum": ["approved", "denied", "expired", "max-attempts", "canceled"],
+        },
+        "valid": {"type": "boolean"},
+    },
+}
+_SIGNED = (400, 401, 403, 413, 503)
+VerificationId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9]+$")]
+
+
+async def _signed_app(request: Request, services: ServicesDep) -> AppView:
+    """The app whose secret signed this request (the raw target and body, as sent)."""
+    target = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    body = await request.body()
+    return await services.verify.authenticate(request.method, target, request.headers, body)
+
+
+SignedApp = Annotated[AppView, Depends(_signed_app)]
+
+
+class StartBody(ApiModel):
+    """Send a one-time code to `to`: a number in E.164 form for `sms`, an address for `email`."""
+
+    to: str = Field(min_length=3, max_length=254)
+    channel: Literal["sms", "email"]
+    locale: Literal["en", "zh-CN"] = "en"
+    humangate_token: str = Field(default="", max_length=4096)
+    idempotency_key: str = Field(default="", max_length=128, pattern=r"^[A-Za-z0-9_.:-]*$")
+    client_ip: str = Field(default="", max_length=64)
+
+
+class CheckBody(ApiModel):
+    code: str = Field(min_length=1, max_length=16)
+
+
+class EmptyBody(ApiModel):
+    """Nothing: the body is `{}`."""
+
+
+def _answer(view: VerificationView, status: int = 200) -> JSONResponse:
+    return JSONResponse(view.as_json(), status_code=status)
+
+
+def _checked(outcome: CheckOutcome) -> JSONResponse:
+    return JSONResponse(
+        {**outcome.verification.as_json(), "status": outcome.status, "valid": outcome.valid}
+    )
+
+
+@router.post(
+    "/verifications",
+    status_code=201,
+    summary="Start a verification: send a one-time code",
+    responses={
+        200: json_answer(VERIFICATION, "A code sent again, or the answer to a repeated key"),
+        201: json_answer(VERIFICATION, "A new verification, its code sent"),
+        **error_responses(*_SIGNED, 429),
+    },
+)
+async def start(body: StartBody, app: SignedApp, services: ServicesDep) -> JSONResponse:
+    view, created = await services.verify.start(
+        app,
+        StartRequest(
+            to=body.to,
+            channel=body.channel,
+            locale=body.locale,
+            humangate_token=body.humangate_token,
+            idempotency_key=body.idempotency_key,
+            client_ip=body.client_ip,
+        ),
+    )
+    return _answer(view, 201 if created else 200)
+
+
+@router.get(
+    "/verifications/{verification_id}",
+    summary="Fetch a verification",
+    responses={
+        200: json_answer(VERIFICATION, "The verification"),
+        **error_responses(*_SIGNED, 404),
+    },
+)
+async def fetch(
+    verification_id: VerificationId, app: SignedApp, services: ServicesDep
+) -> JSONResponse:
+    return _answer(await services.verify.fetch(app, verification_id))
+
+
+@router.post(
+    "/verifications/{verification_id}/check",
+    summary="Check a code",
+    responses={
+        200: json_answer(CHECKED, "The answer; `valid` only when this check approved it"),
+        **error_responses(*_SIGNED, 404),
+    },
+)
+async def check(
+    verification_id: VerificationId, body: CheckBody, app: SignedApp, services: ServicesDep
+) -> JSONResponse:
+    return _checked(await services.verify.check(app, verification_id, body.code))
+
+
+@router.post(
+    "/verifications/{verification_id}/cancel",
+    summary="Cancel a pending verification",
+    responses={
+        200: json_answer(VERIFICATION, "The verification, canceled"),
+        **error_responses(*_SIGNED, 404, 410),
+    },
+)
+async def cancel(
+    verification_id: VerificationId, _: EmptyBody, app: SignedApp, services: ServicesDep
+) -> JSONResponse:
+    return _answer(await services.verify.cancel(app, verification_id))

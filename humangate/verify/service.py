@@ -1,0 +1,559 @@
+"""The verification API's operations: authenticate a signed request, start, check, fetch and
+cancel a verification.
+
+A verification is a row from its start; its code exists in clear only in the message. The
+order of a start is the order of cost: refusals that need no store or message first (channel,
+destination, country, carrier), then the pass token (single use), then the pumping guard, and
+only then a code and a message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from humangate.db import verifications as rows
+from humangate.db.models import Verification
+from humangate.db.verify_apps import get_app, live_secrets
+from humangate.errors import (
+    AccessDenied,
+    Expired,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    UpstreamUnavailable,
+)
+from humangate.messaging import Channels
+from humangate.netaddr import ip_prefix
+from humangate.store import Store
+from humangate.verify import signing
+from humangate.verify.apps import AppView
+from humangate.verify.delivery import compose, deliver
+from humangate.verify.guard import Conversion, PumpingGuard, Target
+from humangate.verify.keys import (
+    code_digest,
+    code_matches,
+    destination_digest,
+    new_code,
+    new_verification_id,
+)
+from humangate.verify.numbers import Phone, is_three_carriers, mask_phone, parse_email, parse_phone
+
+if TYPE_CHECKING:
+    from humangate.config import Settings
+
+log = logging.getLogger(__name__)
+
+NONCE_LIFETIME = timedelta(seconds=2 * signing.MAX_SKEW_SECONDS + 60)
+CODE_CHANNELS = ("sms", "email")
+LOCALES = ("en", "zh-CN")
+MAX_CODE_TEXT = 10
+
+TokenCheck = Callable[[AppView, str], Awaitable[bool]]
+PrefixAlert = Callable[[AppView, str, Conversion], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyPolicy:
+    """The deployment's rules for every app (HUMANGATE_VERIFY_*)."""
+
+    resend_seconds: int = 30
+    max_attempts: int = 5
+    max_sends: int = 5
+    conversion_min_sent: int = 10
+    conversion_floor: float = 0.2
+    block_hours: int = 24
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> VerifyPolicy:
+        return cls(
+            resend_seconds=settings.verify_resend_seconds,
+            max_attempts=settings.verify_max_attempts,
+            max_sends=settings.verify_max_sends,
+            conversion_min_sent=settings.verify_conversion_min_sent,
+            conversion_floor=settings.verify_conversion_floor,
+            block_hours=settings.verify_block_hours,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StartRequest:
+    """A start as the app's backend sends it; every field already a short clean string."""
+
+    to: str
+    channel: str
+    locale: str = "en"
+    humangate_token: str = ""
+    idempotency_key: str = ""
+    client_ip: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationView:
+    """A verification as the API shows it: the destination masked, never the code."""
+
+    id: str
+    status: str
+    channel: str
+    to: str
+    country: str
+    carrier: str | None
+    created_at: datetime
+    expires_at: datetime
+    attempts_left: int
+    sends: int
+    delivery: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "channel": self.channel,
+            "to": self.to,
+            "country": self.country or None,
+            "carrier": self.carrier,
+            "created_at": _iso(self.created_at),
+            "expires_at": _iso(self.expires_at),
+            "attempts_left": self.attempts_left,
+            "sends": self.sends,
+            "delivery": self.delivery,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    """The answer to one code: `valid` only for the check that approved the verification."""
+
+    verification: VerificationView
+    status: str
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Destination:
+    normalised: str
+    masked: str
+    country: str
+    prefix: str
+    carrier: str | None
+
+
+def _iso(moment: datetime) -> str:
+    return _aware(moment).isoformat().replace("+00:00", "Z")
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def check_destination(app: AppView, channel: str, to: str) -> _Destination:
+    """The destination normalised and checked against the app's rules.
+
+    Raises:
+        InvalidInput: not a number or address (`invalid-destination`), or a number that cannot
+            receive SMS (`number-cannot-receive-sms`).
+        AccessDenied: `channel-not-allowed`, `country-not-allowed`, `carrier-not-allowed`.
+    """
+    if channel not in CODE_CHANNELS:
+        raise InvalidInput("The channel must be sms or email.", code="invalid-channel")
+    if channel not in app.channels:
+        raise AccessDenied("This app may not send by that channel.", code="channel-not-allowed")
+    if channel == "email":
+        email = parse_email(to)
+        return _Destination(email.address, email.masked, "", "", None)
+    phone = parse_phone(to)
+    if not phone.can_receive_sms:
+        raise InvalidInput(
+            "That number cannot receive text messages.", code="number-cannot-receive-sms"
+        )
+    return _Destination(
+        phone.e164,
+        mask_phone(phone.e164),
+        phone.region,
+        phone.prefix,
+        check_number_rules(app, phone),
+    )
+
+
+def check_number_rules(app: AppView, phone: Phone) -> str | None:
+    """The country and carrier rules of the app; returns the number's carrier name, if known.
+
+    Raises:
+        AccessDenied: `country-not-allowed` or `carrier-not-allowed`.
+    """
+    if phone.region not in app.countries:
+        raise AccessDenied(
+            "This app may not send to numbers of that country.", code="country-not-allowed"
+        )
+    if app.three_carriers_only and not is_three_carriers(phone, app.allow_virtual):
+        raise AccessDenied(
+            "This app accepts the numbers of China Mobile, China Unicom and China Telecom only.",
+            code="carrier-not-allowed",
+        )
+    carrier = phone.cn_carrier
+    if carrier is None:
+        return None
+    return f"{carrier.operator}/virtual" if carrier.virtual else str(carrier.operator)
+
+
+class VerifyService:
+    """Start, check, fetch and cancel verifications; one per serving node."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        store: Store,
+        key: bytes,
+        channels: Channels,
+        policy: VerifyPolicy,
+        check_token: TokenCheck,
+        alert: PrefixAlert | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._sessions = sessions
+        self._key = key
+        self._channels = channels
+        self._policy = policy
+        self._check_token = check_token
+        self._alert = alert
+        self._clock = clock
+        self.guard = PumpingGuard(store, clock=clock)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    # --- authentication -------------------------------------------------------------------
+
+    async def authenticate(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> AppView:
+        """The app that signed this request.
+
+        Raises:
+            Unauthenticated: `missing-signature`, `malformed-signature`, `unknown-app`,
+                `stale-timestamp`, `bad-signature` or `nonce-reused`.
+            AccessDenied: `app-disabled`.
+        """
+        signed = signing.read_signature(headers)
+        now = self._now()
+        if not signing.timestamp_fresh(signed.timestamp, now.timestamp()):
+            raise Unauthenticated(
+                "The request's timestamp is more than 300 seconds away from the server's clock.",
+                code="stale-timestamp",
+            )
+        async with self._sessions() as session:
+            app = await get_app(session, signed.app_key)
+            if app is None:
+                raise Unauthenticated("No app has that key.", code="unknown-app")
+            secrets = await live_secrets(session, app, server_key=self._key, now=now)
+            if not any(
+                signing.signature_matches(secret, signed, method, target, body)
+                for secret in secrets
+            ):
+                raise Unauthenticated("The signature does not match.", code="bad-signature")
+            fresh = await rows.use_nonce(
+                session, app.id, signed.nonce, expires_at=now + NONCE_LIFETIME
+            )
+        if not fresh:
+            raise Unauthenticated("That nonce was already used.", code="nonce-reused")
+        if app.disabled:
+            raise AccessDenied("This app is disabled.", code="app-disabled")
+        return app
+
+    # --- start ------------------------------------------------------------------------------
+
+    async def start(self, app: AppView, request: StartRequest) -> tuple[VerificationView, bool]:
+        """Send a code to the destination; returns the verification and whether it is new.
+
+        A start with an `idempotency_key` the app used before answers that verification and
+        sends nothing. A start for a destination with a live code sends a new code to it after
+        the resend cool-down (same id, new code).
+
+        Raises:
+            InvalidInput, AccessDenied: the request breaks a rule (nothing is counted or sent).
+            RateLimited: a limit of the guard, `resend-too-soon` or `max-sends`.
+            UpstreamUnavailable: `delivery-failed`, after one retry.
+        """
+        if request.locale not in LOCALES:
+            raise InvalidInput("The locale must be en or zh-CN.", code="invalid-locale")
+        destination = check_destination(app, request.channel, request.to)
+        digest = destination_digest(self._key, app.id, destination.normalised)
+        now = self._now()
+        async with self._sessions() as session:
+            if request.idempotency_key:
+                earlier = await rows.find_by_idempotency_key(
+                    session, app.id, request.idempotency_key
+                )
+                if earlier is not None:
+                    if earlier.destination_digest != digest or earlier.channel != request.channel:
+                        raise InvalidInput(
+                            "That idempotency key was used for another destination.",
+                            code="idempotency-key-reused",
+                        )
+                    return self._view(earlier, now), False
+            live = await rows.find_live(session, app.id, digest, now=now)
+            if live is not None:
+                self._check_resend(live, now)
+            if app.require_token:
+                await self._require_token(app, request.humangate_token)
+            if destination.prefix:
+                await self._check_prefix(session, app, destination.prefix, now)
+            await self.guard.admit(
+                app,
+                Target(digest, destination.prefix, _network(request.client_ip)),
+            )
+            code = new_code(app.code_length)
+            expires_at = now + timedelta(seconds=app.code_ttl)
+            if live is None:
+                verification = Verification(
+                    id=new_verification_id(),
+                    app_id=app.id,
+                    channel=request.channel,
+                    destination_digest=digest,
+                    destination_masked=destination.masked,
+                    country=destination.country,
+                    prefix=destination.prefix,
+                    carrier=destination.carrier,
+                    locale=request.locale,
+                    status="pending",
+                    attempts=0,
+                    sends=1,
+                    delivery="queued",
+                    network=_network(request.client_ip) or None,
+                    idempotency_key=request.idempotency_key or None,
+                    created_at=now,
+                    expires_at=expires_at,
+                    last_sent_at=now,
+                )
+                session.add(verification)
+            else:
+                verification = live
+                verification.sends += 1
+                verification.expires_at = expires_at
+                verification.last_sent_at = now
+                verification.locale = request.locale
+                verification.delivery = "queued"
+            verification.code_digest = code_digest(self._key, verification.id, code)
+            await session.commit()
+            delivered, _ = await deliver(
+                self._channels,
+                request.channel,
+                destination.normalised,
+                compose(
+                    app_name=app.name,
+                    templates=app.templates,
+                    locale=request.locale,
+                    code=code,
+                    ttl_seconds=app.code_ttl,
+                ),
+            )
+            verification.delivery = delivered
+            if delivered == "failed":
+                verification.status = "failed"
+                verification.finished_at = self._now()
+            await rows.add_usage(
+                session,
+                app.id,
+                day=now.date(),
+                channel=request.channel,
+                country=destination.country,
+                sent=int(delivered != "failed"),
+                failed=int(delivered == "failed"),
+            )
+            await session.commit()
+            view = self._view(verification, now)
+        if delivered == "failed":
+            raise UpstreamUnavailable(
+                "The code could not be delivered; try again later.", code="delivery-failed"
+            )
+        await self.guard.count_sent(app, destination.prefix)
+        return view, live is None
+
+    def _check_resend(self, live: Verification, now: datetime) -> None:
+        wait = (_aware(live.last_sent_at) - now).total_seconds() + self._policy.resend_seconds
+        if wait > 0:
+            raise RateLimited(
+                "A code was just sent to this destination; wait before asking again.",
+                code="resend-too-soon",
+                retry_after=max(1, int(wait + 0.999)),
+            )
+        if live.sends >= self._policy.max_sends:
+            raise RateLimited(
+                "Enough codes were sent to this destination; use one of them.",
+                code="max-sends",
+                retry_after=max(1, int((_aware(live.expires_at) - now).total_seconds())),
+            )
+
+    async def _require_token(self, app: AppView, token: str) -> None:
+        if not token:
+            raise AccessDenied(
+                "This app needs a HumanGate pass token with every start.", code="token-required"
+            )
+        if not app.sitekey or not await self._check_token(app, token):
+            raise AccessDenied("The pass token is not valid.", code="invalid-token")
+
+    async def _check_prefix(
+        self, session: AsyncSession, app: AppView, prefix: str, now: datetime
+    ) -> None:
+        """Refuse a blocked prefix; block one whose settled codes went unused."""
+        blocked = await rows.is_blocked(session, app.id, prefix, now=now)
+        if not blocked:
+            conversion = await self.guard.conversion(app, prefix)
+            policy = self._policy
+            if conversion.collapsed(
+                min_sent=policy.conversion_min_sent, floor=policy.conversion_floor
+            ):
+                until = now + timedelta(hours=policy.block_hours)
+                new = await rows.block_prefix(
+                    session,
+                    app.id,
+                    prefix,
+                    sent=conversion.sent,
+                    approved=conversion.approved,
+                    now=now,
+                    until=until,
+                )
+                blocked = True
+                if new and self._alert is not None:
+                    try:
+                        await self._alert(app, prefix, conversion)
+                    except Exception:  # an alert that fails must not let the prefix through
+                        log.exception(
+                            "The owner of app %s was not told of a blocked prefix", app.id
+                        )
+        if blocked:
+            raise AccessDenied(
+                "Codes to this number range are paused for this app.", code="prefix-blocked"
+            )
+
+    # --- check, fetch, cancel -----------------------------------------------------------------
+
+    async def check(self, app: AppView, verification_id: str, code: str) -> CheckOutcome:
+        """Compare `code` with the verification's.
+
+        The answer's status: `approved` (valid), `denied` (a wrong code; the verification stays
+        pending while attempts are left), `max-attempts`, `expired` (also for a code already
+        used), `canceled`.
+
+        Raises:
+            InvalidInput: the code is not 4 to 10 digits (`invalid-code`; no attempt is counted).
+            NotFound: no such verification of this app.
+        """
+        if not (code.isascii() and code.isdigit() and 4 <= len(code) <= MAX_CODE_TEXT):
+            raise InvalidInput("The code must be 4 to 10 digits.", code="invalid-code")
+        now = self._now()
+        async with self._sessions() as session:
+            verification = await self._get(session, app, verification_id)
+            if verification.status != "pending" or _aware(verification.expires_at) <= now:
+                return await self._closed(session, verification, now)
+            attempts = await rows.count_attempt(
+                session, verification.id, max_attempts=self._policy.max_attempts, now=now
+            )
+            if attempts is None:  # another check got there first
+                await session.refresh(verification)
+                return await self._closed(session, verification, now)
+            if code_matches(self._key, verification.id, code, verification.code_digest):
+                if await rows.finish(session, verification.id, "approved", now=now):
+                    await rows.add_usage(
+                        session,
+                        app.id,
+                        day=_aware(verification.created_at).date(),
+                        channel=verification.channel,
+                        country=verification.country,
+                        approved=1,
+                    )
+                    await session.commit()
+                    await session.refresh(verification)
+                    await self.guard.count_approved(app, verification.prefix)
+                    return CheckOutcome(self._view(verification, now), "approved", True)
+                await session.refresh(verification)
+                return await self._closed(session, verification, now)
+            if attempts >= self._policy.max_attempts:
+                await rows.finish(session, verification.id, "max-attempts", now=now)
+                await session.commit()
+                await session.refresh(verification)
+                return CheckOutcome(self._view(verification, now), "max-attempts", False)
+            await session.refresh(verification)
+            return CheckOutcome(self._view(verification, now), "denied", False)
+
+    async def _closed(
+        self, session: AsyncSession, verification: Verification, now: datetime
+    ) -> CheckOutcome:
+        """The answer for a verification no code can approve any more."""
+        if verification.status == "pending":  # past its expiry
+            await rows.finish(session, verification.id, "expired", now=now)
+            await session.commit()
+            await session.refresh(verification)
+        status = verification.status
+        answer = status if status in ("canceled", "max-attempts") else "expired"
+        return CheckOutcome(self._view(verification, now), answer, False)
+
+    async def fetch(self, app: AppView, verification_id: str) -> VerificationView:
+        """The verification as it stands (one past its expiry reads `expired`).
+
+        Raises:
+            NotFound: no such verification of this app.
+        """
+        now = self._now()
+        async with self._sessions() as session:
+            return self._view(await self._get(session, app, verification_id), now)
+
+    async def cancel(self, app: AppView, verification_id: str) -> VerificationView:
+        """Cancel a pending verification; its code stops working at once.
+
+        Raises:
+            NotFound: no such verification of this app.
+            Expired: it is no longer pending (`not-pending`); nothing changes.
+        """
+        now = self._now()
+        async with self._sessions() as session:
+            verification = await self._get(session, app, verification_id)
+            live = verification.status == "pending" and _aware(verification.expires_at) > now
+            if not live or not await rows.finish(session, verification.id, "canceled", now=now):
+                raise Expired("The verification is no longer pending.", code="not-pending")
+            await session.commit()
+            await session.refresh(verification)
+            return self._view(verification, now)
+
+    async def _get(self, session: AsyncSession, app: AppView, verification_id: str) -> Verification:
+        found = None
+        if verification_id.isascii() and len(verification_id) <= 40:
+            found = await rows.get_verification(session, app.id, verification_id)
+        if found is None:
+            raise NotFound("There is no such verification.")
+        return found
+
+    def _view(self, verification: Verification, now: datetime) -> VerificationView:
+        expires_at = _aware(verification.expires_at)
+        status = verification.status
+        if status == "pending" and expires_at <= now:
+            status = "expired"
+        return VerificationView(
+            id=verification.id,
+            status=status,
+            channel=verification.channel,
+            to=verification.destination_masked,
+            country=verification.country,
+            carrier=verification.carrier,
+            created_at=_aware(verification.created_at),
+            expires_at=expires_at,
+            attempts_left=max(0, self._policy.max_attempts - verification.attempts)
+            if status == "pending"
+            else 0,
+            sends=verification.sends,
+            delivery=verification.delivery,
+        )
+
+
+def _network(client_ip: str) -> str:
+    network = ip_prefix(client_ip)
+    return "" if network == "unknown" else network

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from humangate.console import (
     account,
     admin,
+    apps,
     auth,
     blocked,
     inbox,
@@ -33,6 +34,7 @@ PAGES = (
     recovery,
     terms,
     units,
+    apps,
     stats,
     admin,
     notices,

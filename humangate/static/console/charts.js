@@ -11,7 +11,9 @@
     "escalated": "#8a5a00",
     "verified": "#6b3fa0",
     "verify-failed": "#555555",
-    "refused": "#b35c00"
+    "refused": "#b35c00",
+    "sent": "#1f5fbf",
+    "approved": "#1a7f37"
   };
 
   // Counts are whole numbers: no 0.2 ticks on the y axis.

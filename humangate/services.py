@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from humangate.loop import Clock, Verifier
     from humangate.pool import ChallengePool
     from humangate.stats import UnitCounters
+    from humangate.verify.carrier import CamaraConfig, CnOneTapConfig
     from humangate.verify.service import VerifyService
 
 
@@ -188,6 +189,7 @@ def open_verify_service(
     siteverify checks it, against the unit the app names."""
     from humangate.verify.alerts import PrefixAlerts
     from humangate.verify.apps import AppView
+    from humangate.verify.carrier import verifiers_from_config
     from humangate.verify.service import VerifyPolicy, VerifyService
 
     async def check_token(app: AppView, token: str) -> bool:
@@ -197,6 +199,7 @@ def open_verify_service(
         return (await verifier.siteverify(unit, token)).success
 
     policy = VerifyPolicy.from_settings(core.settings)
+    camara, cn_onetap = carrier_configs(core.settings)
     return VerifyService(
         sessions=core.sessions,
         store=core.store,
@@ -207,5 +210,44 @@ def open_verify_service(
         alert=PrefixAlerts(
             core.sessions, core.message_templates, core.channels, block_hours=policy.block_hours
         ),
+        carriers=verifiers_from_config(camara, cn_onetap),
         clock=clock or time.time,
     )
+
+
+def carrier_configs(settings: Settings) -> tuple[CamaraConfig | None, CnOneTapConfig | None]:
+    """The carrier gateways the settings turn on: each needs its URLs and credentials.
+
+    Raises:
+        ConfigError: a path is half configured, or a value is malformed.
+    """
+    from humangate.errors import ConfigError
+    from humangate.verify.carrier import CamaraConfig, CnOneTapConfig
+
+    camara_values = (
+        settings.camara_authorize_url,
+        settings.camara_token_url,
+        settings.camara_api_url,
+        settings.camara_client_id,
+        settings.camara_client_secret.get_secret_value(),
+    )
+    cn_values = (
+        settings.cn_onetap_url,
+        settings.cn_onetap_app_id,
+        settings.cn_onetap_app_key.get_secret_value(),
+    )
+    for name, values in (
+        ("HUMANGATE_CAMARA_*", camara_values),
+        ("HUMANGATE_CN_ONETAP_*", cn_values),
+    ):
+        if any(values) and not all(values):
+            raise ConfigError(f"{name}: set every setting of the path, or none.")
+    camara = (
+        CamaraConfig(*camara_values, timeout=settings.carrier_timeout)
+        if all(camara_values)
+        else None
+    )
+    cn_onetap = (
+        CnOneTapConfig(*cn_values, timeout=settings.carrier_timeout) if all(cn_values) else None
+    )
+    return camara, cn_onetap

@@ -167,3 +167,87 @@ async def cancel(
     verification_id: VerificationId, _: EmptyBody, app: SignedApp, services: ServicesDep
 ) -> JSONResponse:
     return _answer(await services.verify.cancel(app, verification_id))
+
+
+class NumberBody(ApiModel):
+    """Ask the carrier whether the device's SIM has `phone_number` (E.164).
+
+    `method` `camara`: `evidence` is the authorization code the device brought back from the
+    operator, `redirect_uri` the one the authorization used. `cn-onetap`: `evidence` is the
+    token the carrier's SDK gave the app on the device.
+    """
+
+    phone_number: str = Field(min_length=3, max_length=32)
+    method: Literal["camara", "cn-onetap"]
+    evidence: str = Field(min_length=1, max_length=4096)
+    redirect_uri: str = Field(default="", max_length=2000)
+    client_ip: str = Field(default="", max_length=64)
+
+
+class AuthorizeBody(ApiModel):
+    """Where to send the device first on the CAMARA path; the app keeps `state` and `nonce`."""
+
+    redirect_uri: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
+    state: str = Field(min_length=16, max_length=256, pattern=r"^[A-Za-z0-9_.~-]+$")
+    nonce: str = Field(min_length=16, max_length=256, pattern=r"^[A-Za-z0-9_.~-]+$")
+    phone_number: str = Field(default="", max_length=32)
+
+
+NUMBER_CHECKED: dict[str, Any] = {
+    "type": "object",
+    "required": ["verified", "method", "carrier"],
+    "properties": {
+        "verified": {"type": "boolean"},
+        "method": {"type": "string", "enum": ["camara", "cn-onetap"]},
+        "carrier": {"type": ["string", "null"]},
+        "reason": {"type": "string"},
+    },
+}
+AUTHORIZE: dict[str, Any] = {
+    "type": "object",
+    "required": ["authorization_url"],
+    "properties": {"authorization_url": {"type": "string", "format": "uri"}},
+}
+
+
+@router.post(
+    "/number",
+    summary="Verify a number with its carrier",
+    responses={
+        200: json_answer(NUMBER_CHECKED, "The carrier's answer"),
+        **error_responses(*_SIGNED, 429),
+    },
+)
+async def verify_number(body: NumberBody, app: SignedApp, services: ServicesDep) -> JSONResponse:
+    verdict = await services.verify.verify_number(
+        app,
+        phone_number=body.phone_number,
+        method=body.method,
+        evidence=body.evidence,
+        redirect_uri=body.redirect_uri or None,
+        client_ip=body.client_ip,
+    )
+    return JSONResponse(
+        {
+            "verified": verdict.verified,
+            "method": body.method,
+            "carrier": verdict.carrier,
+            "reason": verdict.reason,
+        }
+    )
+
+
+@router.post(
+    "/number/authorize",
+    summary="The operator's authorization URL (CAMARA path)",
+    responses={200: json_answer(AUTHORIZE, "Send the device here"), **error_responses(*_SIGNED)},
+)
+async def authorize(body: AuthorizeBody, app: SignedApp, services: ServicesDep) -> JSONResponse:
+    url = services.verify.authorization_url(
+        app,
+        state=body.state,
+        nonce=body.nonce,
+        redirect_uri=body.redirect_uri,
+        phone_number=body.phone_number,
+    )
+    return JSONResponse({"authorization_url": url})

@@ -35,6 +35,7 @@ from humangate.netaddr import ip_prefix
 from humangate.store import Store
 from humangate.verify import signing
 from humangate.verify.apps import AppView
+from humangate.verify.carrier import CamaraVerifier, NumberClaim, NumberVerdict, NumberVerifier
 from humangate.verify.delivery import compose, deliver
 from humangate.verify.guard import Conversion, PumpingGuard, Target
 from humangate.verify.keys import (
@@ -217,6 +218,7 @@ class VerifyService:
         policy: VerifyPolicy,
         check_token: TokenCheck,
         alert: PrefixAlert | None = None,
+        carriers: Mapping[str, NumberVerifier] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._sessions = sessions
@@ -226,6 +228,7 @@ class VerifyService:
         self._check_token = check_token
         self._alert = alert
         self._clock = clock
+        self.carriers: Mapping[str, NumberVerifier] = dict(carriers or {})
         self.guard = PumpingGuard(store, clock=clock)
 
     def _now(self) -> datetime:
@@ -434,6 +437,81 @@ class VerifyService:
             raise AccessDenied(
                 "Codes to this number range are paused for this app.", code="prefix-blocked"
             )
+
+    # --- carrier number verification ---------------------------------------------------------
+
+    def _carrier(self, app: AppView, method: str) -> NumberVerifier:
+        if "carrier" not in app.channels:
+            raise AccessDenied(
+                "This app may not verify numbers with carriers.", code="channel-not-allowed"
+            )
+        verifier = self.carriers.get(method)
+        if verifier is None:
+            raise AccessDenied(
+                "This server has no carrier gateway of that kind configured.",
+                code="method-not-configured",
+            )
+        return verifier
+
+    def authorization_url(
+        self, app: AppView, *, state: str, nonce: str, redirect_uri: str, phone_number: str
+    ) -> str:
+        """Where the device goes first on the CAMARA path (the operator's OIDC authorize).
+
+        Raises:
+            AccessDenied: the app has no carrier channel, or CAMARA is not configured.
+            InvalidInput: a bad phone number.
+        """
+        verifier = self._carrier(app, "camara")
+        if not isinstance(verifier, CamaraVerifier):
+            raise AccessDenied("CAMARA is not configured.", code="method-not-configured")
+        hint = None
+        if phone_number:
+            phone = parse_phone(phone_number)
+            check_number_rules(app, phone)
+            hint = f"tel:{phone.e164}"
+        return verifier.authorization_url(state, nonce, redirect_uri, login_hint=hint)
+
+    async def verify_number(
+        self,
+        app: AppView,
+        *,
+        phone_number: str,
+        method: str,
+        evidence: str,
+        redirect_uri: str | None = None,
+        client_ip: str = "",
+    ) -> NumberVerdict:
+        """Ask the carrier whether the device's SIM has `phone_number`; every call is counted
+        per app and country (billing), and the destination, network and app limits apply.
+
+        Raises:
+            AccessDenied: the app's rules (carrier channel, country, carrier), or the method is
+                not configured.
+            InvalidInput: a bad number or evidence.
+            RateLimited: a limit of the guard.
+            UpstreamUnavailable: `operator-unavailable`.
+        """
+        verifier = self._carrier(app, method)
+        phone = parse_phone(phone_number)
+        check_number_rules(app, phone)
+        claim = NumberClaim(phone.e164, evidence, redirect_uri)
+        digest = destination_digest(self._key, app.id, phone.e164)
+        await self.guard.admit(app, Target(digest, "", _network(client_ip)))
+        verdict = await verifier.verify(claim)
+        now = self._now()
+        async with self._sessions() as session:
+            await rows.add_usage(
+                session,
+                app.id,
+                day=now.date(),
+                channel="carrier",
+                country=phone.region,
+                sent=1,
+                approved=int(verdict.verified),
+            )
+            await session.commit()
+        return verdict
 
     # --- check, fetch, cancel -----------------------------------------------------------------
 

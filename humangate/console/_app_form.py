@@ -142,6 +142,8 @@ def _caps(values: dict[str, Any]) -> dict[str, int]:
 def _templates(values: dict[str, Any]) -> dict[str, str]:
     templates = {}
     for locale, field in TEMPLATE_FIELDS.items():
+        if not values[field]:
+            continue  # the service's own wording
         try:
             templates[locale] = check_template(locale, values[field])
         except InvalidInput as exc:

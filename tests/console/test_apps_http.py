@@ -123,6 +123,9 @@ def test_create_shows_the_secret_once_and_lists_the_app(client: TestClient) -> N
     page = client.get(f"/console/apps/{app_key}").text
     assert secret not in page and 'value="300"' in page
     assert f'<option value="{sitekey}" selected>' in page
+    # Empty templates take the service's own wording.
+    plain = post(client, f"/console/apps/{app_key}", good(sitekey, template_en="", template_zh=""))
+    assert plain.status_code == 303 and stored(client, app_key).templates == {}
 
 
 def test_bad_input_is_a_form_error_and_changes_nothing(client: TestClient) -> None:

@@ -37,7 +37,11 @@ from humangate.console.widget import ensure_console_unit
 from humangate.demo import ensure_demo_unit
 from humangate.http_errors import install_error_handlers
 from humangate.jobs import PeriodicJob
-from humangate.jobs.housekeeping import HousekeepingJob, retention_from_settings
+from humangate.jobs.housekeeping import (
+    HousekeepingJob,
+    retention_from_settings,
+    verify_retention_from_settings,
+)
 from humangate.jobs.retention import RetentionJob
 from humangate.observability import node as observability
 from humangate.services import Services, open_services
@@ -147,6 +151,7 @@ def start_jobs(services: Services) -> list[PeriodicJob]:
             services.channels,
             cancel_inactive=settings.cancel_inactive,
             retention=retention_from_settings(settings),
+            verify_retention=verify_retention_from_settings(settings),
         ),
     ]
     for job in jobs:

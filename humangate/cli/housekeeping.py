@@ -32,7 +32,11 @@ def register(commands: Subparsers) -> None:
 
 def run_housekeeping(args: argparse.Namespace, settings: Settings) -> int:
     # The job's module renders and sends messages: only this command loads it.
-    from humangate.jobs.housekeeping import housekeep, retention_from_settings
+    from humangate.jobs.housekeeping import (
+        housekeep,
+        retention_from_settings,
+        verify_retention_from_settings,
+    )
 
     cancel = settings.cancel_inactive if args.cancel_inactive is None else args.cancel_inactive
     retention = retention_from_settings(settings)
@@ -47,6 +51,7 @@ def run_housekeeping(args: argparse.Namespace, settings: Settings) -> int:
                 now=datetime.now(UTC),
                 cancel_inactive=cancel,
                 retention=retention,
+                verify_retention=verify_retention_from_settings(settings),
             )
 
     report, delivered = run_with_services(settings, work)

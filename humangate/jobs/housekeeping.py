@@ -2,7 +2,8 @@
 with HUMANGATE_CANCEL_INACTIVE, cancellations), stale sign-ups, ended sessions, dead codes and
 expired holds, and audit entries, known devices and read notices past their retention
 (HUMANGATE_AUDIT_RETENTION_DAYS, HUMANGATE_DEVICE_RETENTION_DAYS, HUMANGATE_NOTICE_RETENTION_DAYS),
-with its messages delivered through the app's channels.
+with its messages delivered through the app's channels; and the verification API's records past
+theirs (HUMANGATE_VERIFY_RETENTION_DAYS, humangate/db/verify_purge.py).
 
 Every node runs the job; a lease in the shared store lets one of them do each round, so that no
 owner is warned twice. `humangate housekeeping` runs one round by hand.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,12 +21,15 @@ from humangate.accounts import AccountContext, HousekeepingReport, run_housekeep
 from humangate.accounts.delivery import deliver
 from humangate.accounts.policy import RetentionPolicy
 from humangate.config import Settings
+from humangate.db.verify_purge import VerifyPurged, purge_verify_records
 from humangate.jobs.base import PeriodicJob
 from humangate.messaging import Channels, MessageTemplates
 
 log = logging.getLogger(__name__)
 
 LEASE_NAMESPACE = "housekeeping"
+# HUMANGATE_VERIFY_RETENTION_DAYS's default: verifications are kept 30 days.
+DEFAULT_VERIFY_RETENTION = timedelta(days=30)
 
 
 def _utcnow() -> datetime:
@@ -41,6 +45,11 @@ def retention_from_settings(settings: Settings) -> RetentionPolicy:
     )
 
 
+def verify_retention_from_settings(settings: Settings) -> timedelta:
+    """How long verifications are kept (HUMANGATE_VERIFY_RETENTION_DAYS, at least a day)."""
+    return timedelta(days=settings.verify_retention_days)
+
+
 async def housekeep(
     accounts: AccountContext,
     session: AsyncSession,
@@ -50,11 +59,14 @@ async def housekeep(
     now: datetime,
     cancel_inactive: bool,
     retention: RetentionPolicy | None = None,
+    verify_retention: timedelta = DEFAULT_VERIFY_RETENTION,
 ) -> tuple[HousekeepingReport, bool]:
-    """Run `run_housekeeping` once and deliver its messages, each in its account's language.
+    """Run `run_housekeeping` once and deliver its messages, each in its account's language;
+    then purge the verification API's records past their limits (`purge_verify_records`).
 
     Args:
-        retention: what the round purges; None uses the documented defaults.
+        retention: what the round purges of accounts; None uses the documented defaults.
+        verify_retention: how long verifications (and ended prefix blocks) are kept.
 
     Returns:
         The report, and whether every message was delivered (failures are logged).
@@ -62,6 +74,8 @@ async def housekeep(
     report = await run_housekeeping(
         accounts, session, now=now, cancel_inactive=cancel_inactive, retention=retention
     )
+    purged = await purge_verify_records(session, now=now, retention=verify_retention)
+    log_verify_purge(purged)
     delivered = await deliver(templates, channels, report.outgoing)
     return report, delivered
 
@@ -76,6 +90,7 @@ class HousekeepingJob(PeriodicJob):
         templates, channels: how messages are rendered and sent.
         cancel_inactive: cancel accounts warned 30 days ago and unused since; else only warn.
         retention: how long audit entries, known devices and read notices are kept.
+        verify_retention: how long verifications are kept.
         every_seconds: the pause between rounds.
         clock: the time each round runs at (tests pass a fixed one).
     """
@@ -91,6 +106,7 @@ class HousekeepingJob(PeriodicJob):
         *,
         cancel_inactive: bool,
         retention: RetentionPolicy | None = None,
+        verify_retention: timedelta = DEFAULT_VERIFY_RETENTION,
         every_seconds: float = 3600.0,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
@@ -101,6 +117,7 @@ class HousekeepingJob(PeriodicJob):
         self._channels = channels
         self._cancel_inactive = cancel_inactive
         self._retention = RetentionPolicy() if retention is None else retention
+        self._verify_retention = verify_retention
         self._clock = clock
 
     async def run_once(self, now: datetime | None = None) -> tuple[HousekeepingReport, bool]:
@@ -114,6 +131,7 @@ class HousekeepingJob(PeriodicJob):
                 now=now or self._clock(),
                 cancel_inactive=self._cancel_inactive,
                 retention=self._retention,
+                verify_retention=self._verify_retention,
             )
 
     async def run_round(self) -> HousekeepingReport | None:
@@ -153,3 +171,15 @@ def log_report(report: HousekeepingReport, delivered: bool) -> None:
         "" if delivered else " (some not delivered)",
         *counts[3:],
     )
+
+
+def log_verify_purge(purged: VerifyPurged) -> None:
+    """Counts only, and nothing when nothing went."""
+    if any(purged.as_dict().values()):
+        log.info(
+            "housekeeping: purged %d verifications, %d nonces, %d usage rows, %d prefix blocks",
+            purged.verifications,
+            purged.nonces,
+            purged.usage,
+            purged.prefix_blocks,
+        )

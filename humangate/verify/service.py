@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.db import verifications as rows
@@ -297,12 +298,7 @@ class VerifyService:
                     session, app.id, request.idempotency_key
                 )
                 if earlier is not None:
-                    if earlier.destination_digest != digest or earlier.channel != request.channel:
-                        raise InvalidInput(
-                            "That idempotency key was used for another destination.",
-                            code="idempotency-key-reused",
-                        )
-                    return self._view(earlier, now), False
+                    return self._repeated(earlier, digest, request.channel, now), False
             live = await rows.find_live(session, app.id, digest, now=now)
             if live is not None:
                 self._check_resend(live, now)
@@ -346,7 +342,20 @@ class VerifyService:
                 verification.locale = request.locale
                 verification.delivery = "queued"
             verification.code_digest = code_digest(self._key, verification.id, code)
-            await session.commit()
+            try:
+                await session.commit()
+            except IntegrityError:
+                # A concurrent start with the same idempotency key inserted its row first (the
+                # key is unique per app): answer that verification, as a later repeat would.
+                await session.rollback()
+                if not request.idempotency_key:
+                    raise
+                earlier = await rows.find_by_idempotency_key(
+                    session, app.id, request.idempotency_key
+                )
+                if earlier is None:
+                    raise
+                return self._repeated(earlier, digest, request.channel, now), False
             delivered, _ = await deliver(
                 self._channels,
                 request.channel,
@@ -380,6 +389,21 @@ class VerifyService:
             )
         await self.guard.count_sent(app, destination.prefix)
         return view, live is None
+
+    def _repeated(
+        self, earlier: Verification, digest: str, channel: str, now: datetime
+    ) -> VerificationView:
+        """The verification an idempotency key already started, if this start asks the same.
+
+        Raises:
+            InvalidInput: the key was used for another destination (`idempotency-key-reused`).
+        """
+        if earlier.destination_digest != digest or earlier.channel != channel:
+            raise InvalidInput(
+                "That idempotency key was used for another destination.",
+                code="idempotency-key-reused",
+            )
+        return self._view(earlier, now)
 
     def _check_resend(self, live: Verification, now: datetime) -> None:
         wait = (_aware(live.last_sent_at) - now).total_seconds() + self._policy.resend_seconds

@@ -1,7 +1,9 @@
 """Everything held about an account, as one JSON-serialisable dict (the owner's data export).
 
 Secrets are held only as digests (password hash, secret keys, session, device and code digests,
-the units' device salts); digests say nothing to their owner, so none is exported.
+the units' device salts); digests say nothing to their owner, so none is exported. The
+verification API's apps come with their settings and key, never their sealed secrets; their
+verifications with the masked destination only (the database holds no other readable form).
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from humangate.db import account_sessions as session_db
 from humangate.db import accounts as db
 from humangate.db import inbox as inbox_db
 from humangate.db import passkeys as passkey_db
+from humangate.db import verify_apps as verify_app_db
+from humangate.db import verify_records as verify_db
 from humangate.db.accounts import aware
-from humangate.db.models import KnownDevice, Passkey, Unit
+from humangate.db.models import KnownDevice, Passkey, Unit, Verification, VerifyUsage
 from humangate.db.units import to_view
 from humangate.units import unit_settings
+from humangate.verify.apps import AppView
 
 FORMAT = "humangate.account-export/1"
 
@@ -30,8 +35,8 @@ FORMAT = "humangate.account-export/1"
 async def export_account(
     ctx: AccountContext, session: AsyncSession, account_id: int, *, client: Client, now: datetime
 ) -> dict[str, object]:
-    """The account, its units, sessions, known devices, passkeys, audit entries and
-    notifications.
+    """The account, its units, sessions, known devices, passkeys, audit entries,
+    notifications, and its verification API apps with their verifications and usage.
 
     Raises:
         InvalidInput: no such account.
@@ -56,9 +61,12 @@ async def export_account(
         "passkeys": [_passkey(row) for row in passkeys],
         "audit": await _audit_entries(session, account.id),
         "notifications": [_plain(notification_view(row)) for row in notifications],
+        **await _verify_records(session, account.id),
         "not_included": (
             "Passwords, secret keys, session and device cookies and one-time codes are stored "
-            "only as one-way digests, which are not exported."
+            "only as one-way digests, which are not exported. App secrets are stored sealed and "
+            "are not exported; verified phone numbers and addresses are held only masked and as "
+            "digests."
         ),
     }
 
@@ -75,6 +83,73 @@ async def _audit_entries(session: AsyncSession, account_id: int) -> list[dict[st
         if page.next_before_id is None:
             return entries
         before = page.next_before_id
+
+
+async def _verify_records(session: AsyncSession, account_id: int) -> dict[str, object]:
+    """The owner's verification API apps, the verifications they hold and their daily usage."""
+    secrets: dict[str, list[dict[str, object]]] = {}
+    for app_key, secret in await verify_db.list_owner_secret_dates(session, account_id):
+        secrets.setdefault(app_key, []).append(
+            {
+                "created_at": aware(secret.created_at).isoformat(),
+                "expires_at": aware(secret.expires_at).isoformat() if secret.expires_at else None,
+            }
+        )
+    apps = await verify_app_db.list_apps(session, account_id=account_id)
+    return {
+        "verify_apps": [_verify_app(app, secrets.get(app.app_key, [])) for app in apps],
+        "verifications": [
+            _verification(app_key, row)
+            for app_key, row in await verify_db.list_owner_verifications(session, account_id)
+        ],
+        "verify_usage": [
+            _usage(app_key, row)
+            for app_key, row in await verify_db.list_owner_usage(session, account_id)
+        ],
+    }
+
+
+def _verify_app(app: AppView, secrets: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        **_plain(app),
+        "channels": list(app.channels),
+        "countries": list(app.countries),
+        "templates": dict(app.templates),
+        "created_at": aware(app.created_at).isoformat(),
+        "secrets": secrets,
+    }
+
+
+def _verification(app_key: str, row: Verification) -> dict[str, object]:
+    def moment(value: datetime | None) -> str | None:
+        return aware(value).isoformat() if value else None
+
+    return {
+        "id": row.id,
+        "app_key": app_key,
+        "channel": row.channel,
+        "destination": row.destination_masked,
+        "country": row.country,
+        "status": row.status,
+        "delivery": row.delivery,
+        "attempts": row.attempts,
+        "sends": row.sends,
+        "created_at": moment(row.created_at),
+        "expires_at": moment(row.expires_at),
+        "finished_at": moment(row.finished_at),
+    }
+
+
+def _usage(app_key: str, row: VerifyUsage) -> dict[str, object]:
+    return {
+        "app_key": app_key,
+        "day": row.day.isoformat(),
+        "channel": row.channel,
+        "country": row.country,
+        "sent": row.sent,
+        "failed": row.failed,
+        "approved": row.approved,
+    }
 
 
 def _device(row: KnownDevice) -> dict[str, object]:

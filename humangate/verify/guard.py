@@ -36,7 +36,7 @@ CONVERSION = "verify-conversion"
 DAY = 86_400
 HOUR = 3_600
 BUCKET = 600
-SETTLED_BUCKETS = 6  # the hour before the current bucket
+SETTLED_BUCKETS = 6  # an hour of buckets, all ended at least one bucket ago
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +121,12 @@ class PumpingGuard:
             await self._store.hit(CONVERSION, f"{app.id}:{prefix}:{self._bucket()}:a", 2 * HOUR)
 
     async def conversion(self, app: AppView, prefix: str) -> Conversion:
-        """The prefix's settled sends and approvals (the last hour's buckets before this one)."""
-        now = self._bucket()
+        """The prefix's settled sends and approvals: an hour of buckets that ended at least ten
+        minutes ago."""
+        # The bucket before this one ended less than ten minutes ago: its codes may be in use.
+        settled = self._bucket() - 1
         sent = approved = 0
-        for bucket in range(now - SETTLED_BUCKETS, now):
+        for bucket in range(settled - SETTLED_BUCKETS, settled):
             sent += await self._count(f"{app.id}:{prefix}:{bucket}:s")
             approved += await self._count(f"{app.id}:{prefix}:{bucket}:a")
         return Conversion(sent, approved)

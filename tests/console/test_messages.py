@@ -20,6 +20,10 @@ SAMPLE = {
     "cancel_after": "2026-04-01",
     "time": "2026-03-02 09:00 UTC",
     "name": "Work laptop",
+    "app": "Shop login",
+    "prefix": "+998901",
+    "sent": "12",
+    "approved": "0",
 }
 
 

@@ -3,6 +3,7 @@ signed requests, and the codes the development outbox received."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -17,6 +18,7 @@ from starlette.testclient import TestClient
 from humangate.db import verify_apps
 from humangate.messaging.outbox import read_outbox
 from humangate.services import open_verify_service
+from humangate.store import MemoryStore
 from humangate.verify.apps import AppChanges
 from humangate.verify.signing import signature_headers
 from tests.app_services import ShiftedClock, replace_services, services_of
@@ -56,9 +58,9 @@ class SignedClient:
         return self.request("POST", f"{START}/{verification_id}/cancel", {})
 
 
-def make_app(client: TestClient, **changes: Any) -> SignedClient:
-    """An operator's app (no account) allowed CN and GB numbers, no pass token asked unless
-    `require_token` says so."""
+def make_app(client: TestClient, *, account_id: int | None = None, **changes: Any) -> SignedClient:
+    """An app (the operator's, or `account_id`'s) allowed CN and GB numbers, no pass token asked
+    unless `require_token` says so."""
     services = services_of(client)
     settings: dict[str, Any] = {
         "name": "Shop",
@@ -72,7 +74,7 @@ def make_app(client: TestClient, **changes: Any) -> SignedClient:
             return await verify_apps.create_app(
                 session,
                 AppChanges(**settings),
-                account_id=None,
+                account_id=account_id,
                 server_key=services.key,
                 now=_now(),
             )
@@ -86,12 +88,14 @@ def _now() -> datetime:
 
 
 def shifted_clock(client: TestClient, *signers: SignedClient) -> ShiftedClock:
-    """Give the verification service, and the apps that sign, a clock a test can move on."""
+    """Give the verification service, and the apps that sign, a clock a test can move on; the
+    service's counters move to a memory store on that clock."""
     services = services_of(client)
     clock = ShiftedClock()
+    # The guard's windows expire on the same clock (the embedded store takes one).
+    core = dataclasses.replace(services, store=MemoryStore(clock=clock))
     replace_services(
-        client,
-        verify=open_verify_service(services, services.directory, services.verifier, clock=clock),
+        client, verify=open_verify_service(core, services.directory, services.verifier, clock=clock)
     )
     for signer in signers:
         signer.clock = clock

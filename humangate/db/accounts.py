@@ -157,7 +157,8 @@ class Erased:
 async def erase_account(session: AsyncSession, account_id: int) -> Erased:
     """Delete the account and everything it owns: units (their secrets and risk events go with
     them by cascade), sessions, devices, passkeys, codes, notifications and the audit entries
-    about it."""
+    about it. Its verification API apps, with their secrets, verifications, nonces, usage and
+    prefix blocks, go by cascade when the account's row is deleted."""
 
     units = await run_bulk(session, delete(Unit).where(Unit.account_id == account_id))
     sessions = await run_bulk(

@@ -591,7 +591,9 @@ class VerifyService:
         self, session: AsyncSession, verification: Verification, now: datetime
     ) -> CheckOutcome:
         """The answer for a verification no code can approve any more."""
-        if verification.status == "pending":  # past its expiry
+        # Still pending and unexpired when a concurrent check took the last attempt and has not
+        # finished yet: that check decides the status, so this one must not expire it.
+        if verification.status == "pending" and _aware(verification.expires_at) <= now:
             await rows.finish(session, verification.id, "expired", now=now)
             await session.commit()
             await session.refresh(verification)

@@ -211,6 +211,7 @@ def open_verify_service(
             core.sessions, core.message_templates, core.channels, block_hours=policy.block_hours
         ),
         carriers=verifiers_from_config(camara, cn_onetap),
+        cache_seconds=core.settings.unit_cache_seconds,
         clock=clock or time.time,
     )
 

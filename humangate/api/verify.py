@@ -2,28 +2,29 @@
 phone numbers and e-mail addresses, every request signed with the app's secret
 (humangate/verify/signing.py, docs/verify.md).
 
-Signatures are checked before the body is read as fields, so an unsigned request learns nothing
-of what a signed one may send. Statuses: 201 for a new verification, 200 for every other
-answer; 401 for a request that does not prove its app; 403 for a rule of the app; 429 for a
-limit (the code says which); 503 when the code could not be delivered.
+Signatures are checked before the body is parsed (`SignedRoute`), so an unsigned request learns
+nothing of what a signed one may send, not even whether its JSON would parse. Statuses: 201 for
+a new verification, 200 for every other answer; 401 for a request that does not prove its app;
+403 for a rule of the app; 429 for a limit (the code says which); 503 when the code could not
+be delivered.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import Field
 
-from humangate.api.deps import ServicesDep
+from humangate.api.deps import ServicesDep, get_services
 from humangate.api.error_docs import error_responses
 from humangate.api.response_docs import json_answer
 from humangate.api.signals import ApiModel
 from humangate.verify.apps import AppView
 from humangate.verify.service import CheckOutcome, StartRequest, VerificationView
-
-router = APIRouter(prefix="/api/v1/verify", tags=["verification API"])
 
 VERIFICATION: dict[str, Any] = {
     "type": "object",
@@ -61,13 +62,33 @@ _SIGNED = (400, 401, 403, 413, 503)
 VerificationId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9]+$")]
 
 
-async def _signed_app(request: Request, services: ServicesDep) -> AppView:
-    """The app whose secret signed this request (the raw target and body, as sent)."""
-    target = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
-    if request.url.query:
-        target += "?" + request.url.query
-    body = await request.body()
-    return await services.verify.authenticate(request.method, target, request.headers, body)
+class SignedRoute(APIRoute):
+    """A route whose request must prove its app before anything else reads it: the signature
+    is checked over the raw target and body, as sent, before the body is parsed as JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def signed(request: Request) -> Response:
+            target = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+            if request.url.query:
+                target += "?" + request.url.query
+            body = await request.body()  # kept by the request: the handler reads it again
+            request.state.verify_app = await get_services(request).verify.authenticate(
+                request.method, target, request.headers, body
+            )
+            return await handler(request)
+
+        return signed
+
+
+router = APIRouter(prefix="/api/v1/verify", tags=["verification API"], route_class=SignedRoute)
+
+
+async def _signed_app(request: Request) -> AppView:
+    """The app whose secret signed this request (checked by `SignedRoute`)."""
+    app: AppView = request.state.verify_app
+    return app
 
 
 SignedApp = Annotated[AppView, Depends(_signed_app)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -57,6 +57,7 @@ NONCE_LIFETIME = timedelta(seconds=2 * signing.MAX_SKEW_SECONDS + 60)
 CODE_CHANNELS = ("sms", "email")
 LOCALES = ("en", "zh-CN")
 MAX_CODE_TEXT = 10
+MAX_CACHED_APPS = 10_000
 
 TokenCheck = Callable[[AppView, str], Awaitable[bool]]
 PrefixAlert = Callable[[AppView, str, Conversion], Awaitable[None]]
@@ -220,6 +221,7 @@ class VerifyService:
         check_token: TokenCheck,
         alert: PrefixAlert | None = None,
         carriers: Mapping[str, NumberVerifier] | None = None,
+        cache_seconds: float = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._sessions = sessions
@@ -230,6 +232,8 @@ class VerifyService:
         self._alert = alert
         self._clock = clock
         self.carriers: Mapping[str, NumberVerifier] = dict(carriers or {})
+        self._cache_seconds = cache_seconds
+        self._signers: dict[str, tuple[float, AppView | None, tuple[str, ...]]] = {}
         self.guard = PumpingGuard(store, clock=clock)
 
     def _now(self) -> datetime:
@@ -254,16 +258,14 @@ class VerifyService:
                 "The request's timestamp is more than 300 seconds away from the server's clock.",
                 code="stale-timestamp",
             )
+        app, secrets = await self._signer(signed.app_key, now)
+        if app is None:
+            raise Unauthenticated("No app has that key.", code="unknown-app")
+        if not any(
+            signing.signature_matches(secret, signed, method, target, body) for secret in secrets
+        ):
+            raise Unauthenticated("The signature does not match.", code="bad-signature")
         async with self._sessions() as session:
-            app = await get_app(session, signed.app_key)
-            if app is None:
-                raise Unauthenticated("No app has that key.", code="unknown-app")
-            secrets = await live_secrets(session, app, server_key=self._key, now=now)
-            if not any(
-                signing.signature_matches(secret, signed, method, target, body)
-                for secret in secrets
-            ):
-                raise Unauthenticated("The signature does not match.", code="bad-signature")
             fresh = await rows.use_nonce(
                 session, app.id, signed.nonce, expires_at=now + NONCE_LIFETIME
             )
@@ -272,6 +274,25 @@ class VerifyService:
         if app.disabled:
             raise AccessDenied("This app is disabled.", code="app-disabled")
         return app
+
+    async def _signer(self, app_key: str, now: datetime) -> tuple[AppView | None, Sequence[str]]:
+        """The app with `app_key` and its current secrets, read at most once per
+        `cache_seconds` per node (a change reaches every node within that time)."""
+        cached = self._signers.get(app_key)
+        if cached is not None and cached[0] > now.timestamp():
+            return cached[1], cached[2]
+        async with self._sessions() as session:
+            app = await get_app(session, app_key)
+            secrets = (
+                ()
+                if app is None
+                else await live_secrets(session, app, server_key=self._key, now=now)
+            )
+        if self._cache_seconds > 0:
+            if len(self._signers) >= MAX_CACHED_APPS:  # unknown keys must not grow it forever
+                self._signers.clear()
+            self._signers[app_key] = (now.timestamp() + self._cache_seconds, app, tuple(secrets))
+        return app, secrets
 
     # --- start ------------------------------------------------------------------------------
 

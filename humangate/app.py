@@ -44,7 +44,7 @@ from humangate.jobs.housekeeping import (
 )
 from humangate.jobs.retention import RetentionJob
 from humangate.observability import node as observability
-from humangate.services import Services, open_services
+from humangate.services import Services, carrier_configs, open_services
 
 NOTICE_DRAIN_SECONDS = 10.0
 YOUNG_COLLECTION = 20_000  # allocations between young collections (CPython's default: 700)
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; resources open in the lifespan, so importing this does no I/O."""
     settings = settings or load_settings()
     settings.resolve_secret_key()  # a bad key stops the start here, not in the lifespan
+    carrier_configs(settings)  # so does a carrier gateway half configured
     app = FastAPI(
         title="HumanGate",
         version=__version__,

@@ -18,7 +18,8 @@ buckets of the last hour that ended at least ten minutes ago, so a code still be
 not count as unused; with `min_sent` settled sends and fewer than `floor` of them approved, the
 prefix is blocked (the service stores the block and tells the owner).
 
-The counters live in the hot-state store; a store restart forgets them (decision 0009), which
+The counters live in the hot-state store, under the app's key (an app id may come back after a
+deletion on SQLite; a key never does); a store restart forgets them (decision 0009), which
 costs at most one more window of messages per prefix before the monitor blocks it again.
 """
 
@@ -102,7 +103,7 @@ class PumpingGuard:
         windows.append(("app-limit", "a", DAY, app.daily_cap, "app"))
         prefix_count = 0
         for code, key, span, cap, what in windows:
-            count = await self._store.hit(LIMITS, f"{app.id}:{key}", span)
+            count = await self._store.hit(LIMITS, f"{app.app_key}:{key}", span)
             if count > cap:
                 raise _refusal(code, what, span)
             if code == "prefix-limit":
@@ -114,11 +115,15 @@ class PumpingGuard:
 
     async def count_sent(self, app: AppView, prefix: str) -> None:
         if prefix:
-            await self._store.hit(CONVERSION, f"{app.id}:{prefix}:{self._bucket()}:s", 2 * HOUR)
+            await self._store.hit(
+                CONVERSION, f"{app.app_key}:{prefix}:{self._bucket()}:s", 2 * HOUR
+            )
 
     async def count_approved(self, app: AppView, prefix: str) -> None:
         if prefix:
-            await self._store.hit(CONVERSION, f"{app.id}:{prefix}:{self._bucket()}:a", 2 * HOUR)
+            await self._store.hit(
+                CONVERSION, f"{app.app_key}:{prefix}:{self._bucket()}:a", 2 * HOUR
+            )
 
     async def conversion(self, app: AppView, prefix: str) -> Conversion:
         """The prefix's settled sends and approvals: an hour of buckets that ended at least ten
@@ -127,8 +132,8 @@ class PumpingGuard:
         settled = self._bucket() - 1
         sent = approved = 0
         for bucket in range(settled - SETTLED_BUCKETS, settled):
-            sent += await self._count(f"{app.id}:{prefix}:{bucket}:s")
-            approved += await self._count(f"{app.id}:{prefix}:{bucket}:a")
+            sent += await self._count(f"{app.app_key}:{prefix}:{bucket}:s")
+            approved += await self._count(f"{app.app_key}:{prefix}:{bucket}:a")
         return Conversion(sent, approved)
 
     async def _count(self, key: str) -> int:

@@ -1,7 +1,9 @@
-"""The verification API over HTTP on the embedded default (SQLite, memory store, outbox)."""
+"""The verification API over HTTP, on the embedded default (SQLite, memory store) and on
+PostgreSQL with Redis; codes go to the development outbox."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,16 @@ from tests.api.helpers import create_unit, pass_pow
 from tests.verify._app import START, SignedClient, codes_sent, make_app, shifted_clock
 
 PHONE = "+8613800138000"
+
+
+@pytest.fixture(params=["embedded", "postgres-redis"])
+def settings(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> Settings:
+    if request.param == "embedded":
+        return make_settings()
+    return make_settings(
+        database_url=request.getfixturevalue("fresh_postgres_url"),
+        redis_url=request.getfixturevalue("redis_url"),
+    )
 
 
 @pytest.fixture

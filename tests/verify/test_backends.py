@@ -1,5 +1,5 @@
-"""The verification API on PostgreSQL and Redis: the main flow, and races that only a real
-database with concurrent connections can show."""
+"""The verification API's races on PostgreSQL and Redis, which only a real database with
+concurrent connections can show (tests/verify/test_api.py runs the main flow on both backends)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from humangate.errors import Refusal
 from humangate.verify.service import StartRequest
 from tests.app_services import services_of
 from tests.conftest import ORIGIN
-from tests.verify._app import SignedClient, codes_sent, make_app, shifted_clock
+from tests.verify._app import SignedClient, codes_sent, make_app
 
 PHONE = "+8613800138000"
 # Generous caps: the session's Redis keeps counting across tests whose fresh databases all number
@@ -51,63 +51,6 @@ def app(client: TestClient) -> SignedClient:
 @pytest.fixture
 def data_dir(settings: Settings) -> Path:
     return settings.data_dir
-
-
-def _other(code: str) -> str:
-    return f"{(int(code) + 1) % 10 ** len(code):0{len(code)}d}"
-
-
-def test_start_check_and_approve(app: SignedClient, data_dir: Path) -> None:
-    started = app.start(PHONE)
-    assert started.status_code == 201, started.text
-    verification = started.json()
-    assert verification["status"] == "pending" and verification["carrier"] == "china-mobile"
-    (code,) = codes_sent(data_dir, PHONE)
-    denied = app.check(verification["id"], _other(code)).json()
-    assert (denied["status"], denied["valid"], denied["attempts_left"]) == ("denied", False, 4)
-    approved = app.check(verification["id"], code).json()
-    assert (approved["status"], approved["valid"]) == ("approved", True)
-    assert app.check(verification["id"], code).json()["status"] == "expired"
-    assert app.fetch(verification["id"]).json()["status"] == "approved"
-
-
-def test_resend_waits_for_the_cool_down(
-    client: TestClient, app: SignedClient, data_dir: Path
-) -> None:
-    clock = shifted_clock(client, app)
-    first = app.start(PHONE).json()
-    too_soon = app.start(PHONE)
-    assert too_soon.status_code == 429 and too_soon.json()["error"] == "resend-too-soon"
-    assert 1 <= int(too_soon.headers["Retry-After"]) <= 30
-    clock.offset += 31
-    again = app.start(PHONE)
-    assert again.status_code == 200 and again.json()["id"] == first["id"]
-    assert again.json()["sends"] == 2
-    old, new = codes_sent(data_dir, PHONE)
-    if old != new:
-        assert app.check(first["id"], old).json()["status"] == "denied"
-    assert app.check(first["id"], new).json()["status"] == "approved"
-
-
-def test_cancel_stops_the_code(app: SignedClient, data_dir: Path) -> None:
-    started = app.start(PHONE).json()
-    (code,) = codes_sent(data_dir, PHONE)
-    assert app.cancel(started["id"]).json()["status"] == "canceled"
-    assert app.check(started["id"], code).json()["status"] == "canceled"
-    again = app.cancel(started["id"])
-    assert again.status_code == 410 and again.json()["error"] == "not-pending"
-
-
-def test_an_idempotency_key_answers_the_same_verification(
-    app: SignedClient, data_dir: Path
-) -> None:
-    first = app.start(PHONE, idempotency_key="signup-42")
-    second = app.start(PHONE, idempotency_key="signup-42")
-    assert (first.status_code, second.status_code) == (201, 200)
-    assert first.json()["id"] == second.json()["id"]
-    other = app.start("+8613900139000", idempotency_key="signup-42")
-    assert other.status_code == 400 and other.json()["error"] == "idempotency-key-reused"
-    assert len(codes_sent(data_dir, PHONE)) == 1
 
 
 # --- races --------------------------------------------------------------------------------------

@@ -164,6 +164,21 @@ class Settings(BaseSettings):
     carrier_timeout: float = Field(default=5.0, gt=0, le=60)
     # --- end of verification API ---
 
+    # --- billing (humangate/billing/, docs/billing.md): off unless an operator charges owners ---
+    billing: bool = False
+    billing_currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    # Minor units a node reserves from a balance at a time: the most a node can hold back.
+    billing_slice: int = Field(default=1000, ge=1, le=10**9)
+    billing_settle_seconds: float = Field(default=2.0, gt=0, le=300)
+    # Balances (minor units, comma list) at which the owner is told; zero is always told.
+    billing_notice_thresholds: str = Field(default="1000", max_length=200)
+    # Keep a cancelled owner's ledger this many days where the law asks it (0: erase at once).
+    billing_keep_ledger_days: int = Field(default=0, ge=0, le=3650)
+    stripe_api_url: str = "https://api.stripe.com"
+    stripe_secret_key: SecretStr = SecretStr("")
+    stripe_webhook_secret: SecretStr = SecretStr("")
+    # --- end of billing ---
+
     def load_region_table(self) -> RegionTable | None:
         if self.region_table is None:
             return None

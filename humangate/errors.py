@@ -62,6 +62,12 @@ class Unauthenticated(Refusal):
     code = "unauthenticated"
 
 
+class PaymentRequired(Refusal):
+    """The owner's prepaid balance cannot pay for this (billing is on and it ran out)."""
+
+    code = "insufficient-balance"
+
+
 class AccessDenied(Refusal):
     """The requester may not do this (a network, an origin, a key or a role says no)."""
 

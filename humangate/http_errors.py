@@ -24,6 +24,7 @@ from humangate.errors import (
     InvalidInput,
     LoginRequired,
     NotFound,
+    PaymentRequired,
     RateLimited,
     Refusal,
     StorageError,
@@ -46,6 +47,7 @@ UPSTREAM_RETRY_AFTER = 30
 STATUS: tuple[tuple[type[Refusal], int], ...] = (
     (InvalidInput, 400),
     (Unauthenticated, 401),
+    (PaymentRequired, 402),
     (AccessDenied, 403),
     (NotFound, 404),
     (Expired, 410),

@@ -391,3 +391,126 @@ class VerifyPrefixBlock(Base):
     approved: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BillingPlan(Base):
+    """An operator's plan: its edition, prices per metered item (minor units) and credit."""
+
+    __tablename__ = "billing_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    edition: Mapped[str] = mapped_column(String(16))
+    prices: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    credit_limit: Mapped[int] = mapped_column(BigInteger, default=0)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BillingAccount(Base):
+    """An owner's plan, and the money reserved into hot-store allowances not yet settled."""
+
+    __tablename__ = "billing_accounts"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    plan_id: Mapped[int] = mapped_column(ForeignKey("billing_plans.id"))
+    reserved: Mapped[int] = mapped_column(BigInteger, default=0)
+    notified_below: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerTransaction(Base):
+    """One money movement of an owner; its postings sum to zero. `reference` makes it happen
+    once: a payment's event id, a usage batch's id."""
+
+    __tablename__ = "ledger_transactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    effective_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(40))
+    memo: Mapped[str] = mapped_column(String(500), default="")
+    unit_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    item: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    quantity: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    postings: Mapped[list[LedgerPosting]] = relationship(
+        back_populates="transaction", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class LedgerPosting(Base):
+    """One side of a transaction: an amount (signed, minor units) in one book of one owner."""
+
+    __tablename__ = "ledger_postings"
+    __table_args__ = (Index("ix_ledger_postings_account_book", "account_id", "book"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(
+        ForeignKey("ledger_transactions.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    book: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    transaction: Mapped[LedgerTransaction] = relationship(back_populates="postings")
+
+
+class Voucher(Base):
+    """Prepaid credit an operator issues: a code an owner redeems, or a grant to an owner.
+    Spent before cash, earliest expiry first; its remainder is voided at expiry."""
+
+    __tablename__ = "vouchers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_digest: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    batch: Mapped[str | None] = mapped_column(String(60), nullable=True, index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    redeemed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Statement(Base):
+    """A month's statement of an owner, numbered across the deployment."""
+
+    __tablename__ = "statements"
+    __table_args__ = (UniqueConstraint("account_id", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(7))
+    opening: Mapped[int] = mapped_column(BigInteger)
+    closing: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PaymentEvent(Base):
+    """A payment provider's event, kept so that a webhook delivered twice credits once."""
+
+    __tablename__ = "payment_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(255))
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -74,6 +74,12 @@ class AccessDenied(Refusal):
     code = "access-denied"
 
 
+class EditionRequired(AccessDenied):
+    """The owner's plan is of an edition without this feature (billing is on)."""
+
+    code = "edition-required"
+
+
 class Expired(Refusal):
     """What the request names expired or was already used."""
 

@@ -174,6 +174,12 @@ class Settings(BaseSettings):
     billing_notice_thresholds: str = Field(default="1000", max_length=200)
     # Keep a cancelled owner's ledger this many days where the law asks it (0: erase at once).
     billing_keep_ledger_days: int = Field(default=0, ge=0, le=3650)
+    # Editions (humangate/billing/editions.py): days the console's statistics are kept for a
+    # standard and an enterprise owner (0: for ever), and how many times the per-network
+    # challenge limit (HUMANGATE_RATE_CHALLENGES_PER_MINUTE) an enterprise owner's units get.
+    billing_stats_days_standard: int = Field(default=31, ge=1, le=3650)
+    billing_stats_days_enterprise: int = Field(default=400, ge=0, le=3650)
+    billing_enterprise_rate_multiplier: int = Field(default=5, ge=1, le=1000)
     stripe_api_url: str = "https://api.stripe.com"
     stripe_secret_key: SecretStr = SecretStr("")
     stripe_webhook_secret: SecretStr = SecretStr("")

@@ -67,11 +67,21 @@ AuditAction = Literal[
     "notice.sent",
     "notice.broadcast",
     "notice.delivered",
+    # Billing (humangate/billing/): an operator's money actions and vouchers, an owner's
+    # redemption.
+    "billing.top-up",
+    "billing.adjustment",
+    "billing.refund",
+    "billing.voucher-issued",
+    "billing.voucher-granted",
+    "billing.voucher-voided",
+    "billing.voucher-redeemed",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(AuditAction))
-# The actions the console's page modules record rather than the account core.
+# The actions the console's page modules (and the billing package) record rather than the
+# account core.
 CONSOLE_ACTIONS: frozenset[str] = frozenset(
-    action for action in ACTIONS if action.startswith(("unit.", "app.", "notice."))
+    action for action in ACTIONS if action.startswith(("unit.", "app.", "notice.", "billing."))
 )
 ActorKind = Literal["account", "admin", "system", "operator"]
 

@@ -72,6 +72,7 @@ def to_view(unit: Unit) -> UnitView:
         deny_networks=tuple(unit.deny_networks or ()),
         good_bots=tuple(unit.good_bots or ()),
         device_salt=unit.device_salt,
+        account_id=unit.account_id,
     )
 
 

@@ -41,6 +41,7 @@ class UnitView:
     deny_networks: tuple[str, ...] = ()
     good_bots: tuple[str, ...] = ()
     device_salt: str = ""
+    account_id: int | None = None  # the owning console account; None for CLI and demo units
 
     def threshold(self, default: float, *, model: str) -> float:
         """The score a visitor needs on `model`'s scale: calibrated by feedback, else the

@@ -52,6 +52,34 @@ VERIFY_PREFIX_BLOCKED: NoticeTexts = {
     ),
 }
 
+BALANCE_LOW: NoticeTexts = {
+    "en": (
+        "Your HumanGate balance is below {threshold} {currency}",
+        "Your HumanGate balance is {balance} {currency}, below {threshold} {currency}. When it "
+        "runs out, new challenges for your units are refused until you top up: top up on the "
+        "Billing page of the console.",
+    ),
+    "zh-CN": (
+        "您的 HumanGate 余额已低于 {threshold} {currency}",
+        "您的 HumanGate 余额为 {balance} {currency}，已低于 {threshold} {currency}。余额用尽后，"
+        "您的验证单元将无法发起新的验证，直到您充值。请在控制台的“计费”页面充值。",
+    ),
+}
+
+BALANCE_EMPTY: NoticeTexts = {
+    "en": (
+        "Your HumanGate balance has run out",
+        "Your HumanGate balance is {balance} {currency}. New challenges for your units are "
+        'refused (visitors see "Verification unavailable") once any credit of your plan is '
+        "used; tokens already issued still verify. Top up on the Billing page of the console.",
+    ),
+    "zh-CN": (
+        "您的 HumanGate 余额已用尽",
+        "您的 HumanGate 余额为 {balance} {currency}。在套餐的信用额度（如有）用完后，您的验证单元将"
+        "无法发起新的验证（访客会看到“验证暂不可用”）；已签发的令牌仍可校验。请在控制台的“计费”页面充值。",
+    ),
+}
+
 
 def notice_locale(language: str | None) -> str:
     """`zh-CN` for Simplified Chinese tags (as the messaging catalog reads them), else `en`."""

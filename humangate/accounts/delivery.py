@@ -15,7 +15,13 @@ import logging
 from collections.abc import Iterable, Mapping
 
 from humangate.accounts import TEMPLATES, Outgoing
-from humangate.accounts._notices import NEW_DEVICE_LOGIN, PASSKEY_ADDED, VERIFY_PREFIX_BLOCKED
+from humangate.accounts._notices import (
+    BALANCE_EMPTY,
+    BALANCE_LOW,
+    NEW_DEVICE_LOGIN,
+    PASSKEY_ADDED,
+    VERIFY_PREFIX_BLOCKED,
+)
 from humangate.messaging import (
     Channels,
     DeliveryError,
@@ -81,6 +87,8 @@ _NOTICES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "new-device-login": NEW_DEVICE_LOGIN["en"],
         "passkey-added": PASSKEY_ADDED["en"],
         "verify-prefix-blocked": VERIFY_PREFIX_BLOCKED["en"],
+        "balance-low": BALANCE_LOW["en"],
+        "balance-empty": BALANCE_EMPTY["en"],
     },
     "zh-CN": {
         "already-registered": (
@@ -113,6 +121,8 @@ _NOTICES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "new-device-login": NEW_DEVICE_LOGIN["zh-CN"],
         "passkey-added": PASSKEY_ADDED["zh-CN"],
         "verify-prefix-blocked": VERIFY_PREFIX_BLOCKED["zh-CN"],
+        "balance-low": BALANCE_LOW["zh-CN"],
+        "balance-empty": BALANCE_EMPTY["zh-CN"],
     },
 }
 

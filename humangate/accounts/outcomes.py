@@ -36,6 +36,8 @@ TEMPLATES: Mapping[str, tuple[str, ...]] = {
     "new-device-login": ("device", "network", "time"),
     "passkey-added": ("name",),
     "verify-prefix-blocked": ("app", "prefix", "sent", "approved", "until"),
+    "balance-low": ("balance", "threshold", "currency"),
+    "balance-empty": ("balance", "currency"),
 }
 
 

@@ -24,6 +24,9 @@ SAMPLE = {
     "prefix": "+998901",
     "sent": "12",
     "approved": "0",
+    "balance": "-0.35",
+    "threshold": "10.00",
+    "currency": "CNY",
 }
 
 

@@ -60,6 +60,8 @@ MAX_CODE_TEXT = 10
 MAX_CACHED_APPS = 10_000
 
 TokenCheck = Callable[[AppView, str], Awaitable[bool]]
+# Charges the app's owner for one item (billing on); raises PaymentRequired when it cannot pay.
+BillingCharge = Callable[[int | None, str], Awaitable[bool]]
 PrefixAlert = Callable[[AppView, str, Conversion], Awaitable[None]]
 
 
@@ -223,8 +225,10 @@ class VerifyService:
         carriers: Mapping[str, NumberVerifier] | None = None,
         cache_seconds: float = 0,
         clock: Callable[[], float] = time.time,
+        charge: BillingCharge | None = None,
     ) -> None:
         self._sessions = sessions
+        self._charge = charge
         self._key = key
         self._channels = channels
         self._policy = policy
@@ -306,6 +310,7 @@ class VerifyService:
         Raises:
             InvalidInput, AccessDenied: the request breaks a rule (nothing is counted or sent).
             RateLimited: a limit of the guard, `resend-too-soon` or `max-sends`.
+            PaymentRequired: billing is on and the owner's balance cannot pay the message.
             UpstreamUnavailable: `delivery-failed`, after one retry.
         """
         if request.locale not in LOCALES:
@@ -331,6 +336,7 @@ class VerifyService:
                 app,
                 Target(digest, destination.prefix, _network(request.client_ip)),
             )
+            await self._bill(app, request.channel, destination.country)
             code = new_code(app.code_length)
             expires_at = now + timedelta(seconds=app.code_ttl)
             if live is None:
@@ -535,6 +541,7 @@ class VerifyService:
                 not configured.
             InvalidInput: a bad number or evidence.
             RateLimited: a limit of the guard.
+            PaymentRequired: billing is on and the owner's balance cannot pay the check.
             UpstreamUnavailable: `operator-unavailable`.
         """
         verifier = self._carrier(app, method)
@@ -543,6 +550,7 @@ class VerifyService:
         claim = NumberClaim(phone.e164, evidence, redirect_uri)
         digest = destination_digest(self._key, app.id, phone.e164)
         await self.guard.admit(app, Target(digest, "", _network(client_ip)))
+        await self._bill(app, "carrier", method)
         verdict = await verifier.verify(claim)
         now = self._now()
         async with self._sessions() as session:
@@ -557,6 +565,14 @@ class VerifyService:
             )
             await session.commit()
         return verdict
+
+    async def _bill(self, app: AppView, channel: str, detail: str) -> None:
+        """Charge the owner before anything is sent: `email`, `sms:<country>` or
+        `carrier:<method>`; PaymentRequired (402) when the balance cannot pay."""
+        if self._charge is None:
+            return
+        item = "email" if channel == "email" else f"{channel}:{detail or '*'}"
+        await self._charge(app.account_id, item)
 
     # --- check, fetch, cancel -----------------------------------------------------------------
 

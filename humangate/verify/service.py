@@ -58,6 +58,8 @@ CODE_CHANNELS = ("sms", "email")
 LOCALES = ("en", "zh-CN")
 MAX_CODE_TEXT = 10
 MAX_CACHED_APPS = 10_000
+# Refuses (EditionRequired) an app whose owner's edition has no verification API.
+EditionCheck = Callable[[int | None], Awaitable[None]]
 
 TokenCheck = Callable[[AppView, str], Awaitable[bool]]
 # Charges the app's owner for one item (billing on); raises PaymentRequired when it cannot pay.
@@ -226,9 +228,11 @@ class VerifyService:
         cache_seconds: float = 0,
         clock: Callable[[], float] = time.time,
         charge: BillingCharge | None = None,
+        edition_check: EditionCheck | None = None,
     ) -> None:
         self._sessions = sessions
         self._charge = charge
+        self._edition_check = edition_check
         self._key = key
         self._channels = channels
         self._policy = policy
@@ -253,7 +257,8 @@ class VerifyService:
         Raises:
             Unauthenticated: `missing-signature`, `malformed-signature`, `unknown-app`,
                 `stale-timestamp`, `bad-signature` or `nonce-reused`.
-            AccessDenied: `app-disabled`.
+            AccessDenied: `app-disabled`; `edition-required` when billing is on and the
+                app's owner is on a standard plan.
         """
         signed = signing.read_signature(headers)
         now = self._now()
@@ -277,6 +282,8 @@ class VerifyService:
             raise Unauthenticated("That nonce was already used.", code="nonce-reused")
         if app.disabled:
             raise AccessDenied("This app is disabled.", code="app-disabled")
+        if self._edition_check is not None:
+            await self._edition_check(app.account_id)
         return app
 
     async def _signer(self, app_key: str, now: datetime) -> tuple[AppView | None, Sequence[str]]:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     true,
 )
@@ -51,6 +52,8 @@ class Unit(Base):
     deny_networks: Mapped[list[str]] = mapped_column(JSON, default=list)
     good_bots: Mapped[list[str]] = mapped_column(JSON, default=list)
     device_salt: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    # The widget leaves the HumanGate name out (the enterprise edition's, when billing is on).
+    hide_mark: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # The owning console account; None for units made by the CLI or the demo.
     account_id: Mapped[int | None] = mapped_column(
@@ -514,3 +517,27 @@ class PaymentEvent(Base):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerArchive(Base):
+    """A ledger transaction of a cancelled account, kept apart from it (no foreign key) for
+    HUMANGATE_BILLING_KEEP_LEDGER_DAYS where the law asks it, then purged."""
+
+    __tablename__ = "ledger_archive"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    former_account_id: Mapped[int] = mapped_column(Integer)
+    transaction_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    effective_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(40))
+    memo: Mapped[str] = mapped_column(String(500), default="")
+    unit_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    item: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    quantity: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # [{"book": ..., "amount": ...}], as the transaction's postings were.
+    postings: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    cancelled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    keep_until: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -52,6 +52,7 @@ def run_housekeeping(args: argparse.Namespace, settings: Settings) -> int:
                 cancel_inactive=cancel,
                 retention=retention,
                 verify_retention=verify_retention_from_settings(settings),
+                billing=settings.billing,
             )
 
     report, delivered = run_with_services(settings, work)

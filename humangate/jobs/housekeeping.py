@@ -3,7 +3,8 @@ with HUMANGATE_CANCEL_INACTIVE, cancellations), stale sign-ups, ended sessions, 
 expired holds, and audit entries, known devices and read notices past their retention
 (HUMANGATE_AUDIT_RETENTION_DAYS, HUMANGATE_DEVICE_RETENTION_DAYS, HUMANGATE_NOTICE_RETENTION_DAYS),
 with its messages delivered through the app's channels; and the verification API's records past
-theirs (HUMANGATE_VERIFY_RETENTION_DAYS, humangate/db/verify_purge.py).
+theirs (HUMANGATE_VERIFY_RETENTION_DAYS, humangate/db/verify_purge.py); with billing on, what
+expired vouchers have left is voided (humangate/billing/vouchers.py).
 
 Every node runs the job; a lease in the shared store lets one of them do each round, so that no
 owner is warned twice. `humangate housekeeping` runs one round by hand.
@@ -60,6 +61,7 @@ async def housekeep(
     cancel_inactive: bool,
     retention: RetentionPolicy | None = None,
     verify_retention: timedelta = DEFAULT_VERIFY_RETENTION,
+    billing: bool = False,
 ) -> tuple[HousekeepingReport, bool]:
     """Run `run_housekeeping` once and deliver its messages, each in its account's language;
     then purge the verification API's records past their limits (`purge_verify_records`).
@@ -67,6 +69,7 @@ async def housekeep(
     Args:
         retention: what the round purges of accounts; None uses the documented defaults.
         verify_retention: how long verifications (and ended prefix blocks) are kept.
+        billing: HUMANGATE_BILLING; on, expired vouchers' remainders are voided.
 
     Returns:
         The report, and whether every message was delivered (failures are logged).
@@ -76,6 +79,11 @@ async def housekeep(
     )
     purged = await purge_verify_records(session, now=now, retention=verify_retention)
     log_verify_purge(purged)
+    if billing:
+        from humangate.billing.vouchers import expire
+
+        if expired := await expire(session, now=now):
+            log.info("housekeeping: %d vouchers expired", expired)
     delivered = await deliver(templates, channels, report.outgoing)
     return report, delivered
 
@@ -91,6 +99,7 @@ class HousekeepingJob(PeriodicJob):
         cancel_inactive: cancel accounts warned 30 days ago and unused since; else only warn.
         retention: how long audit entries, known devices and read notices are kept.
         verify_retention: how long verifications are kept.
+        billing: HUMANGATE_BILLING; on, each round voids what expired vouchers have left.
         every_seconds: the pause between rounds.
         clock: the time each round runs at (tests pass a fixed one).
     """
@@ -107,6 +116,7 @@ class HousekeepingJob(PeriodicJob):
         cancel_inactive: bool,
         retention: RetentionPolicy | None = None,
         verify_retention: timedelta = DEFAULT_VERIFY_RETENTION,
+        billing: bool = False,
         every_seconds: float = 3600.0,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
@@ -118,6 +128,7 @@ class HousekeepingJob(PeriodicJob):
         self._cancel_inactive = cancel_inactive
         self._retention = RetentionPolicy() if retention is None else retention
         self._verify_retention = verify_retention
+        self._billing = billing
         self._clock = clock
 
     async def run_once(self, now: datetime | None = None) -> tuple[HousekeepingReport, bool]:
@@ -132,6 +143,7 @@ class HousekeepingJob(PeriodicJob):
                 cancel_inactive=self._cancel_inactive,
                 retention=self._retention,
                 verify_retention=self._verify_retention,
+                billing=self._billing,
             )
 
     async def run_round(self) -> HousekeepingReport | None:

@@ -30,6 +30,7 @@ from humangate.api import (
 from humangate.api.body_size import BodyLimit
 from humangate.api.deps import attach_services
 from humangate.api.hot import HotRoutes
+from humangate.billing.settlement import SettlementJob
 from humangate.config import Settings, load_settings
 from humangate.console import install as install_console
 from humangate.console.notices import drain as drain_notices
@@ -155,6 +156,14 @@ def start_jobs(services: Services) -> list[PeriodicJob]:
             verify_retention=verify_retention_from_settings(settings),
         ),
     ]
+    if services.billing is not None:  # closed first: its last round settles what it can
+        jobs.append(
+            SettlementJob(
+                services.billing.store,
+                services.sessions,
+                interval=settings.billing_settle_seconds,
+            )
+        )
     for job in jobs:
         job.start()
     return jobs

@@ -28,6 +28,7 @@ from humangate.observability.probes import instrument_engine, instrument_store
 from humangate.store import RedisOptions, Store, create_store
 
 if TYPE_CHECKING:
+    from humangate.billing.meter import BillingMeter
     from humangate.console.widget import ConsoleUnit
     from humangate.demo import DemoUnit
     from humangate.directory import UnitDirectory
@@ -65,6 +66,7 @@ class Services(CoreServices):
     # Set by the app once the database is ready: the console's own unit and the demo's keys.
     console_unit: ConsoleUnit | None = None
     demo: DemoUnit | None = None
+    billing: BillingMeter | None = None  # the meter, when billing is on
 
 
 def redis_options(settings: Settings) -> RedisOptions:
@@ -143,11 +145,13 @@ async def open_services(
             answers_per_minute=settings.rate_challenges_per_minute,
             lockout_failures=settings.lockout_failures,
         )
+        meter = open_meter(core) if settings.billing else None
         verifier = Verifier(
             core.store,
             key=core.key,
             policy=policy,
             pool=pool,
+            meter=meter,
             crawler_check=verify_crawler_dns,
             regions=settings.load_region_table(),
             monitoring=settings.load_monitoring_networks(),
@@ -172,10 +176,13 @@ async def open_services(
                 counters=counters,
                 pool=pool,
                 verifier=verifier,
+                billing=meter,
                 verify=open_verify_service(core, directory, verifier, clock=clock),
             )
         finally:
             await pool.close()
+            if meter is not None:
+                await meter.store.close()
 
 
 def open_verify_service(
@@ -211,9 +218,19 @@ def open_verify_service(
             core.sessions, core.message_templates, core.channels, block_hours=policy.block_hours
         ),
         carriers=verifiers_from_config(camara, cn_onetap),
+        charge=getattr(verifier.context.meter, "charge", None),  # a BillingMeter's
         cache_seconds=core.settings.unit_cache_seconds,
         clock=clock or time.time,
     )
+
+
+def open_meter(core: CoreServices) -> BillingMeter:
+    """The billing meter over the hot store the settings name (Redis, else in memory)."""
+    from humangate.billing.hot import create_billing_store
+    from humangate.billing.meter import BillingMeter
+
+    store = create_billing_store(core.settings.redis_url, redis_options(core.settings))
+    return BillingMeter(store, core.sessions, slice_size=core.settings.billing_slice)
 
 
 def carrier_configs(settings: Settings) -> tuple[CamaraConfig | None, CnOneTapConfig | None]:

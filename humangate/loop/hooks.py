@@ -1,7 +1,8 @@
 """Where later work plugs into the loop: a meter that may refuse, observers that watch.
 
 A meter is asked before a challenge is issued and before a token is minted; it refuses by
-raising a `humangate.errors.Refusal` (billing will refuse an account whose balance is gone).
+raising a `humangate.errors.Refusal` (billing refuses an account whose balance is gone). It is
+told after a token verified, once per token, and may not refuse then.
 Observers hear every outcome once it happened (statistics, risk events, metrics); they must not
 block or raise.
 """
@@ -28,6 +29,9 @@ class Meter(Protocol):
     async def before_mint(self, unit: UnitView) -> None:
         """Raise a Refusal to refuse a pass token for `unit` (the answer was right)."""
 
+    async def after_verify(self, unit: UnitView) -> None:
+        """A token of `unit` verified (once per token); must not raise."""
+
 
 class FreeMeter:
     """The meter of a deployment that does not bill: it never refuses."""
@@ -36,6 +40,9 @@ class FreeMeter:
         return None
 
     async def before_mint(self, unit: UnitView) -> None:
+        return None
+
+    async def after_verify(self, unit: UnitView) -> None:
         return None
 
 

@@ -66,6 +66,7 @@ async def _verify_once(
     record = TokenRecord.from_json(raw)
     if expected_action and record.action != expected_action:
         return VerifyResult.failure("action-mismatch")
+    await ctx.meter.after_verify(unit)  # here, so a repeat with the idempotency key is not told
     return VerifyResult.of_token(record)
 
 

@@ -1,0 +1,153 @@
+"""The meter of a billing deployment: each billable event charged in real time, no DB write.
+
+A charge takes the price from the account's allowance in the hot store (humangate/billing/hot.py)
+in one atomic step. When the allowance cannot pay, the node reserves a slice of the balance in
+the database (one write per slice, under the account row's lock; one reservation at a time per
+account and node) and charges again; when not even the price is available the charge is
+refused with `insufficient-balance` (402).
+
+What is free: units of no account (made by the CLI or the demo), the published test units, and
+items the account's plan does not price. A successful siteverify is charged `verify` after the
+fact and never refused: a token minted before the balance ran out still verifies, and when no
+allowance can be had (or the stores fail) that verification is simply not charged.
+
+A charge whose answer is lost (Redis dies between running the script and answering) refuses the
+request yet may have been taken: the owner pays for one event that did not happen, at most one
+per request in flight at the failure, never one twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from humangate.billing import ledger
+from humangate.billing.hot import BillingStore, Charged, usage_field
+from humangate.errors import PaymentRequired, StorageError
+from humangate.testkeys import is_test_unit
+from humangate.units import UnitView
+
+logger = logging.getLogger(__name__)
+
+PLAN_CACHE_SECONDS = 5.0
+MAX_ATTEMPTS = 8  # reservations one charge may wait for before it gives up (others took them)
+MAX_CACHED_PLANS = 10_000
+REFUSED = "The owner's balance cannot pay for this; the service resumes after a top-up."
+
+
+class BillingMeter:
+    """Charges `challenge` before a challenge is issued, `verify` after a token verified, and
+    whatever the verification API sends (`sms:CC`, `email`, `carrier:<method>`).
+
+    Args:
+        store: the hot store shared by every node.
+        sessions: the database, for prices (cached `plan_seconds`) and slice reservations.
+        slice_size: minor units reserved from a balance at a time.
+    """
+
+    def __init__(
+        self,
+        store: BillingStore,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        slice_size: int,
+        plan_seconds: float = PLAN_CACHE_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self._sessions = sessions
+        self._slice = slice_size
+        self._plan_seconds = plan_seconds
+        self._clock = clock
+        self._plans: dict[int, tuple[float, ledger.PlanView]] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def before_issue(self, unit: UnitView) -> None:
+        """Charge the unit's owner for a challenge; PaymentRequired when it cannot pay."""
+        if _billable(unit):
+            await self.charge(unit.account_id, "challenge", unit.id)
+
+    async def before_mint(self, unit: UnitView) -> None:
+        return None  # the challenge was paid for when it was issued
+
+    async def after_verify(self, unit: UnitView) -> None:
+        """Charge `verify` for a token that verified; never refuses (see the module's text)."""
+        if not _billable(unit):
+            return
+        try:
+            await self.charge(unit.account_id, "verify", unit.id)
+        except PaymentRequired:
+            return None
+        except StorageError as exc:
+            logger.warning("A verification was not charged: %s", exc)
+
+    async def charge(self, account_id: int | None, item: str, unit_id: int | None = None) -> bool:
+        """Charge one `item` to the account; False when nothing is due (no account, or free).
+
+        Raises:
+            PaymentRequired: `insufficient-balance`, the balance cannot pay the price.
+            StorageError: the hot store or the database failed (nothing was charged, or one
+                event whose answer was lost).
+        """
+        if account_id is None:
+            return False
+        price = ledger.price_of(await self._plan(account_id), item)
+        if price <= 0:
+            return False
+        for _ in range(MAX_ATTEMPTS):
+            now = self._clock()
+            field = usage_field(int(now // 3600), unit_id, item)
+            if isinstance(await self.store.charge(account_id, price, field, now=now), Charged):
+                return True
+            async with self._locks.setdefault(account_id, asyncio.Lock()):
+                # Another request of this node may have reserved while this one waited.
+                if isinstance(await self.store.charge(account_id, price, field, now=now), Charged):
+                    return True
+                if not await self._reserve(account_id, price):
+                    raise PaymentRequired(REFUSED)
+        raise PaymentRequired(REFUSED)
+
+    async def _reserve(self, account_id: int, price: int) -> bool:
+        """Reserve a slice in the database into the allowance; False when none is available.
+
+        The reservation is noted in the hot store first, so a reconciliation running meanwhile
+        counts it; a node that dies here leaves a pending note that goes stale.
+        """
+        reservation = secrets.token_hex(12)
+        want = max(self._slice, price)
+        now = self._clock()
+        await self.store.begin_reservation(account_id, reservation, want, now=now)
+        async with self._sessions() as session:
+            amount = await ledger.reserve(
+                session, account_id, want=want, price=price, now=datetime.fromtimestamp(now, UTC)
+            )
+        if amount <= 0:
+            await self.store.cancel_reservation(account_id, reservation)
+            return False
+        # False only when reconciliation dropped the note as stale: the money it reserved was
+        # given back then, so charging again reserves anew.
+        await self.store.add_allowance(account_id, amount, reservation)
+        return True
+
+    async def _plan(self, account_id: int) -> ledger.PlanView:
+        cached = self._plans.get(account_id)
+        now = self._clock()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        async with self._sessions() as session:
+            plan = await ledger.plan_of(session, account_id, now=datetime.fromtimestamp(now, UTC))
+            await session.commit()  # the billing account, when it was made just now
+        if len(self._plans) >= MAX_CACHED_PLANS:
+            self._plans.clear()
+        self._plans[account_id] = (now + self._plan_seconds, plan)
+        return plan
+
+
+def _billable(unit: UnitView) -> bool:
+    return unit.account_id is not None and not is_test_unit(unit)

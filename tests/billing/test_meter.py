@@ -1,0 +1,199 @@
+"""The meter and the settlement job over a real database (SQLite with the in-memory store,
+PostgreSQL with Redis): charges draw slices, refuse at zero, settle exactly once, and
+reconciliation repairs what a node that died left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from humangate.billing import ledger
+from humangate.billing.hot import BillingStore, MemoryBillingStore, RedisBillingStore
+from humangate.billing.meter import BillingMeter
+from humangate.billing.settlement import SettlementJob
+from humangate.db.engine import create_engine, create_sessionmaker
+from humangate.db.migrate import migrate
+from humangate.errors import PaymentRequired
+from humangate.testkeys import TEST_UNITS
+from humangate.units import UnitView
+from tests.billing._metering import balance_of, make_owner, reserved_of, usage_of
+
+PRICES = {"challenge": 3, "verify": 2, "sms:*": 7}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'db' / 'humangate.db'}"
+    return str(request.getfixturevalue("fresh_postgres_url"))
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(db_url)
+    try:
+        await migrate(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine)
+
+
+@pytest.fixture
+async def store(db_url: str, request: pytest.FixtureRequest) -> AsyncIterator[BillingStore]:
+    """In memory beside SQLite (one node); Redis beside PostgreSQL (many nodes)."""
+    if db_url.startswith("sqlite"):
+        yield MemoryBillingStore()
+        return
+    redis = RedisBillingStore(
+        request.getfixturevalue("redis_url"), prefix=f"hgbill-test-{uuid.uuid4().hex}"
+    )
+    try:
+        yield redis
+    finally:
+        await redis.close()
+
+
+def _meter(store: BillingStore, sessions: async_sessionmaker[AsyncSession]) -> BillingMeter:
+    return BillingMeter(store, sessions, slice_size=10)
+
+
+def _unit(account_id: int | None, unit_id: int = 5) -> UnitView:
+    return UnitView(unit_id, "sk", "n", ("localhost",), "invisible", 1, account_id=account_id)
+
+
+async def _charge(meter: BillingMeter, account_id: int) -> bool:
+    try:
+        await meter.before_issue(_unit(account_id))
+    except PaymentRequired:
+        return False
+    return True
+
+
+async def test_concurrent_charges_stop_at_zero_and_settle_exactly(
+    store: BillingStore, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    owner = await make_owner(sessions, prices=PRICES, balance=100)
+    meter = _meter(store, sessions)
+    results = await asyncio.gather(*(_charge(meter, owner) for _ in range(50)))
+    assert results.count(True) == 33  # 99 of 100; the last 1 pays for no challenge
+    assert not await _charge(meter, owner)
+    job = SettlementJob(store, sessions, interval=1)
+    await job.run_round()
+    assert await usage_of(sessions, owner) == (33, 99)
+    assert await balance_of(sessions, owner) == 1
+    assert await reserved_of(sessions, owner) == await store.totals(owner) == 1
+    await job.run_round()  # nothing new: nothing written twice
+    assert await usage_of(sessions, owner) == (33, 99)
+
+
+async def test_a_top_up_resumes_charging(
+    store: BillingStore, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    owner = await make_owner(sessions, prices=PRICES, balance=2)
+    meter = _meter(store, sessions)
+    with pytest.raises(PaymentRequired) as refused:
+        await meter.before_issue(_unit(owner))
+    assert refused.value.code == "insufficient-balance"
+    async with sessions() as session:
+        await ledger.top_up(
+            session, owner, 4, reference=f"t:{owner}", actor="system", now=datetime.now(UTC)
+        )
+        await session.commit()
+    assert await _charge(meter, owner)
+    with pytest.raises(PaymentRequired):
+        await meter.charge(owner, "sms:CN")  # 7 (sms:*) when 3 is left
+    assert await meter.charge(owner, "challenge")
+    await SettlementJob(store, sessions, interval=1).run_round()
+    assert await usage_of(sessions, owner) == (2, 6)
+    assert await balance_of(sessions, owner) == 0
+
+
+async def test_what_is_free_is_not_metered(
+    store: BillingStore, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    owner = await make_owner(sessions, prices={"challenge": 3}, balance=0)
+    meter = _meter(store, sessions)
+    await meter.before_issue(_unit(None))  # a CLI or demo unit
+    await meter.before_issue(next(iter(TEST_UNITS.values())))
+    assert await meter.charge(owner, "verify") is False  # the plan does not price it
+    await meter.after_verify(_unit(owner))
+    assert await store.accounts_with_state() == []
+
+
+async def test_a_verification_is_charged_but_never_refused(
+    store: BillingStore, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    owner = await make_owner(sessions, prices=PRICES, balance=5)
+    meter = _meter(store, sessions)
+    for _ in range(4):
+        await meter.after_verify(_unit(owner))  # 2 + 2, then nothing can be had: free
+    await SettlementJob(store, sessions, interval=1).run_round()
+    assert await usage_of(sessions, owner) == (2, 4)
+    assert await balance_of(sessions, owner) == 1
+
+
+async def test_reconciliation_settles_an_orphaned_batch_once(
+    store: BillingStore, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    owner = await make_owner(sessions, prices=PRICES, balance=100)
+    meter = _meter(store, sessions)
+    for _ in range(5):
+        await meter.before_issue(_unit(owner))
+    # A node took the usage into a batch and died before writing it.
+    orphan = await store.take_open(owner, now=time.time() - 60)
+    assert orphan is not None
+    for _ in range(2):
+        await meter.before_issue(_unit(owner))
+    # Another died after writing its batch, before dropping it.
+    written = await store.take_open(owner, now=time.time() - 60)
+    assert written is not None
+    async with sessions() as session:
+        lines = await store.batch_lines(written)
+        assert await ledger.settle_usage(
+            session, owner, lines, batch=written, now=datetime.now(UTC)
+        )
+        await session.commit()
+    job = SettlementJob(store, sessions, interval=1, orphan_seconds=10)
+    await job.run_round()
+    assert await store.pending_batches() == []
+    assert await usage_of(sessions, owner) == (7, 21)
+    assert await balance_of(sessions, owner) == 79
+    assert await reserved_of(sessions, owner) == await store.totals(owner) == 30 - 21
+
+
+async def test_reconciliation_gives_back_idle_and_abandoned_reservations(
+    store: BillingStore, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    owner = await make_owner(sessions, prices=PRICES, balance=100)
+    meter = _meter(store, sessions)
+    await meter.before_issue(_unit(owner))
+    # A node noted a reservation, reserved in the database, and died before adding it.
+    long_ago = time.time() - 3600
+    await store.begin_reservation(owner, "dead", 10, now=long_ago)
+    async with sessions() as session:
+        assert await ledger.reserve(session, owner, want=10, price=3, now=datetime.now(UTC)) == 10
+    assert await reserved_of(sessions, owner) == 20
+    # A reservation under way right now counts at what it asks.
+    await store.begin_reservation(owner, "live", 10, now=time.time())
+    job = SettlementJob(store, sessions, interval=1, idle_seconds=3600)
+    await job.run_round()
+    assert await reserved_of(sessions, owner) == 7 + 10  # the allowance and the live note
+    await store.cancel_reservation(owner, "live")
+    idle = SettlementJob(store, sessions, interval=1, idle_seconds=0.001)
+    await asyncio.sleep(0.01)
+    await idle.run_round()
+    assert await reserved_of(sessions, owner) == 0
+    assert await store.totals(owner) == 0
+    assert await balance_of(sessions, owner) == 97

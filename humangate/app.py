@@ -27,6 +27,7 @@ from humangate.api import (
     siteverify,
     verify,
 )
+from humangate.api import billing as billing_api
 from humangate.api.body_size import BodyLimit
 from humangate.api.deps import attach_services
 from humangate.api.hot import HotRoutes
@@ -70,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (challenges, siteverify, verify, feedback, privacy, site, assets, landing, reference)
     for module in (*routers, noscript):
         app.include_router(module.router)
+    if settings.billing:  # off: no billing route exists at all
+        app.include_router(billing_api.router)
     install_console(app)
     app.add_middleware(HotRoutes)  # added first, so inside the body limit, CORS and metrics
     app.add_middleware(
@@ -154,6 +157,7 @@ def start_jobs(services: Services) -> list[PeriodicJob]:
             cancel_inactive=settings.cancel_inactive,
             retention=retention_from_settings(settings),
             verify_retention=verify_retention_from_settings(settings),
+            billing=settings.billing,
         ),
     ]
     if services.billing is not None:  # closed first: its last round settles what it can

@@ -148,7 +148,11 @@ def start_jobs(services: Services) -> list[PeriodicJob]:
         *observability.node_jobs(settings),  # closed last: the final snapshot counts all
         services.events,
         services.counters,
-        RetentionJob(services.sessions, days=settings.risk_retention_days),
+        RetentionJob(
+            services.sessions,
+            days=settings.risk_retention_days,
+            statistics=services.editions.policy if settings.billing else None,
+        ),
         HousekeepingJob(
             services.sessions,
             services.accounts,

@@ -28,6 +28,7 @@ from humangate.observability.probes import instrument_engine, instrument_store
 from humangate.store import RedisOptions, Store, create_store
 
 if TYPE_CHECKING:
+    from humangate.billing.editions import Editions
     from humangate.billing.meter import BillingMeter
     from humangate.console.widget import ConsoleUnit
     from humangate.demo import DemoUnit
@@ -63,6 +64,7 @@ class Services(CoreServices):
     pool: ChallengePool
     verifier: Verifier
     verify: VerifyService
+    editions: Editions  # what each owner's edition allows (everything with billing off)
     # Set by the app once the database is ready: the console's own unit and the demo's keys.
     console_unit: ConsoleUnit | None = None
     demo: DemoUnit | None = None
@@ -125,6 +127,7 @@ async def open_services(
     settings: Settings, *, clock: Clock | None = None
 ) -> AsyncIterator[Services]:
     """The core services and a serving node's loop over them; the pool is closed after."""
+    from humangate.billing.editions import EditionPolicy, Editions
     from humangate.directory import UnitDirectory
     from humangate.dnscheck import verify_crawler_dns
     from humangate.events import EventLog
@@ -138,6 +141,12 @@ async def open_services(
         pool = ChallengePool(generate_visual, size=settings.pool_size)
         events = EventLog(core.sessions)
         counters = UnitCounters(core.sessions)
+        editions = Editions(
+            core.sessions,
+            billing=settings.billing,
+            policy=EditionPolicy.from_settings(settings),
+            ttl=settings.unit_cache_seconds,
+        )
         policy = Policy(
             challenge_ttl=settings.challenge_ttl,
             token_ttl=settings.token_ttl,
@@ -155,6 +164,7 @@ async def open_services(
             crawler_check=verify_crawler_dns,
             regions=settings.load_region_table(),
             monitoring=settings.load_monitoring_networks(),
+            rate_multiplier=editions.rate_multiplier if settings.billing else None,
             observers=(
                 StatsObserver(counters.count),
                 EventObserver(events.record),
@@ -177,7 +187,8 @@ async def open_services(
                 pool=pool,
                 verifier=verifier,
                 billing=meter,
-                verify=open_verify_service(core, directory, verifier, clock=clock),
+                verify=open_verify_service(core, directory, verifier, editions, clock=clock),
+                editions=editions,
             )
         finally:
             await pool.close()
@@ -189,6 +200,7 @@ def open_verify_service(
     core: CoreServices,
     directory: UnitDirectory,
     verifier: Verifier,
+    editions: Editions | None = None,
     *,
     clock: Clock | None = None,
 ) -> VerifyService:
@@ -221,6 +233,7 @@ def open_verify_service(
         charge=getattr(verifier.context.meter, "charge", None),  # a BillingMeter's
         cache_seconds=core.settings.unit_cache_seconds,
         clock=clock or time.time,
+        edition_check=None if editions is None else editions.require_verify_api,
     )
 
 

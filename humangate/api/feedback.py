@@ -42,9 +42,12 @@ class FeedbackRequest(OwnerRequest):
 
 
 async def _owner_unit(services: Services, secret: str) -> UnitView:
+    """The unit of `secret`, if its owner's edition has calibration (the enterprise edition's,
+    when billing is on: 403 `edition-required` otherwise)."""
     unit = await services.directory.by_secret(secret)
     if unit is None:
         raise AccessDenied("The secret key is not valid.", code="invalid-input-secret")
+    await services.editions.require(unit.account_id, "calibration")
     return unit
 
 

@@ -58,11 +58,13 @@ TEST_ACTION = "test"  # what a score test secret answers when no `expected_actio
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """A result, the unit's site key when one was found, and whether the unit is score-mode."""
+    """A result, the unit's site key when one was found, and whether the unit is score-mode;
+    the unit, when one was found (its owner's edition decides on `score_reasons`)."""
 
     result: VerifyResult
     sitekey: str = ""
     scored: bool = False
+    unit: UnitView | None = None
 
 
 async def read_fields(request: Request) -> dict[str, str]:
@@ -165,7 +167,7 @@ async def verdict_of(
         if unit.sitekey not in fail_open or expected_action:
             raise  # the action is in the store's record: without it, nothing to compare
         result = verify_without_store(verifier.context, unit, response)
-    return Verdict(result, unit.sitekey, scored=unit.mode == "score")
+    return Verdict(result, unit.sitekey, scored=unit.mode == "score", unit=unit)
 
 
 async def _test_secret_verdict(
@@ -203,8 +205,11 @@ def verify_without_store(context: LoopContext, unit: UnitView, token: str) -> Ve
     return VerifyResult(success=True, challenge_ts=minted, score=0.0, reasons=("fail-open",))
 
 
-def siteverify_json(result: VerifyResult, sitekey: str = "") -> dict[str, Any]:
-    """HumanGate's own answer (`/siteverify`): everything it knows about the token."""
+def siteverify_json(
+    result: VerifyResult, sitekey: str = "", *, reasons: bool = True
+) -> dict[str, Any]:
+    """HumanGate's own answer (`/siteverify`): everything it knows about the token, but
+    `score_reasons` only when `reasons` (the enterprise edition's, when billing is on)."""
     if not result.success:
         return {"success": False, "error-codes": list(result.error_codes)}
     answer: dict[str, Any] = {
@@ -217,7 +222,8 @@ def siteverify_json(result: VerifyResult, sitekey: str = "") -> dict[str, Any]:
     }
     if result.score is not None:
         answer["score"] = result.score
-        answer["score_reasons"] = list(result.reasons)
+        if reasons:
+            answer["score_reasons"] = list(result.reasons)
     if sitekey:
         answer["sitekey"] = sitekey
     return answer
@@ -256,12 +262,12 @@ def turnstile_json(result: VerifyResult) -> dict[str, Any]:
     }
 
 
-def answer_json(dialect: Dialect, verdict: Verdict) -> dict[str, Any]:
+def answer_json(dialect: Dialect, verdict: Verdict, *, reasons: bool = True) -> dict[str, Any]:
     if dialect == "recaptcha":
         return recaptcha_json(verdict.result, scored=verdict.scored)
     if dialect == "turnstile":
         return turnstile_json(verdict.result)
-    return siteverify_json(verdict.result, verdict.sitekey)
+    return siteverify_json(verdict.result, verdict.sitekey, reasons=reasons)
 
 
 async def _siteverify(request: Request) -> JSONResponse:
@@ -280,7 +286,10 @@ async def _siteverify(request: Request) -> JSONResponse:
         fail_open=services.settings.fail_open_sitekeys,
     )
     count_siteverify(verdict.result.error_codes)
-    return JSONResponse(answer_json(dialect, verdict))
+    reasons = True
+    if dialect == "humangate" and verdict.unit is not None and verdict.result.score is not None:
+        reasons = (await services.editions.of_account(verdict.unit.account_id)).score_reasons
+    return JSONResponse(answer_json(dialect, verdict, reasons=reasons))
 
 
 def _answer_schema(**success_fields: dict[str, Any]) -> dict[str, Any]:

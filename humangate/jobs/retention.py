@@ -1,5 +1,7 @@
 """Risk events are kept for a configurable number of days (HUMANGATE_RISK_RETENTION_DAYS), then
-purged by a job every node runs; deleting the same old rows twice is harmless."""
+purged by a job every node runs; deleting the same old rows twice is harmless. With billing on,
+the same job purges owners' statistics past their edition's days (humangate/billing/statistics.py).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from humangate.billing.editions import EditionPolicy
+from humangate.billing.statistics import purge_statistics
 from humangate.db.events import purge_events
 from humangate.jobs.base import PeriodicJob
 
@@ -29,16 +33,23 @@ class RetentionJob(PeriodicJob):
         *,
         days: int,
         every_seconds: float = 3600.0,
+        statistics: EditionPolicy | None = None,
     ) -> None:
         super().__init__(interval=every_seconds)
         self._sessions = sessions
         self._days = days
+        self._statistics = statistics
 
     async def purge(self, now: datetime | None = None) -> int:
         """One round: delete the events created before `now - days`; return how many went."""
-        cutoff = (now or datetime.now(UTC)) - timedelta(days=self._days)
+        now = now or datetime.now(UTC)
         async with self._sessions() as session:
-            return await purge_events(session, before=cutoff)
+            purged = await purge_events(session, before=now - timedelta(days=self._days))
+            if self._statistics is not None:
+                stats = await purge_statistics(session, now=now, policy=self._statistics)
+                if stats:
+                    log.info("purged %d statistics rows past their edition's retention", stats)
+            return purged
 
     async def run_round(self) -> int:
         purged = await self.purge()

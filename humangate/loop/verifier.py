@@ -12,7 +12,7 @@ from humangate.loop import issue as issue_step
 from humangate.loop import siteverify as verify_step
 from humangate.loop.context import Clock, CrawlerCheck, Entropy, LoopContext
 from humangate.loop.hooks import FreeMeter, Meter, Observer
-from humangate.loop.limits import LoopLimits
+from humangate.loop.limits import LoopLimits, RateMultiplier
 from humangate.loop.records import (
     Answered,
     ChallengeState,
@@ -46,6 +46,7 @@ class Verifier:
         crawler_check: CrawlerCheck | None = None,
         regions: RegionTable | None = None,
         monitoring: AccessList | None = None,
+        rate_multiplier: RateMultiplier | None = None,
     ) -> None:
         policy = policy or Policy()
         self.context = LoopContext(
@@ -53,7 +54,7 @@ class Verifier:
             key=key,
             policy=policy,
             pool=pool or ChallengePool(issue_step.generate_visual, size=0),
-            limits=LoopLimits(store, policy),
+            limits=LoopLimits(store, policy, multiplier=rate_multiplier),
             clock=clock,
             entropy=entropy,
             meter=meter or FreeMeter(),

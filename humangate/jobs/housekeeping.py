@@ -4,7 +4,8 @@ expired holds, and audit entries, known devices and read notices past their rete
 (HUMANGATE_AUDIT_RETENTION_DAYS, HUMANGATE_DEVICE_RETENTION_DAYS, HUMANGATE_NOTICE_RETENTION_DAYS),
 with its messages delivered through the app's channels; and the verification API's records past
 theirs (HUMANGATE_VERIFY_RETENTION_DAYS, humangate/db/verify_purge.py); with billing on, what
-expired vouchers have left is voided (humangate/billing/vouchers.py).
+expired vouchers have left is voided (humangate/billing/vouchers.py) and each closed month's
+statements are issued (humangate/billing/statements.py).
 
 Every node runs the job; a lease in the shared store lets one of them do each round, so that no
 owner is warned twice. `humangate housekeeping` runs one round by hand.
@@ -69,7 +70,8 @@ async def housekeep(
     Args:
         retention: what the round purges of accounts; None uses the documented defaults.
         verify_retention: how long verifications (and ended prefix blocks) are kept.
-        billing: HUMANGATE_BILLING; on, expired vouchers' remainders are voided.
+        billing: HUMANGATE_BILLING; on, expired vouchers' remainders are voided, then the
+            statements of closed months issued.
 
     Returns:
         The report, and whether every message was delivered (failures are logged).
@@ -84,6 +86,9 @@ async def housekeep(
 
         if expired := await expire(session, now=now):
             log.info("housekeeping: %d vouchers expired", expired)
+        from humangate.billing.statements import issue_statements
+
+        await issue_statements(session, now=now)
     delivered = await deliver(templates, channels, report.outgoing)
     return report, delivered
 

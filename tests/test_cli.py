@@ -211,5 +211,5 @@ def test_every_command_group_registers_its_sub_parser() -> None:
     from humangate.cli import build_parser
 
     usage = build_parser().format_usage()
-    groups = "{serve,migrate,outbox,create-admin,housekeeping,unit,app,account,notice}"
+    groups = "{serve,migrate,outbox,create-admin,housekeeping,unit,app,account,notice,plan,billing}"
     assert groups in usage

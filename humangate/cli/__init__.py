@@ -1,6 +1,8 @@
 """Command line: humangate serve | migrate | create-admin | outbox | housekeeping | account cancel |
 notice | unit create | update | show | list | stats | rotate-secret |
-app create | list | show | update | rotate-secret | delete."""
+app create | list | show | update | rotate-secret | delete |
+plan create | list | update | set-default | assign |
+billing balance | top-up | adjust | refund | voucher issue | list | void."""
 
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ from collections.abc import Sequence
 from humangate.cli import (
     account,
     app,
+    billing,
     create_admin,
     housekeeping,
     migrate,
     notice,
     outbox,
+    plan,
     serve,
     unit,
 )
@@ -24,7 +28,19 @@ from humangate.config import load_settings
 from humangate.errors import HumanGateError
 
 # Each command group registers its sub-parser; `humangate --help` lists them in this order.
-GROUPS = (serve, migrate, outbox, create_admin, housekeeping, unit, app, account, notice)
+GROUPS = (
+    serve,
+    migrate,
+    outbox,
+    create_admin,
+    housekeeping,
+    unit,
+    app,
+    account,
+    notice,
+    plan,
+    billing,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

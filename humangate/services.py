@@ -15,11 +15,12 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from humangate.accounts import AccountContext
+from humangate.accounts import AccountContext, AccountPolicy
 from humangate.config import Settings
 from humangate.db.engine import DatabaseLimits, create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
@@ -71,6 +72,12 @@ class Services(CoreServices):
     billing: BillingMeter | None = None  # the meter, when billing is on
 
 
+def account_policy(settings: Settings) -> AccountPolicy:
+    """The account rules the settings change from the documented defaults."""
+    days = settings.billing_keep_ledger_days
+    return AccountPolicy(keep_ledger=timedelta(days=days) if days else None)
+
+
 def redis_options(settings: Settings) -> RedisOptions:
     return RedisOptions(
         connect_timeout=settings.redis_connect_timeout,
@@ -113,7 +120,9 @@ async def open_core_services(
             key=key,
             store=store,
             sessions=create_sessionmaker(engine),
-            accounts=AccountContext.create(store=store, server_key=key),
+            accounts=AccountContext.create(
+                store=store, server_key=key, policy=account_policy(settings)
+            ),
             channels=channels,
             message_templates=MessageTemplates.from_settings(settings),
         )

@@ -1,9 +1,11 @@
 """The end of an account by its owner's wish: a code, then cancellation, which is irreversible.
 
 Cancellation deletes the account's units (their secrets and risk events go with them),
-sessions, devices, codes, notifications and the audit entries about it; what remains is one
-audit entry recording the cancellation (until the audit retention of the housekeeping deletes
-it with every other entry of its age, see inactivity.py) and, for `hold_period` (10 days), a
+sessions, devices, codes, notifications and the audit entries about it, and its balance,
+vouchers, statements and ledger (by cascade; its ledger transactions are first kept apart for
+`policy.keep_ledger` where the operator set it, see humangate/billing/erasure.py). What remains
+is one audit entry recording the cancellation (until the audit retention of the housekeeping
+deletes it with every other entry of its age, see inactivity.py) and, for `hold_period`, a
 hold on the keyed digest of each identifier so it cannot sign up again until then.
 
 Suspension, bans and admins are in `admin.py`.
@@ -33,6 +35,7 @@ from humangate.accounts.outcomes import (
     Outgoing,
     Throttled,
 )
+from humangate.billing.erasure import archive_ledger
 from humangate.db import accounts as db
 from humangate.db.models import Account
 
@@ -110,6 +113,10 @@ async def cancel_now(
     held_until = now + ctx.policy.hold_period
     for identifier in reached:
         await db.put_hold(session, ctx.keys.identifier_digest(identifier), held_until, now)
+    details: dict[str, object] = {"reason": reason, "held_until": held_until.isoformat()}
+    keep = ctx.policy.keep_ledger
+    if keep is not None and await archive_ledger(session, account_id, now=now, keep=keep):
+        details["ledger_kept_until"] = (now + keep).isoformat()
     erased = await db.erase_account(session, account_id)
     await audit.record(
         session,
@@ -117,7 +124,7 @@ async def cancel_now(
         actor=actor,
         account_id=account_id,
         now=now,
-        details={"reason": reason, "units": erased.units, "held_until": held_until.isoformat()},
+        details={**details, "units": erased.units},
     )
     outgoing = tuple(
         Outgoing(c.channel, c.value, "account-cancelled", {"reason": reason}, language)

@@ -4,6 +4,8 @@ Secrets are held only as digests (password hash, secret keys, session, device an
 the units' device salts); digests say nothing to their owner, so none is exported. The
 verification API's apps come with their settings and key, never their sealed secrets; their
 verifications with the masked destination only (the database holds no other readable form).
+Billing comes as the ledger's transactions with their postings, the vouchers (never their codes,
+held as digests) and the statements, amounts in minor units.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from humangate.accounts._common import check_now, require_account
 from humangate.accounts._context import AccountContext, Client
 from humangate.accounts._views import account_view, notification_view, session_view
 from humangate.accounts.outcomes import AccountView
+from humangate.billing.export import export_billing
 from humangate.db import account_sessions as session_db
 from humangate.db import accounts as db
 from humangate.db import inbox as inbox_db
@@ -36,7 +39,8 @@ async def export_account(
     ctx: AccountContext, session: AsyncSession, account_id: int, *, client: Client, now: datetime
 ) -> dict[str, object]:
     """The account, its units, sessions, known devices, passkeys, audit entries,
-    notifications, and its verification API apps with their verifications and usage.
+    notifications, its verification API apps with their verifications and usage, and its
+    billing records (plan, balance, ledger, vouchers, statements).
 
     Raises:
         InvalidInput: no such account.
@@ -62,6 +66,7 @@ async def export_account(
         "audit": await _audit_entries(session, account.id),
         "notifications": [_plain(notification_view(row)) for row in notifications],
         **await _verify_records(session, account.id),
+        "billing": await export_billing(session, account.id),
         "not_included": (
             "Passwords, secret keys, session and device cookies and one-time codes are stored "
             "only as one-way digests, which are not exported. App secrets are stored sealed and "

@@ -27,6 +27,8 @@ class AccountPolicy:
         passkey_ceremony_ttl: time to answer the browser's passkey prompt.
         fresh_login: adding a passkey needs a session started at most this long ago.
         max_passkeys: passkeys one account may hold.
+        keep_ledger: a cancelled owner's ledger transactions are kept apart this long where the
+            law asks it (HUMANGATE_BILLING_KEEP_LEDGER_DAYS); None erases them with the account.
     """
 
     default_region: str = "US"
@@ -49,6 +51,7 @@ class AccountPolicy:
     passkey_ceremony_ttl: timedelta = timedelta(minutes=5)
     fresh_login: timedelta = timedelta(minutes=15)
     max_passkeys: int = 10
+    keep_ledger: timedelta | None = None
 
     def __post_init__(self) -> None:
         for name in ("code_max_attempts", "resend_per_minute", "resend_per_hour"):

@@ -1,6 +1,8 @@
 """Risk events are kept for a configurable number of days (HUMANGATE_RISK_RETENTION_DAYS), then
 purged by a job every node runs; deleting the same old rows twice is harmless. With billing on,
-the same job purges owners' statistics past their edition's days (humangate/billing/statistics.py).
+the same job purges owners' statistics past their edition's days (humangate/billing/statistics.py);
+and, billing on or off, cancelled owners' ledgers kept past HUMANGATE_BILLING_KEEP_LEDGER_DAYS
+(humangate/billing/erasure.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.billing.editions import EditionPolicy
+from humangate.billing.erasure import purge_ledger_archive
 from humangate.billing.statistics import purge_statistics
 from humangate.db.events import purge_events
 from humangate.jobs.base import PeriodicJob
@@ -41,15 +44,19 @@ class RetentionJob(PeriodicJob):
         self._statistics = statistics
 
     async def purge(self, now: datetime | None = None) -> int:
-        """One round: delete the events created before `now - days`; return how many went."""
+        """One round: delete the events created before `now - days` (last, so that a round is
+        over once they are gone), kept ledgers past their days and, with billing on, statistics
+        past their edition's; return how many events went."""
         now = now or datetime.now(UTC)
         async with self._sessions() as session:
-            purged = await purge_events(session, before=now - timedelta(days=self._days))
+            ledgers = await purge_ledger_archive(session, now=now)
+            if ledgers:
+                log.info("purged %d kept ledger transactions of cancelled accounts", ledgers)
             if self._statistics is not None:
                 stats = await purge_statistics(session, now=now, policy=self._statistics)
                 if stats:
                     log.info("purged %d statistics rows past their edition's retention", stats)
-            return purged
+            return await purge_events(session, before=now - timedelta(days=self._days))
 
     async def run_round(self) -> int:
         purged = await self.purge()

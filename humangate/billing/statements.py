@@ -81,9 +81,14 @@ def statement_number(period: str, sequence: int) -> str:
     return f"{NUMBER_PREFIX}-{period[:4]}{period[5:]}-{sequence:06d}"
 
 
+def currency_exponent(currency: str) -> int:
+    """Minor units per major unit, as a power of ten: 2 for CNY, 0 for JPY."""
+    return _EXPONENTS.get(currency.upper(), 2)
+
+
 def format_minor(amount: int, currency: str) -> str:
     """An amount in minor units as a decimal of the currency's major unit: 1234 CNY is 12.34."""
-    exponent = _EXPONENTS.get(currency.upper(), 2)
+    exponent = currency_exponent(currency)
     sign = "-" if amount < 0 else ""
     whole, part = divmod(abs(amount), 10**exponent)
     return f"{sign}{whole}.{part:0{exponent}d}" if exponent else f"{sign}{whole}"

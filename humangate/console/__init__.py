@@ -10,8 +10,10 @@ from fastapi import FastAPI
 from humangate.console import (
     account,
     admin,
+    admin_billing,
     apps,
     auth,
+    billing,
     blocked,
     inbox,
     notices,
@@ -36,7 +38,9 @@ PAGES = (
     units,
     apps,
     stats,
+    billing,
     admin,
+    admin_billing,
     notices,
     blocked,
 )

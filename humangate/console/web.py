@@ -90,11 +90,20 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 NAV: list[tuple[int, str, str, bool]] = []
 
 
-def add_nav(label: str, path: str, *, admin: bool = False, order: int = 50) -> None:
-    """Show a link in the console's navigation (for admins only if `admin`), lowest order first.
+# Links shown only while a boolean setting is on (path -> the Settings field's name).
+NAV_SETTINGS: dict[str, str] = {}
+
+
+def add_nav(
+    label: str, path: str, *, admin: bool = False, order: int = 50, setting: str | None = None
+) -> None:
+    """Show a link in the console's navigation (for admins only if `admin`; only while the
+    boolean `setting` is on, if given), lowest order first.
 
     The owner's own pages (inbox, profile, sessions) use 80 and up, so work pages come first.
     """
+    if setting is not None:
+        NAV_SETTINGS[path] = setting
     if all(existing[2] != path for existing in NAV):
         NAV.append((order, label, path, admin))
         NAV.sort(key=lambda item: item[0])
@@ -187,6 +196,11 @@ async def current_viewer(request: Request, db: DbDep, accounts: AccountsDep) -> 
     request.state.viewer = viewer  # error pages show the navigation too
     if _terms_pending(request, viewer):
         raise TermsRequired(_back_path(request))
+    if get_services(request).settings.billing and not viewer.is_admin:
+        from humangate.console._billing import used_up  # imports this module
+
+        # base.html's banner on every page: new challenges are refused.
+        request.state.balance_used_up = await used_up(db, viewer.account.id)
     return viewer
 
 
@@ -266,11 +280,16 @@ def form_text(form: FormData, name: str, *, limit: int = 1000) -> str:
 # --- responses -----------------------------------------------------------------------------
 
 
-def nav_for(viewer: Viewer | None) -> list[tuple[str, str]]:
-    """The navigation links this viewer sees: (label, path)."""
+def nav_for(viewer: Viewer | None, settings: object = None) -> list[tuple[str, str]]:
+    """The navigation links this viewer sees with these settings: (label, path)."""
     if viewer is None:
         return []
-    return [(label, path) for _, label, path, admin in NAV if viewer.is_admin or not admin]
+    return [
+        (label, path)
+        for _, label, path, admin in NAV
+        if (viewer.is_admin or not admin)
+        and (path not in NAV_SETTINGS or getattr(settings, NAV_SETTINGS[path], False))
+    ]
 
 
 def page_language(request: Request, viewer: Viewer | None = None) -> str:
@@ -307,7 +326,7 @@ def render(
         "viewer": viewer,
         "csrf": csrf_token(request),
         "widget": unit.sitekey if unit is not None else None,
-        "nav": nav_for(viewer),
+        "nav": nav_for(viewer, services.settings),
         "terms": services.settings,
         **(context or {}),
         "lang": lang,

@@ -131,7 +131,10 @@ async def create_challenge(
         cdata=body.cdata,
         signals=Signals(environment=environment, first_party=signals.fp),
     )
-    return issued.to_json()
+    answer = issued.to_json()
+    if unit.hide_mark and (await services.editions.of_account(unit.account_id)).hide_mark:
+        answer["mark"] = False  # the owner's choice, honoured for the enterprise edition
+    return answer
 
 
 def _visitor(client: Client, hostname: str | None, lang: str = "en") -> Visitor:

@@ -14,6 +14,10 @@ ISSUED: dict[str, Any] = {
         "kind": {"type": "string", "enum": ["pow", "slide", "rotate", "click", "text", "audio"]},
         "expires_in": {"type": "integer", "minimum": 0},
         "gesture": {"type": "boolean"},
+        "mark": {
+            "type": "boolean",
+            "description": "false: the widget leaves the HumanGate name out (enterprise)",
+        },
     },
     "additionalProperties": {"type": "object"},
 }

@@ -39,6 +39,15 @@ def register(commands: Subparsers) -> None:
     state = update.add_mutually_exclusive_group()
     state.add_argument("--disable", action="store_const", const=True, dest="disabled")
     state.add_argument("--enable", action="store_const", const=False, dest="disabled")
+    mark = update.add_mutually_exclusive_group()
+    mark.add_argument(
+        "--hide-mark",
+        action="store_const",
+        const=True,
+        dest="hide_mark",
+        help="the widget leaves the HumanGate name out (enterprise edition, when billing is on)",
+    )
+    mark.add_argument("--show-mark", action="store_const", const=False, dest="hide_mark")
     update.set_defaults(run=run_update)
     show = unit.add_parser("show", help="show one unit")
     show.add_argument("sitekey")
@@ -127,6 +136,7 @@ def unit_changes(args: argparse.Namespace) -> UnitChanges:
         deny_networks=_emptied(args.deny_networks),
         good_bots=_emptied(args.good_bots),
         disabled=getattr(args, "disabled", None),
+        hide_mark=getattr(args, "hide_mark", None),
     )
 
 

@@ -73,6 +73,7 @@ def to_view(unit: Unit) -> UnitView:
         good_bots=tuple(unit.good_bots or ()),
         device_salt=unit.device_salt,
         account_id=unit.account_id,
+        hide_mark=bool(unit.hide_mark),
     )
 
 

@@ -52,6 +52,7 @@ class UnitChanges:
     allow_networks: tuple[str, ...] | None = None
     deny_networks: tuple[str, ...] | None = None
     good_bots: tuple[str, ...] | None = None
+    hide_mark: bool | None = None
     # None cannot both mean "leave it" and "the model's default", so clearing is explicit.
     clear_threshold: bool = False
 
@@ -98,6 +99,7 @@ def parse_unit_input(
     deny_networks: str | Sequence[str] | None = None,
     good_bots: Sequence[str] | None = None,
     disabled: bool | None = None,
+    hide_mark: bool | None = None,
     wording: Wording = CLI_WORDING,
 ) -> UnitChanges:
     """Check a unit's settings as typed; a field left None stays None (unchanged).
@@ -138,6 +140,7 @@ def parse_unit_input(
         allow_networks=_access_list(allow_networks, "allow", wording),
         deny_networks=_access_list(deny_networks, "deny", wording),
         good_bots=_crawlers(good_bots, wording),
+        hide_mark=hide_mark,
     )
 
 

@@ -41,6 +41,9 @@ class UnitView:
     deny_networks: tuple[str, ...] = ()
     good_bots: tuple[str, ...] = ()
     device_salt: str = ""
+    # The owner asked the widget to leave the HumanGate name out; honoured for the enterprise
+    # edition only when billing is on (humangate/billing/editions.py).
+    hide_mark: bool = False
     account_id: int | None = None  # the owning console account; None for CLI and demo units
 
     def threshold(self, default: float, *, model: str) -> float:

@@ -19,7 +19,8 @@ from humangate.config import Settings
 from humangate.db import units as unit_db
 from humangate.db.models import Account, BillingAccount, BillingPlan
 from humangate.db.stats import UnitStat
-from tests.api.helpers import pass_pow, siteverify
+from humangate.units import parse_unit_input
+from tests.api.helpers import issue, pass_pow, siteverify
 from tests.app_services import services_of
 from tests.conftest import ORIGIN
 from tests.verify._app import make_app
@@ -235,3 +236,22 @@ def test_statistics_are_kept_for_the_editions_days(billing_on: TestClient) -> No
     kept = _stats_of(client, [standard, enterprise, operators], datetime.now(UTC))
     # Standard keeps 31 days (1 of 3 rows), enterprise 400 (2 of 3), the operator's all 3.
     assert kept == {standard: 1, enterprise: 2, operators: 3}
+
+
+def _hide_mark(client: TestClient, sitekey: str) -> None:
+    sessions = services_of(client).sessions
+
+    async def work() -> None:
+        async with sessions() as session:
+            await unit_db.update_unit(session, sitekey, parse_unit_input(hide_mark=True))
+
+    client.portal.call(work)  # type: ignore[union-attr]
+
+
+def test_the_mark_is_removable_for_enterprise_only(client: TestClient, edition: str) -> None:
+    _, sitekey, _ = owner_with_unit(client, edition)
+    assert "mark" not in issue(client, sitekey)  # shown unless the owner asks
+    _hide_mark(client, sitekey)
+    assert ("mark" in issue(client, sitekey)) is allowed(edition)
+    if allowed(edition):
+        assert issue(client, sitekey)["mark"] is False

@@ -13,6 +13,8 @@ const EN = {
   "invalid-sitekey": "This site key is not valid.",
   "invalid-origin": "This website may not use this site key.",
   "rate-limited": "Too many attempts. Wait a moment and try again.",
+  // The site's account cannot pay for verification: the visitor is never told why.
+  "insufficient-balance": "Verification unavailable",
   network: "Could not reach the verification server.",
   refresh: "New challenge",
   audio: "Audio challenge",
@@ -51,6 +53,7 @@ const EN = {
   checkLabel: "Slide to verify",
   more: "One more step",
   privacy: "What HumanGate keeps about this device",
+  privacyShort: "Privacy",
 };
 
 const ZH = {
@@ -65,6 +68,7 @@ const ZH = {
   "invalid-sitekey": "此站点密钥无效。",
   "invalid-origin": "此网站不能使用该站点密钥。",
   "rate-limited": "尝试次数过多，请稍后再试。",
+  "insufficient-balance": "验证暂不可用",
   network: "无法连接验证服务器。",
   refresh: "换一个",
   audio: "语音验证",
@@ -100,6 +104,7 @@ const ZH = {
   checkLabel: "滑动验证",
   more: "还需一步验证",
   privacy: "HumanGate 保存的本设备信息",
+  privacyShort: "隐私",
 };
 
 /** "zh" for any Chinese language tag, otherwise "en". */

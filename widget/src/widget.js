@@ -106,7 +106,8 @@ export class Widget {
     const privacy = new URL("../../privacy/device", this.api);
     privacy.searchParams.set("sitekey", this.o.sitekey);
     privacy.hash = "fp=" + firstParty();
-    $(".brand").href = privacy.href;
+    this.brand = $(".brand");
+    this.brand.href = privacy.href;
     $(".rf").addEventListener("click", () => {
       this.fails = 0;
       this.load();
@@ -206,8 +207,11 @@ export class Widget {
     if (gen != this.gen) return;
     const { status, data } = await post(this.api + "challenges", this.body());
     if (gen != this.gen) return;
-    if (status == 200 && data.id) this.show(data, notice);
-    else this.error(data);
+    if (status == 200 && data.id) {
+      // The enterprise edition may leave the HumanGate name out; the privacy link stays.
+      if (data.mark === false) this.brand.textContent = this.t("privacyShort");
+      this.show(data, notice);
+    } else this.error(data);
   }
 
   /** Trade the visual challenge `ch` for an audio one in the widget's language. */

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.billing import ledger
-from humangate.billing.plans import MAX_AMOUNT
+from humangate.billing.plans import MAX_AMOUNT, open_billing_account
 from humangate.config import Settings
 from humangate.db.models import Account, PaymentEvent
 from humangate.errors import InvalidInput, UpstreamUnavailable
@@ -319,6 +319,8 @@ async def credit_event(
         outcome = "wrong-currency"
     elif payment.account_id is None or await session.get(Account, payment.account_id) is None:
         outcome = "unknown-account"
+    if outcome == "credited" and payment.account_id is not None:
+        await open_billing_account(session, payment.account_id, now=now)
     row = PaymentEvent(
         provider=STRIPE,
         event_id=str(event["id"])[:255],

@@ -207,6 +207,21 @@ async def set_default_plan(session: AsyncSession, name: str) -> PlanView:
     return plan_view(row)
 
 
+async def open_billing_account(session: AsyncSession, account_id: int, *, now: datetime) -> None:
+    """Make sure the owner has a billing account (on the default plan), committed on its own:
+    two first uses at once (two payments, a payment and a redemption) must not make one of them
+    fail on the account's (or the default plan's) unique key in the middle of moving money."""
+    for attempt in range(3):
+        try:
+            await ensure_billing_account(session, account_id, now=now)
+            await session.commit()
+            return
+        except IntegrityError:  # made at the same moment by the other one: read it next time
+            await session.rollback()
+            if attempt == 2:
+                raise
+
+
 async def assign_plan(
     session: AsyncSession, account_id: int, name: str, *, now: datetime
 ) -> PlanView:

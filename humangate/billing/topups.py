@@ -14,11 +14,12 @@ import secrets
 from datetime import datetime
 from typing import Literal
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.accounts import audit
 from humangate.billing import ledger
-from humangate.billing.plans import MAX_AMOUNT
+from humangate.billing.plans import MAX_AMOUNT, open_billing_account
 from humangate.db.models import Account
 from humangate.errors import InvalidInput, NotFound
 
@@ -99,7 +100,7 @@ async def apply(
     reference = f"{action}:{check_request_id(request_id)}"
     if await session.get(Account, account_id) is None:
         raise NotFound(f"There is no account #{account_id}.", code="unknown-account")
-    await ledger.ensure_billing_account(session, account_id, now=now)
+    await open_billing_account(session, account_id, now=now)
     move = ledger.adjust if action == "adjustment" else ledger.top_up
     move = ledger.refund if action == "refund" else move
     try:
@@ -112,21 +113,24 @@ async def apply(
             now=now,
             memo=memo,
         )
+        if moved:
+            await audit.record(
+                session,
+                _AUDITED[action],
+                actor=actor,
+                account_id=account_id,
+                now=now,
+                ip_prefix=ip_prefix,
+                target=reference,
+                details={"amount": amount, "memo": memo},
+            )
+            await session.commit()
     except InvalidInput:  # a refund above the cash, a debit below what the plan allows
         await session.rollback()
         raise
-    if not moved:
+    except IntegrityError:  # the same request, sent twice at once, moved it in the other one
         await session.rollback()
         return False
-    await audit.record(
-        session,
-        _AUDITED[action],
-        actor=actor,
-        account_id=account_id,
-        now=now,
-        ip_prefix=ip_prefix,
-        target=reference,
-        details={"amount": amount, "memo": memo},
-    )
-    await session.commit()
-    return True
+    if not moved:
+        await session.rollback()
+    return moved

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from humangate.accounts import audit
 from humangate.accounts.limits import count as count_event
 from humangate.billing import ledger
-from humangate.billing.plans import MAX_AMOUNT
+from humangate.billing.plans import MAX_AMOUNT, open_billing_account
 from humangate.billing.topups import ledger_actor
 from humangate.db.accounts import aware
 from humangate.db.models import Account, Voucher
@@ -214,11 +214,11 @@ async def grant(
     _check_issue(amount, expires_at, now)
     if await session.get(Account, account_id) is None:
         raise NotFound(f"There is no account #{account_id}.", code="unknown-account")
+    await open_billing_account(session, account_id, now=now)
     row = _new_row(amount, expires_at, actor.id, now)
     row.account_id, row.redeemed_at = account_id, now
     session.add(row)
     await session.flush()
-    await ledger.ensure_billing_account(session, account_id, now=now)
     await ledger.grant_voucher(session, row, account_id, actor=ledger_actor(actor), now=now)
     await audit.record(
         session,
@@ -258,6 +258,9 @@ async def redeem(
             code="too-many-attempts",
             retry_after=left,
         )
+    # Opened first: its commit (or its rollback, when another request opened it) must not
+    # expire the voucher read below.
+    await open_billing_account(session, account_id, now=now)
     plain = normalize_code(code)
     row = None
     if plain is not None:
@@ -284,7 +287,6 @@ async def redeem(
         _refuse_spent(voucher_view(row), now)
         raise Expired("This voucher has been redeemed.", code="voucher-redeemed")
     await session.refresh(row)
-    await ledger.ensure_billing_account(session, account_id, now=now)
     await ledger.grant_voucher(session, row, account_id, actor=f"owner:{account_id}", now=now)
     await audit.record(
         session,

@@ -3,11 +3,16 @@ real SQLite file, owners made through the account core."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from humangate.accounts import audit
+from humangate.billing import vouchers
+from humangate.db.engine import create_engine, create_sessionmaker
 from tests.live import humangate_env, run_cli
 from tests.test_cli_operator import make_owners
 
@@ -120,3 +125,30 @@ def test_money_and_vouchers_from_the_command_line(tmp_path: Path) -> None:
     codes = [single["code"], *(v["code"] for v in batch["vouchers"])]
     assert not any(code.replace("-", "")[2:] in dump for code in codes)
     assert owner == balance["account_id"]
+
+
+def test_the_hourly_housekeeping_voids_expired_vouchers_with_billing_on(tmp_path: Path) -> None:
+    [owner] = make_owners(tmp_path, "owner@example.com")
+    past = datetime.now(UTC) - timedelta(days=2)
+
+    async def grant() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'humangate.db'}")
+        try:
+            async with create_sessionmaker(engine)() as session:
+                await vouchers.grant(
+                    session,
+                    owner,
+                    amount=400,
+                    expires_at=past + timedelta(days=1),
+                    actor=audit.OPERATOR,
+                    now=past,
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(grant())
+    balance = ["billing", "balance", "owner@example.com"]
+    for billing, left in (("false", 400), ("true", 0)):
+        done = run_cli(humangate_env(tmp_path, billing=billing), "housekeeping", "--json")
+        assert done.returncode == 0, done.stderr
+        assert ok(humangate_env(tmp_path), *balance)["total"] == left

@@ -6,6 +6,7 @@ Stripe's API."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -27,6 +28,7 @@ from humangate.app import create_app
 from humangate.billing import ledger
 from humangate.billing.payments import (
     StripeCheckout,
+    credit_event,
     stripe_signature,
     verify_stripe_signature,
 )
@@ -329,3 +331,23 @@ async def test_a_refusing_or_absent_provider_is_unavailable_without_secrets(
     for amount in (0, -1, 10**13):
         with pytest.raises(InvalidInput):
             await refusing.create_checkout(amount=amount, **fields)
+
+
+async def test_concurrent_deliveries_credit_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    owner = await make_owner(sessions)
+    # No billing account yet: the first uses race to open it (and the default plan) too.
+    # The same event five times, and five other events about the same session, all at once.
+    events = [json.loads(completed("evt_same", "cs_race", owner, 900))] * 5 + [
+        json.loads(completed(f"evt_{n}", "cs_race", owner, 900)) for n in range(5)
+    ]
+
+    async def deliver(event: dict[str, Any]) -> str:
+        async with sessions() as session:
+            return await credit_event(session, event, currency="CNY", now=NOW)
+
+    outcomes = await asyncio.gather(*(deliver(event) for event in events))
+    # Every delivery gets an answer (no error, so no 5xx), and one of them credits.
+    assert sorted(outcomes) == ["credited"] + ["duplicate"] * 9, outcomes
+    assert await _cash(sessions, owner) == 900

@@ -151,11 +151,10 @@ async def test_concurrent_redemptions_grant_once(
             return "ok"
         except Expired as exc:
             return exc.code
-        except Exception as exc:  # a lost race on the grant's reference, at the commit
-            return type(exc).__name__
 
     results = await asyncio.gather(*(attempt(owner) for owner in owners))
-    assert results.count("ok") == 1, results
+    # Every attempt is answered (no error: no 500), one of them redeems.
+    assert sorted(results) == ["ok"] + ["voucher-redeemed"] * 3, results
     totals = [await _total(sessions, owner) for owner in owners]
     assert sorted(totals) == [0, 0, 0, 900]
 

@@ -29,6 +29,7 @@ from humangate.billing import ledger
 from humangate.billing.payments import (
     StripeCheckout,
     credit_event,
+    payment_provider,
     stripe_signature,
     verify_stripe_signature,
 )
@@ -351,3 +352,14 @@ async def test_concurrent_deliveries_credit_once(
     # Every delivery gets an answer (no error, so no 5xx), and one of them credits.
     assert sorted(outcomes) == ["credited"] + ["duplicate"] * 9, outcomes
     assert await _cash(sessions, owner) == 900
+
+
+def test_stripe_is_the_provider_only_with_a_secret_key(
+    make_settings: Callable[..., Settings],
+) -> None:
+    assert payment_provider(make_settings()) is None
+    provider = payment_provider(
+        make_settings(stripe_secret_key="sk_test_abc", stripe_webhook_secret=SECRET)
+    )
+    assert isinstance(provider, StripeCheckout) and provider.name == "stripe"
+    assert provider.webhook_secret == SECRET and "sk_test_abc" not in repr(provider)

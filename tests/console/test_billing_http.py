@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from sqlalchemy import select
 from humangate.billing import ledger, statements
 from humangate.config import Settings
 from humangate.db.models import AuditEntry
+from tests.billing.test_payments import fake_stripe  # noqa: F401 (a fixture)
 from tests.console.conftest import open_client
 from tests.console.test_i18n import english_left, set_language
 from tests.console.test_units_http import (
@@ -364,3 +367,39 @@ def test_chinese_pages_leave_no_english(client: TestClient, admin: Login) -> Non
     names |= {"challenge", "verify", "email", "sms", "carrier"}  # the items, as typed
     left = english_left(page.text) - names
     assert left == set(), left
+
+
+def test_top_up_opens_the_provider_checkout(
+    make_settings: Callable[..., Settings],
+    fake_stripe: tuple[str, Path],  # noqa: F811 (the fixture imported above)
+) -> None:
+    url, log = fake_stripe
+    settings = make_settings(
+        console_widget=False, demo=False, billing=True, stripe_api_url=url,
+        stripe_secret_key="sk_test_console", stripe_webhook_secret="whsec_console",
+    )  # fmt: skip
+    client = open_client(settings)
+    try:
+        owner = make_owner(client, "owner@example.com")
+        use(client, owner)
+        page = client.get("/console/billing").text
+        assert 'id="top-up-form"' in page and 'id="ask-operator"' not in page
+        reply = post(
+            client, "/console/billing/top-up", {"amount": "12.34"}, page="/console/billing"
+        )
+        assert reply.status_code == 200, reply.text
+        link = re.search(r'id="checkout-link" href="([^"]+)"', reply.text)
+        assert link and link.group(1).startswith("https://checkout.stripe.test/c/pay/cs_test_")
+        [sent] = [json.loads(line) for line in log.read_text().splitlines()]
+        assert sent["form"]["line_items[0][price_data][unit_amount]"] == "1234"
+        assert sent["form"]["client_reference_id"] == str(owner.account_id)
+        assert "sk_test_console" not in reply.text
+
+        for amount, status in (("abc", 400), ("0", 400), ("1.234", 400), ("0.13", 502)):
+            bad = post(
+                client, "/console/billing/top-up", {"amount": amount}, page="/console/billing"
+            )
+            assert bad.status_code == status, (amount, bad.text)
+            assert 'id="form-error"' in bad.text
+    finally:
+        client.__exit__(None, None, None)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.db import billing_reports as reports
-from humangate.db.billing_reports import Movement, StatementRow
+from humangate.db.billing_reports import MemoLine, Movement, StatementRow
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,7 @@ class StatementView:
     closing: int
     by_kind: Mapping[str, int]
     usage: tuple[UsageEntry, ...] = field(default_factory=tuple)
+    memos: tuple[MemoLine, ...] = field(default_factory=tuple)
 
     def moved(self, kind: str) -> int:
         return self.by_kind.get(kind, 0)
@@ -179,6 +180,7 @@ async def _view(session: AsyncSession, row: StatementRow) -> StatementView:
         closing=row.closing,
         by_kind=summarize(movements),
         usage=tuple(await _usage_entries(session, movements)),
+        memos=tuple(await reports.list_memo_lines(session, row.account_id, since=start, until=end)),
     )
 
 

@@ -65,6 +65,16 @@ class StatementRow:
 
 
 @dataclass(frozen=True, slots=True)
+class MemoLine:
+    """A top-up, refund or adjustment with what the operator (or provider) wrote about it."""
+
+    booked_at: datetime
+    kind: str
+    amount: int
+    memo: str
+
+
+@dataclass(frozen=True, slots=True)
 class DailyUsage:
     """What one item cost on one day (UTC), by the hour the usage happened."""
 
@@ -274,3 +284,35 @@ async def owner_balances(session: AsyncSession, account_ids: Sequence[int]) -> d
     )
     found = {int(aid): int(total or 0) for aid, total in (await session.execute(query)).all()}
     return {aid: found.get(aid, 0) for aid in account_ids}
+
+
+async def list_memo_lines(
+    session: AsyncSession, account_id: int, *, since: datetime, until: datetime
+) -> list[MemoLine]:
+    """The owner's top-ups, refunds and adjustments booked in `since <= created_at < until`,
+    oldest first, each with its effect on the balance and its memo."""
+    rows = (
+        await session.execute(
+            select(
+                LedgerTransaction.created_at,
+                LedgerTransaction.kind,
+                func.coalesce(func.sum(LedgerPosting.amount), 0),
+                LedgerTransaction.memo,
+            )
+            .outerjoin(LedgerPosting, _owner_postings(account_id))
+            .where(
+                LedgerTransaction.account_id == account_id,
+                LedgerTransaction.kind.in_(("top-up", "refund", "adjustment")),
+                LedgerTransaction.created_at >= since,
+                LedgerTransaction.created_at < until,
+            )
+            .group_by(
+                LedgerTransaction.id,
+                LedgerTransaction.created_at,
+                LedgerTransaction.kind,
+                LedgerTransaction.memo,
+            )
+            .order_by(LedgerTransaction.created_at, LedgerTransaction.id)
+        )
+    ).all()
+    return [MemoLine(aware(at), kind, int(amount), memo or "") for at, kind, amount, memo in rows]

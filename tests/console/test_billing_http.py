@@ -344,6 +344,16 @@ def test_money_actions_need_a_reason_move_once_and_are_audited(
     assert client.get("/console/admin/billing/accounts/99999").status_code == 404
     assert client.get("/console/admin/billing/accounts/abc").status_code == 400
 
+    # The reasons are on the owner's statement of the month.
+    closed = statements.month_bounds(statements.period_of(datetime.now(UTC)))[1]
+    [number] = run(
+        client, lambda s: statements.issue_statements(s, now=closed + timedelta(hours=1))
+    )
+    use(client, owner)
+    shown = client.get(f"/console/billing/statements/{number}").text
+    memos = shown.split('id="statement-memos"')[1].split("</table>")[0]
+    assert "goodwill reversed" in memos and "-2.50 CNY" in memos and "twice" in memos
+
 
 async def _audit_actions(session: Any, account_id: int) -> list[str]:
     rows = await session.scalars(

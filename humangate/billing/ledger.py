@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.db.models import (
@@ -122,38 +123,51 @@ def plan_view(plan: BillingPlan) -> PlanView:
     )
 
 
+def _insert(session: AsyncSession, table: type[BillingPlan] | type[BillingAccount]) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 async def default_plan(session: AsyncSession, *, now: datetime) -> BillingPlan:
-    """The plan new owners get; a free standard plan is made when the operator set none."""
+    """The plan new owners get; a free standard plan is made when the operator set none (once,
+    whichever node asks first)."""
     plan: BillingPlan | None = await session.scalar(
         select(BillingPlan).where(BillingPlan.is_default.is_(True)).limit(1)
     )
     if plan is None:
-        plan = await session.scalar(select(BillingPlan).where(BillingPlan.name == DEFAULT_PLAN))
-    if plan is None:
-        plan = BillingPlan(
-            name=DEFAULT_PLAN,
-            edition="standard",
-            prices={},
-            credit_limit=0,
-            is_default=True,
-            created_at=now,
+        await session.execute(
+            _insert(session, BillingPlan)
+            .values(
+                name=DEFAULT_PLAN,
+                edition="standard",
+                prices={},
+                credit_limit=0,
+                is_default=True,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["name"])
         )
-        session.add(plan)
-        await session.flush()
+        plan = await session.scalar(select(BillingPlan).where(BillingPlan.name == DEFAULT_PLAN))
+    assert plan is not None
     return plan
 
 
 async def ensure_billing_account(
     session: AsyncSession, account_id: int, *, now: datetime
 ) -> BillingAccount:
-    """The owner's billing account, made on the default plan when first needed."""
+    """The owner's billing account, made on the default plan when first needed; two first uses
+    at once make one row (the insert does nothing when another made it)."""
     found: BillingAccount | None = await session.get(BillingAccount, account_id)
     if found is not None:
         return found
     plan = await default_plan(session, now=now)
-    row = BillingAccount(account_id=account_id, plan_id=plan.id, reserved=0, created_at=now)
-    session.add(row)
-    await session.flush()
+    await session.execute(
+        _insert(session, BillingAccount)
+        .values(account_id=account_id, plan_id=plan.id, reserved=0, created_at=now)
+        .on_conflict_do_nothing(index_elements=["account_id"])
+    )
+    row: BillingAccount | None = await session.get(BillingAccount, account_id)
+    assert row is not None
     return row
 
 

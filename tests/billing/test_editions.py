@@ -203,9 +203,22 @@ def _stats_of(client: TestClient, unit_ids: list[int], now: datetime) -> dict[in
     return client.portal.call(work)  # type: ignore[union-attr]
 
 
-@pytest.fixture
-def billing_on(make_settings: Callable[..., Settings]) -> Iterator[TestClient]:
-    yield from _app(make_settings, billing=True)
+PRODUCTION = pytest.param("postgres-redis", marks=[pytest.mark.postgres, pytest.mark.redis])
+
+
+@pytest.fixture(params=["embedded", PRODUCTION])
+def billing_on(
+    request: pytest.FixtureRequest, make_settings: Callable[..., Settings]
+) -> Iterator[TestClient]:
+    if request.param == "embedded":
+        yield from _app(make_settings, billing=True)
+    else:
+        yield from _app(
+            make_settings,
+            billing=True,
+            database_url=request.getfixturevalue("fresh_postgres_url"),
+            redis_url=request.getfixturevalue("redis_url"),
+        )
 
 
 def _unowned_unit(client: TestClient) -> int:

@@ -11,9 +11,9 @@ Voucher codes are shown once, on the page that answers the form that issued them
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from humangate.accounts import audit
@@ -50,6 +50,9 @@ from humangate.netaddr import ip_prefix
 add_nav(N_("Billing"), "/console/admin/billing", admin=True, order=65, setting="billing")
 
 BillingOn = Depends(require_billing)
+# A row id as the database holds it (32 bits): a larger number in a path is a 400, not a
+# database error.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ACTION_LABELS = {
     "top-up": N_("Top up"),
     "adjustment": N_("Adjust (signed)"),
@@ -171,7 +174,7 @@ async def create_plan(request: Request, viewer: AdminDep, db: DbDep, form: CsrfF
 
 @router.post("/admin/billing/plans/{plan_id}", dependencies=[BillingOn])
 async def update_plan(
-    request: Request, plan_id: int, viewer: AdminDep, db: DbDep, form: CsrfForm
+    request: Request, plan_id: RowId, viewer: AdminDep, db: DbDep, form: CsrfForm
 ) -> Response:
     plan = await _plan_by_id(db, plan_id)
     currency = currency_of(request)
@@ -193,7 +196,7 @@ async def update_plan(
 
 @router.post("/admin/billing/plans/{plan_id}/default", dependencies=[BillingOn])
 async def default_plan(
-    request: Request, plan_id: int, viewer: AdminDep, db: DbDep, form: CsrfForm
+    request: Request, plan_id: RowId, viewer: AdminDep, db: DbDep, form: CsrfForm
 ) -> Response:
     plan = await _plan_by_id(db, plan_id)
     await plans.set_default_plan(db, plan.name)
@@ -251,7 +254,7 @@ async def void_vouchers(request: Request, viewer: AdminDep, db: DbDep, form: Csr
     voucher_id = form_text(form, "voucher_id", limit=12)
     batch = form_text(form, "batch", limit=60)
     try:
-        if voucher_id and not voucher_id.isdigit():
+        if voucher_id and (not voucher_id.isdigit() or not 1 <= int(voucher_id) < 2**31):
             raise InvalidInput(N_("A voucher is named by its number."))
         await voucher_core.void(
             db,
@@ -274,7 +277,7 @@ async def _account_page(
     request: Request,
     viewer: Viewer,
     db: DbDep,
-    account_id: int,
+    account_id: RowId,
     *,
     error: str | None = None,
     status: int = 200,
@@ -304,14 +307,14 @@ async def _account_page(
 
 @router.get("/admin/billing/accounts/{account_id}", dependencies=[BillingOn])
 async def account_billing(
-    request: Request, account_id: int, viewer: AdminDep, db: DbDep
+    request: Request, account_id: RowId, viewer: AdminDep, db: DbDep
 ) -> Response:
     return await _account_page(request, viewer, db, account_id)
 
 
 @router.post("/admin/billing/accounts/{account_id}/money", dependencies=[BillingOn])
 async def move_money(
-    request: Request, account_id: int, viewer: AdminDep, db: DbDep, form: CsrfForm
+    request: Request, account_id: RowId, viewer: AdminDep, db: DbDep, form: CsrfForm
 ) -> Response:
     """A top-up, an adjustment or a refund, with its reason; audited by the core."""
     action = form_text(form, "action", limit=20)
@@ -348,10 +351,10 @@ async def move_money(
 
 @router.post("/admin/billing/accounts/{account_id}/plan", dependencies=[BillingOn])
 async def assign_plan(
-    request: Request, account_id: int, viewer: AdminDep, db: DbDep, form: CsrfForm
+    request: Request, account_id: RowId, viewer: AdminDep, db: DbDep, form: CsrfForm
 ) -> Response:
     plan_id = form_text(form, "plan", limit=12)
-    if not plan_id.isdigit():
+    if not plan_id.isdigit() or not 1 <= int(plan_id) < 2**31:
         raise InvalidInput(N_("Choose a plan."))
     plan = await _plan_by_id(db, int(plan_id))
     try:

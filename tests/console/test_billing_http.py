@@ -416,3 +416,24 @@ def test_top_up_opens_the_provider_checkout(
             assert 'id="form-error"' in bad.text
     finally:
         client.__exit__(None, None, None)
+
+
+def test_the_housekeeping_round_issues_closed_months_statements(client: TestClient) -> None:
+    from tests.console.test_housekeeping import make_job
+
+    owner = make_owner(client, "owner@example.com")
+    now = datetime.now(UTC)
+
+    async def top_up(session: Any) -> None:
+        await ledger.top_up(session, owner.account_id, 250, reference="hk", actor="t", now=now)
+        await session.commit()
+
+    run(client, top_up)
+    closed = statements.month_bounds(statements.period_of(now))[1] + timedelta(hours=1)
+    client.portal.call(make_job(client, lambda: closed).run_once)  # type: ignore[union-attr]
+    assert run(client, lambda s: statements.reports.list_statements(s, owner.account_id)) == []
+    job = make_job(client, lambda: closed, billing=True)
+    client.portal.call(job.run_once)  # type: ignore[union-attr]
+    [issued] = run(client, lambda s: statements.reports.list_statements(s, owner.account_id))
+    assert (issued.period, issued.opening, issued.closing) == (statements.period_of(now), 0, 250)
+    assert issued.number == statements.statement_number(issued.period, 1)

@@ -161,27 +161,27 @@ class Editions:
         cached = self._cached.get(account_id)
         if cached is not None and cached[0] > self._clock():
             return cached[1]
-        pending = self._reading.get(account_id)
-        if pending is not None:  # one read per account and node, however many ask at once
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Allowance] = asyncio.get_running_loop().create_future()
-        self._reading[account_id] = future
-        try:
-            found = allowance(
-                billing=True, edition=await self._read_edition(account_id), policy=self.policy
-            )
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: waiters get it, nobody is warned of it unread
-            raise
-        finally:
-            self._reading.pop(account_id, None)
-        future.set_result(found)
+        reading = self._reading.get(account_id)
+        if reading is None:  # one read per account and node, however many ask at once
+            reading = asyncio.ensure_future(self._read(account_id))
+            self._reading[account_id] = reading
+            reading.add_done_callback(lambda done: self._finish(account_id, done))
+        # A request that goes away cancels its own wait, never the read the others await.
+        return await asyncio.shield(reading)
+
+    async def _read(self, account_id: int) -> Allowance:
+        edition = await self._read_edition(account_id)
+        found = allowance(billing=True, edition=edition, policy=self.policy)
         if self._ttl > 0:
             if len(self._cached) >= MAX_CACHED_ACCOUNTS:
                 self._cached.clear()
             self._cached[account_id] = (self._clock() + self._ttl, found)
         return found
+
+    def _finish(self, account_id: int, done: asyncio.Future[Allowance]) -> None:
+        self._reading.pop(account_id, None)
+        if not done.cancelled():
+            done.exception()  # retrieved here: a failure nobody awaited any more is not logged
 
     async def _read_edition(self, account_id: int) -> str:
         from humangate.billing import ledger

@@ -3,6 +3,7 @@ off allows everything; each gate over HTTP with both editions and with billing o
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.app import create_app
-from humangate.billing.editions import EVERYTHING, EditionPolicy, allowance
+from humangate.billing.editions import EVERYTHING, EditionPolicy, Editions, allowance
 from humangate.billing.statistics import purge_statistics
 from humangate.config import Settings
 from humangate.db import units as unit_db
@@ -268,3 +269,61 @@ def test_the_mark_is_removable_for_enterprise_only(client: TestClient, edition: 
     assert ("mark" in issue(client, sitekey)) is allowed(edition)
     if allowed(edition):
         assert issue(client, sitekey)["mark"] is False
+
+
+# --- the per-node cache ---------------------------------------------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _CountingEditions(Editions):
+    """The real lookup, counting its trips to the database."""
+
+    reads = 0
+
+    async def _read_edition(self, account_id: int) -> str:
+        self.reads += 1
+        return await super()._read_edition(account_id)
+
+
+def test_an_accounts_edition_is_read_once_per_ttl_and_a_plan_change_follows(
+    billing_on: TestClient,
+) -> None:
+    client = billing_on
+    owner, _, _ = owner_with_unit(client, "standard")
+    sessions = services_of(client).sessions
+    clock = _Clock()
+    editions = _CountingEditions(sessions, billing=True, policy=POLICY, ttl=5, clock=clock)
+
+    async def ask_many() -> list[bool]:
+        found = await asyncio.gather(*(editions.of_account(owner) for _ in range(20)))
+        return [a.verify_api for a in found]
+
+    async def upgrade() -> None:
+        async with sessions() as session:
+            plan = BillingPlan(
+                name=f"ent-{owner}", edition="enterprise", prices={}, created_at=datetime.now(UTC)
+            )
+            session.add(plan)
+            await session.flush()
+            row = await session.get(BillingAccount, owner)
+            assert row is not None
+            row.plan_id = plan.id
+            await session.commit()
+
+    portal = client.portal
+    assert portal is not None
+    assert portal.call(ask_many) == [False] * 20
+    assert editions.reads == 1  # twenty at once: one read
+    portal.call(upgrade)
+    clock.now = 4.9
+    assert portal.call(ask_many) == [False] * 20  # cached for its few seconds
+    clock.now = 5.1
+    assert portal.call(ask_many) == [True] * 20
+    assert editions.reads == 2

@@ -71,7 +71,7 @@ async def export_account(
             "Passwords, secret keys, session and device cookies and one-time codes are stored "
             "only as one-way digests, which are not exported. App secrets are stored sealed and "
             "are not exported; verified phone numbers and addresses are held only masked and as "
-            "digests."
+            "digests. Voucher codes are stored only as keyed digests and are not exported."
         ),
     }
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import func, select
 
 from humangate.billing import statements
 from humangate.challenges.pow import solve_pow
@@ -92,8 +93,6 @@ async def _issue_and_sum(url: str, at: datetime) -> dict[str, int]:
 
 
 def select_books():
-    from sqlalchemy import func, select
-
     return (
         select(LedgerTransaction.kind, func.sum(LedgerPosting.amount))
         .join(LedgerPosting, LedgerPosting.transaction_id == LedgerTransaction.id)

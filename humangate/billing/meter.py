@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 PLAN_CACHE_SECONDS = 5.0
 MAX_ATTEMPTS = 8  # reservations one charge may wait for before it gives up (others took them)
 MAX_CACHED_PLANS = 10_000
+# After a refusal the node refuses the account for this long without asking the database again:
+# a flood of challenges at zero costs no write each, and a top-up is seen within it.
+DRY_SECONDS = 1.0
 REFUSED = "The owner's balance cannot pay for this; the service resumes after a top-up."
 
 
@@ -67,6 +70,7 @@ class BillingMeter:
         self._clock = clock
         self._plans: dict[int, tuple[float, ledger.PlanView]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._dry: dict[int, float] = {}  # account → until when it is refused outright
 
     async def before_issue(self, unit: UnitView) -> None:
         """Charge the unit's owner for a challenge; PaymentRequired when it cannot pay."""
@@ -109,7 +113,12 @@ class BillingMeter:
                 # Another request of this node may have reserved while this one waited.
                 if isinstance(await self.store.charge(account_id, price, field, now=now), Charged):
                     return True
+                if self._dry.get(account_id, 0.0) > now:
+                    raise PaymentRequired(REFUSED)
                 if not await self._reserve(account_id, price):
+                    if len(self._dry) >= MAX_CACHED_PLANS:
+                        self._dry.clear()
+                    self._dry[account_id] = self._clock() + DRY_SECONDS
                     raise PaymentRequired(REFUSED)
         raise PaymentRequired(REFUSED)
 

@@ -116,10 +116,12 @@ class SettlementJob(PeriodicJob):
             await self.reconcile_account(account_id, now=now)
         return len(orphans)
 
-    async def reconcile_account(self, account_id: int, *, now: float) -> int:
-        """Give back an idle allowance and set `reserved` to the hot total; returns it."""
+    async def reconcile_account(self, account_id: int, *, now: float) -> int | None:
+        """Give back an idle allowance and set `reserved` to the hot total; returns it, or
+        None when the row is busy (a reservation or a settlement holds it: next time)."""
         async with self._sessions() as session:
-            await _lock(session, account_id)
+            if not await _lock(session, account_id, skip_locked=True):
+                return None
             await self._store.take_allowance(account_id, idle_since=now - self._idle_seconds)
             total = await self._store.totals(
                 account_id, stale_before=now - STALE_RESERVATION_SECONDS
@@ -134,12 +136,18 @@ class SettlementJob(PeriodicJob):
         return total
 
 
-async def _lock(session: AsyncSession, account_id: int) -> None:
-    """Take the account row's write lock first, on PostgreSQL as on SQLite (a write), so the
-    reads that follow see what every reservation committed before."""
+async def _lock(session: AsyncSession, account_id: int, *, skip_locked: bool = False) -> bool:
+    """Take the account row's write lock first, so the reads that follow see what every
+    reservation committed before: `FOR UPDATE` on PostgreSQL (False at once when another
+    holds it and `skip_locked`), a write on SQLite, which locks the database."""
+    if session.get_bind().dialect.name == "postgresql":
+        query = select(BillingAccount.account_id).where(BillingAccount.account_id == account_id)
+        found = await session.scalar(query.with_for_update(skip_locked=skip_locked))
+        return found is not None
     await session.execute(
         update(BillingAccount)
         .where(BillingAccount.account_id == account_id)
         .values(reserved=BillingAccount.reserved)
         .execution_options(synchronize_session=False)
     )
+    return True

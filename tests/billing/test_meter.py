@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from humangate.billing import ledger
 from humangate.billing.hot import BillingStore, MemoryBillingStore, RedisBillingStore
-from humangate.billing.meter import BillingMeter
+from humangate.billing.meter import DRY_SECONDS, BillingMeter
 from humangate.billing.settlement import SettlementJob
 from humangate.db.engine import create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
@@ -102,7 +102,8 @@ async def test_a_top_up_resumes_charging(
     store: BillingStore, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     owner = await make_owner(sessions, prices=PRICES, balance=2)
-    meter = _meter(store, sessions)
+    moment = [time.time()]
+    meter = BillingMeter(store, sessions, slice_size=10, clock=lambda: moment[0])
     with pytest.raises(PaymentRequired) as refused:
         await meter.before_issue(_unit(owner))
     assert refused.value.code == "insufficient-balance"
@@ -111,10 +112,13 @@ async def test_a_top_up_resumes_charging(
             session, owner, 4, reference=f"t:{owner}", actor="system", now=datetime.now(UTC)
         )
         await session.commit()
+    # Within a second of a refusal the node refuses without asking the database again.
+    assert not await _charge(meter, owner)
+    moment[0] += DRY_SECONDS
     assert await _charge(meter, owner)
     with pytest.raises(PaymentRequired):
         await meter.charge(owner, "sms:CN")  # 7 (sms:*) when 3 is left
-    assert await meter.charge(owner, "challenge")
+    assert await meter.charge(owner, "challenge")  # the allowance still pays for this
     await SettlementJob(store, sessions, interval=1).run_round()
     assert await usage_of(sessions, owner) == (2, 6)
     assert await balance_of(sessions, owner) == 0

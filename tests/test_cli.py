@@ -30,6 +30,7 @@ def test_unit_create_list_and_rotate(tmp_path: Path) -> None:
             "difficulty": 2,
             "pow_difficulty": 50000,
             "disabled": False,
+            "hide_mark": False,
             "threshold": None,
             "calibrated_threshold": None,
             "threshold_outdated": False,

@@ -72,6 +72,7 @@ def unit_settings(unit: UnitView) -> dict[str, object]:
         "difficulty": unit.difficulty,
         "pow_difficulty": unit.pow_difficulty,
         "disabled": unit.disabled,
+        "hide_mark": unit.hide_mark,
     }
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,6 +26,7 @@ from humangate.units import parse_unit_input
 from tests.api.helpers import issue, pass_pow, siteverify
 from tests.app_services import services_of
 from tests.conftest import ORIGIN
+from tests.live import create_unit_cli, humangate_env, run_cli
 from tests.verify._app import make_app
 
 POLICY = EditionPolicy(
@@ -327,3 +330,15 @@ def test_an_accounts_edition_is_read_once_per_ttl_and_a_plan_change_follows(
     clock.now = 5.1
     assert portal.call(ask_many) == [True] * 20
     assert editions.reads == 2
+
+
+def test_the_operator_sets_the_mark_at_the_command_line(tmp_path: Path) -> None:
+    env = humangate_env(tmp_path)
+    sitekey = create_unit_cli(env, "--domain", "example.org")["sitekey"]
+    shown = run_cli(env, "unit", "update", sitekey, "--hide-mark", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["hide_mark"] is True
+    back = run_cli(env, "unit", "update", sitekey, "--show-mark", "--json")
+    assert json.loads(back.stdout)["hide_mark"] is False
+    both = run_cli(env, "unit", "update", sitekey, "--hide-mark", "--show-mark")
+    assert both.returncode == 2 and "not allowed with" in both.stderr

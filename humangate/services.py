@@ -202,7 +202,7 @@ async def open_services(
         finally:
             await pool.close()
             if meter is not None:
-                await meter.store.close()
+                await meter.close()
 
 
 def open_verify_service(

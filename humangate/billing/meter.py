@@ -3,8 +3,9 @@
 A charge takes the price from the account's allowance in the hot store (humangate/billing/hot.py)
 in one atomic step. When the allowance cannot pay, the node reserves a slice of the balance in
 the database (one write per slice, under the account row's lock; one reservation at a time per
-account and node) and charges again; when not even the price is available the charge is
-refused with `insufficient-balance` (402).
+account and node) and charges again; when not even the price is available the charge is refused
+with `insufficient-balance` (402). A node reserves the next slice in the background once the
+allowance falls below half a slice, so a busy account's charges seldom wait for the database.
 
 What is free: units of no account (made by the CLI or the demo), the published test units, and
 items the account's plan does not price. A successful siteverify is charged `verify` after the
@@ -28,7 +29,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.billing import ledger
-from humangate.billing.hot import BillingStore, Charged, usage_field
+from humangate.billing.hot import BillingStore, Charge, Charged, usage_field
 from humangate.errors import PaymentRequired, StorageError
 from humangate.testkeys import is_test_unit
 from humangate.units import UnitView
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 PLAN_CACHE_SECONDS = 5.0
 MAX_ATTEMPTS = 8  # reservations one charge may wait for before it gives up (others took them)
 MAX_CACHED_PLANS = 10_000
+MAX_BATCH = 256  # charges sent to the hot store in one script
 # After a refusal the node refuses the account for this long without asking the database again:
 # a flood of challenges at zero costs no write each, and a top-up is seen within it.
 DRY_SECONDS = 1.0
@@ -71,6 +73,8 @@ class BillingMeter:
         self._plans: dict[int, tuple[float, ledger.PlanView]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
         self._dry: dict[int, float] = {}  # account → until when it is refused outright
+        self._refills: dict[int, asyncio.Task[None]] = {}
+        self._batch = _ChargeBatch(store, clock)
 
     async def before_issue(self, unit: UnitView) -> None:
         """Charge the unit's owner for a challenge; PaymentRequired when it cannot pay."""
@@ -107,7 +111,10 @@ class BillingMeter:
         for _ in range(MAX_ATTEMPTS):
             now = self._clock()
             field = usage_field(int(now // 3600), unit_id, item)
-            if isinstance(await self.store.charge(account_id, price, field, now=now), Charged):
+            charged = await self._batch.charge(account_id, price, field, now=now)
+            if isinstance(charged, Charged):
+                if charged.remaining < max(self._slice // 2, price):
+                    self._refill_soon(account_id, price)
                 return True
             async with self._locks.setdefault(account_id, asyncio.Lock()):
                 # Another request of this node may have reserved while this one waited.
@@ -121,6 +128,30 @@ class BillingMeter:
                     self._dry[account_id] = self._clock() + DRY_SECONDS
                     raise PaymentRequired(REFUSED)
         raise PaymentRequired(REFUSED)
+
+    def _refill_soon(self, account_id: int, price: int) -> None:
+        """Reserve the next slice in the background while the allowance still pays, so the
+        charges of a busy account seldom wait for the database. Not again for DRY_SECONDS
+        once the balance had nothing more to give."""
+        if account_id in self._refills or self._dry.get(account_id, 0.0) > self._clock():
+            return
+        task = asyncio.create_task(self._refill(account_id, price))
+        self._refills[account_id] = task
+        task.add_done_callback(lambda _: self._refills.pop(account_id, None))
+
+    async def _refill(self, account_id: int, price: int) -> None:
+        try:
+            async with self._locks.setdefault(account_id, asyncio.Lock()):
+                if not await self._reserve(account_id, price):
+                    self._dry[account_id] = self._clock() + DRY_SECONDS
+        except StorageError as exc:
+            logger.warning("A slice could not be reserved ahead: %s", exc)
+
+    async def close(self) -> None:
+        """Let the reservations under way finish, then close the hot store."""
+        if self._refills:
+            await asyncio.wait(list(self._refills.values()), timeout=5)
+        await self.store.close()
 
     async def _reserve(self, account_id: int, price: int) -> bool:
         """Reserve a slice in the database into the allowance; False when none is available.
@@ -156,6 +187,44 @@ class BillingMeter:
             self._plans.clear()
         self._plans[account_id] = (now + self._plan_seconds, plan)
         return plan
+
+
+class _ChargeBatch:
+    """Charges asked for while one trip to the hot store is under way go together in the next:
+    under load a node sends one script for many charges, and each request still waits for its
+    own charge to be recorded before it is answered."""
+
+    def __init__(self, store: BillingStore, clock: Callable[[], float]) -> None:
+        self._store = store
+        self._clock = clock
+        self._queue: list[tuple[tuple[int, int, str], asyncio.Future[Charge]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def charge(self, account_id: int, price: int, field: str, *, now: float) -> Charge:
+        future: asyncio.Future[Charge] = asyncio.get_running_loop().create_future()
+        self._queue.append(((account_id, price, field), future))
+        if self._task is None:
+            self._task = asyncio.create_task(self._send())
+        return await future
+
+    async def _send(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                try:
+                    results = await self._store.charge_many(
+                        [charge for charge, _ in batch], now=self._clock()
+                    )
+                except Exception as exc:  # noqa: BLE001 - each request raises it
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+        finally:
+            self._task = None
 
 
 def _billable(unit: UnitView) -> bool:

@@ -133,3 +133,31 @@ async def test_concurrent_charges_from_many_clients_lose_nothing(stores: StoreFa
     (line,) = await clients[2].batch_lines(batch)
     assert (line.quantity, line.amount) == (333, 999)
     assert await clients[3].totals(9) == 1000
+
+
+async def test_many_charges_in_one_step_pay_in_order(store: BillingStore) -> None:
+    await _grant(store, 11, 7)
+    other = usage_field(HOUR, 8, "verify")
+    results = await store.charge_many(
+        [(11, 3, FIELD), (12, 1, FIELD), (11, 3, other), (11, 3, FIELD)], now=NOW
+    )
+    assert results == [Charged(4), NeedSlice(0), Charged(1), NeedSlice(1)]
+    batch = await store.take_open(11, now=NOW)
+    assert batch is not None
+    lines = await store.batch_lines(batch)
+    assert sorted((ln.unit_id, ln.quantity, ln.amount) for ln in lines) == [(7, 1, 3), (8, 1, 3)]
+
+
+@pytest.mark.redis
+async def test_scripts_are_sent_again_when_redis_forgot_them(redis_url: str) -> None:
+    import redis
+
+    store = RedisBillingStore(redis_url, prefix=f"hgbill-test-{uuid.uuid4().hex}")
+    try:
+        await _grant(store, 1, 10)
+        with redis.Redis.from_url(redis_url) as client:
+            client.script_flush()  # as after a restart
+        assert await store.charge(1, 4, FIELD, now=NOW) == Charged(6)
+        assert await store.totals(1) == 10
+    finally:
+        await store.close()

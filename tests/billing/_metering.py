@@ -22,6 +22,7 @@ async def make_owner(
     prices: Mapping[str, int],
     balance: int,
     credit: int = 0,
+    edition: str = "standard",
 ) -> int:
     """A new owner on a plan of their own with `prices`, topped up with `balance`."""
     n = next(_owners)
@@ -37,7 +38,7 @@ async def make_owner(
         )
         plan = BillingPlan(
             name=f"plan-{n}-{now.timestamp()}",
-            edition="standard",
+            edition=edition,
             prices=dict(prices),
             credit_limit=credit,
             is_default=False,

@@ -1,0 +1,51 @@
+"""With billing on, the verification API charges its owner for each code sent and refuses with
+402 `insufficient-balance`, sending nothing, once the balance cannot pay (SQLite, memory store)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from humangate.app import create_app
+from humangate.billing.settlement import SettlementJob
+from humangate.config import Settings
+from humangate.messaging.outbox import read_outbox
+from tests.app_services import services_of
+from tests.billing._metering import balance_of, make_owner, usage_of
+from tests.verify._app import make_app
+
+PHONE = "+8613800138000"
+
+
+@pytest.fixture
+def client(make_settings: Callable[..., Settings]) -> Iterator[TestClient]:
+    settings = make_settings(billing=True)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def test_codes_are_charged_and_refused_at_zero_before_sending(
+    client: TestClient, tmp_path: Path
+) -> None:
+    services = services_of(client)
+    owner = client.portal.call(  # type: ignore[union-attr]
+        lambda: make_owner(
+            services.sessions, prices={"sms:CN": 5, "email": 3}, balance=8, edition="enterprise"
+        )
+    )
+    app = make_app(client, account_id=owner)
+    assert app.start(PHONE).status_code == 201
+    assert app.start("someone@example.com", channel="email").status_code == 201
+    refused = app.start("+8613900139000")
+    assert refused.status_code == 402, refused.text
+    assert refused.json()["error"] == "insufficient-balance"
+    assert len(read_outbox(services.settings.data_dir)) == 2  # the third was never sent
+
+    assert services.billing is not None
+    job = SettlementJob(services.billing.store, services.sessions, interval=1)
+    client.portal.call(job.run_round)  # type: ignore[union-attr]
+    assert client.portal.call(usage_of, services.sessions, owner) == (2, 8)  # type: ignore[union-attr]
+    assert client.portal.call(balance_of, services.sessions, owner) == 0  # type: ignore[union-attr]

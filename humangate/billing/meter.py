@@ -5,7 +5,9 @@ in one atomic step. When the allowance cannot pay, the node reserves a slice of 
 the database (one write per slice, under the account row's lock; one reservation at a time per
 account and node) and charges again; when not even the price is available the charge is refused
 with `insufficient-balance` (402). A node reserves the next slice in the background once the
-allowance falls below half a slice, so a busy account's charges seldom wait for the database.
+allowance falls below a slice (so it holds at most two): under load a reservation waits for many
+turns of the event loop, and a whole slice of headroom keeps a busy account's charges from ever
+waiting for it.
 
 What is free: units of no account (made by the CLI or the demo), the published test units, and
 items the account's plan does not price. A successful siteverify is charged `verify` after the
@@ -75,6 +77,7 @@ class BillingMeter:
         self._dry: dict[int, float] = {}  # account → until when it is refused outright
         self._refills: dict[int, asyncio.Task[None]] = {}
         self._batch = _ChargeBatch(store, clock)
+        self._plan_reads: dict[int, asyncio.Task[ledger.PlanView]] = {}
 
     async def before_issue(self, unit: UnitView) -> None:
         """Charge the unit's owner for a challenge; PaymentRequired when it cannot pay."""
@@ -113,7 +116,7 @@ class BillingMeter:
             field = usage_field(int(now // 3600), unit_id, item)
             charged = await self._batch.charge(account_id, price, field, now=now)
             if isinstance(charged, Charged):
-                if charged.remaining < max(self._slice // 2, price):
+                if charged.remaining < max(self._slice, price):
                     self._refill_soon(account_id, price)
                 return True
             async with self._locks.setdefault(account_id, asyncio.Lock()):
@@ -147,10 +150,14 @@ class BillingMeter:
         except StorageError as exc:
             logger.warning("A slice could not be reserved ahead: %s", exc)
 
+    async def reserved_ahead(self, timeout: float = 5.0) -> None:
+        """Wait for the slices being reserved in the background (for a close, and tests)."""
+        if self._refills:
+            await asyncio.wait(list(self._refills.values()), timeout=timeout)
+
     async def close(self) -> None:
         """Let the reservations under way finish, then close the hot store."""
-        if self._refills:
-            await asyncio.wait(list(self._refills.values()), timeout=5)
+        await self.reserved_ahead()
         await self.store.close()
 
     async def _reserve(self, account_id: int, price: int) -> bool:
@@ -176,10 +183,31 @@ class BillingMeter:
         return True
 
     async def _plan(self, account_id: int) -> ledger.PlanView:
+        """The account's plan, cached for `plan_seconds`. One read per account at a time, and a
+        plan past its time is served while it is read again: the requests of a busy account
+        never all wait for the database together when the cache turns."""
         cached = self._plans.get(account_id)
-        now = self._clock()
-        if cached is not None and cached[0] > now:
+        if cached is not None:
+            if cached[0] <= self._clock() and account_id not in self._plan_reads:
+                self._read_plan(account_id)  # in the background
             return cached[1]
+        reading = self._plan_reads.get(account_id) or self._read_plan(account_id)
+        return await asyncio.shield(reading)
+
+    def _read_plan(self, account_id: int) -> asyncio.Task[ledger.PlanView]:
+        task = asyncio.create_task(self._load_plan(account_id))
+        self._plan_reads[account_id] = task
+        task.add_done_callback(lambda done: self._plan_read(account_id, done))
+        return task
+
+    def _plan_read(self, account_id: int, task: asyncio.Task[ledger.PlanView]) -> None:
+        self._plan_reads.pop(account_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            # A request that waits gets the error; a stale plan keeps serving meanwhile.
+            logger.warning("A plan could not be read: %s", type(task.exception()).__name__)
+
+    async def _load_plan(self, account_id: int) -> ledger.PlanView:
+        now = self._clock()
         async with self._sessions() as session:
             plan = await ledger.plan_of(session, account_id, now=datetime.fromtimestamp(now, UTC))
             await session.commit()  # the billing account, when it was made just now

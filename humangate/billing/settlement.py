@@ -59,6 +59,7 @@ class SettlementJob(PeriodicJob):
         self._idle_seconds = idle_seconds or max(30 * interval, 60.0)
         self._clock = clock
         self._rounds = 0
+        self._taken: list[str] = []  # batches this node took and has not settled yet
 
     async def run_round(self) -> int:
         """Settle every account's open usage (and reconcile when due); the batches settled."""
@@ -69,12 +70,17 @@ class SettlementJob(PeriodicJob):
         return settled
 
     async def settle_open(self) -> int:
-        settled = 0
+        """Take every account's open usage into batches and settle them; a batch whose write
+        failed (the database was busy or away) is tried again first next round, and at close."""
         for account_id in await self._store.accounts_with_state():
             batch = await self._store.take_open(account_id, now=self._clock())
             if batch is not None:
-                await self.settle(batch)
-                settled += 1
+                self._taken.append(batch)
+        settled = 0
+        while self._taken:
+            await self.settle(self._taken[0])
+            self._taken.pop(0)
+            settled += 1
         return settled
 
     async def settle(self, batch: str) -> None:

@@ -89,6 +89,7 @@ async def test_concurrent_charges_stop_at_zero_and_settle_exactly(
     results = await asyncio.gather(*(_charge(meter, owner) for _ in range(50)))
     assert results.count(True) == 33  # 99 of 100; the last 1 pays for no challenge
     assert not await _charge(meter, owner)
+    await meter.reserved_ahead()
     job = SettlementJob(store, sessions, interval=1)
     await job.run_round()
     assert await usage_of(sessions, owner) == (33, 99)
@@ -119,6 +120,7 @@ async def test_a_top_up_resumes_charging(
     with pytest.raises(PaymentRequired):
         await meter.charge(owner, "sms:CN")  # 7 (sms:*) when 3 is left
     assert await meter.charge(owner, "challenge")  # the allowance still pays for this
+    await meter.reserved_ahead()
     await SettlementJob(store, sessions, interval=1).run_round()
     assert await usage_of(sessions, owner) == (2, 6)
     assert await balance_of(sessions, owner) == 0
@@ -143,6 +145,7 @@ async def test_a_verification_is_charged_but_never_refused(
     meter = _meter(store, sessions)
     for _ in range(4):
         await meter.after_verify(_unit(owner))  # 2 + 2, then nothing can be had: free
+    await meter.reserved_ahead()
     await SettlementJob(store, sessions, interval=1).run_round()
     assert await usage_of(sessions, owner) == (2, 4)
     assert await balance_of(sessions, owner) == 1
@@ -169,6 +172,7 @@ async def test_reconciliation_settles_an_orphaned_batch_once(
             session, owner, lines, batch=written, now=datetime.now(UTC)
         )
         await session.commit()
+    await meter.reserved_ahead()
     job = SettlementJob(store, sessions, interval=1, orphan_seconds=10)
     await job.run_round()
     assert await store.pending_batches() == []
@@ -191,10 +195,13 @@ async def test_reconciliation_gives_back_idle_and_abandoned_reservations(
     assert await reserved_of(sessions, owner) == 20
     # A reservation under way right now counts at what it asks.
     await store.begin_reservation(owner, "live", 10, now=time.time())
+    await meter.reserved_ahead()  # the next slice, reserved in the background
     job = SettlementJob(store, sessions, interval=1, idle_seconds=3600)
     await job.run_round()
-    assert await reserved_of(sessions, owner) == 7 + 10  # the allowance and the live note
+    # The allowance (7 left of a slice, and the slice reserved ahead) and the live note.
+    assert await reserved_of(sessions, owner) == 7 + 10 + 10
     await store.cancel_reservation(owner, "live")
+    await meter.reserved_ahead()
     idle = SettlementJob(store, sessions, interval=1, idle_seconds=0.001)
     await asyncio.sleep(0.01)
     await idle.run_round()

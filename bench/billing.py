@@ -227,6 +227,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--tokens", type=int, default=80_000, help="pass tokens pre-minted per phase")
     add("--slice", type=int, default=1000, help="HUMANGATE_BILLING_SLICE (minor units)")
     add("--verbose", action="store_true", help="print wrk's own reports")
+    add("--settle", type=float, default=2.0, help="HUMANGATE_BILLING_SETTLE_SECONDS")
     add("--fsync", default="always", choices=("always", "everysec"), help="redis appendfsync")
     add("--keep", action="store_true", help="keep the work folder (logs, database) and name it")
     return parser.parse_args(argv)
@@ -250,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         with aof_redis(workdir, args.fsync) as redis_url:
             env = server_env(workdir / "data", free_port(), redis_url, key_text, 1)
             env["HUMANGATE_BILLING_SLICE"] = str(args.slice)
+            env["HUMANGATE_BILLING_SETTLE_SECONDS"] = str(args.settle)
             from humangate.config import Settings
 
             database_url = Settings(data_dir=workdir / "data").resolved_database_url

@@ -31,6 +31,7 @@ from humangate.api import billing as billing_api
 from humangate.api.body_size import BodyLimit
 from humangate.api.deps import attach_services
 from humangate.api.hot import HotRoutes
+from humangate.billing.running_out import balance_announcer
 from humangate.billing.settlement import SettlementJob
 from humangate.config import Settings, load_settings
 from humangate.console import install as install_console
@@ -170,6 +171,12 @@ def start_jobs(services: Services) -> list[PeriodicJob]:
                 services.billing.store,
                 services.sessions,
                 interval=settings.billing_settle_seconds,
+                settled=balance_announcer(
+                    services.sessions,
+                    services.settings,
+                    services.message_templates,
+                    services.channels,
+                ),
             )
         )
     for job in jobs:

@@ -12,9 +12,9 @@ the settlement of usage, top-ups, refunds, adjustments and voucher grants.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import update
@@ -194,3 +194,20 @@ async def announce_account(
     async with sessions() as session:
         total = (await ledger.balance(session, account_id, now=now)).total
         return await announce_balance(session, account_id, total, now=now, notices=notices)
+
+
+def balance_announcer(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    templates: MessageTemplates,
+    channels: Channels,
+) -> Callable[[int], Awaitable[int | None]]:
+    """`announce_account` for one account at a time, as settlement and the operator's money
+    actions call it after their commit."""
+    notices = BalanceNotices.from_settings(settings, templates, channels)
+
+    async def announce(account_id: int) -> int | None:
+        now = datetime.now(UTC)
+        return await announce_account(sessions, account_id, now=now, notices=notices)
+
+    return announce

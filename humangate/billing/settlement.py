@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
@@ -49,6 +49,7 @@ class SettlementJob(PeriodicJob):
         reconcile_every: int = 10,
         orphan_seconds: float | None = None,
         idle_seconds: float | None = None,
+        settled: Callable[[int], Awaitable[object]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(interval=interval)
@@ -58,6 +59,7 @@ class SettlementJob(PeriodicJob):
         self._orphan_seconds = orphan_seconds or max(10 * interval, 2.0)
         self._idle_seconds = idle_seconds or max(30 * interval, 60.0)
         self._clock = clock
+        self._after = settled
         self._rounds = 0
         self._taken: list[str] = []  # batches this node took and has not settled yet
 
@@ -77,10 +79,17 @@ class SettlementJob(PeriodicJob):
             if batch is not None:
                 self._taken.append(batch)
         settled = 0
+        accounts: set[int] = set()
         while self._taken:
             await self.settle(self._taken[0])
-            self._taken.pop(0)
+            accounts.add(batch_account(self._taken.pop(0)))
             settled += 1
+        if self._after is not None:
+            for account_id in sorted(accounts):
+                try:
+                    await self._after(account_id)
+                except Exception:  # a notice that fails must not stop settling
+                    log.exception("After settling account %s's usage", account_id)
         return settled
 
     async def settle(self, batch: str) -> None:

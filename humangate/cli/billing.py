@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.accounts import audit
 from humangate.billing import ledger, topups, vouchers
+from humangate.billing.running_out import balance_announcer
 from humangate.cli._common import Subparsers, print_result, run_with_services
 from humangate.config import Settings
 from humangate.errors import InvalidInput
@@ -149,9 +150,9 @@ def run_balance(args: argparse.Namespace, settings: Settings) -> int:
 def run_money(args: argparse.Namespace, settings: Settings) -> int:
     request_id = args.request_id or topups.new_request_id()
 
-    async def move(_: CoreServices, session: AsyncSession, account_id: int | None) -> bool:
+    async def move(core: CoreServices, session: AsyncSession, account_id: int | None) -> bool:
         assert account_id is not None
-        return await topups.apply(
+        moved = await topups.apply(
             session,
             args.action,
             account_id,
@@ -161,6 +162,12 @@ def run_money(args: argparse.Namespace, settings: Settings) -> int:
             now=datetime.now(UTC),
             memo=args.memo,
         )
+        if moved:
+            announce = balance_announcer(
+                core.sessions, core.settings, core.message_templates, core.channels
+            )
+            await announce(account_id)
+        return moved
 
     moved = _with_account(settings, args.account, move)
     data = {"action": args.action, "amount": args.amount, "request_id": request_id, "moved": moved}

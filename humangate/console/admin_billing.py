@@ -20,6 +20,7 @@ from humangate.accounts import audit
 from humangate.api.deps import ServicesDep
 from humangate.billing import ledger, plans, topups
 from humangate.billing import vouchers as voucher_core
+from humangate.billing.running_out import balance_announcer
 from humangate.console._billing import (
     EDITION_LABELS,
     currency_of,
@@ -314,9 +315,15 @@ async def account_billing(
 
 @router.post("/admin/billing/accounts/{account_id}/money", dependencies=[BillingOn])
 async def move_money(
-    request: Request, account_id: RowId, viewer: AdminDep, db: DbDep, form: CsrfForm
+    request: Request,
+    account_id: RowId,
+    viewer: AdminDep,
+    db: DbDep,
+    services: ServicesDep,
+    form: CsrfForm,
 ) -> Response:
-    """A top-up, an adjustment or a refund, with its reason; audited by the core."""
+    """A top-up, an adjustment or a refund, with its reason; audited by the core. The owner is
+    told when the balance crossed a notice threshold (or a threshold above it is re-armed)."""
     action = form_text(form, "action", limit=20)
     reason = form_text(form, "reason", limit=topups.MAX_MEMO)
     try:
@@ -345,6 +352,11 @@ async def move_money(
         return await _account_page(
             request, viewer, db, account_id, error=message_of(exc), status=400
         )
+    if moved:
+        announce = balance_announcer(
+            services.sessions, services.settings, services.message_templates, services.channels
+        )
+        await announce(account_id)
     done = "moved" if moved else "repeated"
     return redirect(request, f"/console/admin/billing/accounts/{account_id}?done={done}")
 

@@ -12,15 +12,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from humangate.billing import ledger
 from humangate.billing.hot import BillingStore, MemoryBillingStore, RedisBillingStore
 from humangate.billing.meter import DRY_SECONDS, BillingMeter
+from humangate.billing.running_out import balance_announcer
 from humangate.billing.settlement import SettlementJob
+from humangate.config import Settings
 from humangate.db.engine import create_engine, create_sessionmaker
 from humangate.db.migrate import migrate
+from humangate.db.models import Notification
 from humangate.errors import PaymentRequired
+from humangate.messaging import Channels, MessageTemplates
+from humangate.messaging.outbox import OutboxMailer, OutboxSmsGateway
 from humangate.testkeys import TEST_UNITS
 from humangate.units import UnitView
 from tests.billing._metering import balance_of, make_owner, reserved_of, usage_of
@@ -208,3 +214,34 @@ async def test_reconciliation_gives_back_idle_and_abandoned_reservations(
     assert await reserved_of(sessions, owner) == 0
     assert await store.totals(owner) == 0
     assert await balance_of(sessions, owner) == 97
+
+
+async def test_settling_down_to_zero_tells_the_owner_once(
+    store: BillingStore, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    owner = await make_owner(sessions, prices=PRICES, balance=30)
+    settings = Settings(
+        data_dir=tmp_path, secret_key="k" * 40, billing=True, billing_notice_thresholds="20"
+    )
+    channels = Channels(OutboxMailer(tmp_path), OutboxSmsGateway(tmp_path), False, False)
+    announce = balance_announcer(sessions, settings, MessageTemplates(), channels)
+    meter = _meter(store, sessions)
+    job = SettlementJob(store, sessions, interval=1, settled=announce)
+    for _ in range(2):  # 30 → 24 → 18: below 20 once
+        for _ in range(2):
+            assert await _charge(meter, owner)
+        await meter.reserved_ahead()
+        await job.run_round()
+    while await _charge(meter, owner):  # down to zero
+        pass
+    await meter.reserved_ahead()
+    await job.run_round()
+    await job.run_round()
+
+    async with sessions() as session:
+        notices = (
+            await session.scalars(
+                select(Notification.subject).where(Notification.account_id == owner)
+            )
+        ).all()
+    assert len(notices) == 2, notices  # one at the threshold, one at zero

@@ -7,7 +7,9 @@ drops the batch. Every `reconcile_every` rounds (and at the first) it also recon
 
 - a batch older than `orphan_seconds` is settled (its node died between taking and dropping it;
   if it had been settled already, the unique reference writes nothing and it is dropped);
-- an allowance not charged for `idle_seconds` is given back to the balance;
+- an allowance not charged for `idle_seconds` is given back to the balance, and every half of
+  `ledger.RESERVE_HORIZON` every allowance is, busy or not: a slice reserved against a voucher
+  must be spent or returned before the voucher expires (the next charge reserves afresh);
 - `reserved` becomes the hot store's total for the account (allowance + open usage + batches +
   pending reservations), read under the account row's lock, which every reservation and
   settlement takes too: it can only ever overstate what is held, never understate it.
@@ -61,6 +63,7 @@ class SettlementJob(PeriodicJob):
         self._clock = clock
         self._after = settled
         self._rounds = 0
+        self._refreshed = clock()
         self._taken: list[str] = []  # batches this node took and has not settled yet
 
     async def run_round(self) -> int:
@@ -127,17 +130,26 @@ class SettlementJob(PeriodicJob):
                     select(BillingAccount.account_id).where(BillingAccount.reserved != 0)
                 )
             )
+        refresh = now - self._refreshed >= ledger.RESERVE_HORIZON.total_seconds() / 2
+        idle_since = now if refresh else now - self._idle_seconds
         for account_id in sorted(hot | held):
-            await self.reconcile_account(account_id, now=now)
+            await self.reconcile_account(account_id, now=now, idle_since=idle_since)
+        if refresh:
+            self._refreshed = now
         return len(orphans)
 
-    async def reconcile_account(self, account_id: int, *, now: float) -> int | None:
-        """Give back an idle allowance and set `reserved` to the hot total; returns it, or
-        None when the row is busy (a reservation or a settlement holds it: next time)."""
+    async def reconcile_account(
+        self, account_id: int, *, now: float, idle_since: float | None = None
+    ) -> int | None:
+        """Give back an allowance not charged since `idle_since` (default: `idle_seconds`
+        ago) and set `reserved` to the hot total; returns it, or None when the row is busy (a
+        reservation or a settlement holds it: next time)."""
         async with self._sessions() as session:
             if not await _lock(session, account_id, skip_locked=True):
                 return None
-            await self._store.take_allowance(account_id, idle_since=now - self._idle_seconds)
+            if idle_since is None:
+                idle_since = now - self._idle_seconds
+            await self._store.take_allowance(account_id, idle_since=idle_since)
             total = await self._store.totals(
                 account_id, stale_before=now - STALE_RESERVATION_SECONDS
             )

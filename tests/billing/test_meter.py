@@ -245,3 +245,24 @@ async def test_settling_down_to_zero_tells_the_owner_once(
             )
         ).all()
     assert len(notices) == 2, notices  # one at the threshold, one at zero
+
+
+async def test_a_busy_allowance_is_given_back_every_half_reserve_horizon(
+    store: BillingStore, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """A slice may have been reserved against a voucher that expires within the hour: even an
+    account charged all the time gives its allowance back every half hour."""
+    owner = await make_owner(sessions, prices=PRICES, balance=1000)
+    moment = [time.time()]
+    meter = BillingMeter(store, sessions, slice_size=100, clock=lambda: moment[0])
+    job = SettlementJob(store, sessions, interval=1, reconcile_every=1, clock=lambda: moment[0])
+    half = ledger.RESERVE_HORIZON.total_seconds() / 2
+    held: list[int] = []
+    for _ in range(int(half // 20) + 2):  # a charge every 20 s: never idle
+        assert await _charge(meter, owner)
+        await meter.reserved_ahead()
+        moment[0] += 20
+        await job.run_round()
+        held.append(await reserved_of(sessions, owner))
+    # Held all along, but given back in the round when half the horizon had passed.
+    assert [i for i, amount in enumerate(held) if amount == 0] == [int(half // 20) - 1], held

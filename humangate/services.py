@@ -240,6 +240,7 @@ def open_verify_service(
         ),
         carriers=verifiers_from_config(camara, cn_onetap),
         charge=getattr(verifier.context.meter, "charge", None),  # a BillingMeter's
+        credit=getattr(verifier.context.meter, "credit", None),
         cache_seconds=core.settings.unit_cache_seconds,
         clock=clock or time.time,
         edition_check=None if editions is None else editions.require_verify_api,

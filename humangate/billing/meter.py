@@ -132,6 +132,29 @@ class BillingMeter:
                     raise PaymentRequired(REFUSED)
         raise PaymentRequired(REFUSED)
 
+    async def credit(self, account_id: int | None, item: str, *, reference: str) -> None:
+        """Give back the price of one `item` charged for what was not delivered (a message the
+        gateway refused twice): a cash adjustment in the ledger, written once per `reference`.
+        A database write, on a failure only."""
+        if account_id is None:
+            return
+        price = ledger.price_of(await self._plan(account_id), item)
+        if price <= 0:
+            return
+        async with self._sessions() as session:
+            await ledger.post(
+                session,
+                account_id,
+                "adjustment",
+                [ledger.Posting(ledger.BOOK_CASH, price), ledger.Posting("adjustments", -price)],
+                reference=reference,
+                actor="system",
+                now=datetime.fromtimestamp(self._clock(), UTC),
+                memo=f"{item} not delivered",
+                item=item,
+            )
+            await session.commit()
+
     def _refill_soon(self, account_id: int, price: int) -> None:
         """Reserve the next slice in the background while the allowance still pays, so the
         charges of a busy account seldom wait for the database. Not again for DRY_SECONDS

@@ -64,6 +64,7 @@ EditionCheck = Callable[[int | None], Awaitable[None]]
 TokenCheck = Callable[[AppView, str], Awaitable[bool]]
 # Charges the app's owner for one item (billing on); raises PaymentRequired when it cannot pay.
 BillingCharge = Callable[[int | None, str], Awaitable[bool]]
+BillingCredit = Callable[..., Awaitable[None]]  # (account_id, item, *, reference)
 PrefixAlert = Callable[[AppView, str, Conversion], Awaitable[None]]
 
 
@@ -228,10 +229,12 @@ class VerifyService:
         cache_seconds: float = 0,
         clock: Callable[[], float] = time.time,
         charge: BillingCharge | None = None,
+        credit: BillingCredit | None = None,
         edition_check: EditionCheck | None = None,
     ) -> None:
         self._sessions = sessions
         self._charge = charge
+        self._credit = credit
         self._edition_check = edition_check
         self._key = key
         self._channels = channels
@@ -343,7 +346,7 @@ class VerifyService:
                 app,
                 Target(digest, destination.prefix, _network(request.client_ip)),
             )
-            await self._bill(app, request.channel, destination.country)
+            billed = await self._bill(app, request.channel, destination.country)
             code = new_code(app.code_length)
             expires_at = now + timedelta(seconds=app.code_ttl)
             if live is None:
@@ -389,6 +392,9 @@ class VerifyService:
                 )
                 if earlier is None:
                     raise
+                if billed is not None and self._credit is not None:  # it sends nothing
+                    reference = f"unsent:{verification.id}"
+                    await self._credit(app.account_id, billed, reference=reference)
                 return self._repeated(earlier, digest, request.channel, now), False
             delivered, _ = await deliver(
                 self._channels,
@@ -406,6 +412,9 @@ class VerifyService:
             if delivered == "failed":
                 verification.status = "failed"
                 verification.finished_at = self._now()
+                if billed is not None and self._credit is not None:
+                    reference = f"undelivered:{verification.id}:{verification.sends}"
+                    await self._credit(app.account_id, billed, reference=reference)
             await rows.add_usage(
                 session,
                 app.id,
@@ -573,13 +582,14 @@ class VerifyService:
             await session.commit()
         return verdict
 
-    async def _bill(self, app: AppView, channel: str, detail: str) -> None:
+    async def _bill(self, app: AppView, channel: str, detail: str) -> str | None:
         """Charge the owner before anything is sent: `email`, `sms:<country>` or
-        `carrier:<method>`; PaymentRequired (402) when the balance cannot pay."""
+        `carrier:<method>`; the item charged, or None when nothing was due. PaymentRequired
+        (402) when the balance cannot pay."""
         if self._charge is None:
-            return
+            return None
         item = "email" if channel == "email" else f"{channel}:{detail or '*'}"
-        await self._charge(app.account_id, item)
+        return item if await self._charge(app.account_id, item) else None
 
     # --- check, fetch, cancel -----------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from humangate.config import Settings
 from humangate.messaging.outbox import read_outbox
 from tests.app_services import services_of
 from tests.billing._metering import balance_of, make_owner, usage_of
+from tests.live import free_port
 from tests.verify._app import make_app
 
 PHONE = "+8613800138000"
@@ -49,3 +50,26 @@ def test_codes_are_charged_and_refused_at_zero_before_sending(
     client.portal.call(job.run_round)  # type: ignore[union-attr]
     assert client.portal.call(usage_of, services.sessions, owner) == (2, 8)  # type: ignore[union-attr]
     assert client.portal.call(balance_of, services.sessions, owner) == 0  # type: ignore[union-attr]
+
+
+def test_a_code_that_could_not_be_delivered_is_credited_back(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """The SMS gateway is down (nothing listens): the start answers 503 delivery-failed after
+    its retry, and the owner gets the message's price back."""
+    settings = make_settings(billing=True, sms_url=f"http://127.0.0.1:{free_port()}/send")
+    with TestClient(create_app(settings)) as client:
+        services = services_of(client)
+        owner = client.portal.call(  # type: ignore[union-attr]
+            lambda: make_owner(
+                services.sessions, prices={"sms:CN": 5}, balance=20, edition="enterprise"
+            )
+        )
+        app = make_app(client, account_id=owner)
+        failed = app.start(PHONE)
+        assert failed.status_code == 503 and failed.json()["error"] == "delivery-failed"
+        assert services.billing is not None
+        job = SettlementJob(services.billing.store, services.sessions, interval=1)
+        client.portal.call(job.run_round)  # type: ignore[union-attr]
+        assert client.portal.call(usage_of, services.sessions, owner) == (1, 5)  # type: ignore[union-attr]
+        assert client.portal.call(balance_of, services.sessions, owner) == 20  # type: ignore[union-attr]

@@ -10,6 +10,7 @@ only then a code and a message.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -270,11 +271,11 @@ class VerifyService:
                 "The request's timestamp is more than 300 seconds away from the server's clock.",
                 code="stale-timestamp",
             )
-        app, secrets = await self._signer(signed.app_key, now)
+        app, opened = await self._signer(signed.app_key, now)
         if app is None:
             raise Unauthenticated("No app has that key.", code="unknown-app")
         if not any(
-            signing.signature_matches(secret, signed, method, target, body) for secret in secrets
+            signing.signature_matches(secret, signed, method, target, body) for secret in opened
         ):
             raise Unauthenticated("The signature does not match.", code="bad-signature")
         async with self._sessions() as session:
@@ -297,7 +298,7 @@ class VerifyService:
             return cached[1], cached[2]
         async with self._sessions() as session:
             app = await get_app(session, app_key)
-            secrets = (
+            opened = (
                 ()
                 if app is None
                 else await live_secrets(session, app, server_key=self._key, now=now)
@@ -305,8 +306,8 @@ class VerifyService:
         if self._cache_seconds > 0:
             if len(self._signers) >= MAX_CACHED_APPS:  # unknown keys must not grow it forever
                 self._signers.clear()
-            self._signers[app_key] = (now.timestamp() + self._cache_seconds, app, tuple(secrets))
-        return app, secrets
+            self._signers[app_key] = (now.timestamp() + self._cache_seconds, app, tuple(opened))
+        return app, opened
 
     # --- start ------------------------------------------------------------------------------
 
@@ -566,8 +567,14 @@ class VerifyService:
         claim = NumberClaim(phone.e164, evidence, redirect_uri)
         digest = destination_digest(self._key, app.id, phone.e164)
         await self.guard.admit(app, Target(digest, "", _network(client_ip)))
-        await self._bill(app, "carrier", method)
-        verdict = await verifier.verify(claim)
+        billed = await self._bill(app, "carrier", method)
+        try:
+            verdict = await verifier.verify(claim)
+        except UpstreamUnavailable:
+            if billed is not None and self._credit is not None:
+                reference = f"unanswered:{secrets.token_hex(16)}"
+                await self._credit(app.account_id, billed, reference=reference)
+            raise
         now = self._now()
         async with self._sessions() as session:
             await rows.add_usage(

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,11 +20,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.billing import ledger
-from humangate.db.models import Account, LedgerPosting, LedgerTransaction, Voucher
+from humangate.db.models import LedgerPosting, LedgerTransaction, Voucher
 from humangate.errors import InvalidInput
+from tests.billing._db import make_owner
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
-_accounts = itertools.count(1)
 
 top_up = st.tuples(st.just("top-up"), st.integers(1, 5_000))
 voucher = st.tuples(st.just("voucher"), st.integers(1, 3_000), st.integers(1, 72))
@@ -35,21 +34,6 @@ adjust = st.tuples(st.just("adjust"), st.integers(-3_000, 3_000).filter(bool))
 expire = st.tuples(st.just("expire"))
 wait = st.tuples(st.just("wait"), st.integers(1, 48))
 history = st.lists(st.one_of(top_up, voucher, usage, refund, adjust, expire, wait), max_size=25)
-
-
-async def _owner(session: AsyncSession) -> int:
-    n = next(_accounts)
-    account = Account(
-        email=f"owner{n}@example.com",
-        email_key=f"owner{n}@example.com",
-        password_hash="x",
-        status="active",
-        created_at=START,
-        last_active_at=START,
-    )
-    session.add(account)
-    await session.commit()
-    return account.id
 
 
 async def _sum_of_books(session: AsyncSession, account_id: int) -> int:
@@ -82,7 +66,7 @@ async def test_invariants_hold_over_any_history(
 ) -> None:
     now = START
     async with sessions() as session:
-        owner = await _owner(session)
+        owner = await make_owner(sessions)
         for n, step in enumerate(steps):
             what = step[0]
             if what == "top-up":
@@ -181,7 +165,7 @@ async def test_vouchers_are_spent_first_earliest_expiry_first(
 ) -> None:
     now = START
     async with sessions() as session:
-        owner = await _owner(session)
+        owner = await make_owner(sessions)
         await ledger.top_up(session, owner, 1000, reference="t", actor="operator:1", now=now)
         late = Voucher(amount=300, expires_at=now + timedelta(days=30), created_at=now)
         soon = Voucher(amount=200, expires_at=now + timedelta(days=3), created_at=now)
@@ -204,7 +188,7 @@ async def test_a_reference_is_written_once_and_unbalanced_postings_are_refused(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions() as session:
-        owner = await _owner(session)
+        owner = await make_owner(sessions)
         assert await ledger.top_up(
             session, owner, 500, reference="pay-1", actor="stripe", now=START
         )
@@ -237,7 +221,7 @@ async def test_a_reference_is_written_once_and_unbalanced_postings_are_refused(
 
 async def test_at_zero_nothing_more_is_reserved(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session:
-        owner = await _owner(session)
+        owner = await make_owner(sessions)
         await ledger.top_up(session, owner, 10, reference="t", actor="operator:1", now=START)
         assert await ledger.reserve(session, owner, want=100, price=3, now=START) == 10
         assert await ledger.reserve(session, owner, want=100, price=3, now=START) == 0

@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.billing import ledger, statements
-from humangate.db.models import Account, LedgerPosting, LedgerTransaction, Statement, Voucher
+from humangate.db.models import LedgerPosting, LedgerTransaction, Statement, Voucher
 from humangate.errors import InvalidInput
+from tests.billing._db import make_owner
 
 START = datetime(2026, 1, 20, tzinfo=UTC)
-_accounts = itertools.count(1)
 
 owner_index = st.integers(0, 2)
 top_up = st.tuples(st.just("top-up"), owner_index, st.integers(1, 5_000))
@@ -42,21 +42,6 @@ wait = st.tuples(st.just("wait"), st.integers(1, 24 * 40))
 history = st.lists(
     st.one_of(top_up, voucher, usage, refund, adjust, expire, wait), min_size=1, max_size=30
 )
-
-
-async def _owner(session: AsyncSession) -> int:
-    n = next(_accounts)
-    account = Account(
-        email=f"stmt{n}@example.com",
-        email_key=f"stmt{n}@example.com",
-        password_hash="x",
-        status="active",
-        created_at=START,
-        last_active_at=START,
-    )
-    session.add(account)
-    await session.commit()
-    return account.id
 
 
 async def _apply(
@@ -168,7 +153,7 @@ async def test_every_statement_reconciles_with_the_ledger(
 ) -> None:
     now = START
     async with sessions() as session:
-        owners = [await _owner(session) for _ in range(3)]
+        owners = [await make_owner(sessions) for _ in range(3)]
         for n, step in enumerate(steps):
             if step[0] == "wait":
                 now += timedelta(hours=int(step[1]))  # type: ignore[call-overload]
@@ -190,8 +175,8 @@ async def test_an_open_month_has_no_statement_and_a_closed_one_is_numbered(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions() as session:
-        owner = await _owner(session)
-        quiet = await _owner(session)
+        owner = await make_owner(sessions)
+        quiet = await make_owner(sessions)
         at = datetime(2026, 3, 31, 23, 0, tzinfo=UTC)
         await ledger.top_up(session, owner, 500, reference="s1", actor="t", now=at)
         await ledger.ensure_billing_account(session, quiet, now=at)

@@ -67,7 +67,7 @@ AuditAction = Literal[
     "notice.sent",
     "notice.broadcast",
     "notice.delivered",
-    # Billing (humangate/billing/): an operator's money actions and vouchers, an owner's
+    # Billing (humangate/billing/): an operator's money actions, vouchers and plans, an owner's
     # redemption.
     "billing.top-up",
     "billing.adjustment",
@@ -76,6 +76,10 @@ AuditAction = Literal[
     "billing.voucher-granted",
     "billing.voucher-voided",
     "billing.voucher-redeemed",
+    "billing.plan-created",
+    "billing.plan-updated",
+    "billing.plan-default",
+    "billing.plan-assigned",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(AuditAction))
 # The actions the console's page modules (and the billing package) record rather than the

@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from humangate.accounts import audit
 from humangate.billing.ledger import PlanView, ensure_billing_account, plan_view
 from humangate.db.models import Account, BillingPlan
 from humangate.errors import InvalidInput, NotFound
@@ -114,9 +115,10 @@ async def _row(session: AsyncSession, name: str) -> BillingPlan:
     return row
 
 
-async def _commit_name(session: AsyncSession, name: str) -> None:
+async def _flush_name(session: AsyncSession, name: str) -> None:
+    """Write a plan's row before its audit entry: a name taken already is a refusal."""
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError:
         await session.rollback()
         raise InvalidInput(f"A plan named {name!r} exists already.", code="plan-exists") from None
@@ -129,10 +131,13 @@ async def create_plan(
     edition: str,
     prices: Mapping[str, object],
     now: datetime,
+    actor: audit.Actor,
     credit_limit: int = 0,
     make_default: bool = False,
+    ip_prefix: str | None = None,
 ) -> PlanView:
-    """Create a plan (the default one when `make_default` or when it is the first); commits.
+    """Create a plan (the default one when `make_default` or when it is the first); audited;
+    commits.
 
     Raises:
         InvalidInput: a bad name, edition, price or credit limit, or a name already taken.
@@ -150,8 +155,37 @@ async def create_plan(
         await session.execute(update(BillingPlan).values(is_default=False))
         row.is_default = True
     session.add(row)
-    await _commit_name(session, row.name)
+    await _flush_name(session, row.name)
+    await _audit(session, "billing.plan-created", row, actor, now, ip_prefix)
+    await session.commit()
     return plan_view(row)
+
+
+async def _audit(
+    session: AsyncSession,
+    action: audit.AuditAction,
+    row: BillingPlan,
+    actor: audit.Actor,
+    now: datetime,
+    ip_prefix: str | None,
+    account_id: int | None = None,
+) -> None:
+    details: dict[str, object] = {
+        "plan": row.name,
+        "edition": row.edition,
+        "prices": dict(row.prices),
+        "credit_limit": row.credit_limit,
+    }
+    await audit.record(
+        session,
+        action,
+        actor=actor,
+        account_id=account_id,
+        now=now,
+        ip_prefix=ip_prefix,
+        target=row.name,
+        details=details,
+    )
 
 
 async def update_plan(
@@ -162,8 +196,12 @@ async def update_plan(
     edition: str | None = None,
     prices: Mapping[str, object] | None = None,
     credit_limit: int | None = None,
+    actor: audit.Actor,
+    now: datetime,
+    ip_prefix: str | None = None,
 ) -> PlanView:
-    """Change what is given of plan `name`; `prices` replaces the whole price list. Commits.
+    """Change what is given of plan `name`; `prices` replaces the whole price list. Audited;
+    commits.
     New prices apply to usage charged from then on; settled usage keeps its amounts.
 
     Raises:
@@ -180,7 +218,9 @@ async def update_plan(
         row.prices = checked_prices
     if credit_limit is not None:
         row.credit_limit = check_amount(credit_limit, "The credit limit")
-    await _commit_name(session, row.name)
+    await _flush_name(session, row.name)
+    await _audit(session, "billing.plan-updated", row, actor, now, ip_prefix)
+    await session.commit()
     return plan_view(row)
 
 
@@ -195,14 +235,22 @@ async def get_plan(session: AsyncSession, name: str) -> PlanView:
     return plan_view(await _row(session, name))
 
 
-async def set_default_plan(session: AsyncSession, name: str) -> PlanView:
-    """Make plan `name` the one new billing accounts start on; commits. Accounts already on
-    a plan stay on it."""
+async def set_default_plan(
+    session: AsyncSession,
+    name: str,
+    *,
+    actor: audit.Actor,
+    now: datetime,
+    ip_prefix: str | None = None,
+) -> PlanView:
+    """Make plan `name` the one new billing accounts start on; audited; commits. Accounts
+    already on a plan stay on it."""
     row = await _row(session, name)
     await session.execute(
         update(BillingPlan).where(BillingPlan.id != row.id).values(is_default=False)
     )
     row.is_default = True
+    await _audit(session, "billing.plan-default", row, actor, now, ip_prefix)
     await session.commit()
     return plan_view(row)
 
@@ -223,10 +271,16 @@ async def open_billing_account(session: AsyncSession, account_id: int, *, now: d
 
 
 async def assign_plan(
-    session: AsyncSession, account_id: int, name: str, *, now: datetime
+    session: AsyncSession,
+    account_id: int,
+    name: str,
+    *,
+    now: datetime,
+    actor: audit.Actor,
+    ip_prefix: str | None = None,
 ) -> PlanView:
     """Move the owner `account_id` to plan `name` (opening their billing account if need be);
-    commits. Usage is charged at the new plan's prices from then on.
+    audited; commits. Usage is charged at the new plan's prices from then on.
 
     Raises:
         NotFound: no such plan (`unknown-plan`) or no such account (`unknown-account`).
@@ -236,5 +290,6 @@ async def assign_plan(
         raise NotFound(f"There is no account #{account_id}.", code="unknown-account")
     billing = await ensure_billing_account(session, account_id, now=now)
     billing.plan_id = row.id
+    await _audit(session, "billing.plan-assigned", row, actor, now, ip_prefix, account_id)
     await session.commit()
     return plan_view(row)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from humangate.accounts import audit
 from humangate.billing import plans
 from humangate.billing.ledger import PlanView
 from humangate.cli._common import Subparsers, print_result, run_in_session, run_with_services
@@ -102,6 +103,7 @@ def run_create(args: argparse.Namespace, settings: Settings) -> int:
             credit_limit=args.credit_limit or 0,
             make_default=args.default,
             now=datetime.now(UTC),
+            actor=audit.OPERATOR,
         ),
     )
     return _show(plan, args)
@@ -129,6 +131,8 @@ def run_update(args: argparse.Namespace, settings: Settings) -> int:
             edition=args.edition,
             prices=prices,
             credit_limit=args.credit_limit,
+            actor=audit.OPERATOR,
+            now=datetime.now(UTC),
         )
 
     return _show(run_in_session(settings, update), args)
@@ -141,7 +145,12 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_set_default(args: argparse.Namespace, settings: Settings) -> int:
-    plan = run_in_session(settings, lambda session: plans.set_default_plan(session, args.name))
+    plan = run_in_session(
+        settings,
+        lambda session: plans.set_default_plan(
+            session, args.name, actor=audit.OPERATOR, now=datetime.now(UTC)
+        ),
+    )
     return _show(plan, args)
 
 
@@ -151,7 +160,9 @@ def run_assign(args: argparse.Namespace, settings: Settings) -> int:
 
         async with services.sessions() as session:
             account = await find_account_by(services.accounts, session, args.account)
-            plan = await plans.assign_plan(session, account.id, args.name, now=datetime.now(UTC))
+            plan = await plans.assign_plan(
+                session, account.id, args.name, now=datetime.now(UTC), actor=audit.OPERATOR
+            )
             return account.id, plan
 
     account_id, plan = run_with_services(settings, assign)

@@ -166,6 +166,8 @@ async def create_plan(request: Request, viewer: AdminDep, db: DbDep, form: CsrfF
             credit_limit=0 if credit in ("", "0") else parse_amount(credit, currency),
             make_default=form.get("default") == "on",
             now=utcnow(),
+            actor=_actor(viewer),
+            ip_prefix=ip_prefix(account_client(request).ip),
         )
     except InvalidInput as exc:
         await db.rollback()
@@ -188,6 +190,9 @@ async def update_plan(
             edition=form_text(form, "edition", limit=20) or None,
             prices=_parse_prices(form_text(form, "prices", limit=5000), currency),
             credit_limit=0 if credit in ("", "0") else parse_amount(credit, currency),
+            actor=_actor(viewer),
+            now=utcnow(),
+            ip_prefix=ip_prefix(account_client(request).ip),
         )
     except InvalidInput as exc:
         await db.rollback()
@@ -200,7 +205,13 @@ async def default_plan(
     request: Request, plan_id: RowId, viewer: AdminDep, db: DbDep, form: CsrfForm
 ) -> Response:
     plan = await _plan_by_id(db, plan_id)
-    await plans.set_default_plan(db, plan.name)
+    await plans.set_default_plan(
+        db,
+        plan.name,
+        actor=_actor(viewer),
+        now=utcnow(),
+        ip_prefix=ip_prefix(account_client(request).ip),
+    )
     return redirect(request, "/console/admin/billing?done=default")
 
 
@@ -370,7 +381,14 @@ async def assign_plan(
         raise InvalidInput(N_("Choose a plan."))
     plan = await _plan_by_id(db, int(plan_id))
     try:
-        await plans.assign_plan(db, account_id, plan.name, now=utcnow())
+        await plans.assign_plan(
+            db,
+            account_id,
+            plan.name,
+            now=utcnow(),
+            actor=_actor(viewer),
+            ip_prefix=ip_prefix(account_client(request).ip),
+        )
     except Refusal as exc:
         await db.rollback()
         raise NotFound(N_("There is no such account.")) from exc

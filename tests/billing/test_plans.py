@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from humangate.accounts.audit import OPERATOR
 from humangate.billing import ledger, plans
+from humangate.db.models import AuditEntry
 from humangate.errors import InvalidInput, NotFound
 from tests.billing._db import NOW, db_url, make_owner, sessions
 
@@ -25,6 +28,7 @@ async def test_create_list_update_and_the_default(
             edition="standard",
             prices={"challenge": 2, "verify": 1, "sms:cn": 40, "sms:*": 90},
             now=NOW,
+            actor=OPERATOR,
         )
         pro = await plans.create_plan(
             session,
@@ -33,6 +37,7 @@ async def test_create_list_update_and_the_default(
             prices={"email": 3, "carrier:*": 30},
             credit_limit=5000,
             now=NOW,
+            actor=OPERATOR,
         )
     assert basic.is_default and not pro.is_default  # the first plan is the default
     assert basic.prices == {"challenge": 2, "verify": 1, "sms:CN": 40, "sms:*": 90}
@@ -40,9 +45,15 @@ async def test_create_list_update_and_the_default(
     assert ledger.price_of(pro, "challenge") == 0
 
     async with sessions() as session:
-        await plans.set_default_plan(session, "Pro")
+        await plans.set_default_plan(session, "Pro", actor=OPERATOR, now=NOW)
         changed = await plans.update_plan(
-            session, "Basic", new_name="Starter", prices={"challenge": 3}, credit_limit=10
+            session,
+            "Basic",
+            new_name="Starter",
+            prices={"challenge": 3},
+            credit_limit=10,
+            actor=OPERATOR,
+            now=NOW,
         )
     assert changed.prices == {"challenge": 3} and changed.credit_limit == 10
     async with sessions() as session:
@@ -76,19 +87,23 @@ async def test_bad_plans_are_refused_and_change_nothing(
         values.update(fields)
         async with sessions() as session:
             with pytest.raises(InvalidInput):
-                await plans.create_plan(session, now=NOW, **values)  # type: ignore[arg-type]
+                await plans.create_plan(session, now=NOW, actor=OPERATOR, **values)  # type: ignore[arg-type]
     async with sessions() as session:
         assert await plans.list_plans(session) == []
-        await plans.create_plan(session, name="P", edition="standard", prices={}, now=NOW)
+        await plans.create_plan(
+            session, name="P", edition="standard", prices={}, now=NOW, actor=OPERATOR
+        )
     async with sessions() as session:
         with pytest.raises(InvalidInput) as taken:
-            await plans.create_plan(session, name="P", edition="standard", prices={}, now=NOW)
+            await plans.create_plan(
+                session, name="P", edition="standard", prices={}, now=NOW, actor=OPERATOR
+            )
         assert taken.value.code == "plan-exists"
     async with sessions() as session:
         with pytest.raises(NotFound):
-            await plans.update_plan(session, "Nope", credit_limit=1)
+            await plans.update_plan(session, "Nope", credit_limit=1, actor=OPERATOR, now=NOW)
         with pytest.raises(InvalidInput):
-            await plans.update_plan(session, "P", prices={"sms:ZZ": 1})
+            await plans.update_plan(session, "P", prices={"sms:ZZ": 1}, actor=OPERATOR, now=NOW)
         assert (await plans.get_plan(session, "P")).prices == {}
 
 
@@ -109,19 +124,27 @@ async def test_owners_start_on_the_default_and_move(
             prices={"challenge": 1},
             make_default=True,
             now=NOW,
+            actor=OPERATOR,
         )
     second = await make_owner(sessions)
     async with sessions() as session:
         assert (await ledger.plan_of(session, second, now=NOW)).name == "Pro"
         assert (await ledger.plan_of(session, first, now=NOW)).name == "standard"
-        moved = await plans.assign_plan(session, first, "Pro", now=NOW)
+        moved = await plans.assign_plan(session, first, "Pro", now=NOW, actor=OPERATOR)
     assert moved.name == "Pro"
     async with sessions() as session:
         assert (await ledger.plan_of(session, first, now=NOW)).edition == "enterprise"
         with pytest.raises(NotFound):
-            await plans.assign_plan(session, first, "Nope", now=NOW)
+            await plans.assign_plan(session, first, "Nope", now=NOW, actor=OPERATOR)
         with pytest.raises(NotFound):
-            await plans.assign_plan(session, 999_999, "Pro", now=NOW)
+            await plans.assign_plan(session, 999_999, "Pro", now=NOW, actor=OPERATOR)
+        logged = await session.execute(
+            select(AuditEntry.action, AuditEntry.account_id, AuditEntry.actor_kind)
+        )
+    assert sorted(logged) == [
+        ("billing.plan-assigned", first, "operator"),
+        ("billing.plan-created", None, "operator"),
+    ]
 
 
 @given(st.text(max_size=12))

@@ -219,7 +219,7 @@ async def default_plan(
 
 
 def _whole(form_value: str, name: str, *, low: int, high: int) -> int:
-    if not form_value.isdigit() or not low <= int(form_value) <= high:
+    if not (form_value.isascii() and form_value.isdigit()) or not low <= int(form_value) <= high:
         raise InvalidInput(
             Phrase(
                 "The %(name)s is a whole number from %(low)s to %(high)s.",
@@ -266,7 +266,7 @@ async def void_vouchers(request: Request, viewer: AdminDep, db: DbDep, form: Csr
     voucher_id = form_text(form, "voucher_id", limit=12)
     batch = form_text(form, "batch", limit=60)
     try:
-        if voucher_id and (not voucher_id.isdigit() or not 1 <= int(voucher_id) < 2**31):
+        if voucher_id and (not (voucher_id.isascii() and voucher_id.isdigit()) or not 1 <= int(voucher_id) < 2**31):
             raise InvalidInput(N_("A voucher is named by its number."))
         await voucher_core.void(
             db,
@@ -377,7 +377,7 @@ async def assign_plan(
     request: Request, account_id: RowId, viewer: AdminDep, db: DbDep, form: CsrfForm
 ) -> Response:
     plan_id = form_text(form, "plan", limit=12)
-    if not plan_id.isdigit() or not 1 <= int(plan_id) < 2**31:
+    if not (plan_id.isascii() and plan_id.isdigit()) or not 1 <= int(plan_id) < 2**31:
         raise InvalidInput(N_("Choose a plan."))
     plan = await _plan_by_id(db, int(plan_id))
     try:

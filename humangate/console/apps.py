@@ -9,9 +9,9 @@ and its check are in `_app_form`; the settings' rules in `humangate.verify.apps`
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from humangate.accounts.audit import AuditAction
@@ -55,6 +55,8 @@ add_nav(N_("Verify apps"), "/console/apps", order=15)
 
 NO_SUCH_APP = N_("There is no such app in your account.")
 _PAGE_LIMIT = 10_000
+# A block's id as the database holds it (32 bits): a larger number is a 400, not a database error.
+BlockId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 async def _owned(db: DbDep, app_key: str, viewer: Viewer) -> AppView:
@@ -266,7 +268,7 @@ async def delete_app(
 
 @router.post("/apps/{app_key}/blocks/{block_id}/unblock")
 async def unblock_prefix(
-    request: Request, app_key: str, block_id: int, viewer: ViewerDep, db: DbDep, form: CsrfForm
+    request: Request, app_key: str, block_id: BlockId, viewer: ViewerDep, db: DbDep, form: CsrfForm
 ) -> Response:
     app = await _owned(db, app_key, viewer)
     block = await reports.delete_prefix_block(db, app.id, block_id)
@@ -279,7 +281,8 @@ async def unblock_prefix(
 
 def _page_number(request: Request) -> int:
     raw = request.query_params.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= _PAGE_LIMIT:
+    # isascii: "²" is a digit to isdigit() that int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= _PAGE_LIMIT:
         raise InvalidInput(N_("The page must be a whole number from 1 to 10000."))
     return int(raw)
 

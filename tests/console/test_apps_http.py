@@ -268,7 +268,7 @@ def test_the_log_shows_masked_entries_page_by_page(client: TestClient) -> None:
     second = client.get(f"/console/apps/{app_key}/log?page=2")
     assert second.text.count("<tr>") == 6 and "+44 7700 9••• 00" in second.text
     assert 'rel="next"' not in second.text and 'rel="prev"' in second.text
-    for bad in ("0", "x", "99999"):
+    for bad in ("0", "x", "99999", "²"):
         assert client.get(f"/console/apps/{app_key}/log?page={bad}").status_code == 400
 
 
@@ -362,6 +362,8 @@ def test_unblock_removes_the_block(client: TestClient) -> None:
     first = next(i for i in ids if f"/blocks/{i}/unblock" in page.split("+3712")[1])
     assert post(client, f"/console/apps/{app_key}/blocks/{first}/unblock", {}).status_code == 303
     assert post(client, f"/console/apps/{app_key}/blocks/{first}/unblock", {}).status_code == 404
+    huge = post(client, f"/console/apps/{app_key}/blocks/{10**20}/unblock", {})
+    assert huge.status_code == 400
     left = cells(client.get(f"/console/apps/{app_key}").text, "prefix-blocks")
     assert set(left) == {"+88216"}
     entries = run(

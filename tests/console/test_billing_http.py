@@ -346,6 +346,8 @@ def test_money_actions_need_a_reason_move_once_and_are_audited(
     assert client.get("/console/admin/billing/accounts/99999999999").status_code == 400
     huge = admin_post(client, "/console/admin/billing/vouchers/void", {"voucher_id": "9" * 12})
     assert huge.status_code == 400
+    superscript = admin_post(client, "/console/admin/billing/vouchers/void", {"voucher_id": "²"})
+    assert superscript.status_code == 400
 
     # The reasons are on the owner's statement of the month.
     closed = statements.month_bounds(statements.period_of(datetime.now(UTC)))[1]

@@ -266,7 +266,8 @@ async def void_vouchers(request: Request, viewer: AdminDep, db: DbDep, form: Csr
     voucher_id = form_text(form, "voucher_id", limit=12)
     batch = form_text(form, "batch", limit=60)
     try:
-        if voucher_id and (not (voucher_id.isascii() and voucher_id.isdigit()) or not 1 <= int(voucher_id) < 2**31):
+        plain = voucher_id.isascii() and voucher_id.isdigit()
+        if voucher_id and (not plain or not 1 <= int(voucher_id) < 2**31):
             raise InvalidInput(N_("A voucher is named by its number."))
         await voucher_core.void(
             db,

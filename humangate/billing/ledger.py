@@ -336,6 +336,7 @@ async def refund(
         InvalidInput: more than the refundable cash.
     """
     _check_amount(amount)
+    await _locked(session, account_id, now=now)  # against a reservation or refund meanwhile
     if amount > await _free_cash(session, account_id, now=now):
         raise InvalidInput("A refund cannot exceed the cash balance that is not in use.")
     postings = [Posting(BOOK_CASH, -amount), Posting("payments", amount)]
@@ -370,6 +371,7 @@ async def adjust(
     if not memo.strip():
         raise InvalidInput("An adjustment needs a reason.")
     if amount < 0:
+        await _locked(session, account_id, now=now)  # against a reservation meanwhile
         credit = (await plan_of(session, account_id, now=now)).credit_limit
         if await _free_cash(session, account_id, now=now) + credit + amount < 0:
             raise InvalidInput("That debit would take the balance below what the plan allows.")
@@ -469,9 +471,22 @@ async def settle_usage(
 
 
 async def _locked(session: AsyncSession, account_id: int, *, now: datetime) -> BillingAccount:
+    """The account's row, locked (PostgreSQL) and read afresh: a row loaded before the lock
+    keeps the values it had, and `reserved` must be the one the lock holder committed. SQLite
+    has no row lock: a first write takes its database lock before anything is read."""
+    if session.get_bind().dialect.name != "postgresql":
+        await session.execute(
+            update(BillingAccount)
+            .where(BillingAccount.account_id == account_id)
+            .values(reserved=BillingAccount.reserved)
+            .execution_options(synchronize_session=False)
+        )
     await ensure_billing_account(session, account_id, now=now)
     row: BillingAccount | None = await session.scalar(
-        select(BillingAccount).where(BillingAccount.account_id == account_id).with_for_update()
+        select(BillingAccount)
+        .where(BillingAccount.account_id == account_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     assert row is not None
     return row

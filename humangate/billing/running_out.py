@@ -49,7 +49,7 @@ def parse_thresholds(text: str) -> tuple[int, ...]:
         entry = entry.strip()
         if not entry:
             continue
-        if not entry.isdigit() or len(entry) > 13 or int(entry) > 10**12:
+        if not (entry.isascii() and entry.isdigit()) or len(entry) > 13 or int(entry) > 10**12:
             raise ConfigError(
                 f"HUMANGATE_BILLING_NOTICE_THRESHOLDS: {entry[:20]!r} is not a whole number "
                 "of minor units."

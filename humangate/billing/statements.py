@@ -54,7 +54,8 @@ def month_bounds(period: str) -> tuple[datetime, datetime]:
     Raises:
         ValueError: not a month written `YYYY-MM`.
     """
-    if len(period) != 7 or period[4] != "-" or not (period[:4] + period[5:]).isdigit():
+    digits = period[:4] + period[5:]
+    if len(period) != 7 or period[4] != "-" or not (digits.isascii() and digits.isdigit()):
         raise ValueError("A month is written YYYY-MM.")
     year, month = int(period[:4]), int(period[5:])
     if not 1 <= month <= 12 or year < 2000:

@@ -56,7 +56,7 @@ async def sessions_revoke(
     request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
     raw = form_text(form, "id", limit=18)
-    if not raw.isdigit() or int(raw) == viewer.session_id:
+    if not (raw.isascii() and raw.isdigit() and int(raw) < 2**31) or int(raw) == viewer.session_id:
         raise InvalidInput(N_("Choose another of your sessions (log out to end this one)."))
     client = account_client(request)
     gone = await revoke_session(

@@ -26,7 +26,7 @@ async def search_accounts(
         conditions: list[ColumnElement[bool]] = [Account.email_key.like(pattern, escape="\\")]
         if phone:
             conditions.append(Account.phone.like(f"%{_escape(phone)}%", escape="\\"))
-        if text.isdigit() and len(text) <= 12:
+        if text.isascii() and text.isdigit() and len(text) <= 9:
             conditions.append(Account.id == int(text))
         statement = statement.where(or_(*conditions))
     rows = await session.execute(statement)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.billing import ledger
-from humangate.db.models import LedgerPosting, LedgerTransaction, Voucher
+from humangate.db.models import BillingAccount, LedgerPosting, LedgerTransaction, Voucher
 from humangate.errors import InvalidInput
 from tests.billing._db import make_owner
 
@@ -228,3 +229,28 @@ async def test_at_zero_nothing_more_is_reserved(sessions: async_sessionmaker[Asy
         await ledger.release(session, owner, 4)
         await session.commit()
         assert await ledger.reserve(session, owner, want=100, price=3, now=START) == 4
+
+
+async def test_reservations_at_once_never_reserve_more_than_the_balance(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Each reservation reads `reserved` under the row's lock, afresh: one read before the lock
+    would let two reservations each see the whole balance."""
+    owner = await make_owner(sessions)
+    async with sessions() as session:
+        await ledger.top_up(session, owner, 100, reference="t", actor="operator:1", now=START)
+        await ledger.ensure_billing_account(session, owner, now=START)
+        await session.commit()
+
+    async def reserve() -> int:
+        async with sessions() as session:
+            return await ledger.reserve(session, owner, want=60, price=1, now=START)
+
+    for _ in range(3):
+        got = await asyncio.gather(*(reserve() for _ in range(4)))
+        async with sessions() as session:
+            row = await session.get(BillingAccount, owner)
+            assert row is not None
+            assert sum(got) == row.reserved <= 100, got
+            await ledger.release(session, owner, row.reserved)
+            await session.commit()

@@ -26,17 +26,21 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.billing import ledger
 from humangate.billing.hot import BillingStore, Charge, Charged, usage_field
+from humangate.db.models import LedgerTransaction, Voucher
 from humangate.errors import PaymentRequired, StorageError
 from humangate.testkeys import is_test_unit
 from humangate.units import UnitView
 
 logger = logging.getLogger(__name__)
+CREDIT_NOTE_DAYS = 365
 
 PLAN_CACHE_SECONDS = 5.0
 MAX_ATTEMPTS = 8  # reservations one charge may wait for before it gives up (others took them)
@@ -134,26 +138,51 @@ class BillingMeter:
 
     async def credit(self, account_id: int | None, item: str, *, reference: str) -> None:
         """Give back the price of one `item` charged for what was not delivered (a message the
-        gateway refused twice): a cash adjustment in the ledger, written once per `reference`.
-        A database write, on a failure only."""
+        gateway refused twice): a credit note, once per `reference`. It is a voucher of the
+        price, valid CREDIT_NOTE_DAYS and spent before cash, never cash: the charge may have
+        been paid from a voucher, which must not turn into money a refund pays out. A database
+        write, on a failure only."""
         if account_id is None:
             return
         price = ledger.price_of(await self._plan(account_id), item)
         if price <= 0:
             return
+        now = datetime.fromtimestamp(self._clock(), UTC)
         async with self._sessions() as session:
+            done = await session.scalar(
+                select(LedgerTransaction.id).where(LedgerTransaction.reference == reference)
+            )
+            if done is not None:
+                return
+            note = Voucher(
+                amount=price,
+                expires_at=now + timedelta(days=CREDIT_NOTE_DAYS),
+                batch="credit-note",
+                account_id=account_id,
+                created_at=now,
+                redeemed_at=now,
+            )
+            session.add(note)
+            await session.flush()
+            postings = [
+                ledger.Posting(ledger.voucher_book(note.id), price),
+                ledger.Posting("promotions", -price),
+            ]
             await ledger.post(
                 session,
                 account_id,
-                "adjustment",
-                [ledger.Posting(ledger.BOOK_CASH, price), ledger.Posting("adjustments", -price)],
+                "voucher-grant",
+                postings,
                 reference=reference,
                 actor="system",
-                now=datetime.fromtimestamp(self._clock(), UTC),
+                now=now,
                 memo=f"{item} not delivered",
                 item=item,
             )
-            await session.commit()
+            try:
+                await session.commit()
+            except IntegrityError:  # the same credit, written by another request meanwhile
+                await session.rollback()
 
     def _refill_soon(self, account_id: int, price: int) -> None:
         """Reserve the next slice in the background while the allowance still pays, so the

@@ -225,9 +225,11 @@ class StripeCheckout:
 
 
 def payment_provider(settings: Settings) -> StripeCheckout | None:
-    """Stripe Checkout when HUMANGATE_STRIPE_SECRET_KEY is set, else None (no online top-up)."""
+    """Stripe Checkout when HUMANGATE_STRIPE_SECRET_KEY and HUMANGATE_PUBLIC_URL are set, else
+    None (no online top-up). The return addresses Stripe sends the owner to are built from the
+    public URL only: a request's Host header is the client's to forge."""
     key = settings.stripe_secret_key.get_secret_value()
-    if not key:
+    if not key or not settings.public_url:
         return None
     return StripeCheckout(
         api_url=settings.stripe_api_url,
@@ -320,7 +322,11 @@ async def credit_event(
     elif payment.account_id is None or await session.get(Account, payment.account_id) is None:
         outcome = "unknown-account"
     if outcome == "credited" and payment.account_id is not None:
-        await open_billing_account(session, payment.account_id, now=now)
+        try:
+            await open_billing_account(session, payment.account_id, now=now)
+        except IntegrityError:  # the account was erased since it was read
+            await session.rollback()
+            outcome = "unknown-account"
     row = PaymentEvent(
         provider=STRIPE,
         event_id=str(event["id"])[:255],

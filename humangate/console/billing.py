@@ -198,11 +198,7 @@ async def top_up(
         amount = parse_amount(form_text(form, "amount", limit=20), currency)
     except InvalidInput as exc:
         return await _page(request, viewer, db, services, error=message_of(exc), status=400)
-    base = (
-        services.settings.public_url.rstrip("/")
-        if services.settings.public_url
-        else str(request.base_url).rstrip("/")
-    )
+    base = services.settings.public_url.rstrip("/")  # set: payment_provider needs it
     try:
         checkout = await provider.create_checkout(
             account_id=viewer.account.id,

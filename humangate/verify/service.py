@@ -380,23 +380,25 @@ class VerifyService:
                 verification.locale = request.locale
                 verification.delivery = "queued"
             verification.code_digest = code_digest(self._key, verification.id, code)
+            unsent = f"unsent:{verification.id}"
             try:
                 await session.commit()
             except IntegrityError:
                 # A concurrent start with the same idempotency key inserted its row first (the
                 # key is unique per app): answer that verification, as a later repeat would.
                 await session.rollback()
-                if not request.idempotency_key:
-                    raise
-                earlier = await rows.find_by_idempotency_key(
-                    session, app.id, request.idempotency_key
-                )
+                earlier = None
+                if request.idempotency_key:
+                    earlier = await rows.find_by_idempotency_key(
+                        session, app.id, request.idempotency_key
+                    )
+                await self._refund(app, billed, unsent)  # nothing is sent
                 if earlier is None:
                     raise
-                if billed is not None and self._credit is not None:  # it sends nothing
-                    reference = f"unsent:{verification.id}"
-                    await self._credit(app.account_id, billed, reference=reference)
                 return self._repeated(earlier, digest, request.channel, now), False
+            except Exception:
+                await self._refund(app, billed, unsent)
+                raise
             delivered, _ = await deliver(
                 self._channels,
                 request.channel,
@@ -413,9 +415,8 @@ class VerifyService:
             if delivered == "failed":
                 verification.status = "failed"
                 verification.finished_at = self._now()
-                if billed is not None and self._credit is not None:
-                    reference = f"undelivered:{verification.id}:{verification.sends}"
-                    await self._credit(app.account_id, billed, reference=reference)
+                reference = f"undelivered:{verification.id}:{verification.sends}"
+                await self._refund(app, billed, reference)
             await rows.add_usage(
                 session,
                 app.id,
@@ -571,9 +572,7 @@ class VerifyService:
         try:
             verdict = await verifier.verify(claim)
         except UpstreamUnavailable:
-            if billed is not None and self._credit is not None:
-                reference = f"unanswered:{secrets.token_hex(16)}"
-                await self._credit(app.account_id, billed, reference=reference)
+            await self._refund(app, billed, f"unanswered:{secrets.token_hex(16)}")
             raise
         now = self._now()
         async with self._sessions() as session:
@@ -588,6 +587,11 @@ class VerifyService:
             )
             await session.commit()
         return verdict
+
+    async def _refund(self, app: AppView, billed: str | None, reference: str) -> None:
+        """Credit back what `_bill` charged for something not delivered, once per reference."""
+        if billed is not None and self._credit is not None:
+            await self._credit(app.account_id, billed, reference=reference)
 
     async def _bill(self, app: AppView, channel: str, detail: str) -> str | None:
         """Charge the owner before anything is sent: `email`, `sms:<country>` or

@@ -354,12 +354,13 @@ async def test_concurrent_deliveries_credit_once(
     assert await _cash(sessions, owner) == 900
 
 
-def test_stripe_is_the_provider_only_with_a_secret_key(
+def test_stripe_is_the_provider_only_with_a_secret_key_and_a_public_url(
     make_settings: Callable[..., Settings],
 ) -> None:
     assert payment_provider(make_settings()) is None
-    provider = payment_provider(
-        make_settings(stripe_secret_key="sk_test_abc", stripe_webhook_secret=SECRET)
-    )
+    keys = {"stripe_secret_key": "sk_test_abc", "stripe_webhook_secret": SECRET}
+    # Return addresses come from the public URL only, never from a request's Host header.
+    assert payment_provider(make_settings(**keys)) is None
+    provider = payment_provider(make_settings(public_url="https://hg.example", **keys))
     assert isinstance(provider, StripeCheckout) and provider.name == "stripe"
     assert provider.webhook_secret == SECRET and "sk_test_abc" not in repr(provider)

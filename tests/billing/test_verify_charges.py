@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from humangate.app import create_app
+from humangate.billing import ledger
 from humangate.billing.settlement import SettlementJob
 from humangate.config import Settings
+from humangate.db.models import Voucher
 from humangate.messaging.outbox import read_outbox
 from tests.app_services import services_of
 from tests.billing._metering import balance_of, make_owner, usage_of
@@ -62,9 +65,22 @@ def test_a_code_that_could_not_be_delivered_is_credited_back(
         services = services_of(client)
         owner = client.portal.call(  # type: ignore[union-attr]
             lambda: make_owner(
-                services.sessions, prices={"sms:CN": 5}, balance=20, edition="enterprise"
+                services.sessions, prices={"sms:CN": 5}, balance=0, edition="enterprise"
             )
         )
+
+        async def grant(amount: int) -> None:  # the owner's money is a voucher's
+            async with services.sessions() as session:
+                now = datetime.now(UTC)
+                voucher = Voucher(
+                    amount=amount, expires_at=now + timedelta(days=30), created_at=now
+                )
+                session.add(voucher)
+                await session.flush()
+                await ledger.grant_voucher(session, voucher, owner, actor="system", now=now)
+                await session.commit()
+
+        client.portal.call(grant, 20)  # type: ignore[union-attr]
         app = make_app(client, account_id=owner)
         failed = app.start(PHONE)
         assert failed.status_code == 503 and failed.json()["error"] == "delivery-failed"
@@ -73,3 +89,12 @@ def test_a_code_that_could_not_be_delivered_is_credited_back(
         client.portal.call(job.run_round)  # type: ignore[union-attr]
         assert client.portal.call(usage_of, services.sessions, owner) == (1, 5)  # type: ignore[union-attr]
         assert client.portal.call(balance_of, services.sessions, owner) == 20  # type: ignore[union-attr]
+
+        async def books() -> tuple[int, list[int]]:
+            async with services.sessions() as session:
+                held = await ledger.balance(session, owner, now=datetime.now(UTC))
+            return held.cash, [voucher.remaining for voucher in held.vouchers]
+
+        # The credit is a credit note (a voucher, valid a year), not cash: what the voucher paid
+        # never becomes money a refund pays out.
+        assert client.portal.call(books) == (0, [15, 5])  # type: ignore[union-attr]

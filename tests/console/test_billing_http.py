@@ -392,6 +392,7 @@ def test_top_up_opens_the_provider_checkout(
     settings = make_settings(
         console_widget=False, demo=False, billing=True, stripe_api_url=url,
         stripe_secret_key="sk_test_console", stripe_webhook_secret="whsec_console",
+        public_url="http://testserver",
     )  # fmt: skip
     client = open_client(settings)
     try:

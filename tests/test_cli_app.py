@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from tests.live import create_unit_cli, humangate_env, run_cli
+from tests.live import create_unit_cli, humangate_env, run_cli, run_cli_here
 from tests.test_cli_operator import make_owners, query, run_with_input
 
 
@@ -154,7 +154,7 @@ def test_bad_input_is_refused_and_changes_nothing(tmp_path: Path) -> None:
     before = show(env, app_key)
     for args, message in BAD_INPUT:
         for command in (["app", "create", "--name", "Other"], ["app", "update", app_key]):
-            done = run_cli(env, *command, *args)
+            done = run_cli_here(env, *command, *args)  # the same main(), many times
             assert done.returncode == 2, (command, args, done.stdout)
             assert message in done.stderr and "Traceback" not in done.stderr, args
     assert show(env, app_key) == before

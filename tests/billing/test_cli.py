@@ -13,7 +13,7 @@ from typing import Any
 from humangate.accounts import audit
 from humangate.billing import vouchers
 from humangate.db.engine import create_engine, create_sessionmaker
-from tests.live import humangate_env, run_cli
+from tests.live import humangate_env, run_cli, run_cli_here
 from tests.test_cli_operator import make_owners
 
 
@@ -24,7 +24,7 @@ def ok(env: dict[str, str], *args: str) -> Any:
 
 
 def refused(env: dict[str, str], *args: str) -> str:
-    done = run_cli(env, *args)
+    done = run_cli_here(env, *args)  # the same main(), without a process start each
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr
     return done.stderr

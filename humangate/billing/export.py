@@ -4,11 +4,12 @@ minor units of `currency`. Voucher codes are held only as digests and are not ex
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from humangate.db._rows import aware
 from humangate.db.models import (
     BillingAccount,
     BillingPlan,
@@ -24,7 +25,7 @@ OWNER_BOOK_PREFIX = "voucher:"
 def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    return aware(moment).isoformat()
 
 
 async def export_billing(session: AsyncSession, account_id: int) -> dict[str, object]:

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from humangate.db._rows import aware, conflict_insert, run_bulk
 from humangate.db.models import (
     BillingAccount,
     BillingPlan,
@@ -53,11 +53,6 @@ def voucher_book(voucher_id: int) -> str:
 
 def _voucher_id(book: str) -> int:
     return int(book.split(":", 1)[1])
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; they were written in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +118,6 @@ def plan_view(plan: BillingPlan) -> PlanView:
     )
 
 
-def _insert(session: AsyncSession, table: type[BillingPlan] | type[BillingAccount]) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
 async def default_plan(session: AsyncSession, *, now: datetime) -> BillingPlan:
     """The plan new owners get; a free standard plan is made when the operator set none (once,
     whichever node asks first)."""
@@ -136,7 +126,7 @@ async def default_plan(session: AsyncSession, *, now: datetime) -> BillingPlan:
     )
     if plan is None:
         await session.execute(
-            _insert(session, BillingPlan)
+            conflict_insert(session, BillingPlan)
             .values(
                 name=DEFAULT_PLAN,
                 edition="standard",
@@ -162,7 +152,7 @@ async def ensure_billing_account(
         return found
     plan = await default_plan(session, now=now)
     await session.execute(
-        _insert(session, BillingAccount)
+        conflict_insert(session, BillingAccount)
         .values(account_id=account_id, plan_id=plan.id, reserved=0, created_at=now)
         .on_conflict_do_nothing(index_elements=["account_id"])
     )
@@ -257,7 +247,7 @@ async def balance(session: AsyncSession, account_id: int, *, now: datetime) -> B
         rows = await session.execute(
             select(Voucher.id, Voucher.expires_at).where(Voucher.id.in_(voucher_ids))
         )
-        expiries = {voucher_id: _aware(expires) for voucher_id, expires in rows}
+        expiries = {voucher_id: aware(expires) for voucher_id, expires in rows}
     vouchers = tuple(
         sorted(
             (
@@ -396,7 +386,7 @@ async def grant_voucher(
     Raises:
         InvalidInput: the voucher expired or was voided.
     """
-    if voucher.voided_at is not None or _aware(voucher.expires_at) <= now:
+    if voucher.voided_at is not None or aware(voucher.expires_at) <= now:
         raise InvalidInput("That voucher has expired or was voided.", code="voucher-expired")
     await ensure_billing_account(session, account_id, now=now)
     voucher.account_id = account_id
@@ -435,7 +425,7 @@ async def settle_usage(
     held = await balance(session, account_id, now=now)
     remaining = {voucher.voucher_id: voucher.remaining for voucher in held.vouchers}
     for index, line in enumerate(lines):
-        hour = _aware(line.hour)
+        hour = aware(line.hour)
         postings: list[Posting] = []
         due = line.amount
         for voucher in held.vouchers:
@@ -475,11 +465,11 @@ async def _locked(session: AsyncSession, account_id: int, *, now: datetime) -> B
     keeps the values it had, and `reserved` must be the one the lock holder committed. SQLite
     has no row lock: a first write takes its database lock before anything is read."""
     if session.get_bind().dialect.name != "postgresql":
-        await session.execute(
+        await run_bulk(
+            session,
             update(BillingAccount)
             .where(BillingAccount.account_id == account_id)
-            .values(reserved=BillingAccount.reserved)
-            .execution_options(synchronize_session=False)
+            .values(reserved=BillingAccount.reserved),
         )
     await ensure_billing_account(session, account_id, now=now)
     row: BillingAccount | None = await session.scalar(
@@ -508,15 +498,15 @@ async def reserve(
 
 async def release(session: AsyncSession, account_id: int, amount: int) -> None:
     """Give back reserved money the hot store no longer holds (not below zero)."""
-    await session.execute(
+    await run_bulk(
+        session,
         update(BillingAccount)
         .where(BillingAccount.account_id == account_id)
         .values(
             reserved=case(
                 (BillingAccount.reserved > amount, BillingAccount.reserved - amount), else_=0
             )
-        )
-        .execution_options(synchronize_session=False)
+        ),
     )
 
 
@@ -545,7 +535,7 @@ async def expire_vouchers(session: AsyncSession, *, now: datetime) -> int:
                 reference=f"voucher-expiry:{voucher.id}",
                 actor="system",
                 now=now,
-                effective_at=_aware(voucher.expires_at),
+                effective_at=aware(voucher.expires_at),
             )
         voucher.voided_at = now
         voided += 1

@@ -1,10 +1,13 @@
-"""What the account tables' query modules share: UTC moments back from SQLite, and bulk writes."""
+"""What the query modules share: UTC moments back from SQLite, bulk writes, and inserts that
+take an ON CONFLICT clause."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Executable
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -21,3 +24,10 @@ async def run_bulk(session: AsyncSession, statement: Executable) -> int:
     """
     result = await session.execute(statement, execution_options={"synchronize_session": False})
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def conflict_insert(session: AsyncSession, table: type[Any]) -> Any:
+    """An INSERT into `table` in the session's dialect (PostgreSQL or SQLite), which takes
+    `on_conflict_do_nothing` and `on_conflict_do_update`."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

@@ -7,15 +7,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from humangate.db._rows import conflict_insert, run_bulk
 from humangate.db.models import Verification, VerifyNonce, VerifyPrefixBlock, VerifyUsage
-
-
-def _insert(session: AsyncSession, table: type[VerifyNonce] | type[VerifyUsage]):  # type: ignore[no-untyped-def]
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 async def use_nonce(
@@ -23,7 +18,7 @@ async def use_nonce(
 ) -> bool:
     """Record a signed request's nonce; False when the app used it before. Commits."""
     statement = (
-        _insert(session, VerifyNonce)
+        conflict_insert(session, VerifyNonce)
         .values(app_id=app_id, nonce=nonce, expires_at=expires_at)
         .on_conflict_do_nothing()
     )
@@ -44,7 +39,7 @@ async def add_usage(
     approved: int = 0,
 ) -> None:
     """Add to the day's counts of the app, channel and country (the caller commits)."""
-    insert = _insert(session, VerifyUsage)
+    insert = conflict_insert(session, VerifyUsage)
     statement = insert.values(
         app_id=app_id,
         day=day,
@@ -130,13 +125,13 @@ async def finish(
 ) -> bool:
     """Move a pending verification to `status`; False if it was no longer pending (the caller
     commits)."""
-    result = await session.execute(
+    finished = await run_bulk(
+        session,
         update(Verification)
         .where(Verification.id == verification_id, Verification.status == "pending")
-        .values(status=status, finished_at=now)
-        .execution_options(synchronize_session=False)
+        .values(status=status, finished_at=now),
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return finished == 1
 
 
 async def is_blocked(session: AsyncSession, app_id: int, prefix: str, *, now: datetime) -> bool:

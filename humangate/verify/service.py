@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.db import verifications as rows
+from humangate.db._rows import aware
 from humangate.db.models import Verification
 from humangate.db.verify_apps import get_app, live_secrets
 from humangate.errors import (
@@ -155,12 +156,7 @@ class _Destination:
 
 
 def _iso(moment: datetime) -> str:
-    return _aware(moment).isoformat().replace("+00:00", "Z")
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; they were written in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware(moment).isoformat().replace("+00:00", "Z")
 
 
 def check_destination(app: AppView, channel: str, to: str) -> _Destination:
@@ -451,7 +447,7 @@ class VerifyService:
         return self._view(earlier, now)
 
     def _check_resend(self, live: Verification, now: datetime) -> None:
-        wait = (_aware(live.last_sent_at) - now).total_seconds() + self._policy.resend_seconds
+        wait = (aware(live.last_sent_at) - now).total_seconds() + self._policy.resend_seconds
         if wait > 0:
             raise RateLimited(
                 "A code was just sent to this destination; wait before asking again.",
@@ -462,7 +458,7 @@ class VerifyService:
             raise RateLimited(
                 "Enough codes were sent to this destination; use one of them.",
                 code="max-sends",
-                retry_after=max(1, int((_aware(live.expires_at) - now).total_seconds())),
+                retry_after=max(1, int((aware(live.expires_at) - now).total_seconds())),
             )
 
     async def _require_token(self, app: AppView, token: str) -> None:
@@ -620,7 +616,7 @@ class VerifyService:
         now = self._now()
         async with self._sessions() as session:
             verification = await self._get(session, app, verification_id)
-            if verification.status != "pending" or _aware(verification.expires_at) <= now:
+            if verification.status != "pending" or aware(verification.expires_at) <= now:
                 return await self._closed(session, verification, now)
             attempts = await rows.count_attempt(
                 session, verification.id, max_attempts=self._policy.max_attempts, now=now
@@ -633,7 +629,7 @@ class VerifyService:
                     await rows.add_usage(
                         session,
                         app.id,
-                        day=_aware(verification.created_at).date(),
+                        day=aware(verification.created_at).date(),
                         channel=verification.channel,
                         country=verification.country,
                         approved=1,
@@ -658,7 +654,7 @@ class VerifyService:
         """The answer for a verification no code can approve any more."""
         # Still pending and unexpired when a concurrent check took the last attempt and has not
         # finished yet: that check decides the status, so this one must not expire it.
-        if verification.status == "pending" and _aware(verification.expires_at) <= now:
+        if verification.status == "pending" and aware(verification.expires_at) <= now:
             await rows.finish(session, verification.id, "expired", now=now)
             await session.commit()
             await session.refresh(verification)
@@ -686,7 +682,7 @@ class VerifyService:
         now = self._now()
         async with self._sessions() as session:
             verification = await self._get(session, app, verification_id)
-            live = verification.status == "pending" and _aware(verification.expires_at) > now
+            live = verification.status == "pending" and aware(verification.expires_at) > now
             if not live or not await rows.finish(session, verification.id, "canceled", now=now):
                 raise Expired("The verification is no longer pending.", code="not-pending")
             await session.commit()
@@ -702,7 +698,7 @@ class VerifyService:
         return found
 
     def _view(self, verification: Verification, now: datetime) -> VerificationView:
-        expires_at = _aware(verification.expires_at)
+        expires_at = aware(verification.expires_at)
         status = verification.status
         if status == "pending" and expires_at <= now:
             status = "expired"
@@ -713,7 +709,7 @@ class VerifyService:
             to=verification.destination_masked,
             country=verification.country,
             carrier=verification.carrier,
-            created_at=_aware(verification.created_at),
+            created_at=aware(verification.created_at),
             expires_at=expires_at,
             attempts_left=max(0, self._policy.max_attempts - verification.attempts)
             if status == "pending"

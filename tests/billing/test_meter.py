@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.billing import ledger
 from humangate.billing.hot import BillingStore, MemoryBillingStore, RedisBillingStore
@@ -21,39 +21,18 @@ from humangate.billing.meter import DRY_SECONDS, BillingMeter
 from humangate.billing.running_out import balance_announcer
 from humangate.billing.settlement import SettlementJob
 from humangate.config import Settings
-from humangate.db.engine import create_engine, create_sessionmaker
-from humangate.db.migrate import migrate
 from humangate.db.models import Notification
 from humangate.errors import PaymentRequired
 from humangate.messaging import Channels, MessageTemplates
 from humangate.messaging.outbox import OutboxMailer, OutboxSmsGateway
 from humangate.testkeys import TEST_UNITS
 from humangate.units import UnitView
+from tests.billing._db import db_url, sessions
 from tests.billing._metering import balance_of, make_owner, reserved_of, usage_of
 
+__all__ = ["db_url", "sessions"]  # the fixtures, imported
+
 PRICES = {"challenge": 3, "verify": 2, "sms:*": 7}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'db' / 'humangate.db'}"
-    return str(request.getfixturevalue("fresh_postgres_url"))
-
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(db_url)
-    try:
-        await migrate(engine)
-        yield engine
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_sessionmaker(engine)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.billing import ledger
+from humangate.db._rows import aware
 from humangate.db.models import BillingAccount, LedgerPosting, LedgerTransaction, Voucher
 from humangate.errors import InvalidInput
 from tests.billing._db import make_owner
@@ -145,7 +146,7 @@ async def test_invariants_hold_over_any_history(
 
 async def _check_vouchers_paid_only_before_expiry(session: AsyncSession, owner: int) -> None:
     expiries = {
-        f"voucher:{voucher_id}": ledger._aware(expires)
+        f"voucher:{voucher_id}": aware(expires)
         for voucher_id, expires in await session.execute(select(Voucher.id, Voucher.expires_at))
     }
     rows = await session.execute(
@@ -158,7 +159,7 @@ async def _check_vouchers_paid_only_before_expiry(session: AsyncSession, owner: 
         )
     )
     for book, effective in rows:
-        assert ledger._aware(effective) < expiries[book], (book, effective, expiries[book])
+        assert aware(effective) < expiries[book], (book, effective, expiries[book])
 
 
 async def test_vouchers_are_spent_first_earliest_expiry_first(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,8 @@ CHROMIUM_ARGS = [
 # "HeadlessChrome"): otherwise the risk engine rightly refuses them. tests/browser/test_risk.py
 # also plays bots, with those announcements left in place.
 PERSON_ARGS = ["--disable-blink-features=AutomationControlled"]
+# The operator's own automation: where the widget tests' browsers come from.
+MONITORED = "127.0.0.1/32,::1/128"
 
 
 def person_user_agent(browser) -> str:
@@ -62,20 +65,31 @@ def hg_server(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     env = humangate_env(
         tmp_path_factory.mktemp("hg-data"),
         redis_url=redis_url,
-        monitoring_networks="127.0.0.1/32,::1/128",
+        monitoring_networks=MONITORED,
     )
     with running_server(env) as live:
         yield Server(url=live.url, redis_url=redis_url, env=live.env)
+
+
+@contextmanager
+def own_server(
+    redis_url: str, tmp_path_factory: pytest.TempPathFactory, database: int, **settings: str
+) -> Iterator[Server]:
+    """A server of its own, on Redis database `database`: a module whose tests read the risk
+    engine's first judgement needs counters that no other module's challenges have raised
+    (every test browses from 127.0.0.1, and a busy network rightly lowers the prior)."""
+    own_redis = f"{redis_url.rsplit('/', 1)[0]}/{database}"
+    env = humangate_env(tmp_path_factory.mktemp("hg-own"), redis_url=own_redis, **settings)
+    with running_server(env) as live:
+        yield Server(url=live.url, redis_url=own_redis, env=live.env)
 
 
 @pytest.fixture(scope="package")
 def strict_server(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`humangate serve` as any operator runs it: automation from anywhere is refused. Its own
     Redis database, so that its units' counters never meet those of `hg_server`."""
-    own_redis = redis_url.rsplit("/", 1)[0] + "/1"
-    env = humangate_env(tmp_path_factory.mktemp("hg-strict"), redis_url=own_redis)
-    with running_server(env) as live:
-        yield Server(url=live.url, redis_url=own_redis, env=live.env)
+    with own_server(redis_url, tmp_path_factory, 1) as live:
+        yield live
 
 
 @pytest.fixture(scope="package")

@@ -21,23 +21,31 @@ from tests.browser._widget import (
     is_new_challenge,
     scripted_drag,
 )
+from tests.browser.conftest import MONITORED, own_server
 from tests.live import create_unit_cli
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def managed_sitekey(hg_server) -> str:
+def risk_server(redis_url, tmp_path_factory):
+    """A server whose counters only this module raises: the first judgement is the point here."""
+    with own_server(redis_url, tmp_path_factory, 4, monitoring_networks=MONITORED) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def managed_sitekey(risk_server) -> str:
     unit = create_unit_cli(
-        hg_server.env, "--domain", "127.0.0.1", "--domain", "localhost", "--mode", "managed"
+        risk_server.env, "--domain", "127.0.0.1", "--domain", "localhost", "--mode", "managed"
     )
     return str(unit["sitekey"])
 
 
-def _open(page, host_site, hg_server, sitekey: str) -> dict:
+def _open(page, host_site, risk_server, sitekey: str) -> dict:
     widget = f"<div class=humangate data-sitekey={sitekey} data-callback=onToken></div>"
     with page.expect_response(is_new_challenge) as issued:
-        page.goto(host_site.page(hg_server.url, widget))
+        page.goto(host_site.page(risk_server.url, widget))
     challenge = issued.value.json()
     assert challenge["kind"] == "pow" and challenge["gesture"] is True
     expect(page.locator(ROOT)).to_have_attribute("data-state", "puzzle")
@@ -52,12 +60,12 @@ def _travel(page) -> float:
     return track["width"] - handle["width"] + 6
 
 
-def test_human_like_drag_passes_managed_mode(page, host_site, hg_server, managed_sitekey):
+def test_human_like_drag_passes_managed_mode(page, host_site, risk_server, managed_sitekey):
     # The model lets >= 97% of human-like drags pass; three different people make a flake
     # vanishingly rare while still failing if the loop does not let people through.
     reasons = []
     for _attempt in range(3):
-        _open(page, host_site, hg_server, managed_sitekey)
+        _open(page, host_site, risk_server, managed_sitekey)
         expect(page.locator(LIVE)).to_contain_text("Drag the handle to the end")
         with page.expect_response(is_answer) as answered:
             human_drag(page, handle_centre(page), _travel(page))
@@ -74,8 +82,8 @@ def test_human_like_drag_passes_managed_mode(page, host_site, hg_server, managed
     assert token and page.evaluate("events")[-1] == ["ok", token]
 
 
-def test_scripted_drag_is_escalated_to_a_puzzle(page, host_site, hg_server, managed_sitekey):
-    _open(page, host_site, hg_server, managed_sitekey)
+def test_scripted_drag_is_escalated_to_a_puzzle(page, host_site, risk_server, managed_sitekey):
+    _open(page, host_site, risk_server, managed_sitekey)
     with page.expect_response(is_answer) as answered:
         scripted_drag(page, handle_centre(page), _travel(page))
     reply = answered.value.json()
@@ -89,9 +97,9 @@ def test_scripted_drag_is_escalated_to_a_puzzle(page, host_site, hg_server, mana
 
 
 def test_keyboard_gesture_leads_to_a_puzzle_usable_by_keyboard(
-    page, host_site, hg_server, managed_sitekey
+    page, host_site, risk_server, managed_sitekey
 ):
-    _open(page, host_site, hg_server, managed_sitekey)
+    _open(page, host_site, risk_server, managed_sitekey)
     page.keyboard.press("Tab")
     with page.expect_response(is_answer) as answered:
         page.keyboard.press("Enter")
@@ -121,19 +129,19 @@ def test_automated_browser_gets_a_puzzle_straight_away(browser, host_site, stric
 
 
 def test_privacy_page_finds_and_erases_this_browsers_records(
-    page, host_site, hg_server, managed_sitekey
+    page, host_site, risk_server, managed_sitekey
 ):
     """The widget's "HumanGate" link opens the privacy page, which recomputes this browser's
     per-site device id from the same facts and shows, then erases, what is kept."""
     for _attempt in range(3):
-        _open(page, host_site, hg_server, managed_sitekey)
+        _open(page, host_site, risk_server, managed_sitekey)
         with page.expect_response(is_answer) as answered:
             human_drag(page, handle_centre(page), _travel(page))
         if answered.value.json()["success"]:
             break
     link = page.locator(".humangate-widget a.brand")
     href = link.get_attribute("href")
-    assert href and href.startswith(hg_server.url + "/privacy/device?sitekey=")
+    assert href and href.startswith(risk_server.url + "/privacy/device?sitekey=")
     assert "#fp=" in href
     page.wait_for_timeout(1500)  # events reach the database within a second
     page.goto(href)

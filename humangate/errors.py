@@ -7,6 +7,9 @@ place that maps them to HTTP, as JSON for the API and as a page for the console,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 
 class HumanGateError(Exception):
     """Base class of every error HumanGate raises."""
@@ -25,15 +28,28 @@ class DatabaseUnavailable(StorageError):
 
 
 class Refusal(HumanGateError):
-    """A request refused, with an error code and one sentence the requester may read."""
+    """A request refused, with an error code and one sentence the requester may read.
+
+    `params` are the values the sentence names (an item, a name, a limit), so that a shell
+    can say the same in its own words and language, by the code (the console does).
+    """
 
     code = "refused"
+    params: Mapping[str, object] = MappingProxyType({})
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        if params:
+            self.params = MappingProxyType(dict(params))
 
 
 class InvalidInput(Refusal, ValueError):

@@ -62,33 +62,44 @@ def hg_server(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """Run `humangate serve` with the demo unit, its store in the test Redis."""
     # The widget tests' browsers are this operator's own automation: judged on their gestures,
     # answers and work like a person, not refused for the CDP session Playwright drives them by.
-    env = humangate_env(
-        tmp_path_factory.mktemp("hg-data"),
-        redis_url=redis_url,
-        monitoring_networks=MONITORED,
-    )
-    with running_server(env) as live:
-        yield Server(url=live.url, redis_url=redis_url, env=live.env)
+    with own_server(redis_url, tmp_path_factory, "hg", monitoring_networks=MONITORED) as live:
+        yield live
+
+
+# Each server of this package keeps its store in a Redis database of its own. Units are numbered
+# per server, so two servers on one database would count each other's challenges and failures
+# under the same unit ids (and a busy or failing network lowers the risk engine's judgement).
+# Database 0 belongs to the tests outside this package.
+REDIS_DATABASES = {
+    "strict": 1,
+    "billing-journey": 2,
+    "billing-widget": 3,
+    "risk": 4,
+    "shims-managed": 5,
+    "hg": 6,
+    "console": 7,
+}
+
+
+def redis_database(redis_url: str, name: str) -> str:
+    return f"{redis_url.rsplit('/', 1)[0]}/{REDIS_DATABASES[name]}"
 
 
 @contextmanager
 def own_server(
-    redis_url: str, tmp_path_factory: pytest.TempPathFactory, database: int, **settings: str
+    redis_url: str, tmp_path_factory: pytest.TempPathFactory, name: str, **settings: str
 ) -> Iterator[Server]:
-    """A server of its own, on Redis database `database`: a module whose tests read the risk
-    engine's first judgement needs counters that no other module's challenges have raised
-    (every test browses from 127.0.0.1, and a busy network rightly lowers the prior)."""
-    own_redis = f"{redis_url.rsplit('/', 1)[0]}/{database}"
-    env = humangate_env(tmp_path_factory.mktemp("hg-own"), redis_url=own_redis, **settings)
+    """`humangate serve` on data of its own and on the Redis database named `name`."""
+    own_redis = redis_database(redis_url, name)
+    env = humangate_env(tmp_path_factory.mktemp(f"hg-{name}"), redis_url=own_redis, **settings)
     with running_server(env) as live:
         yield Server(url=live.url, redis_url=own_redis, env=live.env)
 
 
 @pytest.fixture(scope="package")
 def strict_server(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`humangate serve` as any operator runs it: automation from anywhere is refused. Its own
-    Redis database, so that its units' counters never meet those of `hg_server`."""
-    with own_server(redis_url, tmp_path_factory, 1) as live:
+    """`humangate serve` as any operator runs it: automation from anywhere is refused."""
+    with own_server(redis_url, tmp_path_factory, "strict") as live:
         yield live
 
 

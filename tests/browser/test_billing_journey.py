@@ -31,7 +31,7 @@ from humangate.challenges.pow import solve_pow
 from humangate.db.engine import create_engine, create_sessionmaker
 from humangate.db.models import LedgerPosting, LedgerTransaction
 from tests.browser._widget import LIVE, ROOT
-from tests.browser.conftest import Server
+from tests.browser.conftest import Server, redis_database
 from tests.browser.test_console_auth import _axe, assert_accessible
 from tests.browser.test_console_units import create_admin_cli, create_unit, log_in, sign_up
 from tests.live import humangate_env, running_server
@@ -45,7 +45,7 @@ VOUCHER = "0.03"
 @pytest.fixture(scope="module")
 def billing_server(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`humangate serve` with billing on, its own Redis database, settling every half second."""
-    own_redis = redis_url.rsplit("/", 1)[0] + "/2"
+    own_redis = redis_database(redis_url, "billing-journey")
     data = tmp_path_factory.mktemp("hg-billing")
     env = humangate_env(
         data,

@@ -20,7 +20,7 @@ from humangate.db.models import Account, BillingAccount, BillingPlan
 from humangate.units import parse_unit_input
 from tests.browser._host import HostSite
 from tests.browser._widget import MESSAGE, ROOT
-from tests.browser.conftest import Server
+from tests.browser.conftest import Server, redis_database
 from tests.live import humangate_env, run_cli, running_server
 
 pytestmark = pytest.mark.browser
@@ -88,7 +88,7 @@ async def _seed(settings: Settings) -> Seeded:
 def billing_server(
     redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Server, Seeded]]:
-    own_redis = redis_url.rsplit("/", 1)[0] + "/3"
+    own_redis = redis_database(redis_url, "billing-widget")
     data_dir = tmp_path_factory.mktemp("hg-billing")
     env = humangate_env(
         data_dir, redis_url=own_redis, billing="true", monitoring_networks="127.0.0.1/32,::1/128"

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from humangate.messaging import read_outbox
-from tests.browser.conftest import Server
+from tests.browser.conftest import Server, redis_database
 from tests.live import humangate_env, running_server
 
 pytestmark = pytest.mark.browser
@@ -32,7 +32,7 @@ TOKEN = "form input[type=hidden][name=humangate-response]"
 
 @pytest.fixture(scope="module")
 def console_redis_url(redis_url: str) -> str:
-    return redis_url.rsplit("/", 1)[0] + "/1"
+    return redis_database(redis_url, "console")
 
 
 @pytest.fixture(scope="module")

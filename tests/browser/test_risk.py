@@ -29,8 +29,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def risk_server(redis_url, tmp_path_factory):
-    """A server whose counters only this module raises: the first judgement is the point here."""
-    with own_server(redis_url, tmp_path_factory, 4, monitoring_networks=MONITORED) as live:
+    """A server whose counters only this module raises: the first judgement is the point here,
+    and the other modules' challenges from 127.0.0.1 would lower it on `hg_server`."""
+    with own_server(redis_url, tmp_path_factory, "risk", monitoring_networks=MONITORED) as live:
         yield live
 
 

@@ -60,7 +60,8 @@ def scored(hg_server) -> dict:
 def managed_server(redis_url, tmp_path_factory):
     """Whether the gesture is offered is the risk engine's first judgement, which the other
     modules' challenges from 127.0.0.1 would lower on a shared server."""
-    with own_server(redis_url, tmp_path_factory, 5, monitoring_networks=MONITORED) as live:
+    settings = {"monitoring_networks": MONITORED}
+    with own_server(redis_url, tmp_path_factory, "shims-managed", **settings) as live:
         yield live
 
 

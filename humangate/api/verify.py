@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.api.deps import ServicesDep, get_services
 from humangate.api.error_docs import error_responses
@@ -64,20 +65,31 @@ VerificationId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-
 
 class SignedRoute(APIRoute):
     """A route whose request must prove its app before anything else reads it: the signature
-    is checked over the raw target and body, as sent, before the body is parsed as JSON."""
+    is checked over the raw target and body, as sent, before the body is parsed as JSON.
+
+    A route that takes `SignedSession` works in the transaction that holds the request's nonce
+    (one commit for both); any other route runs after the nonce is committed.
+    """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        shares = any(d.call is _signed_session for d in self.dependant.dependencies)
 
         async def signed(request: Request) -> Response:
             target = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
             if request.url.query:
                 target += "?" + request.url.query
             body = await request.body()  # kept by the request: the handler reads it again
-            request.state.verify_app = await get_services(request).verify.authenticate(
-                request.method, target, request.headers, body
-            )
-            return await handler(request)
+            verify = get_services(request).verify
+            if not shares:
+                request.state.verify_app = await verify.authenticate(
+                    request.method, target, request.headers, body
+                )
+                return await handler(request)
+            async with verify.signed(request.method, target, request.headers, body) as call:
+                request.state.verify_app = call.app
+                request.state.verify_session = call.session
+                return await handler(request)
 
         return signed
 
@@ -92,6 +104,15 @@ async def _signed_app(request: Request) -> AppView:
 
 
 SignedApp = Annotated[AppView, Depends(_signed_app)]
+
+
+async def _signed_session(request: Request) -> AsyncSession:
+    """The session whose open transaction holds this request's nonce (`SignedRoute`)."""
+    session: AsyncSession = request.state.verify_session
+    return session
+
+
+SignedSession = Annotated[AsyncSession, Depends(_signed_session)]
 
 
 class StartBody(ApiModel):
@@ -133,7 +154,9 @@ def _checked(outcome: CheckOutcome) -> JSONResponse:
         **error_responses(*_SIGNED, 429),
     },
 )
-async def start(body: StartBody, app: SignedApp, services: ServicesDep) -> JSONResponse:
+async def start(
+    body: StartBody, app: SignedApp, session: SignedSession, services: ServicesDep
+) -> JSONResponse:
     view, created = await services.verify.start(
         app,
         StartRequest(
@@ -144,6 +167,7 @@ async def start(body: StartBody, app: SignedApp, services: ServicesDep) -> JSONR
             idempotency_key=body.idempotency_key,
             client_ip=body.client_ip,
         ),
+        session=session,
     )
     return _answer(view, 201 if created else 200)
 
@@ -157,9 +181,9 @@ async def start(body: StartBody, app: SignedApp, services: ServicesDep) -> JSONR
     },
 )
 async def fetch(
-    verification_id: VerificationId, app: SignedApp, services: ServicesDep
+    verification_id: VerificationId, app: SignedApp, session: SignedSession, services: ServicesDep
 ) -> JSONResponse:
-    return _answer(await services.verify.fetch(app, verification_id))
+    return _answer(await services.verify.fetch(app, verification_id, session=session))
 
 
 @router.post(
@@ -171,9 +195,13 @@ async def fetch(
     },
 )
 async def check(
-    verification_id: VerificationId, body: CheckBody, app: SignedApp, services: ServicesDep
+    verification_id: VerificationId,
+    body: CheckBody,
+    app: SignedApp,
+    session: SignedSession,
+    services: ServicesDep,
 ) -> JSONResponse:
-    return _checked(await services.verify.check(app, verification_id, body.code))
+    return _checked(await services.verify.check(app, verification_id, body.code, session=session))
 
 
 @router.post(
@@ -185,9 +213,13 @@ async def check(
     },
 )
 async def cancel(
-    verification_id: VerificationId, _: EmptyBody, app: SignedApp, services: ServicesDep
+    verification_id: VerificationId,
+    _: EmptyBody,
+    app: SignedApp,
+    session: SignedSession,
+    services: ServicesDep,
 ) -> JSONResponse:
-    return _answer(await services.verify.cancel(app, verification_id))
+    return _answer(await services.verify.cancel(app, verification_id, session=session))
 
 
 class NumberBody(ApiModel):

@@ -1,30 +1,101 @@
 """Verb-first functions over verifications, signed requests' nonces, usage and prefix blocks;
 each takes an `AsyncSession`. The counting writes are single statements, so two nodes never
-count one attempt, one approval or one message twice."""
+count one attempt, one approval or one message twice.
+
+The statements a verification request runs every time (the nonce, reading and updating its
+row, the usage) are built once, on the tables, with bound parameters: no ORM unit of work and
+no statement construction per request. The ones with an ON CONFLICT clause are built once per
+dialect.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Executable, Row, Table, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from humangate.db._rows import conflict_insert, run_bulk
 from humangate.db.models import Verification, VerifyNonce, VerifyPrefixBlock, VerifyUsage
+
+_VERIFICATIONS = cast(Table, Verification.__table__)
+_NONCES = cast(Table, VerifyNonce.__table__)
+_USAGE = cast(Table, VerifyUsage.__table__)
+_ROW = _VERIFICATIONS.c
+
+_SELECT_ONE = select(_VERIFICATIONS).where(
+    _ROW.id == bindparam("verification_id"), _ROW.app_id == bindparam("app_id")
+)
+_COUNT_ATTEMPT = (
+    update(_VERIFICATIONS)
+    .where(
+        _ROW.id == bindparam("verification_id"),
+        _ROW.status == "pending",
+        _ROW.expires_at > bindparam("now"),
+        _ROW.attempts < bindparam("max_attempts"),
+    )
+    .values(attempts=_ROW.attempts + 1)
+    .returning(*_VERIFICATIONS.c)
+)
+_FINISH = (
+    update(_VERIFICATIONS)
+    .where(_ROW.id == bindparam("verification_id"), _ROW.status == "pending")
+    .values(status=bindparam("new_status"), finished_at=bindparam("now"))
+    .returning(*_VERIFICATIONS.c)
+)
+
+
+def _nonce_insert(insert: Callable[[Table], Any]) -> Executable:
+    statement: Executable = insert(_NONCES).on_conflict_do_nothing()
+    return statement
+
+
+def _usage_upsert(insert: Callable[[Table], Any]) -> Executable:
+    statement = insert(_USAGE)
+    upsert: Executable = statement.on_conflict_do_update(
+        index_elements=["app_id", "day", "channel", "country"],
+        set_={
+            "sent": _USAGE.c.sent + statement.excluded.sent,
+            "failed": _USAGE.c.failed + statement.excluded.failed,
+            "approved": _USAGE.c.approved + statement.excluded.approved,
+        },
+    )
+    return upsert
+
+
+_BY_DIALECT = {
+    "postgresql": (_nonce_insert(postgresql.insert), _usage_upsert(postgresql.insert)),
+    "sqlite": (_nonce_insert(sqlite.insert), _usage_upsert(sqlite.insert)),
+}
+
+
+def _dialect(session: AsyncSession) -> tuple[Executable, Executable]:
+    """The nonce insert and the usage upsert in the session's dialect."""
+    return _BY_DIALECT[session.get_bind().dialect.name]
+
+
+async def claim_nonce(
+    session: AsyncSession, app_id: int, nonce: str, *, expires_at: datetime
+) -> bool:
+    """Record a signed request's nonce in the session's transaction; False when the app used it
+    before. The caller commits: the nonce is kept with the request's own writes, or with
+    none, never without them."""
+    insert, _ = _dialect(session)
+    result = await session.execute(
+        insert, {"app_id": app_id, "nonce": nonce, "expires_at": expires_at}
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def use_nonce(
     session: AsyncSession, app_id: int, nonce: str, *, expires_at: datetime
 ) -> bool:
     """Record a signed request's nonce; False when the app used it before. Commits."""
-    statement = (
-        conflict_insert(session, VerifyNonce)
-        .values(app_id=app_id, nonce=nonce, expires_at=expires_at)
-        .on_conflict_do_nothing()
-    )
-    result = await session.execute(statement)
+    fresh = await claim_nonce(session, app_id, nonce, expires_at=expires_at)
     await session.commit()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return fresh
 
 
 async def add_usage(
@@ -39,35 +110,29 @@ async def add_usage(
     approved: int = 0,
 ) -> None:
     """Add to the day's counts of the app, channel and country (the caller commits)."""
-    insert = conflict_insert(session, VerifyUsage)
-    statement = insert.values(
-        app_id=app_id,
-        day=day,
-        channel=channel,
-        country=country,
-        sent=sent,
-        failed=failed,
-        approved=approved,
-    ).on_conflict_do_update(
-        index_elements=["app_id", "day", "channel", "country"],
-        set_={
-            "sent": VerifyUsage.sent + sent,
-            "failed": VerifyUsage.failed + failed,
-            "approved": VerifyUsage.approved + approved,
+    _, upsert = _dialect(session)
+    await session.execute(
+        upsert,
+        {
+            "app_id": app_id,
+            "day": day,
+            "channel": channel,
+            "country": country,
+            "sent": sent,
+            "failed": failed,
+            "approved": approved,
         },
     )
-    await session.execute(statement)
 
 
-async def get_verification(
+async def read_verification(
     session: AsyncSession, app_id: int, verification_id: str
-) -> Verification | None:
-    row: Verification | None = await session.scalar(
-        select(Verification).where(
-            Verification.id == verification_id, Verification.app_id == app_id
-        )
+) -> Row[Any] | None:
+    """The app's verification as a row of its columns (read-only), or None."""
+    result = await session.execute(
+        _SELECT_ONE, {"verification_id": verification_id, "app_id": app_id}
     )
-    return row
+    return result.first()
 
 
 async def find_by_idempotency_key(
@@ -101,37 +166,25 @@ async def find_live(
 
 async def count_attempt(
     session: AsyncSession, verification_id: str, *, max_attempts: int, now: datetime
-) -> int | None:
-    """Count one code entry of a pending, unexpired verification; the count after it, or None
-    when it is no longer pending or has no attempts left. Commits."""
-    attempts = await session.scalar(
-        update(Verification)
-        .where(
-            Verification.id == verification_id,
-            Verification.status == "pending",
-            Verification.expires_at > now,
-            Verification.attempts < max_attempts,
-        )
-        .values(attempts=Verification.attempts + 1)
-        .returning(Verification.attempts)
-        .execution_options(synchronize_session=False)
+) -> Row[Any] | None:
+    """Count one code entry of a pending, unexpired verification; its row after the count, or
+    None when it is no longer pending or has no attempts left (the caller commits)."""
+    result = await session.execute(
+        _COUNT_ATTEMPT,
+        {"verification_id": verification_id, "now": now, "max_attempts": max_attempts},
     )
-    await session.commit()
-    return None if attempts is None else int(attempts)
+    return result.first()
 
 
 async def finish(
     session: AsyncSession, verification_id: str, status: str, *, now: datetime
-) -> bool:
-    """Move a pending verification to `status`; False if it was no longer pending (the caller
-    commits)."""
-    finished = await run_bulk(
-        session,
-        update(Verification)
-        .where(Verification.id == verification_id, Verification.status == "pending")
-        .values(status=status, finished_at=now),
+) -> Row[Any] | None:
+    """Move a pending verification to `status`; its row after the change, or None if it was no
+    longer pending (the caller commits)."""
+    result = await session.execute(
+        _FINISH, {"verification_id": verification_id, "new_status": status, "now": now}
     )
-    return finished == 1
+    return result.first()
 
 
 async def is_blocked(session: AsyncSession, app_id: int, prefix: str, *, now: datetime) -> bool:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -138,6 +140,16 @@ class VerificationView:
 
 
 @dataclass(frozen=True, slots=True)
+class SignedCall:
+    """A request whose signature proved its app: the app, and the session whose transaction
+    holds the request's nonce. An operation given the session writes in that transaction, so
+    the nonce is kept with its writes in one commit."""
+
+    app: AppView
+    session: AsyncSession
+
+
+@dataclass(frozen=True, slots=True)
 class CheckOutcome:
     """The answer to one code: `valid` only for the check that approved the verification."""
 
@@ -252,7 +264,7 @@ class VerifyService:
     async def authenticate(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes
     ) -> AppView:
-        """The app that signed this request.
+        """The app that signed this request; its nonce is kept (committed) before this returns.
 
         Raises:
             Unauthenticated: `missing-signature`, `malformed-signature`, `unknown-app`,
@@ -260,6 +272,50 @@ class VerifyService:
             AccessDenied: `app-disabled`; `edition-required` when billing is on and the
                 app's owner is on a standard plan.
         """
+        async with self.signed(method, target, headers, body) as call:
+            return call.app
+
+    @asynccontextmanager
+    async def signed(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> AsyncIterator[SignedCall]:
+        """The app that signed this request, with a session whose open transaction holds the
+        request's nonce; committed when the block ends.
+
+        The nonce is claimed before the block runs, so a replay is refused before anything is
+        read, counted or sent. When the block raises, its writes are rolled back and the nonce
+        alone is kept: a request refused for any reason cannot be sent again.
+
+        Raises:
+            Unauthenticated: `missing-signature`, `malformed-signature`, `unknown-app`,
+                `stale-timestamp`, `bad-signature` or `nonce-reused`.
+            AccessDenied: `app-disabled`; `edition-required` when billing is on and the
+                app's owner is on a standard plan.
+        """
+        app, nonce, now = await self._signer_of(method, target, headers, body)
+        expires_at = now + NONCE_LIFETIME
+        try:
+            # Before the nonce's transaction: the edition check may write in a session of its
+            # own, which on SQLite would wait for this transaction's write lock.
+            await self._check_app(app)
+        except Exception:
+            await self._burn_nonce(app, nonce, expires_at)
+            raise
+        async with self._sessions() as session:
+            if not await rows.claim_nonce(session, app.id, nonce, expires_at=expires_at):
+                raise _nonce_reused()
+            try:
+                yield SignedCall(app, session)
+            except BaseException:
+                await session.rollback()
+                await rows.use_nonce(session, app.id, nonce, expires_at=expires_at)
+                raise
+            await session.commit()
+
+    async def _signer_of(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[AppView, str, datetime]:
+        """The app whose secret signed the request, its nonce, and the moment it was checked."""
         signed = signing.read_signature(headers)
         now = self._now()
         if not signing.timestamp_fresh(signed.timestamp, now.timestamp()):
@@ -274,17 +330,20 @@ class VerifyService:
             signing.signature_matches(secret, signed, method, target, body) for secret in opened
         ):
             raise Unauthenticated("The signature does not match.", code="bad-signature")
-        async with self._sessions() as session:
-            fresh = await rows.use_nonce(
-                session, app.id, signed.nonce, expires_at=now + NONCE_LIFETIME
-            )
-        if not fresh:
-            raise Unauthenticated("That nonce was already used.", code="nonce-reused")
+        return app, signed.nonce, now
+
+    async def _check_app(self, app: AppView) -> None:
         if app.disabled:
             raise AccessDenied("This app is disabled.", code="app-disabled")
         if self._edition_check is not None:
             await self._edition_check(app.account_id)
-        return app
+
+    async def _burn_nonce(self, app: AppView, nonce: str, expires_at: datetime) -> None:
+        """Keep the nonce of a request refused before its transaction; a replay is refused as
+        one, as it would have been had the nonce been claimed first."""
+        async with self._sessions() as session:
+            if not await rows.use_nonce(session, app.id, nonce, expires_at=expires_at):
+                raise _nonce_reused()
 
     async def _signer(self, app_key: str, now: datetime) -> tuple[AppView | None, Sequence[str]]:
         """The app with `app_key` and its current secrets, read at most once per
@@ -305,14 +364,26 @@ class VerifyService:
             self._signers[app_key] = (now.timestamp() + self._cache_seconds, app, tuple(opened))
         return app, opened
 
+    @asynccontextmanager
+    async def _open(self, session: AsyncSession | None) -> AsyncIterator[AsyncSession]:
+        """`session` (a signed request's, which its owner closes), or a session of its own."""
+        if session is not None:
+            yield session
+            return
+        async with self._sessions() as own:
+            yield own
+
     # --- start ------------------------------------------------------------------------------
 
-    async def start(self, app: AppView, request: StartRequest) -> tuple[VerificationView, bool]:
+    async def start(
+        self, app: AppView, request: StartRequest, *, session: AsyncSession | None = None
+    ) -> tuple[VerificationView, bool]:
         """Send a code to the destination; returns the verification and whether it is new.
 
         A start with an `idempotency_key` the app used before answers that verification and
         sends nothing. A start for a destination with a live code sends a new code to it after
-        the resend cool-down (same id, new code).
+        the resend cool-down (same id, new code). `session`: a signed request's (`signed`),
+        whose nonce is committed before anything is spent, counted or charged.
 
         Raises:
             InvalidInput, AccessDenied: the request breaks a rule (nothing is counted or sent).
@@ -325,7 +396,7 @@ class VerifyService:
         destination = check_destination(app, request.channel, request.to)
         digest = destination_digest(self._key, app.id, destination.normalised)
         now = self._now()
-        async with self._sessions() as session:
+        async with self._open(session) as session:
             if request.idempotency_key:
                 earlier = await rows.find_by_idempotency_key(
                     session, app.id, request.idempotency_key
@@ -335,6 +406,9 @@ class VerifyService:
             live = await rows.find_live(session, app.id, digest, now=now)
             if live is not None:
                 self._check_resend(live, now)
+            # The pass token spent, the guard's counts and a charge are not rolled back: the
+            # signed request's nonce is kept before any of them.
+            await session.commit()
             if app.require_token:
                 await self._require_token(app, request.humangate_token)
             if destination.prefix:
@@ -600,12 +674,20 @@ class VerifyService:
 
     # --- check, fetch, cancel -----------------------------------------------------------------
 
-    async def check(self, app: AppView, verification_id: str, code: str) -> CheckOutcome:
+    async def check(
+        self,
+        app: AppView,
+        verification_id: str,
+        code: str,
+        *,
+        session: AsyncSession | None = None,
+    ) -> CheckOutcome:
         """Compare `code` with the verification's.
 
         The answer's status: `approved` (valid), `denied` (a wrong code; the verification stays
         pending while attempts are left), `max-attempts`, `expired` (also for a code already
-        used), `canceled`.
+        used), `canceled`. The attempt, the approval and its usage are one commit (with the
+        nonce of a signed request's `session`).
 
         Raises:
             InvalidInput: the code is not 4 to 10 digits (`invalid-code`; no attempt is counted).
@@ -614,65 +696,69 @@ class VerifyService:
         if not (code.isascii() and code.isdigit() and 4 <= len(code) <= MAX_CODE_TEXT):
             raise InvalidInput("The code must be 4 to 10 digits.", code="invalid-code")
         now = self._now()
-        async with self._sessions() as session:
+        async with self._open(session) as session:
             verification = await self._get(session, app, verification_id)
             if verification.status != "pending" or aware(verification.expires_at) <= now:
-                return await self._closed(session, verification, now)
-            attempts = await rows.count_attempt(
+                return await self._closed(session, app, verification, now)
+            counted = await rows.count_attempt(
                 session, verification.id, max_attempts=self._policy.max_attempts, now=now
             )
-            if attempts is None:  # another check got there first
-                await session.refresh(verification)
-                return await self._closed(session, verification, now)
+            if counted is None:  # another check got there first
+                again = await self._get(session, app, verification_id)
+                return await self._closed(session, app, again, now)
             if code_matches(self._key, verification.id, code, verification.code_digest):
-                if await rows.finish(session, verification.id, "approved", now=now):
-                    await rows.add_usage(
-                        session,
-                        app.id,
-                        day=aware(verification.created_at).date(),
-                        channel=verification.channel,
-                        country=verification.country,
-                        approved=1,
-                    )
+                approved = await rows.finish(session, verification.id, "approved", now=now)
+                if approved is None:  # not pending any more (the attempt above says it was)
                     await session.commit()
-                    await session.refresh(verification)
-                    await self.guard.count_approved(app, verification.prefix)
-                    return CheckOutcome(self._view(verification, now), "approved", True)
-                await session.refresh(verification)
-                return await self._closed(session, verification, now)
-            if attempts >= self._policy.max_attempts:
-                await rows.finish(session, verification.id, "max-attempts", now=now)
+                    again = await self._get(session, app, verification_id)
+                    return await self._closed(session, app, again, now)
+                await rows.add_usage(
+                    session,
+                    app.id,
+                    day=aware(approved.created_at).date(),
+                    channel=approved.channel,
+                    country=approved.country,
+                    approved=1,
+                )
                 await session.commit()
-                await session.refresh(verification)
-                return CheckOutcome(self._view(verification, now), "max-attempts", False)
-            await session.refresh(verification)
-            return CheckOutcome(self._view(verification, now), "denied", False)
+                await self.guard.count_approved(app, approved.prefix)
+                return CheckOutcome(self._view(approved, now), "approved", True)
+            if counted.attempts >= self._policy.max_attempts:
+                spent = await rows.finish(session, verification.id, "max-attempts", now=now)
+                await session.commit()
+                return CheckOutcome(self._view(spent or counted, now), "max-attempts", False)
+            await session.commit()
+            return CheckOutcome(self._view(counted, now), "denied", False)
 
     async def _closed(
-        self, session: AsyncSession, verification: Verification, now: datetime
+        self, session: AsyncSession, app: AppView, verification: Row[Any], now: datetime
     ) -> CheckOutcome:
         """The answer for a verification no code can approve any more."""
         # Still pending and unexpired when a concurrent check took the last attempt and has not
         # finished yet: that check decides the status, so this one must not expire it.
         if verification.status == "pending" and aware(verification.expires_at) <= now:
-            await rows.finish(session, verification.id, "expired", now=now)
+            expired = await rows.finish(session, verification.id, "expired", now=now)
             await session.commit()
-            await session.refresh(verification)
+            verification = expired or await self._get(session, app, verification.id)
         status = verification.status
         answer = status if status in ("canceled", "max-attempts") else "expired"
         return CheckOutcome(self._view(verification, now), answer, False)
 
-    async def fetch(self, app: AppView, verification_id: str) -> VerificationView:
+    async def fetch(
+        self, app: AppView, verification_id: str, *, session: AsyncSession | None = None
+    ) -> VerificationView:
         """The verification as it stands (one past its expiry reads `expired`).
 
         Raises:
             NotFound: no such verification of this app.
         """
         now = self._now()
-        async with self._sessions() as session:
+        async with self._open(session) as session:
             return self._view(await self._get(session, app, verification_id), now)
 
-    async def cancel(self, app: AppView, verification_id: str) -> VerificationView:
+    async def cancel(
+        self, app: AppView, verification_id: str, *, session: AsyncSession | None = None
+    ) -> VerificationView:
         """Cancel a pending verification; its code stops working at once.
 
         Raises:
@@ -680,24 +766,26 @@ class VerifyService:
             Expired: it is no longer pending (`not-pending`); nothing changes.
         """
         now = self._now()
-        async with self._sessions() as session:
+        async with self._open(session) as session:
             verification = await self._get(session, app, verification_id)
             live = verification.status == "pending" and aware(verification.expires_at) > now
-            if not live or not await rows.finish(session, verification.id, "canceled", now=now):
+            canceled = (
+                await rows.finish(session, verification.id, "canceled", now=now) if live else None
+            )
+            if canceled is None:
                 raise Expired("The verification is no longer pending.", code="not-pending")
             await session.commit()
-            await session.refresh(verification)
-            return self._view(verification, now)
+            return self._view(canceled, now)
 
-    async def _get(self, session: AsyncSession, app: AppView, verification_id: str) -> Verification:
+    async def _get(self, session: AsyncSession, app: AppView, verification_id: str) -> Row[Any]:
         found = None
         if verification_id.isascii() and len(verification_id) <= 40:
-            found = await rows.get_verification(session, app.id, verification_id)
+            found = await rows.read_verification(session, app.id, verification_id)
         if found is None:
             raise NotFound("There is no such verification.")
         return found
 
-    def _view(self, verification: Verification, now: datetime) -> VerificationView:
+    def _view(self, verification: Verification | Row[Any], now: datetime) -> VerificationView:
         expires_at = aware(verification.expires_at)
         status = verification.status
         if status == "pending" and expires_at <= now:
@@ -717,6 +805,10 @@ class VerifyService:
             sends=verification.sends,
             delivery=verification.delivery,
         )
+
+
+def _nonce_reused() -> Unauthenticated:
+    return Unauthenticated("That nonce was already used.", code="nonce-reused")
 
 
 def _network(client_ip: str) -> str:

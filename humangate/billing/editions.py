@@ -122,7 +122,8 @@ def edition_required(feature: Feature) -> EditionRequired:
     """The refusal of a feature the owner's edition does not include."""
     return EditionRequired(
         f"{_FEATURE_NAMES[feature]} needs the enterprise edition; ask the operator to change "
-        "your plan."
+        "your plan.",
+        params={"feature": feature},
     )
 
 

@@ -169,10 +169,20 @@ async def plan_of(session: AsyncSession, account_id: int, *, now: datetime) -> P
 
 
 def _check_amount(amount: int, *, signed: bool = False) -> None:
-    if not isinstance(amount, int) or isinstance(amount, bool):
-        raise InvalidInput("An amount is a whole number of minor units.")
-    if abs(amount) > MAX_AMOUNT or (amount <= 0 and not signed) or amount == 0:
-        raise InvalidInput(f"An amount is from 1 to {MAX_AMOUNT} minor units.")
+    whole = isinstance(amount, int) and not isinstance(amount, bool)
+    if signed and (not whole or amount == 0 or abs(amount) > MAX_AMOUNT):
+        raise InvalidInput(
+            f"An adjustment is a signed, non-zero whole number of at most {MAX_AMOUNT} "
+            "minor units.",
+            code="bad-adjustment-amount",
+            params={"max": MAX_AMOUNT},
+        )
+    if not signed and (not whole or not 1 <= amount <= MAX_AMOUNT):
+        raise InvalidInput(
+            f"An amount is a whole number of minor units, 1 to {MAX_AMOUNT}.",
+            code="bad-amount",
+            params={"max": MAX_AMOUNT},
+        )
 
 
 async def post(
@@ -328,7 +338,10 @@ async def refund(
     _check_amount(amount)
     await _locked(session, account_id, now=now)  # against a reservation or refund meanwhile
     if amount > await _free_cash(session, account_id, now=now):
-        raise InvalidInput("A refund cannot exceed the cash balance that is not in use.")
+        raise InvalidInput(
+            "A refund cannot exceed the cash balance that is not in use.",
+            code="refund-above-cash",
+        )
     postings = [Posting(BOOK_CASH, -amount), Posting("payments", amount)]
     return await post(
         session,
@@ -359,12 +372,15 @@ async def adjust(
     """
     _check_amount(amount, signed=True)
     if not memo.strip():
-        raise InvalidInput("An adjustment needs a reason.")
+        raise InvalidInput("An adjustment needs a reason.", code="reason-required")
     if amount < 0:
         await _locked(session, account_id, now=now)  # against a reservation meanwhile
         credit = (await plan_of(session, account_id, now=now)).credit_limit
         if await _free_cash(session, account_id, now=now) + credit + amount < 0:
-            raise InvalidInput("That debit would take the balance below what the plan allows.")
+            raise InvalidInput(
+                "That debit would take the balance below what the plan allows.",
+                code="below-credit-limit",
+            )
     postings = [Posting(BOOK_CASH, amount), Posting("adjustments", -amount)]
     return await post(
         session,

@@ -128,9 +128,13 @@ def verify_stripe_signature(
 
 def check_top_up(amount: int, currency: str) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
-        raise InvalidInput(f"A top-up is 1 to {MAX_AMOUNT} minor units.")
+        raise InvalidInput(
+            f"A top-up is 1 to {MAX_AMOUNT} minor units.",
+            code="bad-amount",
+            params={"max": MAX_AMOUNT},
+        )
     if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
-        raise InvalidInput("A currency is a three-letter ISO 4217 code.")
+        raise InvalidInput("A currency is a three-letter ISO 4217 code.", code="bad-currency")
 
 
 class StripeCheckout:

@@ -68,28 +68,53 @@ def check_item(item: str) -> str:
     if kind == "sms" and sep and re.fullmatch(r"[A-Za-z]{2}", country):
         if country.upper() in SUPPORTED_REGIONS:
             return f"sms:{country.upper()}"
-        raise InvalidInput(f"{country!r} is not a country code such as CN, GB or US.")
+        raise InvalidInput(
+            f"{country!r} is not a country code such as CN, GB or US.",
+            code="unknown-country",
+            params={"country": country},
+        )
     raise InvalidInput(
         f"{item[:40]!r} is not a metered item: challenge, verify, email, sms:CC (a country "
-        "such as sms:CN), sms:* or carrier:*."
+        "such as sms:CN), sms:* or carrier:*.",
+        code="unknown-item",
+        params={"item": item[:40]},
     )
 
 
-def check_amount(value: object, what: str) -> int:
-    """A non-negative whole number of minor units, at most MAX_AMOUNT."""
+def check_amount(value: object, *, item: str | None = None) -> int:
+    """A non-negative whole number of minor units, at most MAX_AMOUNT: the price of `item`, or
+    without one the credit limit.
+
+    Raises:
+        InvalidInput: `bad-price` or `bad-credit-limit`.
+    """
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_AMOUNT:
-        raise InvalidInput(f"{what} must be a whole number of minor units, 0 to {MAX_AMOUNT}.")
+        if item is None:
+            raise InvalidInput(
+                f"The credit limit must be a whole number of minor units, 0 to {MAX_AMOUNT}.",
+                code="bad-credit-limit",
+                params={"max": MAX_AMOUNT},
+            )
+        raise InvalidInput(
+            f"The price of {item} must be a whole number of minor units, 0 to {MAX_AMOUNT}.",
+            code="bad-price",
+            params={"item": item, "max": MAX_AMOUNT},
+        )
     return value
 
 
 def check_prices(prices: Mapping[str, object]) -> dict[str, int]:
     """Prices keyed by checked item names; raises InvalidInput naming the first bad one."""
     if len(prices) > MAX_ITEMS:
-        raise InvalidInput(f"A plan prices at most {MAX_ITEMS} items.")
+        raise InvalidInput(
+            f"A plan prices at most {MAX_ITEMS} items.",
+            code="too-many-prices",
+            params={"max": MAX_ITEMS},
+        )
     checked: dict[str, int] = {}
     for item, price in prices.items():
         name = check_item(item)
-        checked[name] = check_amount(price, f"The price of {name}")
+        checked[name] = check_amount(price, item=name)
     return checked
 
 
@@ -97,21 +122,26 @@ def check_plan_name(name: str) -> str:
     name = name.strip() if isinstance(name, str) else ""
     if not _PLAN_NAME.fullmatch(name):
         raise InvalidInput(
-            "A plan's name is 1 to 60 letters, digits, spaces, dots, dashes or underscores."
+            "A plan's name is 1 to 60 letters, digits, spaces, dots, dashes or underscores.",
+            code="bad-plan-name",
         )
     return name
 
 
 def check_edition(edition: str) -> Edition:
     if edition not in EDITIONS:
-        raise InvalidInput(f"The edition is one of {', '.join(EDITIONS)}.")
+        raise InvalidInput(f"The edition is one of {', '.join(EDITIONS)}.", code="unknown-edition")
     return "enterprise" if edition == "enterprise" else "standard"
 
 
 async def _row(session: AsyncSession, name: str) -> BillingPlan:
     row = await session.scalar(select(BillingPlan).where(BillingPlan.name == name.strip()))
     if row is None:
-        raise NotFound(f"There is no plan named {name.strip()[:60]!r}.", code="unknown-plan")
+        raise NotFound(
+            f"There is no plan named {name.strip()[:60]!r}.",
+            code="unknown-plan",
+            params={"name": name.strip()[:60]},
+        )
     return row
 
 
@@ -121,7 +151,9 @@ async def _flush_name(session: AsyncSession, name: str) -> None:
         await session.flush()
     except IntegrityError:
         await session.rollback()
-        raise InvalidInput(f"A plan named {name!r} exists already.", code="plan-exists") from None
+        raise InvalidInput(
+            f"A plan named {name!r} exists already.", code="plan-exists", params={"name": name}
+        ) from None
 
 
 async def create_plan(
@@ -146,7 +178,7 @@ async def create_plan(
         name=check_plan_name(name),
         edition=check_edition(edition),
         prices=check_prices(prices),
-        credit_limit=check_amount(credit_limit, "The credit limit"),
+        credit_limit=check_amount(credit_limit),
         is_default=False,
         created_at=now,
     )
@@ -217,7 +249,7 @@ async def update_plan(
     if checked_prices is not None:
         row.prices = checked_prices
     if credit_limit is not None:
-        row.credit_limit = check_amount(credit_limit, "The credit limit")
+        row.credit_limit = check_amount(credit_limit)
     await _flush_name(session, row.name)
     await _audit(session, "billing.plan-updated", row, actor, now, ip_prefix)
     await session.commit()
@@ -287,7 +319,11 @@ async def assign_plan(
     """
     row = await _row(session, name)
     if await session.get(Account, account_id) is None:
-        raise NotFound(f"There is no account #{account_id}.", code="unknown-account")
+        raise NotFound(
+            f"There is no account #{account_id}.",
+            code="unknown-account",
+            params={"account": account_id},
+        )
     billing = await ensure_billing_account(session, account_id, now=now)
     billing.plan_id = row.id
     await _audit(session, "billing.plan-assigned", row, actor, now, ip_prefix, account_id)

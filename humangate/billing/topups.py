@@ -40,7 +40,10 @@ def new_request_id() -> str:
 
 def check_request_id(request_id: str) -> str:
     if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id):
-        raise InvalidInput("A request id is 8 to 64 letters, digits, dashes or underscores.")
+        raise InvalidInput(
+            "A request id is 8 to 64 letters, digits, dashes or underscores.",
+            code="bad-request-id",
+        )
     return request_id
 
 
@@ -50,19 +53,32 @@ def ledger_actor(actor: audit.Actor) -> str:
 
 
 def _check_amount(action: OperatorAction, amount: int) -> int:
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise InvalidInput("An amount is a whole number of minor units.")
-    low = -MAX_AMOUNT if action == "adjustment" else 1
-    if not low <= amount <= MAX_AMOUNT or amount == 0:
-        shown = "a signed, non-zero" if action == "adjustment" else "a positive"
-        raise InvalidInput(f"The amount of a {action} is {shown} number of at most {MAX_AMOUNT}.")
+    whole = isinstance(amount, int) and not isinstance(amount, bool)
+    if action == "adjustment":
+        if not whole or amount == 0 or not -MAX_AMOUNT <= amount <= MAX_AMOUNT:
+            raise InvalidInput(
+                f"An adjustment is a signed, non-zero whole number of at most {MAX_AMOUNT} "
+                "minor units.",
+                code="bad-adjustment-amount",
+                params={"max": MAX_AMOUNT},
+            )
+    elif not whole or not 1 <= amount <= MAX_AMOUNT:
+        raise InvalidInput(
+            f"The amount of a {action} is a whole number of minor units, 1 to {MAX_AMOUNT}.",
+            code="bad-amount",
+            params={"max": MAX_AMOUNT},
+        )
     return amount
 
 
 def _check_memo(action: OperatorAction, memo: str) -> str:
     memo = memo.strip() if isinstance(memo, str) else ""
     if len(memo) > MAX_MEMO:
-        raise InvalidInput(f"A reason or memo is at most {MAX_MEMO} characters.")
+        raise InvalidInput(
+            f"A reason or memo is at most {MAX_MEMO} characters.",
+            code="memo-too-long",
+            params={"max": MAX_MEMO},
+        )
     if action == "adjustment" and not memo:
         raise InvalidInput("An adjustment needs a reason.", code="reason-required")
     return memo
@@ -99,7 +115,11 @@ async def apply(
     memo = _check_memo(action, memo)
     reference = f"{action}:{check_request_id(request_id)}"
     if await session.get(Account, account_id) is None:
-        raise NotFound(f"There is no account #{account_id}.", code="unknown-account")
+        raise NotFound(
+            f"There is no account #{account_id}.",
+            code="unknown-account",
+            params={"account": account_id},
+        )
     await open_billing_account(session, account_id, now=now)
     move = ledger.adjust if action == "adjustment" else ledger.top_up
     move = ledger.refund if action == "refund" else move

@@ -134,11 +134,19 @@ def code_digest(server_key: bytes, code: str) -> str:
 
 def _check_issue(amount: int, expires_at: datetime, now: datetime) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
-        raise InvalidInput(f"A voucher's amount is 1 to {MAX_AMOUNT} minor units.")
+        raise InvalidInput(
+            f"A voucher's amount is 1 to {MAX_AMOUNT} minor units.",
+            code="bad-voucher-amount",
+            params={"max": MAX_AMOUNT},
+        )
     if expires_at.tzinfo is None:
-        raise InvalidInput("A voucher's expiry needs a time zone.")
+        raise InvalidInput("A voucher's expiry needs a time zone.", code="expiry-without-zone")
     if not now < expires_at <= now + timedelta(days=MAX_DAYS):
-        raise InvalidInput(f"A voucher expires in the future, within {MAX_DAYS} days.")
+        raise InvalidInput(
+            f"A voucher expires in the future, within {MAX_DAYS} days.",
+            code="bad-voucher-expiry",
+            params={"days": MAX_DAYS},
+        )
 
 
 def _new_row(amount: int, expires_at: datetime, created_by: int | None, now: datetime) -> Voucher:
@@ -166,14 +174,23 @@ async def issue_codes(
     """
     _check_issue(amount, expires_at, now)
     if not 1 <= count <= MAX_BATCH:
-        raise InvalidInput(f"A batch holds 1 to {MAX_BATCH} codes.")
+        raise InvalidInput(
+            f"A batch holds 1 to {MAX_BATCH} codes.",
+            code="bad-batch-size",
+            params={"max": MAX_BATCH},
+        )
     if batch is not None or count > 1:
         if batch is None or not _BATCH_LABEL.fullmatch(batch):
             raise InvalidInput(
-                "A batch needs a label of 1 to 60 letters, digits, dots, dashes or underscores."
+                "A batch needs a label of 1 to 60 letters, digits, dots, dashes or underscores.",
+                code="bad-batch-label",
             )
         if await session.scalar(select(Voucher.id).where(Voucher.batch == batch).limit(1)):
-            raise InvalidInput(f"The batch label {batch!r} is taken.", code="batch-exists")
+            raise InvalidInput(
+                f"The batch label {batch!r} is taken.",
+                code="batch-exists",
+                params={"batch": batch},
+            )
     issued: list[tuple[Voucher, str]] = []
     for _ in range(count):
         code = new_voucher_code()
@@ -213,7 +230,11 @@ async def grant(
     """
     _check_issue(amount, expires_at, now)
     if await session.get(Account, account_id) is None:
-        raise NotFound(f"There is no account #{account_id}.", code="unknown-account")
+        raise NotFound(
+            f"There is no account #{account_id}.",
+            code="unknown-account",
+            params={"account": account_id},
+        )
     await open_billing_account(session, account_id, now=now)
     row = _new_row(amount, expires_at, actor.id, now)
     row.account_id, row.redeemed_at = account_id, now
@@ -324,11 +345,12 @@ async def void(
     many were voided. A redeemed voucher is the owner's money: adjust the balance instead.
 
     Raises:
-        NotFound: no such voucher or batch.
-        InvalidInput: neither or both named, or the one voucher named was redeemed.
+        NotFound: no such voucher or batch (`unknown-voucher`).
+        InvalidInput: neither or both named (`void-what`), or the one voucher named was
+            redeemed (`voucher-in-balance`).
     """
     if (voucher_id is None) == (batch is None):
-        raise InvalidInput("Name one voucher or one batch to void.")
+        raise InvalidInput("Name one voucher or one batch to void.", code="void-what")
     where = Voucher.id == voucher_id if batch is None else Voucher.batch == batch
     rows = list(await session.scalars(select(Voucher).where(where)))
     if not rows:
@@ -336,7 +358,7 @@ async def void(
     if voucher_id is not None and rows[0].redeemed_at is not None:
         raise InvalidInput(
             "A redeemed voucher is the owner's: adjust their balance instead.",
-            code="voucher-redeemed",
+            code="voucher-in-balance",
         )
     voided = await session.execute(
         update(Voucher)

@@ -5,7 +5,8 @@ owner's manual top-up, adjustment and refund, each with a reason and audited by 
 
 Amounts are typed in the currency's major unit (`12.50`) and kept in minor units. A money form
 carries a request id chosen when the page was drawn, so a form sent twice moves money once.
-Voucher codes are shown once, on the page that answers the form that issued them.
+Voucher codes are shown once, on the page that answers the form that issued them. The billing
+core's refusals are shown in the console's words for their codes (`_billing_refusals`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from humangate.accounts import audit
-from humangate.api.deps import ServicesDep
+from humangate.api.deps import ServicesDep, get_services
 from humangate.billing import ledger, plans, topups
 from humangate.billing import vouchers as voucher_core
 from humangate.billing.running_out import balance_announcer
@@ -28,6 +29,7 @@ from humangate.console._billing import (
     parse_amount,
     require_billing,
 )
+from humangate.console._billing_refusals import refusal_message
 from humangate.console._directory import search_accounts
 from humangate.console._i18n import N_, Phrase, message_of
 from humangate.console.web import (
@@ -171,7 +173,9 @@ async def create_plan(request: Request, viewer: AdminDep, db: DbDep, form: CsrfF
         )
     except InvalidInput as exc:
         await db.rollback()
-        return await _page(request, viewer, db, error=message_of(exc), status=400, values=values)
+        return await _page(
+            request, viewer, db, error=refusal_message(exc), status=400, values=values
+        )
     return redirect(request, "/console/admin/billing?done=plan")
 
 
@@ -196,7 +200,10 @@ async def update_plan(
         )
     except InvalidInput as exc:
         await db.rollback()
-        return await _page(request, viewer, db, error=message_of(exc), status=400)
+        return await _page(request, viewer, db, error=refusal_message(exc), status=400)
+    except NotFound as exc:  # renamed or gone meanwhile
+        await db.rollback()
+        raise NotFound(refusal_message(exc), code=exc.code) from exc
     return redirect(request, "/console/admin/billing?done=plan")
 
 
@@ -205,13 +212,17 @@ async def default_plan(
     request: Request, plan_id: RowId, viewer: AdminDep, db: DbDep, form: CsrfForm
 ) -> Response:
     plan = await _plan_by_id(db, plan_id)
-    await plans.set_default_plan(
-        db,
-        plan.name,
-        actor=_actor(viewer),
-        now=utcnow(),
-        ip_prefix=ip_prefix(account_client(request).ip),
-    )
+    try:
+        await plans.set_default_plan(
+            db,
+            plan.name,
+            actor=_actor(viewer),
+            now=utcnow(),
+            ip_prefix=ip_prefix(account_client(request).ip),
+        )
+    except NotFound as exc:  # renamed meanwhile
+        await db.rollback()
+        raise NotFound(refusal_message(exc), code=exc.code) from exc
     return redirect(request, "/console/admin/billing?done=default")
 
 
@@ -256,7 +267,9 @@ async def issue_vouchers(
         )
     except InvalidInput as exc:
         await db.rollback()
-        return await _page(request, viewer, db, error=message_of(exc), status=400, values=values)
+        return await _page(
+            request, viewer, db, error=refusal_message(exc), status=400, values=values
+        )
     context = {"issued": issued, "currency": currency_of(request), "batch": values["batch"]}
     return render(request, "admin_vouchers_issued.html", context, viewer=viewer)
 
@@ -279,7 +292,7 @@ async def void_vouchers(request: Request, viewer: AdminDep, db: DbDep, form: Csr
     except (InvalidInput, NotFound) as exc:
         await db.rollback()
         status = 404 if isinstance(exc, NotFound) else 400
-        return await _page(request, viewer, db, error=message_of(exc), status=status)
+        return await _page(request, viewer, db, error=refusal_message(exc), status=status)
     return redirect(request, "/console/admin/billing?done=voided")
 
 
@@ -360,9 +373,9 @@ async def move_money(
     except (InvalidInput, NotFound) as exc:
         await db.rollback()
         if isinstance(exc, NotFound):
-            raise
+            raise NotFound(refusal_message(exc), code=exc.code) from exc
         return await _account_page(
-            request, viewer, db, account_id, error=message_of(exc), status=400
+            request, viewer, db, account_id, error=refusal_message(exc), status=400
         )
     if moved:
         announce = balance_announcer(
@@ -377,6 +390,8 @@ async def move_money(
 async def assign_plan(
     request: Request, account_id: RowId, viewer: AdminDep, db: DbDep, form: CsrfForm
 ) -> Response:
+    """Move the owner to another plan; this node reads their edition afresh at once (the
+    others within HUMANGATE_UNIT_CACHE_SECONDS)."""
     plan_id = form_text(form, "plan", limit=12)
     if not (plan_id.isascii() and plan_id.isdigit()) or not 1 <= int(plan_id) < 2**31:
         raise InvalidInput(N_("Choose a plan."))
@@ -393,4 +408,5 @@ async def assign_plan(
     except Refusal as exc:
         await db.rollback()
         raise NotFound(N_("There is no such account.")) from exc
+    get_services(request).editions.forget(account_id)
     return redirect(request, f"/console/admin/billing/accounts/{account_id}?done=assigned")

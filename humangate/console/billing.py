@@ -28,6 +28,7 @@ from humangate.console._billing import (
     parse_amount,
     require_billing,
 )
+from humangate.console._billing_refusals import refusal_message
 from humangate.console._i18n import N_, message_of
 from humangate.console.web import (
     CsrfForm,
@@ -53,14 +54,6 @@ add_nav(N_("Billing"), "/console/billing", order=30, setting="billing")
 BillingOn = Depends(require_billing)
 CHART_DAYS = 30
 NO_SUCH_STATEMENT = N_("There is no such statement in your account.")
-# The voucher core's refusals, by code, in the console's words (and so in its languages).
-REDEEM_REFUSALS = {
-    "voucher-invalid": N_("No voucher has this code. Check it and try again."),
-    "voucher-redeemed": N_("This voucher has been redeemed already."),
-    "voucher-voided": N_("This voucher was withdrawn by the operator."),
-    "voucher-expired": N_("This voucher has expired."),
-    "too-many-attempts": N_("Too many codes tried. Try again in an hour."),
-}
 CHECKOUT_FAILED = N_("The payment page could not be opened. Try again in a few minutes.")
 NOTICES = {
     "redeemed": N_("The voucher is in your balance."),
@@ -165,7 +158,8 @@ async def billing_page(
 async def redeem(
     request: Request, viewer: ViewerDep, db: DbDep, services: ServicesDep, form: CsrfForm
 ) -> Response:
-    """Redeem a voucher code; a refused code shows the page again with the reason (400/429)."""
+    """Redeem a voucher code; a refused code shows the page again with the reason (400/429),
+    in the console's words for the voucher core's code."""
     code = form_text(form, "code", limit=64)
     try:
         await voucher_core.redeem(
@@ -180,8 +174,7 @@ async def redeem(
     except (InvalidInput, Expired, RateLimited) as exc:
         await db.rollback()
         status = 429 if isinstance(exc, RateLimited) else 400
-        message = REDEEM_REFUSALS.get(exc.code, REDEEM_REFUSALS["voucher-invalid"])
-        return await _page(request, viewer, db, services, error=message, status=status)
+        return await _page(request, viewer, db, services, error=refusal_message(exc), status=status)
     return redirect(request, "/console/billing?done=redeemed")
 
 

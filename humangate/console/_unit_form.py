@@ -1,7 +1,9 @@
 """The unit form of the console: its labels, its raw fields, and their check by the one parser.
 
 The rules are those of `humangate.units.parse_unit_input`, as on the command line; only the
-sentences that name a field speak of the form's labels here, in the page's language.
+sentences that name a field speak of the form's labels here, in the page's language. Leaving
+the HumanGate mark out (`hide_mark`) is on the form only where the owner's edition has it; the
+page decides that (`units.py`), the form only reads the box.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ NEW_UNIT_VALUES: dict[str, Any] = {
     "allow_networks": "",
     "deny_networks": "",
     "good_bots": [],
+    "hide_mark": False,
 }
 # The constants the form template shows beside its fields.
 FORM_CONTEXT: dict[str, Any] = {
@@ -123,13 +126,15 @@ def form_values(form: FormData) -> dict[str, Any]:
         "allow_networks": form_text(form, "allow_networks", limit=MAX_LIST_TEXT),
         "deny_networks": form_text(form, "deny_networks", limit=MAX_LIST_TEXT),
         "good_bots": [b for b in form.getlist("good_bots") if isinstance(b, str)][:20],
+        "hide_mark": form.get("hide_mark") == "on",
     }
 
 
-def read_unit_form(values: dict[str, Any]) -> UnitChanges:
+def read_unit_form(values: dict[str, Any], *, hide_mark: bool | None = None) -> UnitChanges:
     """Every setting of the form, checked as the CLI checks them; raises InvalidInput.
 
     An empty threshold clears it, an empty proof-of-work difficulty takes the default.
+    `hide_mark` is the mark's box where the form offers it; None leaves the setting as it is.
     """
     return parse_unit_input(
         name=values["name"],
@@ -142,6 +147,7 @@ def read_unit_form(values: dict[str, Any]) -> UnitChanges:
         allow_networks=values["allow_networks"],
         deny_networks=values["deny_networks"],
         good_bots=values["good_bots"],
+        hide_mark=hide_mark,
         wording=FORM_WORDING,
     )
 
@@ -160,6 +166,7 @@ def unit_values(unit: UnitView) -> dict[str, Any]:
         "allow_networks": "\n".join(unit.allow_networks),
         "deny_networks": "\n".join(unit.deny_networks),
         "good_bots": list(unit.good_bots),
+        "hide_mark": unit.hide_mark,
     }
 
 

@@ -3,6 +3,11 @@
 Every query is scoped to the viewer's account (`owner=`), so another owner's unit answers 404
 exactly like a unit that does not exist. Secrets are shown once, on the page that made them.
 The form and its check are in `_unit_form`; the operations in `humangate.units.service`.
+
+Leaving the HumanGate mark out of the widget (`hide_mark`) is offered on the edit form only
+with billing on and an owner of the enterprise edition (humangate/billing/editions.py); an
+owner without it who sends the box anyway is refused (403 `edition-required`) and nothing
+changes. With billing off the form leaves the setting to the command line.
 """
 
 from __future__ import annotations
@@ -13,12 +18,15 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
 
 from humangate.accounts.audit import AuditAction
 from humangate.accounts.delivery import send_rendered
 from humangate.api.deps import ServicesDep, get_services
+from humangate.billing.editions import edition_required
 from humangate.console import _reveal
 from humangate.console._audit import changed_fields, record_unit_action
+from humangate.console._billing_refusals import refusal_message
 from humangate.console._i18n import N_, message_of
 from humangate.console._unit_form import (
     CRAWLER_LABELS,
@@ -46,7 +54,7 @@ from humangate.console.web import (
     utcnow,
 )
 from humangate.db import accounts as account_db
-from humangate.errors import AccessDenied, InvalidInput, NotFound
+from humangate.errors import AccessDenied, EditionRequired, InvalidInput, NotFound
 from humangate.messaging import DeliveryError, RenderedMessage
 from humangate.risk.fingerprint import model_fingerprint
 from humangate.services import Services
@@ -69,10 +77,44 @@ def public_url(request: Request, services: Services) -> str:
 
 
 def _form_page(
-    request: Request, viewer: Viewer, values: dict[str, Any], *, unit: UnitView | None, error: str
+    request: Request,
+    viewer: Viewer,
+    values: dict[str, Any],
+    *,
+    unit: UnitView | None,
+    error: str,
+    mark_offered: bool = False,
 ) -> HTMLResponse:
-    context = {"unit": unit, "values": values, "error": error or None, **FORM_CONTEXT}
+    context = {
+        "unit": unit,
+        "values": values,
+        "error": error or None,
+        "mark_offered": mark_offered,
+        **FORM_CONTEXT,
+    }
     return render(request, "unit_form.html", context, viewer=viewer, status=400 if error else 200)
+
+
+async def _mark_offered(services: Services, viewer: Viewer) -> bool:
+    """Whether the form offers leaving the mark out: billing on, and the enterprise edition."""
+    if not services.settings.billing:
+        return False
+    return (await services.editions.of_account(viewer.account.id)).hide_mark
+
+
+async def _mark_choice(services: Services, viewer: Viewer, form: FormData) -> bool | None:
+    """The mark's box where the form offers it; None (left as it is) where it does not.
+
+    Raises:
+        EditionRequired: billing is on, the owner's edition lacks the feature, and the form
+            sent the box anyway.
+    """
+    if await _mark_offered(services, viewer):
+        return form.get("hide_mark") == "on"
+    if services.settings.billing and "hide_mark" in form:
+        refused = edition_required("hide-mark")
+        raise EditionRequired(refusal_message(refused), params=refused.params)
+    return None
 
 
 async def _owned(db: DbDep, sitekey: str, viewer: Viewer) -> UnitView:
@@ -152,21 +194,32 @@ async def unit_page(
 
 
 @router.get("/units/{sitekey}/edit")
-async def edit_unit_page(request: Request, sitekey: str, viewer: ViewerDep, db: DbDep) -> Response:
+async def edit_unit_page(
+    request: Request, sitekey: str, viewer: ViewerDep, db: DbDep, services: ServicesDep
+) -> Response:
     unit = await _owned(db, sitekey, viewer)
-    return _form_page(request, viewer, unit_values(unit), unit=unit, error="")
+    offered = await _mark_offered(services, viewer)
+    return _form_page(request, viewer, unit_values(unit), unit=unit, error="", mark_offered=offered)
 
 
 @router.post("/units/{sitekey}/edit")
 async def edit_unit(
-    request: Request, sitekey: str, viewer: ViewerDep, db: DbDep, form: CsrfForm
+    request: Request,
+    sitekey: str,
+    viewer: ViewerDep,
+    db: DbDep,
+    form: CsrfForm,
+    services: ServicesDep,
 ) -> Response:
     unit = await _owned(db, sitekey, viewer)
+    hide_mark = await _mark_choice(services, viewer, form)
     values = form_values(form)
     try:
-        changes = read_unit_form(values)
+        changes = read_unit_form(values, hide_mark=hide_mark)
     except InvalidInput as exc:
-        return _form_page(request, viewer, values, unit=unit, error=message_of(exc))
+        error = message_of(exc)
+        offered = hide_mark is not None
+        return _form_page(request, viewer, values, unit=unit, error=error, mark_offered=offered)
     updated = await units.update_unit(db, unit.sitekey, changes, owner=viewer.account.id)
     if changed := changed_fields(unit, updated):
         details = {"name": changes.name, "changed": changed}

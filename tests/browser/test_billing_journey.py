@@ -284,3 +284,48 @@ def test_axe_on_the_billing_pages_in_chinese(browser, billing_server, billing_re
         context.close()
         ops_context.close()
     assert_accessible(found, at_least=6)
+
+
+def test_axe_on_the_unit_form_that_offers_to_leave_the_mark_out(
+    browser, billing_server, billing_redis
+):
+    """An owner the operator moved to an enterprise plan finds the mark's box on the unit form,
+    ticks it, and sees it ticked; axe checks the form in English and in Chinese."""
+    server, found = billing_server, {}
+    ops_context, ops = _operator(browser, server, billing_redis)
+    context = browser.new_context(bypass_csp=True, color_scheme="light")
+    page = context.new_page()
+    try:
+        ops.goto(server.url + "/console/admin/billing")
+        ops.fill("#new-name", "Enterprise mark")
+        ops.select_option("#new-edition", "enterprise")
+        ops.click("#new-plan button[type=submit]")
+        expect(ops.locator("p.alert.ok")).to_be_visible()
+        address = sign_up(page, server)
+        ops.goto(server.url + "/console/admin/billing?q=" + address)
+        ops.click(f"#balances a:has-text('{address}')")
+        ops.select_option("#plan", label="Enterprise mark")
+        ops.click("#plan-form button[type=submit]")
+        expect(ops.locator("p.alert.ok")).to_be_visible()
+
+        sitekey, _ = create_unit(page, server)
+        form = f"{server.url}/console/units/{sitekey}/edit"
+        page.goto(form)
+        expect(page.locator("#hide_mark")).not_to_be_checked()
+        found["unit form, mark offered"] = _axe(page)
+        page.check("#hide_mark")
+        page.click("main form button[type=submit]")
+        page.wait_for_url(f"{server.url}/console/units/{sitekey}")
+        page.goto(form)
+        expect(page.locator("#hide_mark")).to_be_checked()
+        page.goto(server.url + "/console/profile")
+        page.select_option("#language", "zh-CN")
+        page.click("form:has(#language) button[type=submit]")
+        page.goto(form)
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        expect(page.locator("label[for=hide_mark]")).to_have_text("在组件中不显示 HumanGate 名称")
+        found["zh unit form, mark offered"] = _axe(page)
+    finally:
+        context.close()
+        ops_context.close()
+    assert_accessible(found, at_least=2)

@@ -139,6 +139,8 @@ def _verification(app_key: str, row: Verification) -> dict[str, object]:
         "delivery": row.delivery,
         "attempts": row.attempts,
         "sends": row.sends,
+        # Minor units of the billing currency, net of credit notes; None: billing was off.
+        "cost": row.cost,
         "created_at": moment(row.created_at),
         "expires_at": moment(row.expires_at),
         "finished_at": moment(row.finished_at),

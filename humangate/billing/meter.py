@@ -102,8 +102,9 @@ class BillingMeter:
         except StorageError as exc:
             logger.warning("A verification was not charged: %s", exc)
 
-    async def charge(self, account_id: int | None, item: str, unit_id: int | None = None) -> bool:
-        """Charge one `item` to the account; False when nothing is due (no account, or free).
+    async def charge(self, account_id: int | None, item: str, unit_id: int | None = None) -> int:
+        """Charge one `item` to the account; the price charged, 0 when nothing is due (no
+        account, or free).
 
         Raises:
             PaymentRequired: `insufficient-balance`, the balance cannot pay the price.
@@ -111,10 +112,10 @@ class BillingMeter:
                 event whose answer was lost).
         """
         if account_id is None:
-            return False
+            return 0
         price = ledger.price_of(await self._plan(account_id), item)
         if price <= 0:
-            return False
+            return 0
         for _ in range(MAX_ATTEMPTS):
             now = self._clock()
             field = usage_field(int(now // 3600), unit_id, item)
@@ -122,11 +123,11 @@ class BillingMeter:
             if isinstance(charged, Charged):
                 if charged.remaining < max(self._slice, price):
                     self._refill_soon(account_id, price)
-                return True
+                return price
             async with self._locks.setdefault(account_id, asyncio.Lock()):
                 # Another request of this node may have reserved while this one waited.
                 if isinstance(await self.store.charge(account_id, price, field, now=now), Charged):
-                    return True
+                    return price
                 if self._dry.get(account_id, 0.0) > now:
                     raise PaymentRequired(REFUSED)
                 if not await self._reserve(account_id, price):
@@ -136,24 +137,29 @@ class BillingMeter:
                     raise PaymentRequired(REFUSED)
         raise PaymentRequired(REFUSED)
 
-    async def credit(self, account_id: int | None, item: str, *, reference: str) -> None:
+    async def credit(self, account_id: int | None, item: str, *, reference: str) -> int:
         """Give back the price of one `item` charged for what was not delivered (a message the
         gateway refused twice): a credit note, once per `reference`. It is a voucher of the
         price, valid CREDIT_NOTE_DAYS and spent before cash, never cash: the charge may have
         been paid from a voucher, which must not turn into money a refund pays out. A database
-        write, on a failure only."""
+        write, on a failure only.
+
+        Returns:
+            The amount this call credited: 0 when the item is free or `reference` was credited
+            already.
+        """
         if account_id is None:
-            return
+            return 0
         price = ledger.price_of(await self._plan(account_id), item)
         if price <= 0:
-            return
+            return 0
         now = datetime.fromtimestamp(self._clock(), UTC)
         async with self._sessions() as session:
             done = await session.scalar(
                 select(LedgerTransaction.id).where(LedgerTransaction.reference == reference)
             )
             if done is not None:
-                return
+                return 0
             note = Voucher(
                 amount=price,
                 expires_at=now + timedelta(days=CREDIT_NOTE_DAYS),
@@ -183,6 +189,8 @@ class BillingMeter:
                 await session.commit()
             except IntegrityError:  # the same credit, written by another request meanwhile
                 await session.rollback()
+                return 0
+        return price
 
     def _refill_soon(self, account_id: int, price: int) -> None:
         """Reserve the next slice in the background while the allowance still pays, so the

@@ -31,6 +31,7 @@ from humangate.console._app_form import (
     read_overlap,
 )
 from humangate.console._audit import record_unit_action
+from humangate.console._billing import currency_of
 from humangate.console._conversion import build_conversion
 from humangate.console._i18n import N_, message_of
 from humangate.console.web import (
@@ -291,12 +292,15 @@ def _page_number(request: Request) -> int:
 async def log_page(request: Request, app_key: str, viewer: ViewerDep, db: DbDep) -> Response:
     app = await _owned(db, app_key, viewer)
     page = await reports.list_verifications(db, app.id, page=_page_number(request))
+    # The cost column exists with billing on only: with it off nothing is ever priced.
+    billing = get_services(request).settings.billing
     context = {
         "app": app,
         "page": page,
         "status_labels": STATUS_LABELS,
         "delivery_labels": DELIVERY_LABELS,
         "channel_labels": CHANNEL_LABELS,
+        "currency": currency_of(request) if billing else None,
     }
     return render(request, "app_log.html", context, viewer=viewer)
 

@@ -349,6 +349,9 @@ class Verification(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Minor units of the billing currency its sends were charged, less the credit notes for the
+    # codes not delivered; None when billing was off (nothing was ever priced).
+    cost: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class VerifyNonce(Base):

@@ -35,6 +35,7 @@ class LogEntry:
     sends: int
     attempts: int
     created_at: datetime
+    cost: int | None = None  # minor units charged, net of credit notes; None: billing was off
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ async def list_verifications(
             sends=row.sends,
             attempts=row.attempts,
             created_at=aware(row.created_at),
+            cost=row.cost,
         )
         for row in found[:per_page]
     )

@@ -66,9 +66,12 @@ MAX_CACHED_APPS = 10_000
 EditionCheck = Callable[[int | None], Awaitable[None]]
 
 TokenCheck = Callable[[AppView, str], Awaitable[bool]]
-# Charges the app's owner for one item (billing on); raises PaymentRequired when it cannot pay.
-BillingCharge = Callable[[int | None, str], Awaitable[bool]]
-BillingCredit = Callable[..., Awaitable[None]]  # (account_id, item, *, reference)
+# Charges the app's owner for one item (billing on): the price charged, 0 when nothing was due;
+# raises PaymentRequired when it cannot pay.
+BillingCharge = Callable[[int | None, str], Awaitable[int]]
+# Gives back what a charge took, once per reference: (account_id, item, *, reference) → the
+# amount credited, 0 when nothing was.
+BillingCredit = Callable[..., Awaitable[int]]
 PrefixAlert = Callable[[AppView, str, Conversion], Awaitable[None]]
 
 
@@ -156,6 +159,14 @@ class CheckOutcome:
     verification: VerificationView
     status: str
     valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Billed:
+    """What `_bill` charged: the item and its price."""
+
+    item: str
+    price: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,6 +460,8 @@ class VerifyService:
                 verification.last_sent_at = now
                 verification.locale = request.locale
                 verification.delivery = "queued"
+            if self._charge is not None:  # billing on: the cost is known, even when nothing
+                verification.cost = (verification.cost or 0) + (billed.price if billed else 0)
             verification.code_digest = code_digest(self._key, verification.id, code)
             unsent = f"unsent:{verification.id}"
             try:
@@ -486,7 +499,9 @@ class VerifyService:
                 verification.status = "failed"
                 verification.finished_at = self._now()
                 reference = f"undelivered:{verification.id}:{verification.sends}"
-                await self._refund(app, billed, reference)
+                credited = await self._refund(app, billed, reference)
+                if verification.cost is not None:
+                    verification.cost = max(0, verification.cost - credited)
             await rows.add_usage(
                 session,
                 app.id,
@@ -658,19 +673,22 @@ class VerifyService:
             await session.commit()
         return verdict
 
-    async def _refund(self, app: AppView, billed: str | None, reference: str) -> None:
-        """Credit back what `_bill` charged for something not delivered, once per reference."""
-        if billed is not None and self._credit is not None:
-            await self._credit(app.account_id, billed, reference=reference)
+    async def _refund(self, app: AppView, billed: _Billed | None, reference: str) -> int:
+        """Credit back what `_bill` charged for something not delivered, once per reference;
+        the amount credited (0 when nothing was)."""
+        if billed is None or self._credit is None:
+            return 0
+        return await self._credit(app.account_id, billed.item, reference=reference)
 
-    async def _bill(self, app: AppView, channel: str, detail: str) -> str | None:
+    async def _bill(self, app: AppView, channel: str, detail: str) -> _Billed | None:
         """Charge the owner before anything is sent: `email`, `sms:<country>` or
-        `carrier:<method>`; the item charged, or None when nothing was due. PaymentRequired
+        `carrier:<method>`; what was charged, or None when nothing was due. PaymentRequired
         (402) when the balance cannot pay."""
         if self._charge is None:
             return None
         item = "email" if channel == "email" else f"{channel}:{detail or '*'}"
-        return item if await self._charge(app.account_id, item) else None
+        price = await self._charge(app.account_id, item)
+        return _Billed(item, price) if price > 0 else None
 
     # --- check, fetch, cancel -----------------------------------------------------------------
 

@@ -46,9 +46,11 @@ async def app_with_records(accounts: Harness, account_id: int | None, name: str)
             session, created.app.app_key, server_key=SERVER_KEY, now=T0, grace_hours=1
         )
         app_id = created.app.id
+        charged = verification(app_id, name[0], T0)
+        charged.cost = 5  # minor units, as the billing meter charged them
         session.add_all(
             [
-                verification(app_id, name[0], T0),
+                charged,
                 VerifyNonce(
                     app_id=app_id, nonce=(name * 16)[:32], expires_at=T0 + timedelta(minutes=15)
                 ),
@@ -102,6 +104,7 @@ async def test_the_export_holds_the_owner_s_apps_verifications_and_usage(
             "delivery": "sent",
             "attempts": 0,
             "sends": 1,
+            "cost": 5,
             "created_at": T0.isoformat(),
             "expires_at": (T0 + timedelta(minutes=10)).isoformat(),
             "finished_at": None,

@@ -104,7 +104,7 @@ async def test_a_top_up_resumes_charging(
     assert await _charge(meter, owner)
     with pytest.raises(PaymentRequired):
         await meter.charge(owner, "sms:CN")  # 7 (sms:*) when 3 is left
-    assert await meter.charge(owner, "challenge")  # the allowance still pays for this
+    assert await meter.charge(owner, "challenge") == 3  # the allowance still pays for this
     await meter.reserved_ahead()
     await SettlementJob(store, sessions, interval=1).run_round()
     assert await usage_of(sessions, owner) == (2, 6)
@@ -118,9 +118,25 @@ async def test_what_is_free_is_not_metered(
     meter = _meter(store, sessions)
     await meter.before_issue(_unit(None))  # a CLI or demo unit
     await meter.before_issue(next(iter(TEST_UNITS.values())))
-    assert await meter.charge(owner, "verify") is False  # the plan does not price it
+    assert await meter.charge(owner, "verify") == 0  # the plan does not price it
+    assert await meter.credit(owner, "verify", reference="free:1") == 0  # nor credits it
     await meter.after_verify(_unit(owner))
     assert await store.accounts_with_state() == []
+
+
+async def test_a_credit_note_gives_the_price_back_once_per_reference(
+    store: BillingStore, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """charge() and credit() answer the amount they moved: what a verification's cost holds."""
+    owner = await make_owner(sessions, prices=PRICES, balance=10)
+    meter = _meter(store, sessions)
+    assert await meter.charge(owner, "sms:GB") == 7  # sms:* prices every country
+    assert await meter.credit(owner, "sms:GB", reference="undelivered:vf_1:1") == 7
+    assert await meter.credit(owner, "sms:GB", reference="undelivered:vf_1:1") == 0
+    assert await meter.credit(None, "sms:GB", reference="undelivered:vf_2:1") == 0
+    await meter.reserved_ahead()
+    await SettlementJob(store, sessions, interval=1).run_round()
+    assert await balance_of(sessions, owner) == 10  # 3 cash and the credit note of 7
 
 
 async def test_a_verification_is_charged_but_never_refused(

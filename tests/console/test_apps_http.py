@@ -1,5 +1,6 @@
-"""The owner's verification API apps over HTTP: the secret once, settings, ownership, the log,
-conversion per country and the pumping alerts.
+"""The owner's verification API apps over HTTP: the secret once, settings, ownership, the log
+(with each verification's cost while billing is on), conversion per country and the pumping
+alerts.
 
 Owners sign up through the account core (tests/console/test_units_http.py); verifications,
 usage and prefix blocks are written straight into their tables, as the verification service
@@ -9,6 +10,7 @@ would, since these pages only read them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -16,9 +18,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from humangate.accounts import audit
+from humangate.billing import ledger, plans
+from humangate.config import Settings
 from humangate.db import verify_apps as app_db
 from humangate.db.models import Verification, VerifyPrefixBlock, VerifyUsage
 from humangate.verify.apps import AppView
+from tests.console.conftest import open_client
 from tests.console.test_i18n import english_left, set_language
 from tests.console.test_units_http import (
     create as create_unit,
@@ -30,6 +35,8 @@ from tests.console.test_units_http import (
     shown_after,
     use,
 )
+from tests.live import free_port
+from tests.verify._app import make_app
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -265,11 +272,69 @@ def test_the_log_shows_masked_entries_page_by_page(client: TestClient) -> None:
     assert 'data-status="approved"' in first.text and "vodafone-uk" in first.text
     assert "c" * 64 not in first.text and "d" * 64 not in first.text
     assert 'rel="next"' in first.text
+    # Billing is off: nothing was priced, and the log has no cost column.
+    assert ">Cost<" not in first.text and "data-cost" not in first.text
     second = client.get(f"/console/apps/{app_key}/log?page=2")
     assert second.text.count("<tr>") == 6 and "+44 7700 9••• 00" in second.text
     assert 'rel="next"' not in second.text and 'rel="prev"' in second.text
     for bad in ("0", "x", "99999", "²"):
         assert client.get(f"/console/apps/{app_key}/log?page={bad}").status_code == 400
+
+
+def test_with_billing_on_the_log_shows_what_each_verification_cost(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Real starts through the signed API: an e-mail code charged 3, an SMS code the gateway
+    (nothing listens) refused, charged 5 then credited back, and a row from before billing."""
+    dead_sms = f"http://127.0.0.1:{free_port()}/send"
+    settings = make_settings(console_widget=False, demo=False, billing=True, sms_url=dead_sms)
+    client = open_client(settings)
+    try:
+        owner = make_owner(client, "payer@example.com")
+
+        async def price(session: Any) -> None:
+            now = datetime.now(UTC)
+            system = audit.Actor("system")
+            prices = {"email": 3, "sms:*": 5}
+            await plans.create_plan(
+                session, name="Metered", edition="enterprise", prices=prices, now=now, actor=system
+            )
+            await plans.assign_plan(session, owner.account_id, "Metered", now=now, actor=system)
+            await ledger.top_up(
+                session, owner.account_id, 100, reference="t:1", actor="system", now=now
+            )
+            await session.commit()
+
+        run(client, price)
+        app = make_app(client, account_id=owner.account_id)
+        email = app.start("someone@example.com", channel="email")
+        assert email.status_code == 201, email.text
+        sms = app.start("+8613800138000")
+        assert sms.status_code == 503 and sms.json()["error"] == "delivery-failed"
+        old = verification(stored(client, app.app_key).id, 7, status="approved", when=NEW_YEAR)
+        add_rows(client, [old])
+        use(client, owner)
+        page = client.get(f"/console/apps/{app.app_key}/log")
+        assert page.status_code == 200 and ">Cost<" in page.text
+        # By destination (the two starts may share their second, the first cell).
+        costs = dict(
+            re.findall(r"<code>([^<]+)</code></td>.*?data-cost[^>]*>([^<]+)<", page.text, re.S)
+        )
+        assert costs == {
+            email.json()["to"]: "0.03 CNY",
+            "+86 138****8000": "0.00 CNY",  # credited: the code was not delivered
+            old.destination_masked: "—",  # started before billing was on
+        }
+        set_language(client, "zh-CN")
+        chinese = client.get(f"/console/apps/{app.app_key}/log")
+        assert ">费用<" in chinese.text and "0.03 CNY" in chinese.text
+        shown = {"CNY", "Shop", "vodafone", "china", "mobile", "payer"}  # data, as it is
+        assert english_left(chinese.text) - shown == set()
+    finally:
+        client.__exit__(None, None, None)
+
+
+NEW_YEAR = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def cells(html: str, table: str) -> dict[str, list[str]]:

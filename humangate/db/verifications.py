@@ -10,11 +10,11 @@ dialect.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Executable, Row, Table, bindparam, select, update
+from sqlalchemy import Executable, Row, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +38,44 @@ _COUNT_ATTEMPT = (
     )
     .values(attempts=_ROW.attempts + 1)
     .returning(*_VERIFICATIONS.c)
+)
+_BY_KEY = select(_VERIFICATIONS).where(
+    _ROW.app_id == bindparam("app_id"), _ROW.idempotency_key == bindparam("key")
+)
+_LIVE = (
+    select(_VERIFICATIONS)
+    .where(
+        _ROW.app_id == bindparam("app_id"),
+        _ROW.destination_digest == bindparam("destination_digest"),
+        _ROW.status == "pending",
+        _ROW.expires_at > bindparam("now"),
+    )
+    .order_by(_ROW.created_at.desc())
+    .limit(1)
+)
+_INSERT = insert(_VERIFICATIONS)
+_RESEND = (
+    update(_VERIFICATIONS)
+    .where(_ROW.id == bindparam("verification_id"))
+    .values(
+        sends=_ROW.sends + 1,
+        expires_at=bindparam("new_expires_at"),
+        last_sent_at=bindparam("now"),
+        locale=bindparam("new_locale"),
+        delivery="queued",
+        code_digest=bindparam("new_code_digest"),
+    )
+    .returning(*_VERIFICATIONS.c)
+)
+_RESEND_PRICED = _RESEND.values(cost=func.coalesce(_ROW.cost, 0) + bindparam("price"))
+_DELIVERED = (
+    update(_VERIFICATIONS)
+    .where(_ROW.id == bindparam("verification_id"))
+    .values(delivery=bindparam("new_delivery"))
+    .returning(*_VERIFICATIONS.c)
+)
+_FAILED = _DELIVERED.values(
+    status="failed", finished_at=bindparam("now"), cost=bindparam("new_cost")
 )
 _FINISH = (
     update(_VERIFICATIONS)
@@ -135,33 +173,79 @@ async def read_verification(
     return result.first()
 
 
-async def find_by_idempotency_key(
-    session: AsyncSession, app_id: int, key: str
-) -> Verification | None:
-    row: Verification | None = await session.scalar(
-        select(Verification).where(
-            Verification.app_id == app_id, Verification.idempotency_key == key
-        )
-    )
-    return row
+async def find_by_idempotency_key(session: AsyncSession, app_id: int, key: str) -> Row[Any] | None:
+    """The app's verification started with this idempotency key, if any."""
+    result = await session.execute(_BY_KEY, {"app_id": app_id, "key": key})
+    return result.first()
 
 
 async def find_live(
     session: AsyncSession, app_id: int, destination_digest: str, *, now: datetime
-) -> Verification | None:
+) -> Row[Any] | None:
     """The pending, unexpired verification of this destination, if any (the newest)."""
-    row: Verification | None = await session.scalar(
-        select(Verification)
-        .where(
-            Verification.app_id == app_id,
-            Verification.destination_digest == destination_digest,
-            Verification.status == "pending",
-            Verification.expires_at > now,
-        )
-        .order_by(Verification.created_at.desc())
-        .limit(1)
+    result = await session.execute(
+        _LIVE, {"app_id": app_id, "destination_digest": destination_digest, "now": now}
     )
-    return row
+    return result.first()
+
+
+async def add_verification(session: AsyncSession, values: Mapping[str, Any]) -> None:
+    """Insert a verification with these column values (the caller commits)."""
+    await session.execute(_INSERT, dict(values))
+
+
+async def resend(
+    session: AsyncSession,
+    verification_id: str,
+    *,
+    code_digest: str,
+    locale: str,
+    now: datetime,
+    expires_at: datetime,
+    price: int | None,
+) -> Row[Any] | None:
+    """Count one more send of a verification with a new code; its row after the change. `price`:
+    added to its cost (billing on), or None to leave the cost as it is (the caller commits)."""
+    statement = _RESEND if price is None else _RESEND_PRICED
+    result = await session.execute(
+        statement,
+        {
+            "verification_id": verification_id,
+            "new_code_digest": code_digest,
+            "new_locale": locale,
+            "now": now,
+            "new_expires_at": expires_at,
+            "price": price or 0,
+        },
+    )
+    return result.first()
+
+
+async def set_delivery(
+    session: AsyncSession,
+    verification_id: str,
+    delivery: str,
+    *,
+    failed_at: datetime | None = None,
+    cost: int | None = None,
+) -> Row[Any] | None:
+    """Record how the code's message went; with `failed_at`, the verification failed then and
+    its cost is now `cost`. Its row after the change (the caller commits)."""
+    if failed_at is None:
+        result = await session.execute(
+            _DELIVERED, {"verification_id": verification_id, "new_delivery": delivery}
+        )
+    else:
+        result = await session.execute(
+            _FAILED,
+            {
+                "verification_id": verification_id,
+                "new_delivery": delivery,
+                "now": failed_at,
+                "new_cost": cost,
+            },
+        )
+    return result.first()
 
 
 async def count_attempt(

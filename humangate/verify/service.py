@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.db import verifications as rows
 from humangate.db._rows import aware
-from humangate.db.models import Verification
 from humangate.db.verify_apps import get_app, live_secrets
 from humangate.errors import (
     AccessDenied,
@@ -431,40 +430,50 @@ class VerifyService:
             billed = await self._bill(app, request.channel, destination.country)
             code = new_code(app.code_length)
             expires_at = now + timedelta(seconds=app.code_ttl)
-            if live is None:
-                verification = Verification(
-                    id=new_verification_id(),
-                    app_id=app.id,
-                    channel=request.channel,
-                    destination_digest=digest,
-                    destination_masked=destination.masked,
-                    country=destination.country,
-                    prefix=destination.prefix,
-                    carrier=destination.carrier,
-                    locale=request.locale,
-                    status="pending",
-                    attempts=0,
-                    sends=1,
-                    delivery="queued",
-                    network=_network(request.client_ip) or None,
-                    idempotency_key=request.idempotency_key or None,
-                    created_at=now,
-                    expires_at=expires_at,
-                    last_sent_at=now,
-                )
-                session.add(verification)
-            else:
-                verification = live
-                verification.sends += 1
-                verification.expires_at = expires_at
-                verification.last_sent_at = now
-                verification.locale = request.locale
-                verification.delivery = "queued"
-            if self._charge is not None:  # billing on: the cost is known, even when nothing
-                verification.cost = (verification.cost or 0) + (billed.price if billed else 0)
-            verification.code_digest = code_digest(self._key, verification.id, code)
-            unsent = f"unsent:{verification.id}"
+            # Billing on: the cost is known, even when nothing was charged.
+            price = None if self._charge is None else billed.price if billed else 0
+            verification_id = new_verification_id() if live is None else live.id
+            digest_of_code = code_digest(self._key, verification_id, code)
+            unsent = f"unsent:{verification_id}"
             try:
+                if live is None:
+                    await rows.add_verification(
+                        session,
+                        {
+                            "id": verification_id,
+                            "app_id": app.id,
+                            "channel": request.channel,
+                            "destination_digest": digest,
+                            "destination_masked": destination.masked,
+                            "country": destination.country,
+                            "prefix": destination.prefix,
+                            "carrier": destination.carrier,
+                            "locale": request.locale,
+                            "status": "pending",
+                            "code_digest": digest_of_code,
+                            "attempts": 0,
+                            "sends": 1,
+                            "delivery": "queued",
+                            "network": _network(request.client_ip) or None,
+                            "idempotency_key": request.idempotency_key or None,
+                            "created_at": now,
+                            "expires_at": expires_at,
+                            "last_sent_at": now,
+                            "cost": price,
+                        },
+                    )
+                    sends, cost = 1, price
+                else:
+                    resent = await rows.resend(
+                        session,
+                        verification_id,
+                        code_digest=digest_of_code,
+                        locale=request.locale,
+                        now=now,
+                        expires_at=expires_at,
+                        price=price,
+                    )
+                    sends, cost = (resent.sends, resent.cost) if resent else (live.sends + 1, None)
                 await session.commit()
             except IntegrityError:
                 # A concurrent start with the same idempotency key inserted its row first (the
@@ -494,14 +503,18 @@ class VerifyService:
                     ttl_seconds=app.code_ttl,
                 ),
             )
-            verification.delivery = delivered
             if delivered == "failed":
-                verification.status = "failed"
-                verification.finished_at = self._now()
-                reference = f"undelivered:{verification.id}:{verification.sends}"
+                reference = f"undelivered:{verification_id}:{sends}"
                 credited = await self._refund(app, billed, reference)
-                if verification.cost is not None:
-                    verification.cost = max(0, verification.cost - credited)
+                final = await rows.set_delivery(
+                    session,
+                    verification_id,
+                    delivered,
+                    failed_at=self._now(),
+                    cost=None if cost is None else max(0, cost - credited),
+                )
+            else:
+                final = await rows.set_delivery(session, verification_id, delivered)
             await rows.add_usage(
                 session,
                 app.id,
@@ -512,7 +525,9 @@ class VerifyService:
                 failed=int(delivered == "failed"),
             )
             await session.commit()
-            view = self._view(verification, now)
+            if final is None:  # deleted meanwhile (its app was): nothing to show but an id
+                raise NotFound("There is no such verification.")
+            view = self._view(final, now)
         if delivered == "failed":
             raise UpstreamUnavailable(
                 "The code could not be delivered; try again later.", code="delivery-failed"
@@ -521,7 +536,7 @@ class VerifyService:
         return view, live is None
 
     def _repeated(
-        self, earlier: Verification, digest: str, channel: str, now: datetime
+        self, earlier: Row[Any], digest: str, channel: str, now: datetime
     ) -> VerificationView:
         """The verification an idempotency key already started, if this start asks the same.
 
@@ -535,7 +550,7 @@ class VerifyService:
             )
         return self._view(earlier, now)
 
-    def _check_resend(self, live: Verification, now: datetime) -> None:
+    def _check_resend(self, live: Row[Any], now: datetime) -> None:
         wait = (aware(live.last_sent_at) - now).total_seconds() + self._policy.resend_seconds
         if wait > 0:
             raise RateLimited(
@@ -803,7 +818,7 @@ class VerifyService:
             raise NotFound("There is no such verification.")
         return found
 
-    def _view(self, verification: Verification | Row[Any], now: datetime) -> VerificationView:
+    def _view(self, verification: Row[Any], now: datetime) -> VerificationView:
         expires_at = aware(verification.expires_at)
         status = verification.status
         if status == "pending" and expires_at <= now:

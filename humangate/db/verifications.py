@@ -39,6 +39,7 @@ _COUNT_ATTEMPT = (
     .values(attempts=_ROW.attempts + 1)
     .returning(*_VERIFICATIONS.c)
 )
+_APPROVE = _COUNT_ATTEMPT.values(status="approved", finished_at=bindparam("now"))
 _BY_KEY = select(_VERIFICATIONS).where(
     _ROW.app_id == bindparam("app_id"), _ROW.idempotency_key == bindparam("key")
 )
@@ -255,6 +256,19 @@ async def count_attempt(
     None when it is no longer pending or has no attempts left (the caller commits)."""
     result = await session.execute(
         _COUNT_ATTEMPT,
+        {"verification_id": verification_id, "now": now, "max_attempts": max_attempts},
+    )
+    return result.first()
+
+
+async def approve(
+    session: AsyncSession, verification_id: str, *, max_attempts: int, now: datetime
+) -> Row[Any] | None:
+    """Count the attempt that entered the right code and approve the verification, in one
+    statement, if it is pending, unexpired and has attempts left; its row after the change, or
+    None (the caller commits)."""
+    result = await session.execute(
+        _APPROVE,
         {"verification_id": verification_id, "now": now, "max_attempts": max_attempts},
     )
     return result.first()

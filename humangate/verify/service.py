@@ -733,16 +733,12 @@ class VerifyService:
             verification = await self._get(session, app, verification_id)
             if verification.status != "pending" or aware(verification.expires_at) <= now:
                 return await self._closed(session, app, verification, now)
-            counted = await rows.count_attempt(
-                session, verification.id, max_attempts=self._policy.max_attempts, now=now
-            )
-            if counted is None:  # another check got there first
-                again = await self._get(session, app, verification_id)
-                return await self._closed(session, app, again, now)
+            max_attempts = self._policy.max_attempts
             if code_matches(self._key, verification.id, code, verification.code_digest):
-                approved = await rows.finish(session, verification.id, "approved", now=now)
-                if approved is None:  # not pending any more (the attempt above says it was)
-                    await session.commit()
+                approved = await rows.approve(
+                    session, verification.id, max_attempts=max_attempts, now=now
+                )
+                if approved is None:  # another check got there first
                     again = await self._get(session, app, verification_id)
                     return await self._closed(session, app, again, now)
                 await rows.add_usage(
@@ -756,7 +752,13 @@ class VerifyService:
                 await session.commit()
                 await self.guard.count_approved(app, approved.prefix)
                 return CheckOutcome(self._view(approved, now), "approved", True)
-            if counted.attempts >= self._policy.max_attempts:
+            counted = await rows.count_attempt(
+                session, verification.id, max_attempts=max_attempts, now=now
+            )
+            if counted is None:  # another check got there first
+                again = await self._get(session, app, verification_id)
+                return await self._closed(session, app, again, now)
+            if counted.attempts >= max_attempts:
                 spent = await rows.finish(session, verification.id, "max-attempts", now=now)
                 await session.commit()
                 return CheckOutcome(self._view(spent or counted, now), "max-attempts", False)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,12 +131,20 @@ def unit_for(hg_server: Server):
 
 @pytest.fixture(scope="package")
 def redis_db(hg_server: Server):
-    """Direct access to the server's hot-state store (never through HTTP)."""
+    with store_of(hg_server) as client:
+        yield client
+
+
+@contextmanager
+def store_of(server: Server) -> Iterator[Any]:
+    """Direct access to a server's hot-state store (never through HTTP), for private answers."""
     import redis
 
-    client = redis.Redis.from_url(hg_server.redis_url, decode_responses=True)
-    yield client
-    client.close()
+    client = redis.Redis.from_url(server.redis_url, decode_responses=True)
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="package")

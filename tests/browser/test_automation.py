@@ -26,6 +26,7 @@ from tests.browser._widget import (
     is_new_challenge,
     private_answer,
 )
+from tests.browser.conftest import store_of
 from tests.live import create_unit_cli
 
 pytestmark = pytest.mark.browser
@@ -69,11 +70,8 @@ def managed_sitekey(strict_server) -> str:
 @pytest.fixture(scope="module")
 def strict_redis(strict_server):
     """The strict server's hot-state store, for the oracle slide answers."""
-    import redis
-
-    client = redis.Redis.from_url(strict_server.redis_url, decode_responses=True)
-    yield client
-    client.close()
+    with store_of(strict_server) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

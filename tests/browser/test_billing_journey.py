@@ -31,7 +31,7 @@ from humangate.challenges.pow import solve_pow
 from humangate.db.engine import create_engine, create_sessionmaker
 from humangate.db.models import LedgerPosting, LedgerTransaction
 from tests.browser._widget import LIVE, ROOT
-from tests.browser.conftest import Server, redis_database
+from tests.browser.conftest import Server, redis_database, store_of
 from tests.browser.test_console_auth import _axe, assert_accessible
 from tests.browser.test_console_units import create_admin_cli, create_unit, log_in, sign_up
 from tests.live import humangate_env, running_server
@@ -60,11 +60,8 @@ def billing_server(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="module")
 def billing_redis(billing_server: Server):
-    import redis
-
-    client = redis.Redis.from_url(billing_server.redis_url, decode_responses=True)
-    yield client
-    client.close()
+    with store_of(billing_server) as client:
+        yield client
 
 
 def _database_url(server: Server) -> str:

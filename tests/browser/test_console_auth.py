@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from humangate.messaging import read_outbox
-from tests.browser.conftest import Server, redis_database
+from tests.browser.conftest import Server, redis_database, store_of
 from tests.live import humangate_env, running_server
 
 pytestmark = pytest.mark.browser
@@ -46,12 +46,9 @@ def console_server(
 
 @pytest.fixture(scope="module")
 def console_redis(console_server: Server):
-    import redis
-
-    client = redis.Redis.from_url(console_server.redis_url, decode_responses=True)
-    yield client
-    client.flushdb()
-    client.close()
+    with store_of(console_server) as client:
+        yield client
+        client.flushdb()
 
 
 def new_address() -> str:

@@ -27,7 +27,7 @@ from tests.browser._widget import (
     is_new_challenge,
     private_x,
 )
-from tests.browser.conftest import MONITORED, own_server, person_user_agent
+from tests.browser.conftest import MONITORED, own_server, person_user_agent, store_of
 from tests.live import create_unit_cli
 
 pytestmark = pytest.mark.browser
@@ -67,11 +67,8 @@ def managed_server(redis_url, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def managed_redis(managed_server):
-    import redis
-
-    client = redis.Redis.from_url(managed_server.redis_url, decode_responses=True)
-    yield client
-    client.close()
+    with store_of(managed_server) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

@@ -168,8 +168,6 @@ async def secret_page(
     """The new secret, once; a reload shows how to get another instead of creating one."""
     unit = await _owned(db, sitekey, viewer)
     revealed = await _reveal.take(get_services(request).store, viewer, unit.sitekey, reveal)
-    if revealed is None:
-        return render(request, "unit_secret.html", {"unit": unit, "revealed": None}, viewer=viewer)
     context = {"unit": unit, "revealed": revealed}
     return render(request, "unit_secret.html", context, viewer=viewer)
 

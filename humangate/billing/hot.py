@@ -231,24 +231,27 @@ class MemoryBillingStore:
         return None
 
 
-# KEYS: last. ARGV: key prefix, now, then (account, price, field) per charge. Returns per charge
-# what is left of the allowance, or -1 - allowance when it could not pay.
+# KEYS: last. ARGV: key prefix, now, then (account, price, field, count) per run of identical
+# charges. Returns per run the allowance before it and how many of its charges it paid: the first
+# that could not pay leaves the allowance as it is, so neither can the rest of the run. A run is
+# one debit and one pair of increments however long it is (a busy node's batch is mostly one).
 _CHARGE = """
 local out = {}
-for i = 3, #ARGV, 3 do
+for i = 3, #ARGV, 4 do
   local account, price, field = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
   local allow_key = ARGV[1] .. ':allow:' .. account
   local allow = tonumber(redis.call('GET', allow_key) or '0')
-  if allow < price then
-    out[#out + 1] = -1 - allow
-  else
+  local paid = tonumber(ARGV[i + 3])
+  if price > 0 then paid = math.min(paid, math.floor(allow / price)) end
+  if paid > 0 then
     local open_key = ARGV[1] .. ':open:' .. account
-    redis.call('DECRBY', allow_key, price)
-    redis.call('HINCRBY', open_key, 'q|' .. field, 1)
-    redis.call('HINCRBY', open_key, 'a|' .. field, price)
+    redis.call('DECRBY', allow_key, paid * price)
+    redis.call('HINCRBY', open_key, 'q|' .. field, paid)
+    redis.call('HINCRBY', open_key, 'a|' .. field, paid * price)
     redis.call('HSET', KEYS[1], account, ARGV[2])
-    out[#out + 1] = allow - price
   end
+  out[#out + 1] = allow
+  out[#out + 1] = paid
 end
 return out
 """
@@ -388,11 +391,17 @@ class RedisBillingStore:
     async def charge_many(
         self, charges: Sequence[tuple[int, int, str]], *, now: float
     ) -> list[Charge]:
+        runs = _runs(charges)
         args: list[object] = [self._prefix, f"{now:.3f}"]
-        for charge in charges:
-            args.extend(charge)
-        left = await self._eval("charge", self._charge, [f"{self._prefix}:last"], args)
-        return [Charged(int(n)) if int(n) >= 0 else NeedSlice(-1 - int(n)) for n in left]
+        for run in runs:
+            args.extend(run)
+        flat = await self._eval("charge", self._charge, [f"{self._prefix}:last"], args)
+        results: list[Charge] = []
+        for (_, price, _, count), allow, paid in zip(runs, flat[::2], flat[1::2], strict=True):
+            allow, paid = int(allow), int(paid)
+            results.extend(Charged(allow - price * n) for n in range(1, paid + 1))
+            results.extend([NeedSlice(allow - price * paid)] * (count - paid))
+        return results
 
     async def begin_reservation(
         self, account_id: int, reservation_id: str, want: int, *, now: float
@@ -482,6 +491,17 @@ class RedisBillingStore:
 
     async def close(self) -> None:
         await self._pool.disconnect()
+
+
+def _runs(charges: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str, int]]:
+    """Consecutive identical charges as (account, price, field, count), in order."""
+    runs: list[tuple[int, int, str, int]] = []
+    for account, price, field_name in charges:
+        if runs and runs[-1][:3] == (account, price, field_name):
+            runs[-1] = (account, price, field_name, runs[-1][3] + 1)
+        else:
+            runs.append((account, price, field_name, 1))
+    return runs
 
 
 async def _on_connection(connection: AbstractConnection, command: tuple[object, ...]) -> Any:

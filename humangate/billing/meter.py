@@ -6,8 +6,13 @@ the database (one write per slice, under the account row's lock; one reservation
 account and node) and charges again; when not even the price is available the charge is refused
 with `insufficient-balance` (402). A node reserves the next slice in the background once the
 allowance falls below a slice (so it holds at most two): under load a reservation waits for many
-turns of the event loop, and a whole slice of headroom keeps a busy account's charges from ever
-waiting for it.
+turns of the event loop and for settlement's writes, and a whole slice of headroom keeps a busy
+account's charges from ever waiting for it. A busy account's slice grows with its pace
+(humangate/billing/pace.py) so that the headroom lasts seconds, not a fraction of one.
+
+Charges that find the allowance empty all wait for the one reservation under way (started by
+the first of them, or ahead in the background), sized for what they ask together, and charge
+again together in one script: none of them holds a lock while it talks to a store.
 
 What is free: units of no account (made by the CLI or the demo), the published test units, and
 items the account's plan does not price. A successful siteverify is charged `verify` after the
@@ -34,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from humangate.billing import ledger
 from humangate.billing.hot import BillingStore, Charge, Charged, usage_field
+from humangate.billing.pace import SlicePace
 from humangate.db.models import LedgerTransaction, Voucher
 from humangate.errors import PaymentRequired, StorageError
 from humangate.testkeys import is_test_unit
@@ -59,7 +65,8 @@ class BillingMeter:
     Args:
         store: the hot store shared by every node.
         sessions: the database, for prices (cached `plan_seconds`) and slice reservations.
-        slice_size: minor units reserved from a balance at a time.
+        slice_size: minor units reserved from a balance at a time, at least (a busy account's
+            slice follows its pace: humangate/billing/pace.py).
     """
 
     def __init__(
@@ -73,13 +80,15 @@ class BillingMeter:
     ) -> None:
         self.store = store
         self._sessions = sessions
-        self._slice = slice_size
         self._plan_seconds = plan_seconds
         self._clock = clock
         self._plans: dict[int, tuple[float, ledger.PlanView]] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
         self._dry: dict[int, float] = {}  # account → until when it is refused outright
-        self._refills: dict[int, asyncio.Task[None]] = {}
+        # The reservation under way per account (one at a time), and what the charges waiting
+        # for it ask together.
+        self._refills: dict[int, asyncio.Task[bool]] = {}
+        self._waiting: dict[int, int] = {}
+        self._pace = SlicePace(slice_size)
         self._batch = _ChargeBatch(store, clock)
         self._plan_reads: dict[int, asyncio.Task[ledger.PlanView]] = {}
 
@@ -116,25 +125,23 @@ class BillingMeter:
         price = ledger.price_of(await self._plan(account_id), item)
         if price <= 0:
             return 0
+        ahead = True  # whether a charge below a slice reserves the next one in the background
         for _ in range(MAX_ATTEMPTS):
             now = self._clock()
             field = usage_field(int(now // 3600), unit_id, item)
             charged = await self._batch.charge(account_id, price, field, now=now)
             if isinstance(charged, Charged):
-                if charged.remaining < max(self._slice, price):
+                self._pace.count(account_id, price, now=now)
+                if ahead and charged.remaining < self._pace.slice_for(account_id, price):
                     self._refill_soon(account_id, price)
                 return price
-            async with self._locks.setdefault(account_id, asyncio.Lock()):
-                # Another request of this node may have reserved while this one waited.
-                if isinstance(await self.store.charge(account_id, price, field, now=now), Charged):
-                    return price
-                if self._dry.get(account_id, 0.0) > now:
-                    raise PaymentRequired(REFUSED)
-                if not await self._reserve(account_id, price):
-                    if len(self._dry) >= MAX_CACHED_PLANS:
-                        self._dry.clear()
-                    self._dry[account_id] = self._clock() + DRY_SECONDS
-                    raise PaymentRequired(REFUSED)
+            if self._dry.get(account_id, 0.0) > self._clock():
+                raise PaymentRequired(REFUSED)
+            # Of the charges that waited for one reservation, the one that started it reserves
+            # ahead for all: the others' shortfall was counted in it.
+            ahead = account_id not in self._refills
+            if not await self._reserved(account_id, price):
+                raise PaymentRequired(REFUSED)
         raise PaymentRequired(REFUSED)
 
     async def credit(self, account_id: int | None, item: str, *, reference: str) -> int:
@@ -198,17 +205,48 @@ class BillingMeter:
         once the balance had nothing more to give."""
         if account_id in self._refills or self._dry.get(account_id, 0.0) > self._clock():
             return
-        task = asyncio.create_task(self._refill(account_id, price))
-        self._refills[account_id] = task
-        task.add_done_callback(lambda _: self._refills.pop(account_id, None))
+        self._refill(account_id, price)
 
-    async def _refill(self, account_id: int, price: int) -> None:
+    async def _reserved(self, account_id: int, price: int) -> bool:
+        """Wait for the account's reservation under way, or start one; whether it reserved
+        anything (False: the balance cannot pay, the account is refused for DRY_SECONDS).
+
+        Raises:
+            StorageError: the reservation failed.
+        """
+        task = self._refills.get(account_id) or self._refill(account_id, price)
+        self._waiting[account_id] = self._waiting.get(account_id, 0) + price
         try:
-            async with self._locks.setdefault(account_id, asyncio.Lock()):
-                if not await self._reserve(account_id, price):
-                    self._dry[account_id] = self._clock() + DRY_SECONDS
-        except StorageError as exc:
-            logger.warning("A slice could not be reserved ahead: %s", exc)
+            # Shielded: a request that goes away does not cancel the others' reservation.
+            return await asyncio.shield(task)
+        finally:
+            left = self._waiting.pop(account_id, 0) - price
+            if left > 0:
+                self._waiting[account_id] = left
+
+    def _refill(self, account_id: int, price: int) -> asyncio.Task[bool]:
+        task = asyncio.create_task(self._reserve_slice(account_id, price))
+        self._refills[account_id] = task
+        task.add_done_callback(lambda done: self._refilled(account_id, done))
+        return task
+
+    def _refilled(self, account_id: int, task: asyncio.Task[bool]) -> None:
+        if self._refills.get(account_id) is task:
+            del self._refills[account_id]
+        if not task.cancelled() and task.exception() is not None:
+            # The charges waiting for it get the error; one ahead of need is only logged.
+            logger.warning("A slice could not be reserved: %s", task.exception())
+
+    async def _reserve_slice(self, account_id: int, price: int) -> bool:
+        """`_reserve` a slice for the pace and for the charges waiting now; a balance with
+        nothing left to give marks the account dry."""
+        want = max(self._pace.slice_for(account_id, price), self._waiting.get(account_id, 0))
+        if await self._reserve(account_id, price, want):
+            return True
+        if len(self._dry) >= MAX_CACHED_PLANS:
+            self._dry.clear()
+        self._dry[account_id] = self._clock() + DRY_SECONDS
+        return False
 
     async def reserved_ahead(self, timeout: float = 5.0) -> None:
         """Wait for the slices being reserved in the background (for a close, and tests)."""
@@ -220,14 +258,14 @@ class BillingMeter:
         await self.reserved_ahead()
         await self.store.close()
 
-    async def _reserve(self, account_id: int, price: int) -> bool:
-        """Reserve a slice in the database into the allowance; False when none is available.
+    async def _reserve(self, account_id: int, price: int, want: int) -> bool:
+        """Reserve up to `want` in the database into the allowance; False when not even
+        `price` is available.
 
         The reservation is noted in the hot store first, so a reconciliation running meanwhile
         counts it; a node that dies here leaves a pending note that goes stale.
         """
         reservation = secrets.token_hex(12)
-        want = max(self._slice, price)
         now = self._clock()
         await self.store.begin_reservation(account_id, reservation, want, now=now)
         async with self._sessions() as session:

@@ -148,6 +148,24 @@ async def test_many_charges_in_one_step_pay_in_order(store: BillingStore) -> Non
     assert sorted((ln.unit_id, ln.quantity, ln.amount) for ln in lines) == [(7, 1, 3), (8, 1, 3)]
 
 
+async def test_a_run_of_one_charge_pays_until_the_allowance_cannot(store: BillingStore) -> None:
+    """A busy node's batch is mostly one charge many times over: Redis takes such a run in one
+    debit, and each charge is still answered as if it had come alone, in order."""
+    await _grant(store, 13, 10)
+    other = usage_field(HOUR, 8, "verify")
+    charges = [(13, 3, FIELD)] * 4 + [(13, 1, FIELD)] * 2 + [(13, 1, other), (13, 3, FIELD)]
+    results = await store.charge_many(charges, now=NOW)
+    assert results == [
+        *(Charged(7), Charged(4), Charged(1), NeedSlice(1)),
+        *(Charged(0), NeedSlice(0)),
+        *(NeedSlice(0), NeedSlice(0)),
+    ]
+    batch = await store.take_open(13, now=NOW)
+    assert batch is not None
+    lines = await store.batch_lines(batch)
+    assert [(ln.unit_id, ln.quantity, ln.amount) for ln in lines] == [(7, 4, 10)]
+
+
 @pytest.mark.redis
 async def test_scripts_are_sent_again_when_redis_forgot_them(redis_url: str) -> None:
     import redis

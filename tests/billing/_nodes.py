@@ -4,6 +4,7 @@ AOF on and fsync always (what billing asks operators to run), and what the ledge
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -152,17 +153,30 @@ class Cluster:
 
 
 async def issue_many(urls: list[str], sitekey: str, count: int) -> Counter[int]:
-    """`count` challenges asked at once (64 in flight) across the nodes; statuses counted."""
+    """`count` challenges asked at once (64 in flight) across the nodes; statuses counted.
+
+    A transport error (status 0) must be the node's: one client per node keeps every connection
+    it opens (httpx keeps 20 idle by default and closes the others as requests finish, and
+    httpcore may close one it has just handed to another request, which then fails with a
+    ReadError the node had no part in), and lets an idle one expire well before the node's own
+    keep-alive (uvicorn's 5 s) would close it under a request reusing it.
+    """
     statuses: Counter[int] = Counter()
     gate = asyncio.Semaphore(64)
-    limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(headers=ORIGIN, timeout=30, limits=limits) as client:
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=2)
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=url, headers=ORIGIN, timeout=30, limits=limits)
+            )
+            for url in urls
+        ]
 
         async def one(i: int) -> None:
             async with gate:
                 try:
-                    reply = await client.post(
-                        f"{urls[i % len(urls)]}/api/v1/challenges", json={"sitekey": sitekey}
+                    reply = await clients[i % len(clients)].post(
+                        "/api/v1/challenges", json={"sitekey": sitekey}
                     )
                 except httpx.TransportError:
                     statuses[0] += 1

@@ -314,11 +314,18 @@ class VerifyService:
         async with self._sessions() as session:
             if not await rows.claim_nonce(session, app.id, nonce, expires_at=expires_at):
                 raise _nonce_reused()
+            # The block's writes come after a savepoint: a block that raises loses them, never
+            # the nonce. Rolled back and written again, the nonce would be absent a moment,
+            # and an identical request waiting on it would go through as if it were new.
+            block = await session.begin_nested()
             try:
                 yield SignedCall(app, session)
             except BaseException:
-                await session.rollback()
-                await rows.use_nonce(session, app.id, nonce, expires_at=expires_at)
+                if block.is_active:
+                    await block.rollback()
+                else:  # the block committed, and the nonce with it, before it raised
+                    await session.rollback()
+                await session.commit()
                 raise
             await session.commit()
 

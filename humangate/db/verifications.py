@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Executable, Row, Table, bindparam, func, insert, select, update
+from sqlalchemy import Executable, Row, Table, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,8 +75,12 @@ _DELIVERED = (
     .values(delivery=bindparam("new_delivery"))
     .returning(*_VERIFICATIONS.c)
 )
+# The credit is taken from the cost as it stands, not from one read earlier: another send of the
+# same verification may have added its price meanwhile. NULL (billing off) stays NULL.
 _FAILED = _DELIVERED.values(
-    status="failed", finished_at=bindparam("now"), cost=bindparam("new_cost")
+    status="failed",
+    finished_at=bindparam("now"),
+    cost=case((_ROW.cost < bindparam("credited"), 0), else_=_ROW.cost - bindparam("credited")),
 )
 _FINISH = (
     update(_VERIFICATIONS)
@@ -228,10 +232,11 @@ async def set_delivery(
     delivery: str,
     *,
     failed_at: datetime | None = None,
-    cost: int | None = None,
+    credited: int = 0,
 ) -> Row[Any] | None:
     """Record how the code's message went; with `failed_at`, the verification failed then and
-    its cost is now `cost`. Its row after the change (the caller commits)."""
+    `credited` (given back for this send) comes off its cost. Its row after the change (the
+    caller commits)."""
     if failed_at is None:
         result = await session.execute(
             _DELIVERED, {"verification_id": verification_id, "new_delivery": delivery}
@@ -243,7 +248,7 @@ async def set_delivery(
                 "verification_id": verification_id,
                 "new_delivery": delivery,
                 "now": failed_at,
-                "new_cost": cost,
+                "credited": credited,
             },
         )
     return result.first()

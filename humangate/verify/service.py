@@ -469,7 +469,7 @@ class VerifyService:
                             "cost": price,
                         },
                     )
-                    sends, cost = 1, price
+                    sends = 1
                 else:
                     resent = await rows.resend(
                         session,
@@ -480,7 +480,7 @@ class VerifyService:
                         expires_at=expires_at,
                         price=price,
                     )
-                    sends, cost = (resent.sends, resent.cost) if resent else (live.sends + 1, None)
+                    sends = resent.sends if resent else live.sends + 1
                 await session.commit()
             except IntegrityError:
                 # A concurrent start with the same idempotency key inserted its row first (the
@@ -518,7 +518,7 @@ class VerifyService:
                     verification_id,
                     delivered,
                     failed_at=self._now(),
-                    cost=None if cost is None else max(0, cost - credited),
+                    credited=credited,
                 )
             else:
                 final = await rows.set_delivery(session, verification_id, delivered)

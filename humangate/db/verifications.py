@@ -132,15 +132,6 @@ async def claim_nonce(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def use_nonce(
-    session: AsyncSession, app_id: int, nonce: str, *, expires_at: datetime
-) -> bool:
-    """Record a signed request's nonce; False when the app used it before. Commits."""
-    fresh = await claim_nonce(session, app_id, nonce, expires_at=expires_at)
-    await session.commit()
-    return fresh
-
-
 async def add_usage(
     session: AsyncSession,
     app_id: int,

@@ -312,8 +312,7 @@ class VerifyService:
             await self._burn_nonce(app, nonce, expires_at)
             raise
         async with self._sessions() as session:
-            if not await rows.claim_nonce(session, app.id, nonce, expires_at=expires_at):
-                raise _nonce_reused()
+            await self._claim_nonce(session, app, nonce, expires_at)
             # The block's writes come after a savepoint: a block that raises loses them, never
             # the nonce. Rolled back and written again, the nonce would be absent a moment,
             # and an identical request waiting on it would go through as if it were new.
@@ -342,7 +341,7 @@ class VerifyService:
             )
         app, opened = await self._signer(signed.app_key, now)
         if app is None:
-            raise Unauthenticated("No app has that key.", code="unknown-app")
+            raise _unknown_app()
         if not any(
             signing.signature_matches(secret, signed, method, target, body) for secret in opened
         ):
@@ -359,8 +358,25 @@ class VerifyService:
         """Keep the nonce of a request refused before its transaction; a replay is refused as
         one, as it would have been had the nonce been claimed first."""
         async with self._sessions() as session:
-            if not await rows.use_nonce(session, app.id, nonce, expires_at=expires_at):
-                raise _nonce_reused()
+            await self._claim_nonce(session, app, nonce, expires_at)
+            await session.commit()
+
+    async def _claim_nonce(
+        self, session: AsyncSession, app: AppView, nonce: str, expires_at: datetime
+    ) -> None:
+        """Write the request's nonce in the session's transaction.
+
+        Raises:
+            Unauthenticated: `nonce-reused`; `unknown-app` when the app was deleted after this
+                node cached its key (the nonce's row must name an app that exists).
+        """
+        try:
+            fresh = await rows.claim_nonce(session, app.id, nonce, expires_at=expires_at)
+        except IntegrityError:
+            self._signers.pop(app.app_key, None)
+            raise _unknown_app() from None
+        if not fresh:
+            raise _nonce_reused()
 
     async def _signer(self, app_key: str, now: datetime) -> tuple[AppView | None, Sequence[str]]:
         """The app with `app_key` and its current secrets, read at most once per
@@ -851,6 +867,10 @@ class VerifyService:
 
 def _nonce_reused() -> Unauthenticated:
     return Unauthenticated("That nonce was already used.", code="nonce-reused")
+
+
+def _unknown_app() -> Unauthenticated:
+    return Unauthenticated("No app has that key.", code="unknown-app")
 
 
 def _network(client_ip: str) -> str:

@@ -15,26 +15,45 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
+from humangate.app import create_app
 from humangate.config import Settings
 from humangate.db import verifications as rows
+from humangate.db import verify_apps
 from humangate.db.models import VerifyUsage
 from humangate.errors import InvalidInput
 from humangate.verify.signing import signature_headers
 from tests.app_services import services_of
+from tests.conftest import ORIGIN
 from tests.verify._app import START, SignedClient, codes_sent, make_app
 
 PHONE = "+8613800138000"
-NOWHERE = f"{START}/VE{'0' * 32}"
+UNKNOWN = f"VE{'0' * 32}"
+NOWHERE = f"{START}/{UNKNOWN}"
+
+
+def _settings_of(
+    request: pytest.FixtureRequest, make_settings: Callable[..., Settings], **changes: Any
+) -> Settings:
+    if request.param == "embedded":
+        return make_settings(**changes)
+    return make_settings(
+        database_url=request.getfixturevalue("fresh_postgres_url"),
+        redis_url=request.getfixturevalue("redis_url"),
+        **changes,
+    )
 
 
 @pytest.fixture(params=["embedded", "postgres-redis"])
 def settings(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> Settings:
-    if request.param == "embedded":
-        return make_settings()
-    return make_settings(
-        database_url=request.getfixturevalue("fresh_postgres_url"),
-        redis_url=request.getfixturevalue("redis_url"),
-    )
+    return _settings_of(request, make_settings)
+
+
+@pytest.fixture(params=["embedded", "postgres-redis"])
+def cached_settings(
+    request: pytest.FixtureRequest, make_settings: Callable[..., Settings]
+) -> Settings:
+    """A node that keeps an app's key (HUMANGATE_UNIT_CACHE_SECONDS) longer than a test runs."""
+    return _settings_of(request, make_settings, unit_cache_seconds=600.0)
 
 
 @pytest.fixture
@@ -157,3 +176,20 @@ def test_a_block_that_fails_after_writing_loses_its_writes_and_keeps_the_nonce(
         client.portal.call(fail_after_writing)  # type: ignore[union-attr]
     assert client.portal.call(usage_rows) == 0  # type: ignore[union-attr]
     assert _error(request.send(client)) == (401, "nonce-reused")
+
+
+def test_an_app_deleted_while_its_key_is_cached_is_unknown(cached_settings: Settings) -> None:
+    """A request the app signed after it was deleted, on a node that still has its key, is
+    refused as an unknown app, not a server error."""
+    with TestClient(create_app(cached_settings), headers={"Origin": ORIGIN}) as client:
+        app = make_app(client)
+        assert _error(app.fetch(UNKNOWN)) == (404, "not-found")  # its key is cached now
+        services = services_of(client)
+
+        async def delete() -> None:
+            async with services.sessions() as session:
+                await verify_apps.delete_app(session, app.app_key)
+
+        client.portal.call(delete)  # type: ignore[union-attr]
+        assert _error(app.fetch(UNKNOWN)) == (401, "unknown-app")
+        assert _error(app.start(PHONE)) == (401, "unknown-app")

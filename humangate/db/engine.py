@@ -5,6 +5,9 @@ in time, a statement that outlives its timeout and a connection lost mid-stateme
 here as `DatabaseUnavailable` (a `StorageError`), which the API answers with a fast 503
 `database-unavailable`. Errors of the statement itself (a constraint, bad data) stay SQLAlchemy's:
 they are bugs, not outages.
+
+Their messages never quote a statement's parameters (`hide_parameters`): a logged error would
+otherwise carry what the parameters hold, a code's or a destination's digest among them.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ def create_engine(url: str, limits: DatabaseLimits | None = None) -> AsyncEngine
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -87,6 +90,7 @@ def create_engine(url: str, limits: DatabaseLimits | None = None) -> AsyncEngine
             max_overflow=limits.max_overflow,
             pool_timeout=limits.pool_timeout,
             connect_args=connect_args,
+            hide_parameters=True,
         )
     event.listen(engine.sync_engine, "handle_error", _translate_outage)
     return engine

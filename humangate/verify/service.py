@@ -423,6 +423,8 @@ class VerifyService:
             RateLimited: a limit of the guard, `resend-too-soon` or `max-sends`.
             PaymentRequired: billing is on and the owner's balance cannot pay the message.
             UpstreamUnavailable: `delivery-failed`, after one retry.
+            Unauthenticated: `unknown-app`, the app was deleted while its start ran (nothing
+                is sent, and a charge is given back).
         """
         if request.locale not in LOCALES:
             raise InvalidInput("The locale must be en or zh-CN.", code="invalid-locale")
@@ -496,7 +498,7 @@ class VerifyService:
                         expires_at=expires_at,
                         price=price,
                     )
-                    sends = resent.sends if resent else live.sends + 1
+                    sends = resent.sends if resent else 0
                 await session.commit()
             except IntegrityError:
                 # A concurrent start with the same idempotency key inserted its row first (the
@@ -509,11 +511,16 @@ class VerifyService:
                     )
                 await self._refund(app, billed, unsent)  # nothing is sent
                 if earlier is None:
+                    if await self._deleted(session, app):  # the row's app is gone
+                        raise _unknown_app() from None
                     raise
                 return self._repeated(earlier, digest, request.channel, now), False
             except Exception:
                 await self._refund(app, billed, unsent)
                 raise
+            if sends == 0:  # the verification was deleted meanwhile (its app was): none to send
+                await self._refund(app, billed, unsent)
+                raise await self._vanished(session, app)
             delivered, _ = await deliver(
                 self._channels,
                 request.channel,
@@ -538,6 +545,8 @@ class VerifyService:
                 )
             else:
                 final = await rows.set_delivery(session, verification_id, delivered)
+            if final is None:  # deleted meanwhile (its app was): its usage has no app to count
+                raise await self._vanished(session, app)
             await rows.add_usage(
                 session,
                 app.id,
@@ -548,8 +557,6 @@ class VerifyService:
                 failed=int(delivered == "failed"),
             )
             await session.commit()
-            if final is None:  # deleted meanwhile (its app was): nothing to show but an id
-                raise NotFound("There is no such verification.")
             view = self._view(final, now)
         if delivered == "failed":
             raise UpstreamUnavailable(
@@ -557,6 +564,21 @@ class VerifyService:
             )
         await self.guard.count_sent(app, destination.prefix)
         return view, live is None
+
+    async def _deleted(self, session: AsyncSession, app: AppView) -> bool:
+        """Whether the app was deleted after its request was authenticated; this node then
+        forgets its key, as `_claim_nonce` does."""
+        if await get_app(session, app.app_key) is not None:
+            return False
+        self._signers.pop(app.app_key, None)
+        return True
+
+    async def _vanished(self, session: AsyncSession, app: AppView) -> Unauthenticated | NotFound:
+        """The refusal for a start whose verification was deleted under it: `unknown-app` when
+        its app was deleted, else no such verification."""
+        if await self._deleted(session, app):
+            return _unknown_app()
+        return NotFound("There is no such verification.")
 
     def _repeated(
         self, earlier: Row[Any], digest: str, channel: str, now: datetime

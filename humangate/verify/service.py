@@ -459,7 +459,11 @@ class VerifyService:
             price = None if self._charge is None else billed.price if billed else 0
             verification_id = new_verification_id() if live is None else live.id
             digest_of_code = code_digest(self._key, verification_id, code)
-            unsent = f"unsent:{verification_id}"
+            # Per send, not per verification: every resend is charged, so every one that fails
+            # before its message is given back (the token: two resends read at once share a
+            # number, and each was charged).
+            send = 1 if live is None else live.sends + 1
+            unsent = f"unsent:{verification_id}:{send}:{secrets.token_hex(8)}"
             try:
                 if live is None:
                     await rows.add_verification(

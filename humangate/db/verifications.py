@@ -39,7 +39,11 @@ _COUNT_ATTEMPT = (
     .values(attempts=_ROW.attempts + 1)
     .returning(*_VERIFICATIONS.c)
 )
-_APPROVE = _COUNT_ATTEMPT.values(status="approved", finished_at=bindparam("now"))
+# Only the code that was read: a resend between the read and this statement replaced it, and
+# the code it matched approves nothing.
+_APPROVE = _COUNT_ATTEMPT.where(_ROW.code_digest == bindparam("read_code_digest")).values(
+    status="approved", finished_at=bindparam("now")
+)
 _BY_KEY = select(_VERIFICATIONS).where(
     _ROW.app_id == bindparam("app_id"), _ROW.idempotency_key == bindparam("key")
 )
@@ -258,14 +262,25 @@ async def count_attempt(
 
 
 async def approve(
-    session: AsyncSession, verification_id: str, *, max_attempts: int, now: datetime
+    session: AsyncSession,
+    verification_id: str,
+    *,
+    code_digest: str,
+    max_attempts: int,
+    now: datetime,
 ) -> Row[Any] | None:
     """Count the attempt that entered the right code and approve the verification, in one
-    statement, if it is pending, unexpired and has attempts left; its row after the change, or
-    None (the caller commits)."""
+    statement, if it is pending, unexpired, has attempts left and its code is still the one
+    whose digest (`code_digest`) the entered code matched; its row after the change, or None
+    (the caller commits)."""
     result = await session.execute(
         _APPROVE,
-        {"verification_id": verification_id, "now": now, "max_attempts": max_attempts},
+        {
+            "verification_id": verification_id,
+            "now": now,
+            "max_attempts": max_attempts,
+            "read_code_digest": code_digest,
+        },
     )
     return result.first()
 

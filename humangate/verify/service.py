@@ -766,10 +766,11 @@ class VerifyService:
     ) -> CheckOutcome:
         """Compare `code` with the verification's.
 
-        The answer's status: `approved` (valid), `denied` (a wrong code; the verification stays
-        pending while attempts are left), `max-attempts`, `expired` (also for a code already
-        used), `canceled`. The attempt, the approval and its usage are one commit (with the
-        nonce of a signed request's `session`).
+        The answer's status: `approved` (valid), `denied` (a wrong code, also one a resend
+        replaced while this check ran; the verification stays pending while attempts are
+        left), `max-attempts`, `expired` (also for a code already used), `canceled`. The
+        attempt, the approval and its usage are one commit (with the nonce of a signed
+        request's `session`).
 
         Raises:
             InvalidInput: the code is not 4 to 10 digits (`invalid-code`; no attempt is counted).
@@ -783,13 +784,19 @@ class VerifyService:
             if verification.status != "pending" or aware(verification.expires_at) <= now:
                 return await self._closed(session, app, verification, now)
             max_attempts = self._policy.max_attempts
+            approved = None
             if code_matches(self._key, verification.id, code, verification.code_digest):
                 approved = await rows.approve(
-                    session, verification.id, max_attempts=max_attempts, now=now
+                    session,
+                    verification.id,
+                    code_digest=verification.code_digest,
+                    max_attempts=max_attempts,
+                    now=now,
                 )
-                if approved is None:  # another check got there first
-                    again = await self._get(session, app, verification_id)
-                    return await self._closed(session, app, again, now)
+            # Not approved though the code matched: another check got there first (counting
+            # finds the verification closed), or a resend replaced the code since it was read
+            # (the code is wrong for the new one, and counted as such).
+            if approved is not None:
                 await rows.add_usage(
                     session,
                     app.id,

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +44,8 @@ DEFAULT_PLAN = "standard"
 # A voucher expiring sooner than this is not counted for new reservations: a slice reserved
 # against it could otherwise be settled after it expired.
 RESERVE_HORIZON = timedelta(hours=1)
+# A price, a credit limit or an amount moved above this is a typo, not a tariff (ten billion
+# major units).
 MAX_AMOUNT = 10**12
 
 
@@ -168,21 +170,43 @@ async def plan_of(session: AsyncSession, account_id: int, *, now: datetime) -> P
     return plan_view(plan)
 
 
-def _check_amount(amount: int, *, signed: bool = False) -> None:
-    whole = isinstance(amount, int) and not isinstance(amount, bool)
-    if signed and (not whole or amount == 0 or abs(amount) > MAX_AMOUNT):
+def is_minor_units(value: object, *, least: int = 1) -> TypeGuard[int]:
+    """Whether `value` is a whole number (not a bool) of minor units, `least` to MAX_AMOUNT."""
+    return isinstance(value, int) and not isinstance(value, bool) and least <= value <= MAX_AMOUNT
+
+
+def check_amount(amount: int, *, named: str = "An amount") -> int:
+    """`amount` if it is 1 to MAX_AMOUNT minor units: the amount of a top-up or a refund.
+
+    Args:
+        named: the amount as the refusal's sentence names it, such as "The amount of a refund".
+
+    Raises:
+        InvalidInput: `bad-amount`.
+    """
+    if not is_minor_units(amount):
+        raise InvalidInput(
+            f"{named} is a whole number of minor units, 1 to {MAX_AMOUNT}.",
+            code="bad-amount",
+            params={"max": MAX_AMOUNT},
+        )
+    return amount
+
+
+def check_adjustment(amount: int) -> int:
+    """`amount` if it is a non-zero whole number of at most MAX_AMOUNT minor units either way.
+
+    Raises:
+        InvalidInput: `bad-adjustment-amount`.
+    """
+    if not is_minor_units(amount, least=-MAX_AMOUNT) or amount == 0:
         raise InvalidInput(
             f"An adjustment is a signed, non-zero whole number of at most {MAX_AMOUNT} "
             "minor units.",
             code="bad-adjustment-amount",
             params={"max": MAX_AMOUNT},
         )
-    if not signed and (not whole or not 1 <= amount <= MAX_AMOUNT):
-        raise InvalidInput(
-            f"An amount is a whole number of minor units, 1 to {MAX_AMOUNT}.",
-            code="bad-amount",
-            params={"max": MAX_AMOUNT},
-        )
+    return amount
 
 
 async def post(
@@ -305,7 +329,7 @@ async def top_up(
     memo: str = "",
 ) -> bool:
     """Credit cash (a payment, or an operator's manual top-up)."""
-    _check_amount(amount)
+    check_amount(amount)
     await ensure_billing_account(session, account_id, now=now)
     postings = [Posting(BOOK_CASH, amount), Posting("payments", -amount)]
     return await post(
@@ -335,7 +359,7 @@ async def refund(
     Raises:
         InvalidInput: more than the refundable cash.
     """
-    _check_amount(amount)
+    check_amount(amount)
     await _locked(session, account_id, now=now)  # against a reservation or refund meanwhile
     if amount > await _free_cash(session, account_id, now=now):
         raise InvalidInput(
@@ -370,7 +394,7 @@ async def adjust(
     Raises:
         InvalidInput: no reason, or a debit that would take the balance below the plan's credit.
     """
-    _check_amount(amount, signed=True)
+    check_adjustment(amount)
     if not memo.strip():
         raise InvalidInput("An adjustment needs a reason.", code="reason-required")
     if amount < 0:

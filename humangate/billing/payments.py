@@ -127,7 +127,7 @@ def verify_stripe_signature(
 
 
 def check_top_up(amount: int, currency: str) -> None:
-    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
+    if not ledger.is_minor_units(amount):
         raise InvalidInput(
             f"A top-up is 1 to {MAX_AMOUNT} minor units.",
             code="bad-amount",
@@ -287,7 +287,7 @@ def _payment(event: Mapping[str, Any]) -> _Payment | None:
     currency, reference = session.get("currency"), session.get("client_reference_id")
     if not isinstance(session_id, str) or not 0 < len(session_id) <= 100:
         return None
-    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
+    if not ledger.is_minor_units(amount):
         return None
     account_id = None
     if isinstance(reference, str) and reference.isascii() and reference.isdigit():

@@ -24,15 +24,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.accounts import audit
-from humangate.billing.ledger import PlanView, ensure_billing_account, plan_view
+from humangate.billing.ledger import MAX_AMOUNT as MAX_AMOUNT
+from humangate.billing.ledger import (
+    PlanView,
+    ensure_billing_account,
+    is_minor_units,
+    plan_view,
+)
 from humangate.db.models import Account, BillingPlan
 from humangate.errors import InvalidInput, NotFound
 
 Edition = Literal["standard", "enterprise"]
 EDITIONS: tuple[Edition, ...] = get_args(Edition)
 DEFAULT_PLAN_NAME = "standard"
-# A price or a credit limit above this is a typo, not a tariff (ten billion major units).
-MAX_AMOUNT = 10**12
 MAX_ITEMS = 300
 _PLAN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,59}")
 _PLAIN_ITEMS = frozenset({"challenge", "verify", "email", "sms:*", "carrier:*"})
@@ -88,19 +92,19 @@ def check_amount(value: object, *, item: str | None = None) -> int:
     Raises:
         InvalidInput: `bad-price` or `bad-credit-limit`.
     """
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_AMOUNT:
-        if item is None:
-            raise InvalidInput(
-                f"The credit limit must be a whole number of minor units, 0 to {MAX_AMOUNT}.",
-                code="bad-credit-limit",
-                params={"max": MAX_AMOUNT},
-            )
+    if is_minor_units(value, least=0):
+        return value
+    if item is None:
         raise InvalidInput(
-            f"The price of {item} must be a whole number of minor units, 0 to {MAX_AMOUNT}.",
-            code="bad-price",
-            params={"item": item, "max": MAX_AMOUNT},
+            f"The credit limit must be a whole number of minor units, 0 to {MAX_AMOUNT}.",
+            code="bad-credit-limit",
+            params={"max": MAX_AMOUNT},
         )
-    return value
+    raise InvalidInput(
+        f"The price of {item} must be a whole number of minor units, 0 to {MAX_AMOUNT}.",
+        code="bad-price",
+        params={"item": item, "max": MAX_AMOUNT},
+    )
 
 
 def check_prices(prices: Mapping[str, object]) -> dict[str, int]:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.accounts import audit
 from humangate.billing import ledger
-from humangate.billing.plans import MAX_AMOUNT, open_billing_account
+from humangate.billing.plans import open_billing_account
 from humangate.db.models import Account
 from humangate.errors import InvalidInput, NotFound
 
@@ -50,25 +50,6 @@ def check_request_id(request_id: str) -> str:
 def ledger_actor(actor: audit.Actor) -> str:
     """The ledger's actor for an operator: `operator:<admin id>`, or `operator` at the shell."""
     return "operator" if actor.id is None else f"operator:{actor.id}"
-
-
-def _check_amount(action: OperatorAction, amount: int) -> int:
-    whole = isinstance(amount, int) and not isinstance(amount, bool)
-    if action == "adjustment":
-        if not whole or amount == 0 or not -MAX_AMOUNT <= amount <= MAX_AMOUNT:
-            raise InvalidInput(
-                f"An adjustment is a signed, non-zero whole number of at most {MAX_AMOUNT} "
-                "minor units.",
-                code="bad-adjustment-amount",
-                params={"max": MAX_AMOUNT},
-            )
-    elif not whole or not 1 <= amount <= MAX_AMOUNT:
-        raise InvalidInput(
-            f"The amount of a {action} is a whole number of minor units, 1 to {MAX_AMOUNT}.",
-            code="bad-amount",
-            params={"max": MAX_AMOUNT},
-        )
-    return amount
 
 
 def _check_memo(action: OperatorAction, memo: str) -> str:
@@ -111,7 +92,10 @@ async def apply(
         InvalidInput: a bad amount, memo or request id, or a refund above the cash balance.
         NotFound: no such account (`unknown-account`).
     """
-    amount = _check_amount(action, amount)
+    if action == "adjustment":
+        amount = ledger.check_adjustment(amount)
+    else:
+        amount = ledger.check_amount(amount, named=f"The amount of a {action}")
     memo = _check_memo(action, memo)
     reference = f"{action}:{check_request_id(request_id)}"
     if await session.get(Account, account_id) is None:

@@ -133,7 +133,7 @@ def code_digest(server_key: bytes, code: str) -> str:
 
 
 def _check_issue(amount: int, expires_at: datetime, now: datetime) -> None:
-    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
+    if not ledger.is_minor_units(amount):
         raise InvalidInput(
             f"A voucher's amount is 1 to {MAX_AMOUNT} minor units.",
             code="bad-voucher-amount",

@@ -50,6 +50,8 @@ CREDIT_NOTE_DAYS = 365
 
 PLAN_CACHE_SECONDS = 5.0
 MAX_ATTEMPTS = 8  # reservations one charge may wait for before it gives up (others took them)
+# Waits in all, counting those for a reservation sized before the charge asked (not attempts).
+MAX_WAITS = 4 * MAX_ATTEMPTS
 MAX_CACHED_PLANS = 10_000
 MAX_BATCH = 256  # charges sent to the hot store in one script
 # After a refusal the node refuses the account for this long without asking the database again:
@@ -88,6 +90,7 @@ class BillingMeter:
         # for it ask together.
         self._refills: dict[int, asyncio.Task[bool]] = {}
         self._waiting: dict[int, int] = {}
+        self._sized: set[int] = set()  # accounts whose reservation under way read `_waiting`
         self._pace = SlicePace(slice_size)
         self._batch = _ChargeBatch(store, clock)
         self._plan_reads: dict[int, asyncio.Task[ledger.PlanView]] = {}
@@ -126,7 +129,8 @@ class BillingMeter:
         if price <= 0:
             return 0
         ahead = True  # whether a charge below a slice reserves the next one in the background
-        for _ in range(MAX_ATTEMPTS):
+        attempts = 0
+        for _ in range(MAX_WAITS):
             now = self._clock()
             field = usage_field(int(now // 3600), unit_id, item)
             charged = await self._batch.charge(account_id, price, field, now=now)
@@ -140,8 +144,14 @@ class BillingMeter:
             # Of the charges that waited for one reservation, the one that started it reserves
             # ahead for all: the others' shortfall was counted in it.
             ahead = account_id not in self._refills
+            # A reservation already sized does not count this charge's price: under a burst it
+            # is spent by the others who asked in time, and only the next one is an attempt.
+            counted = account_id not in self._sized
             if not await self._reserved(account_id, price):
                 raise PaymentRequired(REFUSED)
+            attempts += counted
+            if attempts >= MAX_ATTEMPTS:
+                break
         raise PaymentRequired(REFUSED)
 
     async def credit(self, account_id: int | None, item: str, *, reference: str) -> int:
@@ -233,6 +243,7 @@ class BillingMeter:
     def _refilled(self, account_id: int, task: asyncio.Task[bool]) -> None:
         if self._refills.get(account_id) is task:
             del self._refills[account_id]
+            self._sized.discard(account_id)
         if not task.cancelled() and task.exception() is not None:
             # The charges waiting for it get the error; one ahead of need is only logged.
             logger.warning("A slice could not be reserved: %s", task.exception())
@@ -241,6 +252,7 @@ class BillingMeter:
         """`_reserve` a slice for the pace and for the charges waiting now; a balance with
         nothing left to give marks the account dry."""
         want = max(self._pace.slice_for(account_id, price), self._waiting.get(account_id, 0))
+        self._sized.add(account_id)
         if await self._reserve(account_id, price, want):
             return True
         if len(self._dry) >= MAX_CACHED_PLANS:

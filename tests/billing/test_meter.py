@@ -84,6 +84,35 @@ async def test_concurrent_charges_stop_at_zero_and_settle_exactly(
     assert await usage_of(sessions, owner) == (33, 99)
 
 
+async def test_a_burst_beyond_every_slice_spends_the_whole_balance(
+    store: BillingStore, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Charges that find the allowance empty while its reservation is already under way (their
+    demand was not in its size) wait for it and then for the next one: none is refused while
+    the balance can still pay it, whatever else the node charges meanwhile."""
+    busy = await make_owner(sessions, prices={"challenge": 3, "verify": 2}, balance=5000)
+    other = await make_owner(sessions, prices={"challenge": 5, "verify": 1}, balance=3000)
+    meter = _meter(store, sessions)
+    paid = {busy: 0, other: 0}
+
+    async def charge(owner: int, item: str) -> None:
+        try:
+            amount = await meter.charge(owner, item, 7)
+        except PaymentRequired:
+            return
+        paid[owner] += amount
+
+    burst = [(busy if n % 3 else other, "challenge" if n % 5 else "verify") for n in range(4000)]
+    await asyncio.gather(*(charge(owner, item) for owner, item in burst))
+    # Each asked for more than its balance: what is left of it is less than a price.
+    assert paid[busy] >= 4998 and paid[other] >= 2996, paid
+    await meter.reserved_ahead()
+    await SettlementJob(store, sessions, interval=1).run_round()
+    for owner, balance in ((busy, 5000), (other, 3000)):
+        assert (await usage_of(sessions, owner))[1] == paid[owner]
+        assert await balance_of(sessions, owner) == balance - paid[owner]
+
+
 async def test_a_top_up_resumes_charging(
     store: BillingStore, sessions: async_sessionmaker[AsyncSession]
 ) -> None:

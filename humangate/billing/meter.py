@@ -86,6 +86,9 @@ class BillingMeter:
         self._clock = clock
         self._plans: dict[int, tuple[float, ledger.PlanView]] = {}
         self._dry: dict[int, float] = {}  # account → until when it is refused outright
+        # account → until when no slice is reserved ahead after one failed: each try leaves a
+        # pending note in the hot store, counted as held until it goes stale.
+        self._failed: dict[int, float] = {}
         # The reservation under way per account (one at a time), and what the charges waiting
         # for it ask together.
         self._refills: dict[int, asyncio.Task[bool]] = {}
@@ -212,8 +215,10 @@ class BillingMeter:
     def _refill_soon(self, account_id: int, price: int) -> None:
         """Reserve the next slice in the background while the allowance still pays, so the
         charges of a busy account seldom wait for the database. Not again for DRY_SECONDS
-        once the balance had nothing more to give."""
-        if account_id in self._refills or self._dry.get(account_id, 0.0) > self._clock():
+        once the balance had nothing more to give or a reservation failed (a charge that finds
+        the allowance empty still tries, and answers the failure)."""
+        until = max(self._dry.get(account_id, 0.0), self._failed.get(account_id, 0.0))
+        if account_id in self._refills or until > self._clock():
             return
         self._refill(account_id, price)
 
@@ -247,6 +252,9 @@ class BillingMeter:
         if not task.cancelled() and task.exception() is not None:
             # The charges waiting for it get the error; one ahead of need is only logged.
             logger.warning("A slice could not be reserved: %s", task.exception())
+            if len(self._failed) >= MAX_CACHED_PLANS:
+                self._failed.clear()
+            self._failed[account_id] = self._clock() + DRY_SECONDS
 
     async def _reserve_slice(self, account_id: int, price: int) -> bool:
         """`_reserve` a slice for the pace and for the charges waiting now; a balance with

@@ -5,11 +5,13 @@ reconciliation repairs what a node that died left behind."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import select
@@ -21,8 +23,9 @@ from humangate.billing.meter import DRY_SECONDS, BillingMeter
 from humangate.billing.running_out import balance_announcer
 from humangate.billing.settlement import SettlementJob
 from humangate.config import Settings
+from humangate.db.engine import DatabaseLimits, create_engine, create_sessionmaker
 from humangate.db.models import Notification
-from humangate.errors import PaymentRequired
+from humangate.errors import DatabaseUnavailable, PaymentRequired
 from humangate.messaging import Channels, MessageTemplates
 from humangate.messaging.outbox import OutboxMailer, OutboxSmsGateway
 from humangate.testkeys import TEST_UNITS
@@ -52,6 +55,13 @@ async def store(db_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Bi
 
 def _meter(store: BillingStore, sessions: async_sessionmaker[AsyncSession]) -> BillingMeter:
     return BillingMeter(store, sessions, slice_size=10)
+
+
+def _closed_port() -> int:
+    """A port of 127.0.0.1 nothing listens on: a database that is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _unit(account_id: int | None, unit_id: int = 5) -> UnitView:
@@ -111,6 +121,37 @@ async def test_a_burst_beyond_every_slice_spends_the_whole_balance(
     for owner, balance in ((busy, 5000), (other, 3000)):
         assert (await usage_of(sessions, owner))[1] == paid[owner]
         assert await balance_of(sessions, owner) == balance - paid[owner]
+
+
+async def test_a_database_that_is_down_is_asked_for_a_slice_ahead_once_a_second(
+    store: BillingStore, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """While the database is down the allowance still pays, and the charges below a slice do
+    not each try to reserve the next one: every try leaves a pending note in the hot store that
+    reconciliation counts as held for a minute once the database is back."""
+    owner = await make_owner(sessions, prices=PRICES, balance=1000)
+    current = [sessions]
+    switched = cast(async_sessionmaker[AsyncSession], lambda: current[0]())
+    moment = time.time()  # the same second throughout
+    meter = BillingMeter(store, switched, slice_size=30, clock=lambda: moment)
+    assert await meter.charge(owner, "challenge") == 3
+    await meter.reserved_ahead()
+    held = await store.totals(owner)
+    assert held == 60  # a slice, and the next one ahead
+    down = create_engine(
+        f"postgresql+asyncpg://nobody@127.0.0.1:{_closed_port()}/none",
+        DatabaseLimits(connect_timeout=1, pool_timeout=1),
+    )
+    current[0] = create_sessionmaker(down)
+    try:
+        for _ in range(19):  # the 57 left, each below a slice after the ninth
+            assert await meter.charge(owner, "challenge") == 3
+            await meter.reserved_ahead()
+        assert await store.totals(owner) <= held + 30  # one note of a slice that failed, at most
+        with pytest.raises(DatabaseUnavailable):  # the allowance is empty: a 503, not a 402
+            await meter.charge(owner, "challenge")
+    finally:
+        await down.dispose()
 
 
 async def test_a_top_up_resumes_charging(

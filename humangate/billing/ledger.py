@@ -318,6 +318,31 @@ async def _free_cash(session: AsyncSession, account_id: int, *, now: datetime) -
     return held.cash - max(0, row.reserved - covered)
 
 
+async def _move_cash(
+    session: AsyncSession,
+    account_id: int,
+    kind: Kind,
+    amount: int,
+    counter_book: str,
+    reference: str,
+    actor: str,
+    now: datetime,
+    memo: str,
+) -> bool:
+    """Post `amount` into the owner's cash (out of it when negative) against `counter_book`."""
+    postings = [Posting(BOOK_CASH, amount), Posting(counter_book, -amount)]
+    return await post(
+        session,
+        account_id,
+        kind,
+        postings,
+        reference=reference,
+        actor=actor,
+        now=now,
+        memo=memo,
+    )
+
+
 async def top_up(
     session: AsyncSession,
     account_id: int,
@@ -331,16 +356,8 @@ async def top_up(
     """Credit cash (a payment, or an operator's manual top-up)."""
     check_amount(amount)
     await ensure_billing_account(session, account_id, now=now)
-    postings = [Posting(BOOK_CASH, amount), Posting("payments", -amount)]
-    return await post(
-        session,
-        account_id,
-        "top-up",
-        postings,
-        reference=reference,
-        actor=actor,
-        now=now,
-        memo=memo,
+    return await _move_cash(
+        session, account_id, "top-up", amount, "payments", reference, actor, now, memo
     )
 
 
@@ -366,16 +383,8 @@ async def refund(
             "A refund cannot exceed the cash balance that is not in use.",
             code="refund-above-cash",
         )
-    postings = [Posting(BOOK_CASH, -amount), Posting("payments", amount)]
-    return await post(
-        session,
-        account_id,
-        "refund",
-        postings,
-        reference=reference,
-        actor=actor,
-        now=now,
-        memo=memo,
+    return await _move_cash(
+        session, account_id, "refund", -amount, "payments", reference, actor, now, memo
     )
 
 
@@ -405,16 +414,8 @@ async def adjust(
                 "That debit would take the balance below what the plan allows.",
                 code="below-credit-limit",
             )
-    postings = [Posting(BOOK_CASH, amount), Posting("adjustments", -amount)]
-    return await post(
-        session,
-        account_id,
-        "adjustment",
-        postings,
-        reference=reference,
-        actor=actor,
-        now=now,
-        memo=memo,
+    return await _move_cash(
+        session, account_id, "adjustment", amount, "adjustments", reference, actor, now, memo
     )
 
 

@@ -114,7 +114,10 @@ FORM_WORDING = FormWording()
 
 
 def form_values(form: FormData) -> dict[str, Any]:
-    """The raw fields, to show the form again as the owner typed it."""
+    """The raw fields, to show the form again as the owner typed it.
+
+    `hide_mark` is whether the mark's box is ticked, or None when the form did not send it.
+    """
     return {
         "name": form_text(form, "name"),
         "domains": form_text(form, "domains", limit=5000),
@@ -126,7 +129,7 @@ def form_values(form: FormData) -> dict[str, Any]:
         "allow_networks": form_text(form, "allow_networks", limit=MAX_LIST_TEXT),
         "deny_networks": form_text(form, "deny_networks", limit=MAX_LIST_TEXT),
         "good_bots": [b for b in form.getlist("good_bots") if isinstance(b, str)][:20],
-        "hide_mark": form.get("hide_mark") == "on",
+        "hide_mark": form.get("hide_mark") == "on" if "hide_mark" in form else None,
     }
 
 

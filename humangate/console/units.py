@@ -18,7 +18,6 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
 from humangate.accounts.audit import AuditAction
 from humangate.accounts.delivery import send_rendered
@@ -102,16 +101,17 @@ async def _mark_offered(services: Services, viewer: Viewer) -> bool:
     return (await services.editions.of_account(viewer.account.id)).hide_mark
 
 
-async def _mark_choice(services: Services, viewer: Viewer, form: FormData) -> bool | None:
-    """The mark's box where the form offers it; None (left as it is) where it does not.
+async def _mark_choice(services: Services, viewer: Viewer, box: bool | None) -> bool | None:
+    """The mark's box (as `form_values` reads it) where the form offers it; None (left as it
+    is) where it does not.
 
     Raises:
         EditionRequired: billing is on, the owner's edition lacks the feature, and the form
             sent the box anyway.
     """
     if await _mark_offered(services, viewer):
-        return form.get("hide_mark") == "on"
-    if services.settings.billing and "hide_mark" in form:
+        return box is True
+    if services.settings.billing and box is not None:
         refused = edition_required("hide-mark")
         raise EditionRequired(refusal_message(refused), params=refused.params)
     return None
@@ -210,8 +210,8 @@ async def edit_unit(
     services: ServicesDep,
 ) -> Response:
     unit = await _owned(db, sitekey, viewer)
-    hide_mark = await _mark_choice(services, viewer, form)
     values = form_values(form)
+    hide_mark = await _mark_choice(services, viewer, values["hide_mark"])
     try:
         changes = read_unit_form(values, hide_mark=hide_mark)
     except InvalidInput as exc:

@@ -21,7 +21,9 @@ allowance can be had (or the stores fail) that verification is simply not charge
 
 A charge whose answer is lost (Redis dies between running the script and answering) refuses the
 request yet may have been taken: the owner pays for one event that did not happen, at most one
-per request in flight at the failure, never one twice.
+per request in flight at the failure, never one twice. A reservation that fails (the database
+or the store is down) is not tried again for DRY_SECONDS: charges the allowance cannot pay
+meanwhile are answered the same StorageError at once (503), and none is reserved ahead.
 """
 
 from __future__ import annotations
@@ -86,9 +88,10 @@ class BillingMeter:
         self._clock = clock
         self._plans: dict[int, tuple[float, ledger.PlanView]] = {}
         self._dry: dict[int, float] = {}  # account → until when it is refused outright
-        # account → until when no slice is reserved ahead after one failed: each try leaves a
-        # pending note in the hot store, counted as held until it goes stale.
-        self._failed: dict[int, float] = {}
+        # account → until when no slice is reserved after one failed, and the store's error
+        # (None for another): each try leaves a pending note in the hot store, counted as held
+        # until it goes stale, and a store that is down would only fail (or time out) again.
+        self._failed: dict[int, tuple[float, StorageError | None]] = {}
         # The reservation under way per account (one at a time), and what the charges waiting
         # for it ask together.
         self._refills: dict[int, asyncio.Task[bool]] = {}
@@ -144,6 +147,9 @@ class BillingMeter:
                 return price
             if self._dry.get(account_id, 0.0) > self._clock():
                 raise PaymentRequired(REFUSED)
+            until, error = self._failed.get(account_id, (0.0, None))
+            if error is not None and until > self._clock() and account_id not in self._refills:
+                raise type(error)(*error.args)  # answered at once: a 503 with its code
             # Of the charges that waited for one reservation, the one that started it reserves
             # ahead for all: the others' shortfall was counted in it.
             ahead = account_id not in self._refills
@@ -216,8 +222,8 @@ class BillingMeter:
         """Reserve the next slice in the background while the allowance still pays, so the
         charges of a busy account seldom wait for the database. Not again for DRY_SECONDS
         once the balance had nothing more to give or a reservation failed (a charge that finds
-        the allowance empty still tries, and answers the failure)."""
-        until = max(self._dry.get(account_id, 0.0), self._failed.get(account_id, 0.0))
+        the allowance empty meanwhile is answered that failure at once)."""
+        until = max(self._dry.get(account_id, 0.0), self._failed.get(account_id, (0.0,))[0])
         if account_id in self._refills or until > self._clock():
             return
         self._refill(account_id, price)
@@ -249,12 +255,14 @@ class BillingMeter:
         if self._refills.get(account_id) is task:
             del self._refills[account_id]
             self._sized.discard(account_id)
-        if not task.cancelled() and task.exception() is not None:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
             # The charges waiting for it get the error; one ahead of need is only logged.
-            logger.warning("A slice could not be reserved: %s", task.exception())
+            logger.warning("A slice could not be reserved: %s", error)
             if len(self._failed) >= MAX_CACHED_PLANS:
                 self._failed.clear()
-            self._failed[account_id] = self._clock() + DRY_SECONDS
+            stored = error if isinstance(error, StorageError) else None
+            self._failed[account_id] = (self._clock() + DRY_SECONDS, stored)
 
     async def _reserve_slice(self, account_id: int, price: int) -> bool:
         """`_reserve` a slice for the pace and for the charges waiting now; a balance with

@@ -126,8 +126,9 @@ async def test_a_burst_beyond_every_slice_spends_the_whole_balance(
 async def test_a_database_that_is_down_is_asked_for_a_slice_ahead_once_a_second(
     store: BillingStore, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    """While the database is down the allowance still pays, and the charges below a slice do
-    not each try to reserve the next one: every try leaves a pending note in the hot store that
+    """While the database is down the allowance still pays, the charges below a slice do not
+    each try to reserve the next one, and once it is empty a failed try is answered for a
+    second without another: every try leaves a pending note in the hot store that
     reconciliation counts as held for a minute once the database is back."""
     owner = await make_owner(sessions, prices=PRICES, balance=1000)
     current = [sessions]
@@ -150,6 +151,11 @@ async def test_a_database_that_is_down_is_asked_for_a_slice_ahead_once_a_second(
         assert await store.totals(owner) <= held + 30  # one note of a slice that failed, at most
         with pytest.raises(DatabaseUnavailable):  # the allowance is empty: a 503, not a 402
             await meter.charge(owner, "challenge")
+        noted = await store.totals(owner)
+        for _ in range(10):  # within the second, answered at once without a try or a note
+            with pytest.raises(DatabaseUnavailable):
+                await meter.charge(owner, "challenge")
+        assert await store.totals(owner) == noted
     finally:
         await down.dispose()
 

@@ -64,6 +64,7 @@ class SettlementJob(PeriodicJob):
         self._after = settled
         self._rounds = 0
         self._refreshed = clock()
+        self._refresh_due: set[int] = set()  # accounts whose allowance a refresh must give back
         self._taken: list[str] = []  # batches this node took and has not settled yet
 
     async def run_round(self) -> int:
@@ -130,12 +131,18 @@ class SettlementJob(PeriodicJob):
                     select(BillingAccount.account_id).where(BillingAccount.reserved != 0)
                 )
             )
-        refresh = now - self._refreshed >= ledger.RESERVE_HORIZON.total_seconds() / 2
-        idle_since = now if refresh else now - self._idle_seconds
-        for account_id in sorted(hot | held):
-            await self.reconcile_account(account_id, now=now, idle_since=idle_since)
-        if refresh:
+        accounts = hot | held
+        if now - self._refreshed >= ledger.RESERVE_HORIZON.total_seconds() / 2:
+            self._refresh_due = set(accounts)
             self._refreshed = now
+        for account_id in sorted(accounts):
+            # Due for a refresh: given back busy or not, in a later round if its row was busy
+            # in this one, so no allowance outlives the horizon by another half of it.
+            due = account_id in self._refresh_due
+            idle_since = now if due else now - self._idle_seconds
+            if await self.reconcile_account(account_id, now=now, idle_since=idle_since) is not None:
+                self._refresh_due.discard(account_id)
+        self._refresh_due &= accounts
         return len(orphans)
 
     async def reconcile_account(

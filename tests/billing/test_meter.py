@@ -32,6 +32,7 @@ from humangate.testkeys import TEST_UNITS
 from humangate.units import UnitView
 from tests.billing._db import db_url, sessions
 from tests.billing._metering import balance_of, make_owner, reserved_of, usage_of
+from tests.billing._nodes import row_locked
 
 __all__ = ["db_url", "sessions"]  # the fixtures, imported
 
@@ -337,3 +338,26 @@ async def test_a_busy_allowance_is_given_back_every_half_reserve_horizon(
         held.append(await reserved_of(sessions, owner))
     # Held all along, but given back in the round when half the horizon had passed.
     assert [i for i, amount in enumerate(held) if amount == 0] == [int(half // 20) - 1], held
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # SQLite never skips a row
+async def test_a_refresh_that_finds_the_row_busy_gives_the_allowance_back_next_round(
+    store: BillingStore, sessions: async_sessionmaker[AsyncSession], db_url: str
+) -> None:
+    owner = await make_owner(sessions, prices=PRICES, balance=1000)
+    moment = [time.time()]
+    meter = BillingMeter(store, sessions, slice_size=100, clock=lambda: moment[0])
+    job = SettlementJob(store, sessions, interval=1, reconcile_every=1, clock=lambda: moment[0])
+    assert await _charge(meter, owner)
+    await meter.reserved_ahead()
+    await job.run_round()
+    assert await reserved_of(sessions, owner) > 0
+    moment[0] += ledger.RESERVE_HORIZON.total_seconds() / 2
+    async with row_locked(db_url, owner):  # a reservation or a settlement holds the row
+        await job.reconcile()
+    assert await reserved_of(sessions, owner) > 0
+    assert await _charge(meter, owner)  # busy: never idle long enough to be given back
+    await meter.reserved_ahead()
+    moment[0] += 20
+    await job.run_round()
+    assert await reserved_of(sessions, owner) == 0

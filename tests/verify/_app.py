@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
+from humangate.config import Settings
 from humangate.db import verify_apps
 from humangate.messaging.outbox import read_outbox
 from humangate.services import open_verify_service
@@ -111,3 +113,17 @@ def codes_sent(data_dir: Path, to: str) -> list[str]:
         for match in [re.search(r"(?<!\d)(\d{4,10})(?!\d)", entry.text)]
         if match
     ]
+
+
+@pytest.fixture(name="settings", params=["embedded", "postgres-redis"])
+def settings_on_both_backends(
+    request: pytest.FixtureRequest, make_settings: Callable[..., Settings]
+) -> Settings:
+    """`settings` on the embedded default and on PostgreSQL with Redis: a module imports it to
+    run each of its tests on both."""
+    if request.param == "embedded":
+        return make_settings()
+    return make_settings(
+        database_url=request.getfixturevalue("fresh_postgres_url"),
+        redis_url=request.getfixturevalue("redis_url"),
+    )

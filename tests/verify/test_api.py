@@ -3,7 +3,6 @@ PostgreSQL with Redis; codes go to the development outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,19 +11,18 @@ from starlette.testclient import TestClient
 from humangate.config import Settings
 from humangate.messaging.outbox import read_outbox
 from tests.api.helpers import create_unit, pass_pow
-from tests.verify._app import START, SignedClient, codes_sent, make_app, shifted_clock
+from tests.verify._app import (
+    START,
+    SignedClient,
+    codes_sent,
+    make_app,
+    settings_on_both_backends,
+    shifted_clock,
+)
+
+__all__ = ["settings_on_both_backends"]  # the fixture `settings`, imported
 
 PHONE = "+8613800138000"
-
-
-@pytest.fixture(params=["embedded", "postgres-redis"])
-def settings(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> Settings:
-    if request.param == "embedded":
-        return make_settings()
-    return make_settings(
-        database_url=request.getfixturevalue("fresh_postgres_url"),
-        redis_url=request.getfixturevalue("redis_url"),
-    )
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ code sent, and nothing logged as a server error."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,19 +14,11 @@ from humangate.config import Settings
 from humangate.db import verify_apps
 from humangate.verify.service import VerifyPolicy, VerifyService
 from tests.app_services import replace_services, services_of
-from tests.verify._app import SignedClient, codes_sent, make_app
+from tests.verify._app import SignedClient, codes_sent, make_app, settings_on_both_backends
+
+__all__ = ["settings_on_both_backends"]  # the fixture `settings`, imported
 
 PHONE = "+8613800138000"
-
-
-@pytest.fixture(params=["embedded", "postgres-redis"])
-def settings(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> Settings:
-    if request.param == "embedded":
-        return make_settings()
-    return make_settings(
-        database_url=request.getfixturevalue("fresh_postgres_url"),
-        redis_url=request.getfixturevalue("redis_url"),
-    )
 
 
 def _delete_when_charged(client: TestClient, app: SignedClient) -> None:

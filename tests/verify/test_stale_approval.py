@@ -4,7 +4,6 @@ for what was read, approves nothing, and the check answers as for a wrong code."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,20 +17,12 @@ from humangate.db import verify_apps
 from humangate.verify.keys import code_digest
 from humangate.verify.service import CheckOutcome
 from tests.app_services import services_of
-from tests.verify._app import codes_sent, make_app
+from tests.verify._app import codes_sent, make_app, settings_on_both_backends
+
+__all__ = ["settings_on_both_backends"]  # the fixture `settings`, imported
 
 PHONE = "+8613800138000"
 MAX_ATTEMPTS = 5
-
-
-@pytest.fixture(params=["embedded", "postgres-redis"])
-def settings(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> Settings:
-    if request.param == "embedded":
-        return make_settings()
-    return make_settings(
-        database_url=request.getfixturevalue("fresh_postgres_url"),
-        redis_url=request.getfixturevalue("redis_url"),
-    )
 
 
 def test_an_approval_read_before_a_resend_approves_nothing(client: TestClient) -> None:

@@ -115,15 +115,26 @@ def codes_sent(data_dir: Path, to: str) -> list[str]:
     ]
 
 
-@pytest.fixture(name="settings", params=["embedded", "postgres-redis"])
+BACKENDS = ["embedded", "postgres-redis"]
+
+
+def backend_settings(
+    request: pytest.FixtureRequest, make_settings: Callable[..., Settings], **changes: Any
+) -> Settings:
+    """Settings with `changes` on the backend a fixture parametrized by BACKENDS names."""
+    if request.param == "embedded":
+        return make_settings(**changes)
+    return make_settings(
+        database_url=request.getfixturevalue("fresh_postgres_url"),
+        redis_url=request.getfixturevalue("redis_url"),
+        **changes,
+    )
+
+
+@pytest.fixture(name="settings", params=BACKENDS)
 def settings_on_both_backends(
     request: pytest.FixtureRequest, make_settings: Callable[..., Settings]
 ) -> Settings:
     """`settings` on the embedded default and on PostgreSQL with Redis: a module imports it to
     run each of its tests on both."""
-    if request.param == "embedded":
-        return make_settings()
-    return make_settings(
-        database_url=request.getfixturevalue("fresh_postgres_url"),
-        redis_url=request.getfixturevalue("redis_url"),
-    )
+    return backend_settings(request, make_settings)

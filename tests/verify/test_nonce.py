@@ -24,36 +24,24 @@ from humangate.errors import InvalidInput
 from humangate.verify.signing import signature_headers
 from tests.app_services import services_of
 from tests.conftest import ORIGIN
-from tests.verify._app import START, SignedClient, codes_sent, make_app
+from tests.verify._app import BACKENDS, START, SignedClient, backend_settings, codes_sent, make_app
 
 PHONE = "+8613800138000"
 UNKNOWN = f"VE{'0' * 32}"
 NOWHERE = f"{START}/{UNKNOWN}"
 
 
-def _settings_of(
-    request: pytest.FixtureRequest, make_settings: Callable[..., Settings], **changes: Any
-) -> Settings:
-    if request.param == "embedded":
-        return make_settings(**changes)
-    return make_settings(
-        database_url=request.getfixturevalue("fresh_postgres_url"),
-        redis_url=request.getfixturevalue("redis_url"),
-        **changes,
-    )
-
-
-@pytest.fixture(params=["embedded", "postgres-redis"])
+@pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> Settings:
-    return _settings_of(request, make_settings)
+    return backend_settings(request, make_settings)
 
 
-@pytest.fixture(params=["embedded", "postgres-redis"])
+@pytest.fixture(params=BACKENDS)
 def cached_settings(
     request: pytest.FixtureRequest, make_settings: Callable[..., Settings]
 ) -> Settings:
     """A node that keeps an app's key (HUMANGATE_UNIT_CACHE_SECONDS) longer than a test runs."""
-    return _settings_of(request, make_settings, unit_cache_seconds=600.0)
+    return backend_settings(request, make_settings, unit_cache_seconds=600.0)
 
 
 @pytest.fixture

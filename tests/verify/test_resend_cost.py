@@ -19,7 +19,14 @@ from humangate.db.models import Verification
 from humangate.verify.signing import signature_headers
 from tests.app_services import services_of
 from tests.billing._metering import make_owner
-from tests.verify._app import START, SignedClient, make_app, shifted_clock
+from tests.verify._app import (
+    BACKENDS,
+    START,
+    SignedClient,
+    backend_settings,
+    make_app,
+    shifted_clock,
+)
 from tests.verify.test_delivery import ScriptedGateway, sms_gateway  # noqa: F401 - a fixture
 
 PHONE = "+8613800138000"
@@ -27,21 +34,14 @@ PRICE = 4
 RESENDS = 4
 
 
-@pytest.fixture(params=["embedded", "postgres-redis"])
+@pytest.fixture(params=BACKENDS)
 def settings(
     request: pytest.FixtureRequest,
     make_settings: Callable[..., Settings],
     sms_gateway: ScriptedGateway,  # noqa: F811 - the fixture imported above
 ) -> Settings:
     gateway = {"sms_url": f"http://127.0.0.1:{sms_gateway.port}/send", "sms_from": "Shop"}
-    if request.param == "embedded":
-        return make_settings(billing=True, **gateway)
-    return make_settings(
-        billing=True,
-        database_url=request.getfixturevalue("fresh_postgres_url"),
-        redis_url=request.getfixturevalue("redis_url"),
-        **gateway,
-    )
+    return backend_settings(request, make_settings, billing=True, **gateway)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from humangate.db.models import Verification, Voucher
 from tests.app_services import services_of
 from tests.billing._metering import make_owner
 from tests.conftest import ORIGIN
-from tests.verify._app import codes_sent, make_app, shifted_clock
+from tests.verify._app import BACKENDS, backend_settings, codes_sent, make_app, shifted_clock
 
 PHONE = "+8613800138000"
 PRICE = 4
@@ -37,15 +37,9 @@ _REFUSE_RESENDS = {
 }
 
 
-@pytest.fixture(params=["embedded", "postgres-redis"])
+@pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> Settings:
-    if request.param == "embedded":
-        return make_settings(billing=True)
-    return make_settings(
-        billing=True,
-        database_url=request.getfixturevalue("fresh_postgres_url"),
-        redis_url=request.getfixturevalue("redis_url"),
-    )
+    return backend_settings(request, make_settings, billing=True)
 
 
 @pytest.fixture

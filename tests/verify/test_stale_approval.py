@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
 from humangate.config import Settings
@@ -23,6 +24,21 @@ __all__ = ["settings_on_both_backends"]  # the fixture `settings`, imported
 
 PHONE = "+8613800138000"
 MAX_ATTEMPTS = 5
+
+
+async def _resend(
+    session: AsyncSession, key: bytes, verification_id: str, now: datetime
+) -> Row[Any] | None:
+    """What a start for the same number does to the row: a new code (987654), five minutes."""
+    return await rows.resend(
+        session,
+        verification_id,
+        code_digest=code_digest(key, verification_id, "987654"),
+        locale="en",
+        now=now,
+        expires_at=now + timedelta(minutes=5),
+        price=None,
+    )
 
 
 def test_an_approval_read_before_a_resend_approves_nothing(client: TestClient) -> None:
@@ -40,15 +56,7 @@ def test_an_approval_read_before_a_resend_approves_nothing(client: TestClient) -
             read = await rows.read_verification(checking, found.id, verification_id)
             assert read is not None and read.status == "pending"
             async with services.sessions() as resending:  # a start for the same number
-                resent = await rows.resend(
-                    resending,
-                    verification_id,
-                    code_digest=code_digest(services.key, verification_id, "987654"),
-                    locale="en",
-                    now=now,
-                    expires_at=now + timedelta(minutes=5),
-                    price=None,
-                )
+                resent = await _resend(resending, services.key, verification_id, now)
                 await resending.commit()
             assert resent is not None and resent.code_digest != read.code_digest
             stale = await rows.approve(
@@ -105,15 +113,8 @@ def test_a_check_that_meets_a_resend_on_postgresql_is_denied(
         assert found is not None
         now = datetime.now(UTC)
         async with services.sessions() as resending:
-            await rows.resend(  # the row is this transaction's until it commits
-                resending,
-                verification_id,
-                code_digest=code_digest(services.key, verification_id, "987654"),
-                locale="en",
-                now=now,
-                expires_at=now + timedelta(minutes=5),
-                price=None,
-            )
+            # The row is this transaction's until it commits.
+            await _resend(resending, services.key, verification_id, now)
             checking = asyncio.create_task(services.verify.check(found, verification_id, old_code))
             while not await waiting_on_a_lock():  # the check read the row and waits to approve
                 assert not checking.done(), checking.result()

@@ -23,6 +23,13 @@ def is_clean_text(value: str) -> bool:
     return _UNSAFE.search(value) is None
 
 
+def is_ascii_digits(value: str) -> bool:
+    """True when `value` is one or more of the digits 0 to 9. `isdigit()` alone also says yes to
+    "²", which `int()` refuses, and to other scripts' digits, which `int()` reads as numbers no
+    form, header or signal of ours means."""
+    return value.isascii() and value.isdigit()
+
+
 def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     """True when the JSON in `body` nests arrays and objects more than `limit` deep.
 

@@ -49,6 +49,7 @@ from humangate.errors import InvalidInput, NotFound
 from humangate.messaging import DeliveryError
 from humangate.netaddr import ip_prefix
 from humangate.services import Services
+from humangate.text import is_ascii_digits
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ CONFIRM_MISMATCH = N_(
 def _int(value: str | None, name: str) -> int | None:
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 12:
+    if not is_ascii_digits(value) or len(value) > 12:
         raise InvalidInput(Phrase("The %(name)s must be a whole number.", name=Phrase(name)))
     return int(value)
 

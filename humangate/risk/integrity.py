@@ -16,6 +16,8 @@ import math
 import re
 from collections.abc import Mapping
 
+from humangate.text import is_ascii_digits
+
 WINDOW_SLACK = 32  # CSS px: maximised Windows windows overhang the screen by 8 px a side
 # Names a stealth script patches to hide automation; patching them has no other use. A fresh
 # frame's Error.prepareStackTrace that is an accessor or refuses a value only hides the DevTools
@@ -142,7 +144,7 @@ def _brand_major(brands: set[str]) -> int | None:
     for name in ("Chromium", "Google Chrome"):
         for brand in brands:
             head, _, version = brand.rpartition("/")
-            if head == name and version.isdigit():
+            if head == name and is_ascii_digits(version):
                 return int(version)
     return None
 

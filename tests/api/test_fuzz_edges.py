@@ -242,6 +242,24 @@ def test_challenge_fields_with_specials_never_fail(
         assert_clean(reply)
 
 
+CHROME_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+@pytest.mark.parametrize("version", ["\u00b2", "\u0661\u0663\u0661", "\uff11\uff13\uff11"])
+def test_brand_versions_in_other_digits_never_fail(api: TestClient, version: str) -> None:
+    """Digits to str.isdigit() that are not 0-9: "²" (which int() refuses), Arabic-Indic and
+    full-width digits."""
+    env = {"ua": CHROME_UA, "uab": [f"Chromium/{version}", f"Google Chrome/{version}"]}
+    body = {"sitekey": PASS_SITEKEY, "signals": {"env": env}}
+    reply = api.post(
+        "/api/v1/challenges", content=_dumps(body), headers={"Content-Type": "application/json"}
+    )
+    assert_clean(reply)
+
+
 ANSWER_FIELDS = ["pow", "answer", "trajectory", "signals"]
 
 

@@ -164,5 +164,5 @@ def test_audit_log_filters_and_pages(
     signups = client.get("/console/admin/audit?action=account.signup").text
     assert "<code>account.signup</code>" in signups
     assert "<code>login.succeeded</code>" not in signups
-    for bad in ("action=nope", "account=abc", "before=-1"):
+    for bad in ("action=nope", "account=abc", "before=-1", "account=\u00b2", "before=\u00b2"):
         assert client.get(f"/console/admin/audit?{bad}").status_code == 400

@@ -39,6 +39,7 @@ from humangate.db import inbox as inbox_db
 from humangate.db.models import Account
 from humangate.errors import InvalidInput
 from humangate.netaddr import ip_prefix
+from humangate.text import is_ascii_digits
 
 MAX_REASON = 500
 
@@ -286,7 +287,7 @@ async def find_account_by(ctx: AccountContext, session: AsyncSession, text: str)
     """
     text = text.strip()
     number = text.removeprefix("#")
-    if number.isascii() and number.isdigit() and (number != text or len(number) <= 6):
+    if is_ascii_digits(number) and (number != text or len(number) <= 6):
         if len(number) > 12:
             raise InvalidInput(f"No account has id {number}.")
         return account_view(await require_account(session, int(number), active=False))

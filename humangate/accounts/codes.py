@@ -21,6 +21,7 @@ from humangate.accounts.policy import AccountPolicy
 from humangate.db import account_codes as code_db
 from humangate.db.models import AccountCode
 from humangate.errors import InvalidInput
+from humangate.text import is_ascii_digits
 
 Purpose = Literal["signup", "login", "cancel", "contact-change", "new-device", "password-reset"]
 PURPOSES: frozenset[str] = frozenset(get_args(Purpose))
@@ -40,7 +41,7 @@ def read_code(text: str) -> str:
     if not isinstance(text, str) or len(text) > 20:
         raise InvalidInput(f"A code is {CODE_DIGITS} digits.")
     digits = "".join(ch for ch in text if ch not in " -")
-    if len(digits) != CODE_DIGITS or not (digits.isascii() and digits.isdigit()):
+    if len(digits) != CODE_DIGITS or not is_ascii_digits(digits):
         raise InvalidInput(f"A code is {CODE_DIGITS} digits.")
     return digits
 

@@ -30,6 +30,7 @@ from humangate.billing.plans import MAX_AMOUNT, open_billing_account
 from humangate.config import Settings
 from humangate.db.models import Account, PaymentEvent
 from humangate.errors import InvalidInput, UpstreamUnavailable
+from humangate.text import is_ascii_digits
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +291,7 @@ def _payment(event: Mapping[str, Any]) -> _Payment | None:
     if not ledger.is_minor_units(amount):
         return None
     account_id = None
-    if isinstance(reference, str) and reference.isascii() and reference.isdigit():
+    if isinstance(reference, str) and is_ascii_digits(reference):
         account_id = int(reference) if len(reference) <= 12 else None
     return _Payment(
         session_id=session_id,

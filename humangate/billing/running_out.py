@@ -29,6 +29,7 @@ from humangate.db._rows import run_bulk
 from humangate.db.models import Account, BillingAccount
 from humangate.errors import ConfigError
 from humangate.messaging import Channels, MessageTemplates
+from humangate.text import is_ascii_digits
 
 if TYPE_CHECKING:
     from humangate.config import Settings
@@ -49,7 +50,7 @@ def parse_thresholds(text: str) -> tuple[int, ...]:
         entry = entry.strip()
         if not entry:
             continue
-        if not (entry.isascii() and entry.isdigit()) or len(entry) > 13 or int(entry) > 10**12:
+        if not is_ascii_digits(entry) or len(entry) > 13 or int(entry) > 10**12:
             raise ConfigError(
                 f"HUMANGATE_BILLING_NOTICE_THRESHOLDS: {entry[:20]!r} is not a whole number "
                 "of minor units."

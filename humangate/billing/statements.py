@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.db import billing_reports as reports
 from humangate.db.billing_reports import MemoLine, Movement, StatementRow
+from humangate.text import is_ascii_digits
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def month_bounds(period: str) -> tuple[datetime, datetime]:
         ValueError: not a month written `YYYY-MM`.
     """
     digits = period[:4] + period[5:]
-    if len(period) != 7 or period[4] != "-" or not (digits.isascii() and digits.isdigit()):
+    if len(period) != 7 or period[4] != "-" or not is_ascii_digits(digits):
         raise ValueError("A month is written YYYY-MM.")
     year, month = int(period[:4]), int(period[5:])
     if not 1 <= month <= 12 or year < 2000:

@@ -15,6 +15,7 @@ from humangate.billing.ledger import PlanView
 from humangate.cli._common import Subparsers, print_result, run_in_session, run_with_services
 from humangate.config import Settings
 from humangate.errors import InvalidInput
+from humangate.text import is_ascii_digits
 
 if TYPE_CHECKING:
     from humangate.services import CoreServices
@@ -72,7 +73,7 @@ def parse_prices(values: list[str]) -> dict[str, int | None]:
         if not sep:
             raise InvalidInput("A --price is ITEM=AMOUNT, e.g. challenge=2 or sms:CN=50.")
         amount = amount.strip()
-        if amount and not (amount.isascii() and amount.isdigit()):
+        if amount and not is_ascii_digits(amount):
             raise InvalidInput(f"The price of {item.strip()[:40]!r} is not a whole number.")
         prices[item.strip()] = int(amount) if amount else None
     return prices

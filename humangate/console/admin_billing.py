@@ -49,6 +49,7 @@ from humangate.db import billing_reports as reports
 from humangate.db.models import BillingPlan
 from humangate.errors import InvalidInput, NotFound, Refusal
 from humangate.netaddr import ip_prefix
+from humangate.text import is_ascii_digits
 
 add_nav(N_("Billing"), "/console/admin/billing", admin=True, order=65, setting="billing")
 
@@ -230,7 +231,7 @@ async def default_plan(
 
 
 def _whole(form_value: str, name: str, *, low: int, high: int) -> int:
-    if not (form_value.isascii() and form_value.isdigit()) or not low <= int(form_value) <= high:
+    if not is_ascii_digits(form_value) or not low <= int(form_value) <= high:
         raise InvalidInput(
             Phrase(
                 "The %(name)s is a whole number from %(low)s to %(high)s.",
@@ -279,8 +280,7 @@ async def void_vouchers(request: Request, viewer: AdminDep, db: DbDep, form: Csr
     voucher_id = form_text(form, "voucher_id", limit=12)
     batch = form_text(form, "batch", limit=60)
     try:
-        plain = voucher_id.isascii() and voucher_id.isdigit()
-        if voucher_id and (not plain or not 1 <= int(voucher_id) < 2**31):
+        if voucher_id and (not is_ascii_digits(voucher_id) or not 1 <= int(voucher_id) < 2**31):
             raise InvalidInput(N_("A voucher is named by its number."))
         await voucher_core.void(
             db,
@@ -393,7 +393,7 @@ async def assign_plan(
     """Move the owner to another plan; this node reads their edition afresh at once (the
     others within HUMANGATE_UNIT_CACHE_SECONDS)."""
     plan_id = form_text(form, "plan", limit=12)
-    if not (plan_id.isascii() and plan_id.isdigit()) or not 1 <= int(plan_id) < 2**31:
+    if not is_ascii_digits(plan_id) or not 1 <= int(plan_id) < 2**31:
         raise InvalidInput(N_("Choose a plan."))
     plan = await _plan_by_id(db, int(plan_id))
     try:

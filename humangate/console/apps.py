@@ -49,6 +49,7 @@ from humangate.console.web import (
 from humangate.db import verify_apps as app_db
 from humangate.db import verify_reports as reports
 from humangate.errors import AccessDenied, InvalidInput, NotFound
+from humangate.text import is_ascii_digits
 from humangate.units import service as units
 from humangate.verify.apps import AppChanges, AppView
 
@@ -282,8 +283,7 @@ async def unblock_prefix(
 
 def _page_number(request: Request) -> int:
     raw = request.query_params.get("page", "1")
-    # isascii: "²" is a digit to isdigit() that int() refuses.
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= _PAGE_LIMIT:
+    if not is_ascii_digits(raw) or not 1 <= int(raw) <= _PAGE_LIMIT:
         raise InvalidInput(N_("The page must be a whole number from 1 to 10000."))
     return int(raw)
 

@@ -18,6 +18,7 @@ from humangate.console.web import (
     utcnow,
 )
 from humangate.errors import InvalidInput
+from humangate.text import is_ascii_digits
 
 add_nav(N_("Inbox"), "/console/inbox", order=80)
 
@@ -38,7 +39,7 @@ async def inbox_read(request: Request, viewer: ViewerDep, form: CsrfForm, db: Db
     raw = form.get("id")
     ids: list[int] | None = None
     if raw is not None:
-        if not isinstance(raw, str) or not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        if not isinstance(raw, str) or not is_ascii_digits(raw) or len(raw) > 9:
             raise InvalidInput(N_("That is not a message of your inbox."))
         ids = [int(raw)]
     await mark_read(db, viewer.account.id, ids, now=utcnow())

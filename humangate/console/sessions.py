@@ -21,6 +21,7 @@ from humangate.console.web import (
     utcnow,
 )
 from humangate.errors import InvalidInput, NotFound
+from humangate.text import is_ascii_digits
 
 add_nav(N_("Sessions"), "/console/sessions", order=82)
 
@@ -56,7 +57,7 @@ async def sessions_revoke(
     request: Request, viewer: ViewerDep, form: CsrfForm, db: DbDep, accounts: AccountsDep
 ) -> Response:
     raw = form_text(form, "id", limit=18)
-    if not (raw.isascii() and raw.isdigit() and int(raw) < 2**31) or int(raw) == viewer.session_id:
+    if not (is_ascii_digits(raw) and int(raw) < 2**31) or int(raw) == viewer.session_id:
         raise InvalidInput(N_("Choose another of your sessions (log out to end this one)."))
     client = account_client(request)
     gone = await revoke_session(

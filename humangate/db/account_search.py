@@ -6,6 +6,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from humangate.db.models import Account, Unit
+from humangate.text import is_ascii_digits
 
 
 def _escape(fragment: str) -> str:
@@ -26,7 +27,7 @@ async def search_accounts(
         conditions: list[ColumnElement[bool]] = [Account.email_key.like(pattern, escape="\\")]
         if phone:
             conditions.append(Account.phone.like(f"%{_escape(phone)}%", escape="\\"))
-        if text.isascii() and text.isdigit() and len(text) <= 9:
+        if is_ascii_digits(text) and len(text) <= 9:
             conditions.append(Account.id == int(text))
         statement = statement.where(or_(*conditions))
     rows = await session.execute(statement)

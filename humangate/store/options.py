@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from humangate.text import is_ascii_digits
+
 SENTINEL_SCHEME = "redis+sentinel"
 REDIS_SCHEMES = frozenset({"redis", "rediss", "unix", SENTINEL_SCHEME})
 
@@ -41,11 +43,11 @@ def parse_sentinel_url(url: str) -> SentinelTarget:
     sentinels: list[tuple[str, int]] = []
     for item in hosts.split(","):
         host, _, port = item.rpartition(":")
-        if not host or not port.isdigit():
+        if not host or not is_ascii_digits(port):
             raise ValueError("A Sentinel URL lists host:port pairs, separated by commas.")
         sentinels.append((host.strip("[]"), int(port)))
     path = [part for part in parts.path.split("/") if part]
-    if not path or len(path) > 2 or (len(path) == 2 and not path[1].isdigit()):
+    if not path or len(path) > 2 or (len(path) == 2 and not is_ascii_digits(path[1])):
         raise ValueError("A Sentinel URL ends with /service or /service/db.")
     return SentinelTarget(
         sentinels=sentinels,

@@ -37,6 +37,7 @@ from humangate.errors import (
 from humangate.messaging import Channels
 from humangate.netaddr import ip_prefix
 from humangate.store import Store
+from humangate.text import is_ascii_digits
 from humangate.verify import signing
 from humangate.verify.apps import AppView
 from humangate.verify.carrier import CamaraVerifier, NumberClaim, NumberVerdict, NumberVerifier
@@ -776,7 +777,7 @@ class VerifyService:
             InvalidInput: the code is not 4 to 10 digits (`invalid-code`; no attempt is counted).
             NotFound: no such verification of this app.
         """
-        if not (code.isascii() and code.isdigit() and 4 <= len(code) <= MAX_CODE_TEXT):
+        if not (is_ascii_digits(code) and 4 <= len(code) <= MAX_CODE_TEXT):
             raise InvalidInput("The code must be 4 to 10 digits.", code="invalid-code")
         now = self._now()
         async with self._open(session) as session:
